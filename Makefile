@@ -1,0 +1,31 @@
+# Two commands: `make run` starts the assistant, `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/python: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/python
+
+.PHONY: install run test chat demo lint bench
+install: $(BIN)/python
+
+run: install
+	$(BIN)/python app.py serve
+
+test: install
+	$(BIN)/python -m pytest
+
+chat: install
+	$(BIN)/python app.py chat --user $(or $(USER_EMAIL),participant@demo.example)
+
+demo: install
+	$(BIN)/python app.py demo
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/slack_help.py

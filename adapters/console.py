@@ -1,0 +1,75 @@
+"""The terminal chat: numbered text rendering (also the plain fallback) and a read-eval-print loop."""
+
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.engine import Engine
+from bot.messages import Button, Inbound, Profile, Reply
+
+CONSOLE = "console"
+
+
+def render(reply: Reply, first_number: int = 1) -> str:
+    """A reply as text, its buttons numbered from `first_number` so the person can type the number."""
+    parts = [f"*{reply.title}*"] if reply.title else []
+    if reply.text:
+        parts.append(reply.text)
+    parts.extend(f"  - {line}" for line in reply.lines)
+    parts.extend(f"  [{first_number + i}] {b.label}" for i, b in enumerate(reply.buttons))
+    return "\n".join(parts)
+
+
+class ConsoleDirectory:
+    """The person is who `--user` says: the terminal is trusted like a local admin shell."""
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+
+    async def lookup(self, account_id: str) -> Profile | None:
+        return Profile(email=self.email)
+
+
+class ConsoleChat:
+    """One person chatting in the terminal. Typing a shown number clicks that button."""
+
+    def __init__(self, engine: Engine, email: str, write: Callable[[str], None] = print) -> None:
+        self.engine, self.email, self.write = engine, email.strip().lower(), write
+        self.directory = ConsoleDirectory(self.email)
+        self.buttons: list[Button] = []
+
+    def inbound_for(self, typed: str) -> Inbound:
+        typed = typed.strip()
+        if typed.isdigit() and 1 <= int(typed) <= len(self.buttons):
+            return Inbound(CONSOLE, self.email, CONSOLE, action=self.buttons[int(typed) - 1].value)
+        return Inbound(CONSOLE, self.email, CONSOLE, text=typed)
+
+    async def say(self, typed: str) -> list[Reply]:
+        replies = await self.engine.handle(self.inbound_for(typed), self.directory)
+        self.show(replies)
+        return replies
+
+    def show(self, replies: Sequence[Reply]) -> None:
+        self.buttons = []
+        for reply in replies:
+            self.write(render(reply, len(self.buttons) + 1))
+            self.buttons.extend(reply.buttons)
+
+    async def run(self) -> None:
+        self.write(f"Chatting as {self.email}. Type `help`, or `quit` to leave.")
+        await self.say("help")
+        while True:
+            typed = await asyncio.to_thread(_read_line)
+            if typed is None or typed.strip().lower() in ("quit", "exit"):
+                return
+            if typed.strip():
+                await self.say(typed)
+
+
+def _read_line() -> str | None:
+    try:
+        return input("> ")
+    except EOFError:
+        return None
+    finally:
+        sys.stdout.flush()

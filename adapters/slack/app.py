@@ -1,0 +1,139 @@
+"""Slack wiring: bolt listeners that hand an Inbound to the engine, and the aiohttp route.
+
+process_before_response=True: bolt awaits our listener before it answers Slack, so the turn is
+committed before Slack hears "ok" (bolt's fire-and-forget listeners would lose it in a crash). A turn
+is a few database statements, far inside Slack's 3 seconds; slow work goes to the outbox.
+"""
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qs
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import inbound
+from adapters.slack.render import render
+from bot.config import SlackSettings
+from bot.engine import Engine
+from bot.messages import Profile, Reply
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+class SlackDirectory:
+    """users.info: email (needs the users:read.email scope), name and the profile's time zone."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def lookup(self, account_id: str) -> Profile | None:
+        response = await self.client.users_info(user=inbound.user_of(account_id))
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        return Profile(
+            email=profile.get("email"),
+            display_name=user.get("real_name") or profile.get("real_name") or user.get("name"),
+            timezone=user.get("tz"),
+        )
+
+
+class SlackSender:
+    """Writes first: conversations.open for the DM, then chat.postMessage."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send(self, account_id: str, replies: Sequence[Reply]) -> None:
+        opened = await self.client.conversations_open(users=inbound.user_of(account_id))
+        text, blocks = render(replies)
+        await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+
+
+def build_bolt_app(settings: SlackSettings, engine: Engine, session: aiohttp.ClientSession) -> AsyncApp:
+    client = AsyncWebClient(
+        token=settings.bot_token, base_url=settings.api_url or AsyncWebClient.BASE_URL, session=session
+    )
+    app = AsyncApp(client=client, signing_secret=settings.signing_secret, process_before_response=True)
+    directory = SlackDirectory(client)
+
+    @app.command("/coaching")
+    async def on_command(ack: Any, body: dict[str, Any]) -> None:
+        replies = await engine.handle(inbound.from_slash_command(body), directory)
+        text, blocks = render(replies)
+        await ack(text=text, blocks=blocks, response_type="ephemeral")
+
+    @app.event("message")
+    async def on_message(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if not inbound.is_person_dm(body["event"]):
+            return
+        message = inbound.from_dm_event(body)
+        replies = await engine.handle(message, directory)
+        if replies:
+            text, blocks = render(replies)
+            await client.chat_postMessage(
+                channel=message.conversation_id, text=text, blocks=blocks, thread_ts=message.thread_id
+            )
+
+    @app.action(re.compile(f"^{inbound.BUTTON_ACTION_PREFIX}"))
+    async def on_click(ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        await ack()
+        click = inbound.from_block_action(body)
+        if click is None:
+            return
+        replies = await engine.handle(click, directory)
+        if not replies:
+            return
+        text, blocks = render(replies)
+        if click.conversation_id.startswith("D"):  # the bot's DM: a lasting message
+            await client.chat_postMessage(channel=click.conversation_id, text=text, blocks=blocks)
+        else:  # a channel: only the person who clicked sees the answer
+            await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+    @app.event("app_home_opened")
+    async def on_home(ack: Any) -> None:
+        await ack()
+
+    return app
+
+
+def _parses(body: str, content_type: str) -> bool:
+    """Whether bolt can read this body; bolt answers 500 to a signed body that is not valid JSON."""
+    try:
+        if content_type == "application/json":
+            return isinstance(json.loads(body), dict)
+        payload = parse_qs(body).get("payload")
+        return payload is None or isinstance(json.loads(payload[0]), dict)
+    except ValueError:
+        return False
+
+
+def events_handler(app: AsyncApp, signing_secret: str) -> Any:
+    verifier = SignatureVerifier(signing_secret)
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.text()
+        if not _parses(body, request.content_type):
+            valid = verifier.is_valid(
+                body, request.headers.get("X-Slack-Request-Timestamp", ""), request.headers.get("X-Slack-Signature", "")
+            )
+            return web.Response(status=400 if valid else 401, text="malformed payload" if valid else "")
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    return handle
+
+
+def add_routes(web_app: web.Application, app: AsyncApp, signing_secret: str) -> None:
+    web_app.router.add_post(EVENTS_PATH, events_handler(app, signing_secret))

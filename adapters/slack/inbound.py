@@ -1,0 +1,65 @@
+"""Small pure functions from Slack payloads (as bolt parses them) to one neutral Inbound."""
+
+from typing import Any
+
+from bot.messages import Inbound
+
+BUTTON_ACTION_PREFIX = "coaching:"
+
+
+def account_id(team_id: str | None, user_id: str) -> str:
+    """Slack user ids are unique per workspace; the team keeps two workspaces apart."""
+    return f"{team_id or '-'}:{user_id}"
+
+
+def user_of(account: str) -> str:
+    return account.split(":", 1)[1]
+
+
+def from_slash_command(body: dict[str, Any]) -> Inbound:
+    return Inbound(
+        platform="slack",
+        account_id=account_id(body.get("team_id"), body["user_id"]),
+        conversation_id=body.get("channel_id") or body["user_id"],
+        text=body.get("text", ""),
+        is_command=True,
+    )
+
+
+def is_person_dm(event: dict[str, Any]) -> bool:
+    """A direct message a person typed to the bot (not an edit, a join, or a bot's own message)."""
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") == "im"
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
+
+
+def from_dm_event(body: dict[str, Any]) -> Inbound:
+    event = body["event"]
+    return Inbound(
+        platform="slack",
+        account_id=account_id(body.get("team_id") or event.get("team"), event["user"]),
+        conversation_id=event["channel"],
+        text=event.get("text", ""),
+        event_id=body.get("event_id"),
+        thread_id=event.get("thread_ts"),
+    )
+
+
+def from_block_action(body: dict[str, Any]) -> Inbound | None:
+    """A click on one of our buttons; None for anything else (a link, someone else's element)."""
+    ours = [a for a in body.get("actions", []) if str(a.get("action_id", "")).startswith(BUTTON_ACTION_PREFIX)]
+    if not ours or "value" not in ours[0]:
+        return None
+    user = body["user"]
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or user["id"]
+    team = (body.get("team") or {}).get("id") or user.get("team_id")
+    return Inbound(
+        platform="slack",
+        account_id=account_id(team, user["id"]),
+        conversation_id=channel,
+        action=ours[0]["value"],
+    )

@@ -1,0 +1,60 @@
+"""Replies as Block Kit: a header, mrkdwn sections, and buttons in actions blocks."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.slack.inbound import BUTTON_ACTION_PREFIX
+from bot.messages import Reply
+
+SECTION_LIMIT = 3000  # characters in one section's text
+BUTTONS_PER_BLOCK = 25
+BLOCK_LIMIT = 50
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    chunks, current = [], ""
+    for line in text.split("\n"):
+        if len(current) + len(line) + 1 > SECTION_LIMIT and current:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line[:SECTION_LIMIT]
+    if current:
+        chunks.append(current)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+
+
+def reply_blocks(reply: Reply, first_button: int = 0) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if reply.title:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": reply.title[:150]}})
+    if reply.text:
+        blocks.extend(_sections(reply.text))
+    if reply.lines:
+        blocks.extend(_sections("\n".join(f"• {line}" for line in reply.lines)))
+    for start in range(0, len(reply.buttons), BUTTONS_PER_BLOCK):
+        elements = []
+        for offset, button in enumerate(reply.buttons[start : start + BUTTONS_PER_BLOCK]):
+            element: dict[str, Any] = {
+                "type": "button",
+                "action_id": f"{BUTTON_ACTION_PREFIX}{first_button + start + offset}",
+                "text": {"type": "plain_text", "text": button.label[:75]},
+                "value": button.value[:2000],
+            }
+            if button.style != "default":
+                element["style"] = button.style
+            elements.append(element)
+        blocks.append({"type": "actions", "elements": elements})
+    return blocks
+
+
+def render(replies: Sequence[Reply]) -> tuple[str, list[dict[str, Any]]]:
+    """One Slack message for a turn's replies: fallback text and blocks (dividers between replies)."""
+    blocks: list[dict[str, Any]] = []
+    buttons_so_far = 0
+    for reply in replies:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks.extend(reply_blocks(reply, buttons_so_far))
+        buttons_so_far += len(reply.buttons)
+    text = "\n\n".join(reply.plain_text() for reply in replies)[:SECTION_LIMIT]
+    return text, blocks[:BLOCK_LIMIT]

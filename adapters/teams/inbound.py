@@ -1,0 +1,49 @@
+"""Small pure functions from a Bot Framework Activity to one neutral Inbound."""
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from bot.messages import Inbound
+
+ACTION_KEY = "coaching_action"  # Action.Submit data of a button
+CHOICE_KEY = "coaching_choice"  # the Input.ChoiceSet used when there are too many buttons
+
+
+def timezone_of(activity: Activity) -> str | None:
+    """The user's IANA zone: `localTimezone`, or the clientInfo entity Teams adds to messages."""
+    if activity.local_timezone:
+        return activity.local_timezone
+    for entity in activity.entities or []:
+        properties = getattr(entity, "additional_properties", None) or {}
+        if getattr(entity, "type", None) == "clientInfo" and properties.get("timezone"):
+            return str(properties["timezone"])
+    return None
+
+
+def reference_of(activity: Activity) -> dict[str, Any]:
+    """The ConversationReference (ids and service URL, no message text) for writing first later."""
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    return reference.serialize()
+
+
+def clicked_value(activity: Activity) -> str | None:
+    value = activity.value if isinstance(activity.value, dict) else {}
+    chosen = value.get(ACTION_KEY) or value.get(CHOICE_KEY)
+    return str(chosen) if chosen else None
+
+
+def from_message(activity: Activity) -> Inbound:
+    action = clicked_value(activity)
+    text = "" if action else TurnContext.remove_recipient_mention(activity) or activity.text or ""
+    return Inbound(
+        platform="teams",
+        account_id=activity.from_property.id,
+        conversation_id=activity.conversation.id,
+        text=text.strip(),
+        action=action,
+        timezone=timezone_of(activity),
+        address=reference_of(activity),
+    )

@@ -1,0 +1,195 @@
+"""The coaching assistant: wires adapters and dialogs to the engine, and the command line.
+
+python app.py [serve]              the HTTP server (Slack, Teams, /healthz) on PORT
+python app.py chat --user EMAIL    the assistant in this terminal
+python app.py demo                 create the demo cohorts and people
+python app.py db upgrade           apply database migrations
+python app.py programs check       validate the program files
+"""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from sqlalchemy import func, select
+
+from adapters.console import ConsoleChat
+from adapters.slack.app import SlackSender, build_bolt_app
+from adapters.slack.app import add_routes as add_slack_routes
+from adapters.teams.app import add_routes as add_teams_routes
+from bot.config import ConfigError, Settings, SlackSettings, load_settings
+from bot.demo import DEMO_PEOPLE, seed_demo
+from bot.dialog import Registry
+from bot.engine import Engine
+from bot.programs import ProgramCatalog, ProgramError, load_programs
+from dialogs import cancel, cohort, help, me, programs, timezone
+from storage import migrate
+from storage.db import Database
+from storage.models import Cohort
+
+log = logging.getLogger("coaching")
+
+
+def build_registry() -> Registry:
+    """Every conversation the assistant knows: one line per module in dialogs/."""
+    registry = Registry()
+    help.register(registry)
+    cancel.register(registry)
+    me.register(registry)
+    timezone.register(registry)
+    programs.register(registry)
+    cohort.register(registry)
+    return registry
+
+
+async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = True) -> tuple[Database, Engine]:
+    """Open the database, bring its schema up to date, and seed the demo on a first start."""
+    db = Database(settings.database_url)
+    await migrate.upgrade(db)
+    engine = Engine(db, build_registry(), catalog)
+    if seed and await _has_no_cohorts(db):
+        created = await seed_demo(db, catalog, engine.clock())
+        log.info("first start: created %d demo cohorts (the README lists the demo people)", len(created))
+    return db, engine
+
+
+async def _has_no_cohorts(db: Database) -> bool:
+    async with db.transaction() as session:
+        return (await session.execute(select(func.count()).select_from(Cohort))).scalar_one() == 0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    db: Database = request.app["db"]
+    if await db.ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unreachable"}, status=503)
+
+
+async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web.Application:
+    """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP)."""
+    web_app = web.Application()
+    web_app["db"] = db
+    web_app.router.add_get("/healthz", healthz)
+    web_app["teams_sender"] = add_teams_routes(web_app, settings.teams, engine)
+    if settings.slack is not None:
+        _add_slack(web_app, settings.slack, engine)
+    return web_app
+
+
+def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:
+    http = aiohttp.ClientSession()  # one session for every Web API call
+    bolt = build_bolt_app(slack, engine, http)
+    web_app["slack_sender"] = SlackSender(bolt.client)
+    if slack.app_token:
+        socket_mode = AsyncSocketModeHandler(bolt, slack.app_token)
+
+        async def connect(_: web.Application) -> None:
+            await socket_mode.connect_async()
+            log.info("slack: connected over Socket Mode")
+
+        async def disconnect(_: web.Application) -> None:
+            await socket_mode.close_async()
+
+        web_app.on_startup.append(connect)
+        web_app.on_cleanup.append(disconnect)
+    else:
+        add_slack_routes(web_app, bolt, slack.signing_secret)
+        log.info("slack: listening at /slack/events")
+
+    async def close_http(_: web.Application) -> None:
+        await http.close()
+
+    web_app.on_cleanup.append(close_http)
+
+
+async def serve(settings: Settings, catalog: ProgramCatalog) -> None:
+    db, engine = await prepare(settings, catalog)
+    web_app = await build_web_app(settings, db, engine)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, port=settings.port).start()
+    log.info("serving on port %d (Teams: /api/messages, health: /healthz)", settings.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await db.dispose()
+
+
+async def chat(settings: Settings, catalog: ProgramCatalog, email: str) -> None:
+    db, engine = await prepare(settings, catalog)
+    try:
+        await ConsoleChat(engine, email).run()
+    finally:
+        await db.dispose()
+
+
+async def demo(settings: Settings, catalog: ProgramCatalog) -> None:
+    db, engine = await prepare(settings, catalog, seed=False)
+    created = await seed_demo(db, catalog, engine.clock())
+    await db.dispose()
+    print("Created: " + ", ".join(created) if created else "The demo cohorts exist already; nothing changed.")
+    print("Demo people (try `python app.py chat --user EMAIL`):")
+    for person in DEMO_PEOPLE:
+        print(f"  {person.email:28} {person.name:18} {', '.join(sorted(set(person.roles.values())))}")
+
+
+async def db_upgrade(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    await migrate.upgrade(db)
+    await db.dispose()
+    print("The database schema is up to date.")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="app.py", description="The coaching assistant.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the HTTP server (the default)")
+    chat_parser = commands.add_parser("chat", help="chat with the assistant in this terminal")
+    chat_parser.add_argument("--user", required=True, metavar="EMAIL", help="who you are, by email")
+    commands.add_parser("demo", help="create the demo cohorts and people")
+    db_parser = commands.add_parser("db", help="database maintenance")
+    db_parser.add_argument("action", choices=["upgrade"])
+    programs_parser = commands.add_parser("programs", help="program files")
+    programs_parser.add_argument("action", choices=["check"])
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    # The terminal chat shares the screen with the log: only problems, unless LOG_LEVEL says otherwise.
+    level = "WARNING" if args.command == "chat" and not settings.log_level_set else settings.log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "db":
+        asyncio.run(db_upgrade(settings))
+        return 0
+    try:
+        catalog = load_programs(settings.programs_dir)
+    except ProgramError as error:
+        print("program files have problems:", *error.problems, sep="\n  ", file=sys.stderr)
+        return 2
+    if args.command == "programs":
+        print(f"{len(catalog)} program files are valid: " + ", ".join(p.id for p in catalog))
+        return 0
+    if args.command == "demo":
+        asyncio.run(demo(settings, catalog))
+    elif args.command == "chat":
+        asyncio.run(chat(settings, catalog, args.user))
+    else:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings, catalog))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,121 @@
+"""Configuration from the environment, read in one place and checked before anything starts."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.db import parse_database_url
+
+MICROSOFT_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+class ConfigError(Exception):
+    """A missing or broken setting; the message names the variable and says what to do."""
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str
+    signing_secret: str
+    app_token: str | None  # set: Socket Mode; unset: HTTP at /slack/events
+    api_url: str | None
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    app_id: str | None  # unset: anonymous local mode (Emulator, tests), loopback callers only
+    app_password: str | None
+    app_type: str
+    tenant_id: str | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int
+    database_url: str
+    programs_dir: Path
+    slack: SlackSettings | None
+    teams: TeamsSettings
+    log_level: str
+    log_level_set: bool  # LOG_LEVEL given explicitly
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = _get(env, "PORT") or "3978"
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, got '{raw}'")
+    return int(raw)
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    url = _get(env, "DATABASE_URL") or "sqlite+aiosqlite:///coaching.db"
+    try:
+        parse_database_url(url)
+    except ValueError as problem:
+        raise ConfigError(f"DATABASE_URL {problem}") from None
+    return url
+
+
+def _slack(env: Mapping[str, str]) -> SlackSettings | None:
+    token, secret = _get(env, "SLACK_BOT_TOKEN"), _get(env, "SLACK_SIGNING_SECRET")
+    app_token, api_url = _get(env, "SLACK_APP_TOKEN"), _get(env, "SLACK_API_URL")
+    if not token and not secret and not app_token:
+        return None
+    if not token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: Slack needs the bot token (xoxb-...)")
+    if not token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
+    if app_token and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
+    if not secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set: Slack needs it with SLACK_BOT_TOKEN")
+    if api_url and not api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"SLACK_API_URL must start with http:// or https://, got '{api_url}'")
+    if api_url and not api_url.endswith("/"):
+        api_url += "/"
+    return SlackSettings(token, secret, app_token, api_url)
+
+
+def _teams(env: Mapping[str, str]) -> TeamsSettings:
+    app_id, password = _get(env, "MICROSOFT_APP_ID"), _get(env, "MICROSOFT_APP_PASSWORD")
+    app_type = _get(env, "MICROSOFT_APP_TYPE") or "MultiTenant"
+    tenant = _get(env, "MICROSOFT_APP_TENANT_ID")
+    if app_type not in MICROSOFT_APP_TYPES:
+        raise ConfigError(f"MICROSOFT_APP_TYPE must be one of {', '.join(MICROSOFT_APP_TYPES)}")
+    if password and not app_id:
+        raise ConfigError("MICROSOFT_APP_ID is not set but MICROSOFT_APP_PASSWORD is; set both")
+    if app_id and not password and app_type != "UserAssignedMSI":
+        raise ConfigError("MICROSOFT_APP_PASSWORD is not set: Teams needs it with MICROSOFT_APP_ID")
+    if app_type == "SingleTenant" and not tenant:
+        raise ConfigError("MICROSOFT_APP_TENANT_ID is not set: a SingleTenant app needs it")
+    return TeamsSettings(app_id, password, app_type, tenant)
+
+
+def _programs_dir(env: Mapping[str, str]) -> Path:
+    folder = Path(_get(env, "PROGRAMS_DIR") or "programs")
+    if not folder.is_dir():
+        raise ConfigError(f"PROGRAMS_DIR '{folder}' is not a folder of program files")
+    return folder
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting; the first problem found raises ConfigError naming its variable."""
+    env = os.environ if env is None else env
+    log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got '{log_level}'")
+    return Settings(
+        port=_port(env),
+        database_url=_database_url(env),
+        programs_dir=_programs_dir(env),
+        slack=_slack(env),
+        teams=_teams(env),
+        log_level=log_level,
+        log_level_set=_get(env, "LOG_LEVEL") is not None,
+    )

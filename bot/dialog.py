@@ -1,0 +1,126 @@
+"""What a dialog works with: the Turn (one inbound message and its answers), commands and the registry.
+
+A dialog is a module in dialogs/ that registers commands (verbs) and, when it asks something over
+several turns, a Dialog that receives the answers. Dialog state is plain JSON saved with the turn.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Button, Inbound, Reply
+from bot.programs import ProgramCatalog
+from bot.roles import Roles
+from storage.models import Account, Person
+
+Expects = Literal["text", "choice"]
+
+
+@dataclass
+class ActiveDialog:
+    """The dialog waiting for this conversation's next answer."""
+
+    dialog: str
+    step: str
+    expects: Expects
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """Everything one inbound message needs; dialogs answer through say() and ask()."""
+
+    session: AsyncSession
+    inbound: Inbound
+    person: Person
+    account: Account
+    roles: Roles
+    programs: ProgramCatalog
+    registry: "Registry"
+    now: datetime
+    active: ActiveDialog | None
+    replies: list[Reply] = field(default_factory=list)
+
+    def say(
+        self, text: str, *, title: str | None = None, lines: tuple[str, ...] = (), buttons: tuple[Button, ...] = ()
+    ) -> None:
+        self.replies.append(Reply(text=text, title=title, lines=lines, buttons=buttons))
+
+    def ask(
+        self,
+        dialog: str,
+        step: str,
+        text: str,
+        *,
+        expects: Expects = "text",
+        buttons: tuple[Button, ...] = (),
+        data: dict[str, Any] | None = None,
+        lines: tuple[str, ...] = (),
+    ) -> None:
+        """Ask a question and wait for the answer: the dialog's state is saved with this turn."""
+        self.active = ActiveDialog(dialog, step, expects, data if data is not None else {})
+        self.say(text, lines=lines, buttons=buttons)
+
+    def finish(self) -> None:
+        self.active = None
+
+    @property
+    def timezone(self) -> str:
+        return self.person.timezone or "UTC"
+
+
+def button(dialog: str, label: str, value: str, style: Literal["default", "primary", "danger"] = "default") -> Button:
+    """A button whose click comes back to `dialog` as on_action(turn, value)."""
+    return Button(label=label, value=f"{dialog}:{value}", style=style)
+
+
+class Dialog(Protocol):
+    name: str
+
+    async def on_text(self, turn: Turn, text: str) -> None: ...
+
+    async def on_action(self, turn: Turn, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    summary: str  # one line for help
+    usage: str  # e.g. "timezone [ZONE]"
+    run: Callable[[Turn, str], Awaitable[None]]
+    roles: frozenset[str] = frozenset()  # empty: everyone
+    keeps_dialog: bool = False  # True: a quick answer that leaves the dialog in progress alone
+
+
+class Registry:
+    """Commands by verb and dialogs by name, filled by app.py: the engine imports no dialog."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self._dialogs: dict[str, Dialog] = {}
+
+    def add_command(self, command: Command) -> None:
+        if command.verb in self._commands:
+            raise ValueError(f"two commands claim the verb {command.verb!r}")
+        self._commands[command.verb] = command
+
+    def add_dialog(self, dialog: Dialog) -> None:
+        if dialog.name in self._dialogs:
+            raise ValueError(f"two dialogs are named {dialog.name!r}")
+        self._dialogs[dialog.name] = dialog
+
+    def command(self, verb: str) -> Command | None:
+        return self._commands.get(verb)
+
+    def dialog(self, name: str) -> Dialog | None:
+        return self._dialogs.get(name)
+
+    def commands_for(self, roles: Roles) -> list[Command]:
+        return [c for c in self._commands.values() if roles.has_any(c.roles)]
+
+    @property
+    def verbs(self) -> list[str]:
+        return list(self._commands)

@@ -1,0 +1,182 @@
+"""The dialog engine: one Inbound in, Replies out, with identity, routing and state in one transaction."""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import identity
+from bot.clock import Clock, system_clock
+from bot.commands import parse, suggest
+from bot.dialog import ActiveDialog, Registry, Turn
+from bot.messages import Inbound, Profile, Reply
+from bot.programs import ProgramCatalog
+from bot.roles import load_roles
+from storage.db import Database
+from storage.models import DialogState, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+STATE_SCHEMA_VERSION = 1
+PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
+
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}
+ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
+
+
+def state_key(inbound: Inbound) -> str:
+    parts = [inbound.platform, inbound.account_id, inbound.conversation_id]
+    if inbound.thread_id:
+        parts.append(inbound.thread_id)
+    return ":".join(parts)
+
+
+@dataclass
+class Engine:
+    db: Database
+    registry: Registry
+    programs: ProgramCatalog
+    clock: Clock = system_clock
+
+    async def handle(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
+        """Run one turn. Everything it changes is committed before the replies are returned."""
+        now = self.clock()
+        profile, lookup_failed = await self._profile_if_needed(inbound, directory)
+        async with self.db.transaction() as session:
+            if inbound.event_id and not await _first_delivery(session, inbound, now):
+                log.info("duplicate delivery ignored platform=%s", inbound.platform)
+                return []
+            linked = await identity.link(session, inbound, profile, now)
+            if linked is None:
+                return [_cannot_link(inbound, lookup_failed)]
+            person, account = linked
+            stored = await session.get(DialogState, state_key(inbound))
+            turn = Turn(
+                session=session,
+                inbound=inbound,
+                person=person,
+                account=account,
+                roles=await load_roles(session, person, self.programs),
+                programs=self.programs,
+                registry=self.registry,
+                now=now,
+                active=_active(stored),
+            )
+            await self._route(turn)
+            await _save_state(session, turn, stored)
+        return turn.replies
+
+    async def _profile_if_needed(self, inbound: Inbound, directory: identity.Directory) -> tuple[Profile | None, bool]:
+        async with self.db.transaction() as session:
+            account = await identity.find_account(session, inbound.platform, inbound.account_id)
+        if not identity.needs_profile(account, self.clock()):
+            return None, False
+        try:
+            async with asyncio.timeout(PROFILE_LOOKUP_TIMEOUT):
+                profile = await directory.lookup(inbound.account_id)
+        except Exception as exc:  # a directory outage must not stop a known person from working
+            log.warning("profile look-up failed platform=%s error=%s", inbound.platform, type(exc).__name__)
+            return None, True
+        return profile, profile is None
+
+    async def _route(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        if inbound.action is not None:
+            await self._on_click(turn, inbound.action)
+            return
+        parsed = parse(inbound.text, is_command=inbound.is_command)
+        command = self.registry.command(parsed.verb)
+        active = turn.active
+        if active is not None and self._answer_goes_to_dialog(
+            active, parsed.verb, command is not None, parsed.explicit
+        ):
+            dialog = self.registry.dialog(active.dialog)
+            if dialog is not None:
+                text = inbound.text if not parsed.explicit else f"{parsed.verb} {parsed.args}".strip()
+                log.info("turn kind=answer dialog=%s step=%s length=%d", active.dialog, active.step, len(text))
+                await dialog.on_text(turn, text)
+                return
+            turn.finish()
+        if command is None:
+            log.info("turn kind=unknown length=%d", len(inbound.text))
+            self._unknown(turn, parsed.verb)
+            return
+        log.info("turn kind=command verb=%s", command.verb)
+        if not turn.roles.has_any(command.roles):
+            who = " or ".join(sorted(command.roles))
+            turn.say(f"Only a {who} can use `{command.verb}`. Type `help` to see what you can do.")
+            return
+        if not command.keeps_dialog and turn.active is not None:
+            turn.finish()  # a new command replaces the question left open
+        await command.run(turn, parsed.args)
+
+    @staticmethod
+    def _answer_goes_to_dialog(active: ActiveDialog, verb: str, is_verb: bool, explicit: bool) -> bool:
+        """Free text belongs to the open question unless it is clearly a command."""
+        if not is_verb:
+            return True
+        if explicit:
+            return False
+        return active.expects == "text" and verb not in ESCAPE_VERBS
+
+    async def _on_click(self, turn: Turn, action: str) -> None:
+        dialog_name, _, value = action.partition(":")
+        dialog = self.registry.dialog(dialog_name)
+        log.info("turn kind=click dialog=%s", dialog_name if dialog else "unknown")
+        if dialog is None:
+            turn.say("That button is from an older conversation I can no longer continue. Type `help` to start again.")
+            return
+        await dialog.on_action(turn, value)
+
+    def _unknown(self, turn: Turn, verb: str) -> None:
+        name = turn.person.display_name
+        if not verb:
+            turn.say(f"Hi {name}! Type `help` to see what I can do for you.")
+            return
+        allowed = [c.verb for c in self.registry.commands_for(turn.roles)]
+        guess = suggest(verb, allowed)
+        hint = f" Did you mean `{guess}`?" if guess else ""
+        turn.say(f"I don't know `{verb[:40]}`.{hint} Type `help` to see what you can do.")
+
+
+async def _first_delivery(session: AsyncSession, inbound: Inbound, now) -> bool:  # type: ignore[no-untyped-def]
+    """Record the platform's delivery id; False if it was applied before (a retry)."""
+    assert inbound.event_id is not None
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedEvent(platform=inbound.platform, event_id=inbound.event_id, received_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _active(stored: DialogState | None) -> ActiveDialog | None:
+    if stored is None or stored.schema_version != STATE_SCHEMA_VERSION:
+        return None
+    expects = "choice" if stored.expects == "choice" else "text"
+    return ActiveDialog(stored.dialog, stored.step, expects, dict(stored.data))
+
+
+async def _save_state(session: AsyncSession, turn: Turn, stored: DialogState | None) -> None:
+    active = turn.active
+    if active is None:
+        if stored is not None:
+            await session.delete(stored)
+        return
+    if stored is None:
+        stored = DialogState(key=state_key(turn.inbound), person_id=turn.person.id)
+        session.add(stored)
+    stored.dialog, stored.step, stored.expects = active.dialog, active.step, active.expects
+    stored.data, stored.schema_version, stored.updated_at = dict(active.data), STATE_SCHEMA_VERSION, turn.now
+
+
+def _cannot_link(inbound: Inbound, lookup_failed: bool) -> Reply:
+    platform = PLATFORM_NAMES[inbound.platform]
+    if lookup_failed:
+        return Reply(f"I couldn't reach {platform} to look up your profile just now. Please try again in a minute.")
+    return Reply(
+        f"I couldn't read an email address from your {platform} profile, and I need it to know who you "
+        "are in your programs. Please ask your workspace administrator to make your email visible to apps."
+    )

@@ -1,0 +1,109 @@
+"""Linking a platform account to one person by email, and keeping the person's time zone."""
+
+import logging
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Inbound, Profile
+from bot.timezones import is_valid_timezone
+from storage.models import Account, Person
+
+log = logging.getLogger(__name__)
+
+PROFILE_REFRESH_AFTER = timedelta(days=1)
+
+
+class Directory(Protocol):
+    """A platform's people directory (Slack users.info, Teams member look-up, the console's --user)."""
+
+    async def lookup(self, account_id: str) -> Profile | None:
+        """The account's profile, or None when the platform could not be asked."""
+        ...
+
+
+async def find_account(session: AsyncSession, platform: str, external_id: str) -> Account | None:
+    query = select(Account).where(Account.platform == platform, Account.external_id == external_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def needs_profile(account: Account | None, now: datetime) -> bool:
+    """Ask the platform about unknown accounts, and about known ones once a day (zone changes)."""
+    return account is None or now - account.profile_checked_at > PROFILE_REFRESH_AFTER
+
+
+async def find_person_by_email(session: AsyncSession, email: str) -> Person | None:
+    query = select(Person).where(func.lower(Person.email) == email.strip().lower())
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_or_create_person(
+    session: AsyncSession, email: str, display_name: str | None, timezone: str | None, now: datetime
+) -> Person:
+    email = email.strip().lower()
+    person = await find_person_by_email(session, email)
+    if person is not None:
+        return person
+    person = Person(
+        email=email,
+        display_name=(display_name or email.split("@")[0]).strip()[:200],
+        timezone=timezone if is_valid_timezone(timezone) else None,
+        timezone_chosen=False,
+        created_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(person)
+    except IntegrityError:  # another turn created the same person a moment ago
+        found = await find_person_by_email(session, email)
+        assert found is not None
+        return found
+    return person
+
+
+def apply_platform_timezone(person: Person, account: Account, zone: str | None) -> None:
+    """Remember the zone the platform reports; it becomes the person's unless they chose one."""
+    if not is_valid_timezone(zone):
+        return
+    account.platform_timezone = zone
+    if not person.timezone_chosen:
+        person.timezone = zone
+
+
+async def link(
+    session: AsyncSession, inbound: Inbound, profile: Profile | None, now: datetime
+) -> tuple[Person, Account] | None:
+    """The person behind this account, linking the account by email on first contact.
+
+    Returns None when the account is unknown and the platform gave no email to link it with.
+    """
+    account = await find_account(session, inbound.platform, inbound.account_id)
+    if account is None:
+        if profile is None or not profile.email:
+            return None
+        person = await get_or_create_person(session, profile.email, profile.display_name, profile.timezone, now)
+        account = Account(
+            platform=inbound.platform,
+            external_id=inbound.account_id,
+            person_id=person.id,
+            profile_checked_at=now,
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(account)
+        except IntegrityError:  # the same account's first two messages raced
+            account = await find_account(session, inbound.platform, inbound.account_id)
+            assert account is not None
+        log.info("linked account platform=%s person=%s", inbound.platform, person.id)
+    person = await session.get_one(Person, account.person_id)
+    if profile is not None:
+        account.profile_checked_at = now
+        apply_platform_timezone(person, account, profile.timezone)
+    apply_platform_timezone(person, account, inbound.timezone)
+    if inbound.address is not None and account.conversation_ref != inbound.address:
+        account.conversation_ref = inbound.address
+    return person, account

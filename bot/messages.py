@@ -1,0 +1,56 @@
+"""Neutral message types. Adapters turn platform payloads into an Inbound and render a Reply natively."""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Platform = Literal["slack", "teams", "console"]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did: typed text, a slash command, or a click on one of our buttons."""
+
+    platform: Platform
+    account_id: str  # the platform's stable id for the person (Slack "T1:U1", Teams "29:...")
+    conversation_id: str  # where to answer: DM channel, Teams conversation, "console"
+    text: str = ""
+    action: str | None = None  # the opaque value of a Button this person clicked
+    is_command: bool = False  # arrived as a slash command, so `text` holds only its arguments
+    event_id: str | None = None  # the platform's delivery id, to recognise a retried delivery
+    timezone: str | None = None  # IANA zone the platform reported with this message, if any
+    thread_id: str | None = None
+    # How to write to this person first, later (Teams ConversationReference); opaque to the engine.
+    address: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a platform's directory says about an account (Slack users.info, Teams member look-up)."""
+
+    email: str | None
+    display_name: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    value: str  # opaque to adapters: comes back unchanged as Inbound.action
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message from the assistant. Platforms show buttons natively; the console numbers them."""
+
+    text: str
+    title: str | None = None
+    lines: tuple[str, ...] = ()  # a list shown under the text (bullets on Slack and Teams)
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+
+    def plain_text(self) -> str:
+        """The reply as plain text, for notifications and platforms without rich layout."""
+        parts = [self.title] if self.title else []
+        parts.append(self.text)
+        parts.extend(f"• {line}" for line in self.lines)
+        return "\n".join(part for part in parts if part)

@@ -1,0 +1,492 @@
+"""Program definitions: one TOML file per program in PROGRAMS_DIR, validated with clear errors.
+
+A program is the rules; a cohort is one run of it with real dates. Calendar entries are month-days
+("10-01"), so one file serves every year.
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
+KINDS = ("coaching", "mentoring")
+CADENCES = ("monthly", "quarterly")
+QUESTION_KINDS = ("yes_no", "choice")
+MATERIAL_KINDS = ("text", "file")
+SURVEY_QUESTION_KINDS = ("scale", "single", "multiple", "text")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MONTH_DAY_PATTERN = re.compile(r"^(\d\d)-(\d\d)$")
+
+
+class ProgramError(Exception):
+    """One or more problems in program files, each naming the file, the key and the problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    month: int
+    day: int
+
+    def on_or_after(self, start: date) -> date:
+        """The first date with this month-day on or after `start` (29 Feb falls back to 28 Feb)."""
+        for year in (start.year, start.year + 1):
+            candidate = date(year, self.month, min(self.day, 28 if self.month == 2 else self.day))
+            if candidate >= start:
+                return candidate
+        raise AssertionError("unreachable: a month-day recurs within a year")
+
+    def __str__(self) -> str:
+        return f"{self.month:02d}-{self.day:02d}"
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: MonthDay
+    closes: MonthDay
+
+    def dates(self, cohort_start: date) -> tuple[date, date]:
+        first = self.opens.on_or_after(cohort_start)
+        return first, self.closes.on_or_after(first)
+
+
+@dataclass(frozen=True)
+class EligibilityQuestion:
+    id: str
+    question: str
+    kind: str
+    choices: tuple[str, ...]
+    accept: tuple[str, ...]  # answers that keep the application going
+    rule: str  # the rule, told to the applicant when an answer is not accepted
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    choices: tuple[str, ...]  # empty: a short free answer
+
+
+@dataclass(frozen=True)
+class Material:
+    id: str
+    label: str
+    kind: str
+    required: bool
+    max_words: int | None
+    max_count: int
+
+
+@dataclass(frozen=True)
+class Application:
+    window: Window
+    roles: tuple[str, ...]
+    eligibility: tuple[EligibilityQuestion, ...]
+    questions: tuple[Question, ...]
+    materials: tuple[Material, ...]
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    count: int | None  # None: no quota (ALCTS expects hours of contact instead)
+    minutes: int
+    window: Window | None
+    minimum_hours: float | None  # contact the pair commits to over the term
+
+
+@dataclass(frozen=True)
+class SurveyQuestion:
+    id: str
+    text: str
+    kind: str
+    options: tuple[str, ...]
+    optional: bool
+
+
+@dataclass(frozen=True)
+class Survey:
+    id: str
+    title: str
+    audience: tuple[str, ...]
+    window: Window
+    questions: tuple[SurveyQuestion, ...]
+
+
+@dataclass(frozen=True)
+class CoachHours:
+    min_per_month: float
+    max_per_month: float
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    coordinators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    id: str
+    name: str
+    short_name: str
+    organisation: str
+    kind: str
+    description: str
+    contact: str
+    roles: tuple[str, ...]
+    guide_role: str  # coach or mentor
+    guided_role: str  # participant, mentee or partner
+    seats: int | None
+    term_months: int
+    year_starts: MonthDay
+    application: Application
+    one_to_one: SessionRules | None
+    peer_groups: SessionRules | None
+    check_in_cadence: str
+    surveys: tuple[Survey, ...]
+    coach_hours: CoachHours | None
+    assessments: tuple[str, ...]
+    objectives: tuple[str, ...]
+    coordinators: tuple[str, ...]
+    relay: bool
+    announce_accepted: bool
+    regions: tuple[Region, ...]
+    source: Path
+
+
+class _Table:
+    """Typed access to one TOML table that records problems instead of stopping at the first."""
+
+    def __init__(self, data: dict[str, Any], where: str, problems: list[str]) -> None:
+        self.data, self.where, self.problems = data, where, problems
+
+    def _key(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def problem(self, key: str, text: str) -> None:
+        self.problems.append(f"key '{self._key(key)}': {text}")
+
+    def _value(self, key: str, required: bool) -> Any:
+        if key not in self.data:
+            if required:
+                self.problem(key, "is missing")
+            return None
+        return self.data[key]
+
+    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
+        value = self._value(key, required)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.problem(key, f"must be non-empty text, got {value!r}")
+            return default
+        return value.strip()
+
+    def identifier(self, key: str) -> str:
+        value = self.text(key)
+        if value and not ID_PATTERN.match(value):
+            self.problem(key, f"must be lower-case letters, digits, '-' or '_', got {value!r}")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], *, default: str | None = None) -> str:
+        value = self.text(key, required=default is None, default=default or "")
+        if value and value not in allowed:
+            self.problem(key, f"must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    def number(self, key: str, *, minimum: float, required: bool = True, whole: bool = True) -> Any:
+        value = self._value(key, required)
+        if value is None:
+            return None
+        kinds = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+            kind = "a whole number" if whole else "a number"
+            self.problem(key, f"must be {kind} of at least {minimum:g}, got {value!r}")
+            return None
+        return value
+
+    def flag(self, key: str, *, default: bool) -> bool:
+        value = self._value(key, required=False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(key, f"must be true or false, got {value!r}")
+            return default
+        return value
+
+    def texts(self, key: str, *, required: bool = True, allowed: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self._value(key, required)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.problem(key, f"must be a list of non-empty texts, got {value!r}")
+            return ()
+        for item in value:
+            if allowed and item not in allowed:
+                self.problem(key, f"{item!r} is not one of {', '.join(allowed)}")
+        return tuple(v.strip() for v in value)
+
+    def emails(self, key: str) -> tuple[str, ...]:
+        found = self.texts(key, required=False)
+        for email in found:
+            if not EMAIL_PATTERN.match(email):
+                self.problem(key, f"{email!r} is not an email address")
+        return tuple(email.lower() for email in found)
+
+    def month_day(self, key: str) -> MonthDay:
+        value = self.text(key)
+        match = MONTH_DAY_PATTERN.match(value) if value else None
+        if match:
+            month, day = int(match[1]), int(match[2])
+            if 1 <= month <= 12 and 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31):
+                return MonthDay(month, day)
+        if value:
+            self.problem(key, f"must be a month-day like '10-01', got {value!r}")
+        return MonthDay(1, 1)
+
+    def window(self, key: str, *, required: bool = True) -> Window | None:
+        table = self.table(key, required=required)
+        if table is None:
+            return None
+        return Window(table.month_day("opens"), table.month_day("closes"))
+
+    def table(self, key: str, *, required: bool = True) -> "_Table | None":
+        value = self._value(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.problem(key, f"must be a table, got {value!r}")
+            return None
+        return _Table(value, self._key(key), self.problems)
+
+    def tables(self, key: str, *, required: bool = False) -> list["_Table"]:
+        value = self._value(key, required)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            self.problem(key, "must be a list of tables ([[...]] in TOML)")
+            return []
+        return [_Table(item, f"{self._key(key)}[{i}]", self.problems) for i, item in enumerate(value)]
+
+    def unknown_keys(self, known: set[str]) -> None:
+        for key in sorted(set(self.data) - known):
+            self.problem(key, "is not a known setting (check the spelling)")
+
+
+def _eligibility(t: _Table) -> EligibilityQuestion:
+    kind = t.choice("kind", QUESTION_KINDS)
+    choices = ("yes", "no") if kind == "yes_no" else t.texts("choices")
+    accept = t.texts("accept")
+    for answer in accept:
+        if choices and answer not in choices:
+            t.problem("accept", f"{answer!r} is not one of the choices {', '.join(choices)}")
+    return EligibilityQuestion(t.identifier("id"), t.text("question"), kind, choices, accept, t.text("rule"))
+
+
+def _material(t: _Table) -> Material:
+    kind = t.choice("kind", MATERIAL_KINDS)
+    max_words = t.number("max_words", minimum=1, required=False)
+    if max_words is not None and kind != "text":
+        t.problem("max_words", "only applies to materials of kind 'text'")
+    max_count = t.number("max_count", minimum=1, required=False) or 1
+    return Material(t.identifier("id"), t.text("label"), kind, t.flag("required", default=True), max_words, max_count)
+
+
+def _application(t: _Table, roles: tuple[str, ...]) -> Application:
+    window = t.window("window") or Window(MonthDay(1, 1), MonthDay(12, 31))
+    applicant_roles = t.texts("roles")
+    for role in applicant_roles:
+        if role not in roles:
+            t.problem("roles", f"{role!r} is not one of this program's roles ({', '.join(roles)})")
+    eligibility = tuple(_eligibility(q) for q in t.tables("eligibility"))
+    questions = tuple(
+        Question(q.identifier("id"), q.text("question"), q.texts("choices", required=False))
+        for q in t.tables("questions")
+    )
+    materials = tuple(_material(m) for m in t.tables("materials"))
+    _unique_ids(t, "eligibility", [q.id for q in eligibility] + [q.id for q in questions] + [m.id for m in materials])
+    return Application(window, applicant_roles, eligibility, questions, materials)
+
+
+def _sessions(t: _Table | None, *, window_required: bool) -> SessionRules | None:
+    if t is None:
+        return None
+    count = t.number("count", minimum=1, required=False)
+    minutes = t.number("minutes", minimum=15) or 60
+    minimum_hours = t.number("minimum_hours", minimum=0, required=False, whole=False)
+    if count is None and minimum_hours is None:
+        t.problem("count", "is missing (or give minimum_hours for programs without a session quota)")
+    return SessionRules(count, minutes, t.window("window", required=window_required), minimum_hours)
+
+
+def _survey(t: _Table, roles: tuple[str, ...]) -> Survey:
+    questions = []
+    for q in t.tables("questions", required=True):
+        kind = q.choice("kind", SURVEY_QUESTION_KINDS)
+        options = q.texts("options", required=kind in ("single", "multiple"))
+        questions.append(
+            SurveyQuestion(q.identifier("id"), q.text("text"), kind, options, q.flag("optional", default=False))
+        )
+    audience = t.texts("audience", allowed=roles)
+    return Survey(
+        t.identifier("id"),
+        t.text("title"),
+        audience,
+        t.window("window") or Window(MonthDay(1, 1), MonthDay(1, 1)),
+        tuple(questions),
+    )
+
+
+def _unique_ids(t: _Table, key: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            t.problem(key, f"the id {item!r} is used twice")
+        seen.add(item)
+
+
+PROGRAM_KEYS = {
+    "id",
+    "name",
+    "short_name",
+    "organisation",
+    "kind",
+    "description",
+    "contact",
+    "roles",
+    "pairing",
+    "seats",
+    "term_months",
+    "year_starts",
+    "application",
+    "one_to_one",
+    "peer_groups",
+    "check_ins",
+    "surveys",
+    "coach_hours",
+    "assessments",
+    "objectives",
+    "coordinators",
+    "relay",
+    "announce_accepted",
+    "regions",
+}
+
+
+def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program:
+    t = _Table(data, "", problems)
+    t.unknown_keys(PROGRAM_KEYS)
+    roles = t.texts("roles", allowed=ROLES)
+    if roles and "coordinator" not in roles:
+        t.problem("roles", "must include 'coordinator': someone has to run the program")
+    pairing = t.table("pairing") or _Table({}, "pairing", [])
+    guide, guided = (
+        pairing.choice("guide", ("coach", "mentor")),
+        pairing.choice("guided", ("participant", "mentee", "partner")),
+    )
+    for role in (guide, guided):
+        if role and roles and role not in roles:
+            pairing.problem("guide" if role == guide else "guided", f"{role!r} is not one of the program's roles")
+    check_ins = t.table("check_ins")
+    hours = t.table("coach_hours", required=False)
+    coach_hours = None
+    if hours is not None:
+        low = hours.number("min_per_month", minimum=0, whole=False) or 0
+        high = hours.number("max_per_month", minimum=0, whole=False) or 0
+        if high < low:
+            hours.problem("max_per_month", f"must not be below min_per_month ({low:g})")
+        coach_hours = CoachHours(low, high, hours.texts("categories"))
+    surveys = tuple(_survey(s, roles) for s in t.tables("surveys"))
+    _unique_ids(t, "surveys", [s.id for s in surveys])
+    regions = tuple(Region(r.identifier("id"), r.text("name"), r.emails("coordinators")) for r in t.tables("regions"))
+    _unique_ids(t, "regions", [r.id for r in regions])
+    return Program(
+        id=t.identifier("id"),
+        name=t.text("name"),
+        short_name=t.text("short_name"),
+        organisation=t.text("organisation"),
+        kind=t.choice("kind", KINDS),
+        description=t.text("description"),
+        contact=t.text("contact", required=False),
+        roles=roles,
+        guide_role=guide,
+        guided_role=guided,
+        seats=t.number("seats", minimum=1, required=False),
+        term_months=t.number("term_months", minimum=1) or 12,
+        year_starts=t.month_day("year_starts"),
+        application=_application(t.table("application") or _Table({}, "application", []), roles),
+        one_to_one=_sessions(t.table("one_to_one", required=False), window_required=False),
+        peer_groups=_sessions(t.table("peer_groups", required=False), window_required=True),
+        check_in_cadence=check_ins.choice("cadence", CADENCES) if check_ins else "",
+        surveys=surveys,
+        coach_hours=coach_hours,
+        assessments=t.texts("assessments", required=False),
+        objectives=t.texts("objectives", required=False),
+        coordinators=t.emails("coordinators"),
+        relay=t.flag("relay", default=False),
+        announce_accepted=t.flag("announce_accepted", default=False),
+        regions=regions,
+        source=source,
+    )
+
+
+def load_program(path: Path) -> Program:
+    """Read and validate one program file; ProgramError lists every problem found in it."""
+    problems: list[str] = []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgramError([f"{path}: not valid TOML: {exc}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProgramError([f"{path}: cannot be read: {exc}"]) from None
+    program = _program(data, path, problems)
+    if problems:
+        raise ProgramError([f"{path}: {problem}" for problem in problems])
+    return program
+
+
+class ProgramCatalog:
+    """The programs this installation runs, by id."""
+
+    def __init__(self, programs: list[Program]) -> None:
+        self._by_id = {program.id: program for program in programs}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(self._by_id.values(), key=lambda p: p.name))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, program_id: str) -> Program | None:
+        return self._by_id.get(program_id)
+
+
+def load_programs(folder: Path) -> ProgramCatalog:
+    """Load every *.toml in `folder`; ProgramError lists the problems of all files together."""
+    problems: list[str] = []
+    programs: list[Program] = []
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise ProgramError([f"{folder}: holds no program files (*.toml)"])
+    for path in files:
+        try:
+            programs.append(load_program(path))
+        except ProgramError as error:
+            problems.extend(error.problems)
+    seen: dict[str, Path] = {}
+    for program in programs:
+        if program.id in seen:
+            problems.append(f"{program.source}: key 'id': {program.id!r} is already used by {seen[program.id]}")
+        seen[program.id] = program.source
+    if problems:
+        raise ProgramError(problems)
+    return ProgramCatalog(programs)

@@ -1,0 +1,43 @@
+"""Time-zone names: validation, friendly look-up by city, and local-time formatting."""
+
+from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+DEFAULT_TIMEZONE = "UTC"
+
+
+def is_valid_timezone(name: str | None) -> bool:
+    if not name or name != name.strip() or ".." in name or name.startswith("/"):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@cache
+def _zones_by_city() -> dict[str, str]:
+    zones: dict[str, str] = {}
+    for zone in sorted(available_timezones()):
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/")):
+            zones.setdefault(zone.rsplit("/", 1)[1].replace("_", " ").lower(), zone)
+    return zones
+
+
+def find_timezone(typed: str) -> str | None:
+    """An IANA zone from "Asia/Phnom_Penh", "asia/phnom_penh" or a city like "Phnom Penh"."""
+    typed = " ".join(typed.split())
+    if is_valid_timezone(typed):
+        return typed
+    canonical = {zone.lower(): zone for zone in available_timezones()}
+    if typed.lower().replace(" ", "_") in canonical:
+        return canonical[typed.lower().replace(" ", "_")]
+    return _zones_by_city().get(typed.lower().replace("_", " "))
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """ "Mon 23 Nov, 14:05 (America/Chicago)" — the weekday always shown, 24-hour clock."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a %d %b, %H:%M} ({zone})"

@@ -1,0 +1,1 @@
+"""One module per conversation. Each exposes `register(registry)`; app.py wires them in."""

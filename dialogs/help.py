@@ -1,0 +1,54 @@
+"""`help`: what this person may do, by their roles in their programs."""
+
+from bot.dialog import Command, Registry, Turn
+
+ROLE_WORDS = {
+    "coordinator": "coordinator",
+    "coach": "coach",
+    "mentor": "mentor",
+    "participant": "participant",
+    "mentee": "mentee",
+    "partner": "partner",
+}
+
+
+async def show_help(turn: Turn, args: str) -> None:
+    commands = turn.registry.commands_for(turn.roles)
+    topic = args.strip().lower()
+    if topic:
+        match = next((c for c in commands if c.verb == topic), None)
+        if match is None:
+            turn.say(f"There is no command `{topic[:40]}` you can use. Type `help` for the list.")
+            return
+        turn.say(f"`{match.usage}`: {match.summary}")
+        return
+    who = _describe_roles(turn)
+    lines = tuple(f"`{c.usage}`: {c.summary}" for c in sorted(commands, key=lambda c: c.verb))
+    turn.say(
+        f"{who}\nHere is what you can do. In Slack start with `/coaching`; in Teams or a direct "
+        "message just type the words.",
+        title="What I can do for you",
+        lines=lines,
+    )
+
+
+def _describe_roles(turn: Turn) -> str:
+    names = []
+    for entry in turn.roles.in_cohorts:
+        program = turn.programs.get(entry.program_id)
+        label = program.short_name if program else entry.program_id
+        names.append(f"{ROLE_WORDS.get(entry.role, entry.role)} in {label} ({entry.cohort_name})")
+    for program_id in sorted(
+        turn.roles.coordinator_of - {e.program_id for e in turn.roles.in_cohorts if e.role == "coordinator"}
+    ):
+        program = turn.programs.get(program_id)
+        names.append(f"coordinator of {program.short_name if program else program_id}")
+    if not names:
+        return f"Hi {turn.person.display_name}. You are not in a program yet."
+    return f"Hi {turn.person.display_name}. You are " + "; ".join(names) + "."
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command("help", "show this list, or `help VERB` for one command", "help [VERB]", show_help, keeps_dialog=True)
+    )

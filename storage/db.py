@@ -1,0 +1,79 @@
+"""The async database handle: one engine, short transactions, SQLite tuned for a chat bot."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+PING_TIMEOUT = 2.0  # seconds: /healthz must answer quickly even when the database hangs
+
+
+def parse_database_url(url: str) -> URL:
+    """Parse and check a DATABASE_URL; raise ValueError with a sentence a person can act on."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with its own wording
+        raise ValueError(f"is not a database URL ({exc})") from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise ValueError(f"uses driver '{parsed.drivername}'; use one of {', '.join(SUPPORTED_DRIVERS)}")
+    return parsed
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, foreign keys, and SQLAlchemy emitting BEGIN itself.
+
+    BEGIN IMMEDIATE takes the write lock at the start, so a transaction that reads and then writes
+    never fails half-way because another process wrote in between (SQLite's "Transactions" recipe).
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Owns the engine. Every unit of work is `async with db.transaction() as session`."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = parse_database_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine = create_async_engine(self.url, echo=echo)
+        if self.is_sqlite:
+            _tune_sqlite(self.engine)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite allows one writer: queueing writers in-process is cheaper than busy-waiting threads.
+        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction, committed on success and rolled back on error."""
+        async with self._sqlite_writer or nullcontext(), self._sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query within PING_TIMEOUT seconds."""
+        try:
+            async with asyncio.timeout(PING_TIMEOUT):
+                async with self.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any failure to answer means "unreachable" to /healthz
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
