@@ -1,0 +1,101 @@
+"""A fake Bot Framework Connector (the serviceUrl Teams gives) on 127.0.0.1 that records replies."""
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    conversation_id: str
+    activity: dict[str, Any]
+    reply_to: str | None
+
+    @property
+    def text(self) -> str:
+        return self.activity.get("text") or ""
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        for attachment in self.activity.get("attachments") or []:
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                return attachment["content"]
+        return None
+
+
+@dataclass
+class FakeBotConnector:
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    member_lookups: list[str] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # next sends fail with these
+    service_url: str = ""
+    _runner: web.AppRunner | None = None
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def add_member(self, user_id: str, email: str, name: str) -> None:
+        self.members[user_id] = {"id": user_id, "name": name, "email": email, "userPrincipalName": email,
+                                 "aadObjectId": f"aad-{user_id}"}
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.service_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        return self.service_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if self.failures:
+            status, headers = self.failures.pop(0)
+            return web.json_response({"error": {"code": "Throttled"}}, status=status, headers=headers)
+        activity = await request.json()
+        self.sent.append(Sent(request.match_info["conversation"], activity, request.match_info.get("reply_to")))
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member_id = request.match_info["member"]
+        self.member_lookups.append(member_id)
+        member = self.members.get(member_id)
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
+        return web.json_response(member)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": f"a:created-{next(self._ids)}"})
+
+
+def message_activity(service_url: str, user_id: str, *, text: str = "", value: dict[str, Any] | None = None,
+                     conversation_id: str = "a:personal-chat", channel_id: str = "msteams", user_name: str = "",
+                     local_timezone: str | None = None, activity_id: str = "incoming-1") -> dict[str, Any]:
+    """A Teams message activity as the Bot Framework service posts it to /api/messages."""
+    activity: dict[str, Any] = {
+        "type": "message",
+        "id": activity_id,
+        "timestamp": "2026-11-23T10:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": channel_id,
+        "from": {"id": user_id, "name": user_name, "aadObjectId": f"aad-{user_id}"},
+        "conversation": {"id": conversation_id, "conversationType": "personal", "tenantId": "tenant-1"},
+        "recipient": {"id": "28:bot", "name": "Coaching assistant"},
+        "text": text,
+        "channelData": {"tenant": {"id": "tenant-1"}},
+        "entities": [],
+    }
+    if value is not None:
+        activity["value"] = value
+    if local_timezone:
+        activity["localTimezone"] = local_timezone
+        activity["entities"].append({"type": "clientInfo", "locale": "en-US", "timezone": local_timezone})
+    return activity

@@ -1,0 +1,105 @@
+"""A fake Slack Web API (and response_url receiver) on 127.0.0.1 that records every call."""
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+TEAM_ID = "T0TEST"
+
+
+def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
+                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+    """Headers Slack would send: X-Slack-Signature = v0= HMAC-SHA256 of v0:{timestamp}:{body}."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlackApi:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    # method -> queued (status, headers, body) answers given before the normal one (429s, 5xx)
+    failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
+    base_url: str = ""
+    _runner: web.AppRunner | None = None
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def add_user(self, user_id: str, email: str | None, name: str, tz: str = "America/New_York") -> None:
+        profile = {"real_name": name, **({"email": email} if email else {})}
+        self.users[user_id] = {"id": user_id, "team_id": TEAM_ID, "name": name.split()[0].lower(),
+                               "real_name": name, "tz": tz, "profile": profile}
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def fail_next(self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.failures.setdefault(method, []).append((status, headers or {}, body))
+
+    @property
+    def response_url(self) -> str:
+        return f"{self.base_url.removesuffix('api/')}response/1"
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}/api/"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        text = await request.text()
+        if request.content_type == "application/json":
+            return json.loads(text) if text else {}
+        return dict(parse_qsl(text))
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        self.calls.append(Call(method, args))
+        queued = self.failures.get(method)
+        if queued:
+            status, headers, body = queued.pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "coachbot",
+                    "team_id": TEAM_ID, "user_id": "UBOT", "bot_id": "BBOT"}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        if method == "chat.postMessage":
+            return {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.0f}.{next(self._ts):06d}"}
+        return {"ok": True}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", await self._args(request)))
+        return web.json_response({"ok": True})
