@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import traceback
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
 
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}
 ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
+SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
 def state_key(inbound: Inbound) -> str:
@@ -41,7 +43,25 @@ class Engine:
     clock: Clock = system_clock
 
     async def handle(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
-        """Run one turn. Everything it changes is committed before the replies are returned."""
+        """Run one turn. Everything it changes is committed before the replies are returned.
+
+        A failure rolls the whole turn back and the person gets an apology, never a stack trace.
+        """
+        try:
+            return await self._turn(inbound, directory)
+        except Exception as exc:
+            # Only the type and place: an exception's message can quote what the person typed.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error(
+                "turn failed platform=%s error=%s at %s:%s",
+                inbound.platform,
+                type(exc).__name__,
+                frame.filename.rsplit("/", 1)[-1],
+                frame.lineno,
+            )
+            return [Reply(SORRY)]
+
+    async def _turn(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
         now = self.clock()
         profile, lookup_failed = await self._profile_if_needed(inbound, directory)
         async with self.db.transaction() as session:

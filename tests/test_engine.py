@@ -150,3 +150,29 @@ async def test_chosen_zone_is_not_overridden_by_the_platform_until_auto(engine, 
     assert "Europe/Paris" in replies[0].plain_text()
     replies = await engine.handle(Inbound("teams", "29:dara", "a:1", text="timezone auto"), teams)
     assert "now Asia/Bangkok" in replies[0].text
+
+
+async def test_a_failing_dialog_rolls_back_and_apologises(db, catalog, caplog):
+    """A bug in a dialog: the person gets an apology, the turn's changes are undone, the log has no text."""
+    from app import build_registry
+    from bot.dialog import Command
+    from bot.engine import Engine
+    from tests.conftest import Chat
+
+    async def rename_then_fail(turn, args: str) -> None:
+        turn.person.display_name = "Changed"
+        await turn.session.flush()
+        raise RuntimeError(f"boom while handling {args}")
+
+    registry = build_registry()
+    registry.add_command(Command("explode", "test only", "explode", rename_then_fail))
+    await seed_demo(db, catalog, FIXED_NOW)
+    person = Chat(Engine(db, registry, catalog, clock=lambda: FIXED_NOW), "coach@demo.example")
+    answer = await person.say("explode SECRET-MARKER-42")
+    assert "something went wrong on my side and nothing was changed" in answer
+    assert "Traceback" not in answer and "boom" not in answer
+    assert "SECRET-MARKER-42" not in caplog.text
+    assert "error=RuntimeError" in caplog.text
+    async with db.transaction() as session:
+        cora = (await session.execute(select(Person).where(Person.email == "coach@demo.example"))).scalar_one()
+        assert cora.display_name == "Cora Coach"

@@ -1,0 +1,54 @@
+"""The command line as an operator uses it, in a subprocess."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import PROGRAMS_DIR, ROOT
+
+
+def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
+    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env={**clean, **env}, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_programs_check_passes_on_the_shipped_files():
+    result = run(["programs", "check"], {"PROGRAMS_DIR": str(PROGRAMS_DIR)})
+    assert result.returncode == 0, result.stderr
+    assert "4 program files are valid" in result.stdout
+
+
+def test_programs_check_names_the_broken_file_and_key(tmp_path):
+    folder = tmp_path / "programs"
+    shutil.copytree(PROGRAMS_DIR, folder)
+    path = folder / "iatul-sig-alice.toml"
+    path.write_text(path.read_text().replace("max_per_month = 5", "max_per_month = 1"))
+    result = run(["programs", "check"], {"PROGRAMS_DIR": str(folder)})
+    assert result.returncode == 2
+    assert "iatul-sig-alice.toml: key 'coach_hours.max_per_month': must not be below min_per_month" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_broken_variable_stops_the_start_with_one_line(tmp_path):
+    result = run(["serve"], {"PORT": "eighty", "PROGRAMS_DIR": str(PROGRAMS_DIR)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["configuration error: PORT must be a number from 1 to 65535, got 'eighty'"]
+
+
+def test_db_upgrade_then_demo_then_chat(tmp_path: Path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db", "PROGRAMS_DIR": str(PROGRAMS_DIR)}
+    assert run(["db", "upgrade"], env).returncode == 0
+    tables = {row[0] for row in sqlite3.connect(tmp_path / "c.db").execute("select name from sqlite_master")}
+    assert {"persons", "accounts", "cohorts", "memberships", "pairs", "dialog_states"} <= tables
+    demo = run(["demo"], env)
+    assert "AAHSL coaching pilot: Demo" in demo.stdout and "partner@demo.example" in demo.stdout
+    assert "nothing changed" in run(["demo"], env).stdout
+    chat = run(["chat", "--user", "partner@demo.example"], env, stdin="me\ntimezone\n6\nquit\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "Sokha Partner <partner@demo.example>" in chat.stdout
+    assert "partner in SIG-ALICE coaching" in chat.stdout
+    assert "your time zone is now Asia/Phnom_Penh" in chat.stdout
