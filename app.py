@@ -9,8 +9,8 @@ python app.py programs check       validate the program files
 
 import argparse
 import asyncio
-import contextlib
 import logging
+import signal
 import sys
 
 import aiohttp
@@ -114,8 +114,12 @@ async def serve(settings: Settings, catalog: ProgramCatalog) -> None:
     await runner.setup()
     await web.TCPSite(runner, port=settings.port).start()
     log.info("serving on port %d (Teams: /api/messages, health: /healthz)", settings.port)
+    stop = asyncio.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signal_number, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("stopping: finishing requests in progress")
     finally:
         await runner.cleanup()
         await db.dispose()
@@ -186,8 +190,7 @@ def main(argv: list[str]) -> int:
     elif args.command == "chat":
         asyncio.run(chat(settings, catalog, args.user))
     else:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(settings, catalog))
+        asyncio.run(serve(settings, catalog))
     return 0
 
 
