@@ -113,10 +113,10 @@ async def serve(settings: Settings, catalog: ProgramCatalog) -> None:
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, port=settings.port).start()
-    log.info("serving on port %d (Teams: /api/messages, health: /healthz)", settings.port)
     stop = asyncio.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signal_number, stop.set)
+    log.info("serving on port %d (Teams: /api/messages, health: /healthz)", settings.port)
     try:
         await stop.wait()
         log.info("stopping: finishing requests in progress")

@@ -52,3 +52,40 @@ def test_db_upgrade_then_demo_then_chat(tmp_path: Path):
     assert "Sokha Partner <partner@demo.example>" in chat.stdout
     assert "partner in SIG-ALICE coaching" in chat.stdout
     assert "your time zone is now Asia/Phnom_Penh" in chat.stdout
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
+    return subprocess.Popen([sys.executable, "app.py", *args], cwd=ROOT, env={**clean, **env}, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _read_until(stream, expected: str) -> str:  # type: ignore[no-untyped-def]
+    seen = ""
+    while expected not in seen:
+        line = stream.readline()
+        assert line, f"process ended before printing {expected!r}; got {seen!r}"
+        seen += line
+    return seen
+
+
+def test_a_conversation_survives_kill_9(tmp_path: Path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db", "PROGRAMS_DIR": str(PROGRAMS_DIR)}
+    first = _start(["chat", "--user", "coach2@demo.example"], env)
+    first.stdin.write("timezone\n")
+    first.stdin.flush()
+    _read_until(first.stdout, "Pick your time zone")
+    first.kill()  # SIGKILL: no clean-up of any kind
+    first.wait(timeout=30)
+    second = run(["chat", "--user", "coach2@demo.example"], env, stdin="Phnom Penh\nquit\n")
+    assert "your time zone is now Asia/Phnom_Penh" in second.stdout
+
+
+def test_the_server_stops_cleanly_on_sigterm(tmp_path: Path, unused_tcp_port: int):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db", "PROGRAMS_DIR": str(PROGRAMS_DIR),
+           "PORT": str(unused_tcp_port)}
+    server = _start(["serve"], env)
+    _read_until(server.stderr, "serving on port")
+    server.terminate()
+    assert server.wait(timeout=30) == 0
+    assert "stopping" in server.stderr.read()
