@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from adapters.console import ConsoleChat
 from adapters.slack.app import SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
+from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
 from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
@@ -33,6 +34,10 @@ from storage.db import Database
 from storage.models import Cohort
 
 log = logging.getLogger("coaching")
+
+DB = web.AppKey("db", Database)
+TEAMS_SENDER = web.AppKey("teams_sender", TeamsSender)
+SLACK_SENDER = web.AppKey("slack_sender", SlackSender)
 
 
 def build_registry() -> Registry:
@@ -64,8 +69,7 @@ async def _has_no_cohorts(db: Database) -> bool:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    db: Database = request.app["db"]
-    if await db.ping():
+    if await request.app[DB].ping():
         return web.json_response({"status": "ok"})
     return web.json_response({"status": "database unreachable"}, status=503)
 
@@ -73,9 +77,9 @@ async def healthz(request: web.Request) -> web.Response:
 async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web.Application:
     """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP)."""
     web_app = web.Application()
-    web_app["db"] = db
+    web_app[DB] = db
     web_app.router.add_get("/healthz", healthz)
-    web_app["teams_sender"] = add_teams_routes(web_app, settings.teams, engine)
+    web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
     return web_app
@@ -84,7 +88,7 @@ async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web
 def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:
     http = aiohttp.ClientSession()  # one session for every Web API call
     bolt = build_bolt_app(slack, engine, http)
-    web_app["slack_sender"] = SlackSender(bolt.client)
+    web_app[SLACK_SENDER] = SlackSender(bolt.client)
     if slack.app_token:
         socket_mode = AsyncSocketModeHandler(bolt, slack.app_token)
 

@@ -3,7 +3,7 @@
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from app import healthz
+from app import DB, healthz
 from storage.db import Database
 from tests.server import running_server
 
@@ -17,7 +17,7 @@ async def test_healthz_is_200_with_the_database(database_url):
 async def test_healthz_is_503_when_the_database_is_unreachable(unused_tcp_port):
     db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{unused_tcp_port}/nothing")
     web_app = web.Application()
-    web_app["db"] = db
+    web_app[DB] = db
     web_app.router.add_get("/healthz", healthz)
     async with TestClient(TestServer(web_app)) as client:
         response = await client.get("/healthz")
