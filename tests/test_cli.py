@@ -36,7 +36,8 @@ def test_programs_check_names_the_broken_file_and_key(tmp_path):
 def test_a_broken_variable_stops_the_start_with_one_line(tmp_path):
     result = run(["serve"], {"PORT": "eighty", "PROGRAMS_DIR": str(PROGRAMS_DIR)})
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["configuration error: PORT must be a number from 1 to 65535, got 'eighty'"]
+    expected = "configuration error: PORT must be a number from 1 to 65535, got 'eighty'"
+    assert result.stderr.strip().splitlines() == [expected]
 
 
 def test_db_upgrade_then_demo_then_chat(tmp_path: Path):

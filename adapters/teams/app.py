@@ -30,18 +30,29 @@ MESSAGES_PATH = "/api/messages"
 
 
 class TeamsDirectory:
-    """Teams member look-up (email, name); the Emulator has none, so there a name with @ is the email."""
+    """Teams member look-up (email, name). The Emulator has none, so there a name with @ is the email.
+
+    Other Bot Framework channels (Web Chat, Direct Line) let the client choose its own name: they give
+    no email, since trusting one would let anyone claim to be anyone.
+    """
 
     def __init__(self, turn_context: TurnContext) -> None:
         self.turn_context = turn_context
 
     async def lookup(self, account_id: str) -> Profile | None:
         activity = self.turn_context.activity
-        if activity.channel_id != "msteams":
+        if activity.channel_id == "emulator":
             name = activity.from_property.name or ""
             return Profile(email=name if "@" in name else None, display_name=name.split("@")[0] or None)
+        if activity.channel_id != "msteams":
+            return Profile(email=None)
         member = await TeamsInfo.get_member(self.turn_context, account_id)
-        return Profile(email=member.email or member.user_principal_name, display_name=member.name)
+        return Profile(email=member.email or _email_like_upn(member.user_principal_name), display_name=member.name)
+
+
+def _email_like_upn(upn: str | None) -> str | None:
+    """A guest's UPN (`name_example.org#EXT#@tenant.onmicrosoft.com`) is not their email."""
+    return upn if upn and "#EXT#" not in upn.upper() else None
 
 
 class CoachingBot(ActivityHandler):
@@ -54,6 +65,8 @@ class CoachingBot(ActivityHandler):
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Greet a person who installed the bot, and remember how to reach them."""
         activity = turn_context.activity
+        if not inbound.is_personal(activity):
+            return  # someone joined a team or group chat: no greeting in front of everyone
         for member in members_added:
             if member.id == activity.recipient.id:
                 continue
@@ -83,6 +96,9 @@ class TeamsSender:
         reference = ConversationReference().deserialize(conversation_ref)
 
         async def deliver(turn_context: TurnContext) -> None:
+            # botbuilder gives the continuation event a made-up id, and would send each message as a reply
+            # to it (POST .../activities/{that id}); writing first is a new message in the conversation.
+            turn_context.activity.id = None
             for reply in replies:
                 await turn_context.send_activity(render(reply))
 
@@ -100,24 +116,45 @@ def build_adapter(settings: TeamsSettings) -> CloudAdapter:
 
     async def on_error(turn_context: TurnContext, error: Exception) -> None:
         log.error("teams turn failed error=%s", type(error).__name__)
-        await turn_context.send_activity(
-            "Sorry, something went wrong on my side. Nothing was changed; please try again."
-        )
+        # The engine may have committed the turn before its answer failed: do not claim nothing changed.
+        await turn_context.send_activity("Sorry, something went wrong on my side. Please try again in a moment.")
 
     adapter.on_turn_error = on_error
     return adapter
 
 
-def _is_loopback(remote: str | None) -> bool:
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def _is_local(request: web.Request) -> bool:
+    """A caller on this machine, not relayed by a proxy or tunnel (which connects from loopback too)."""
+    if request.remote is None or any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
     try:
-        return remote is not None and ipaddress.ip_address(remote).is_loopback
+        address = ipaddress.ip_address(request.remote)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack socket
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def _is_routable(activity: Activity) -> bool:
+    """The fields every turn needs to know who spoke and where to answer."""
+    return bool(
+        activity.service_url
+        and activity.channel_id
+        and activity.conversation
+        and activity.conversation.id
+        and activity.from_property
+        and activity.from_property.id
+        and activity.recipient
+        and activity.recipient.id
+    )
 
 
 def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSettings) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
-        if not settings.app_id and not _is_loopback(request.remote):
+        if not settings.app_id and not _is_local(request):
             return web.Response(status=401, text="anonymous mode answers local callers only")
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415, text="send application/json")
@@ -128,9 +165,11 @@ def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSet
         if not isinstance(body, dict) or not body.get("type"):
             return web.Response(status=400, text="not a Bot Framework activity")
         try:
-            Activity().deserialize(body)
+            activity = Activity().deserialize(body)
         except Exception:  # msrest raises its own DeserializationError family
             return web.Response(status=400, text="not a Bot Framework activity")
+        if not _is_routable(activity):
+            return web.Response(status=400, text="activity lacks who spoke or where to answer")
         response = await adapter.process(request, bot)
         return response or web.Response(status=201)
 

@@ -22,6 +22,12 @@ def timezone_of(activity: Activity) -> str | None:
     return None
 
 
+def is_personal(activity: Activity) -> bool:
+    """A one-to-one chat with the bot: Teams says "personal"; the Emulator leaves the type unset."""
+    conversation = activity.conversation
+    return not conversation.is_group and conversation.conversation_type in (None, "personal")
+
+
 def reference_of(activity: Activity) -> dict[str, Any]:
     """The ConversationReference (ids and service URL, no message text) for writing first later."""
     reference = TurnContext.get_conversation_reference(activity)
@@ -45,5 +51,6 @@ def from_message(activity: Activity) -> Inbound:
         text=text.strip(),
         action=action,
         timezone=timezone_of(activity),
-        address=reference_of(activity),
+        # Only a one-to-one chat is a private address: writing first to a channel would tell everyone.
+        address=reference_of(activity) if is_personal(activity) else None,
     )

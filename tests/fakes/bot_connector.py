@@ -30,17 +30,19 @@ class FakeBotConnector:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     member_lookups: list[str] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, decoded path) of every call
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # next sends fail with these
     service_url: str = ""
     _runner: web.AppRunner | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
-    def add_member(self, user_id: str, email: str, name: str) -> None:
-        self.members[user_id] = {"id": user_id, "name": name, "email": email, "userPrincipalName": email,
+    def add_member(self, user_id: str, email: str | None, name: str, *, upn: str | None = None) -> None:
+        """A member the look-up knows; `email=None` with a `upn` is a guest whose email Teams withholds."""
+        self.members[user_id] = {"id": user_id, "name": name, "email": email, "userPrincipalName": upn or email,
                                  "aadObjectId": f"aad-{user_id}"}
 
     async def start(self) -> str:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
@@ -55,6 +57,11 @@ class FakeBotConnector:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
+        return await handler(request)
 
     async def _send(self, request: web.Request) -> web.Response:
         if self.failures:
