@@ -25,6 +25,10 @@ PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
 
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}
 ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
+IN_PRIVATE_ONLY = (
+    "I keep coaching matters private, so I only answer in a one-to-one chat. "
+    "Open a chat with me and type `help` there."
+)
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
@@ -47,6 +51,9 @@ class Engine:
 
         A failure rolls the whole turn back and the person gets an apology, never a stack trace.
         """
+        if not inbound.private:
+            log.info("turn kind=shared-conversation platform=%s", inbound.platform)
+            return [Reply(IN_PRIVATE_ONLY)]
         try:
             return await self._turn(inbound, directory)
         except Exception as exc:

@@ -21,6 +21,9 @@ class Inbound:
     thread_id: str | None = None
     # How to write to this person first, later (Teams ConversationReference); opaque to the engine.
     address: dict[str, Any] | None = None
+    # False in a channel or group chat where the answer would be seen by others (Teams channels;
+    # Slack answers slash commands privately, so Slack is always private).
+    private: bool = True
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ import pytest
 from aiohttp import web
 from aiohttp.streams import StreamReader
 from aiohttp.test_utils import make_mocked_request
+from botbuilder.schema import Activity
 from sqlalchemy import func, select
 
 from adapters.teams.app import MESSAGES_PATH, CoachingBot, build_adapter, messages_handler
-from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
+from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY, from_message
 from adapters.teams.render import MAX_CARD_BUTTONS, card, render
 from app import TEAMS_SENDER
 from bot.config import TeamsSettings
@@ -243,20 +244,24 @@ def test_a_reply_without_buttons_is_markdown_text():
     assert not rendered.attachments
 
 
-async def test_an_at_mention_in_a_channel_is_stripped_and_the_channel_is_no_private_address(server, connector):
+def test_an_at_mention_is_stripped_from_a_channel_message(connector):
+    message = from_message(Activity().deserialize(activity("channel_mention", connector)))
+    assert (message.text, message.private, message.address) == ("help", False, None)
+
+
+async def test_in_a_channel_nothing_private_is_said_and_the_channel_is_no_address(server, connector):
     assert 200 <= await post(server, activity("channel_mention", connector)) < 300
     reply = only_reply(connector)
     assert reply.conversation_id == TEAM_CHANNEL
-    assert "What I can do for you" in reply.text and "coach in AAHSL coaching pilot" in reply.text
-    assert connector.member_lookups == [CORA]
-    [account] = await accounts(server)
-    assert await email_of(server, account) == "coach@demo.example"
-    assert account.conversation_ref is None  # writing first to a channel would tell the whole team
+    assert "only answer in a one-to-one chat" in reply.text
+    assert "AAHSL" not in reply.text and "@" not in reply.text  # no roles, no email in front of the team
+    assert connector.member_lookups == [] and await accounts(server) == []
 
     cora_chat = "a:1Cw8Nq5Xr2Tb7Lk0Vz4Hm9Pd3Js6Fg1Ya8Ue5Io2Oc7Kb4Wn9Mx0Rt3Ey6Qu1Sp5Dh8Gj2"
     await post(server, message_activity(connector.service_url, CORA, text="me", conversation_id=cora_chat))
     await post(server, activity("channel_mention", connector, id="1795446399999"))
     [account] = await accounts(server)
+    assert await email_of(server, account) == "coach@demo.example"
     assert account.conversation_ref is not None and account.conversation_ref["conversation"]["id"] == cora_chat
     assert len(connector.sent) == 3
 

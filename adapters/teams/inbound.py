@@ -53,4 +53,5 @@ def from_message(activity: Activity) -> Inbound:
         timezone=timezone_of(activity),
         # Only a one-to-one chat is a private address: writing first to a channel would tell everyone.
         address=reference_of(activity) if is_personal(activity) else None,
+        private=is_personal(activity),
     )
