@@ -125,10 +125,10 @@ def events_handler(app: AsyncApp, signing_secret: str) -> Any:
     async def handle(request: web.Request) -> web.Response:
         body = await request.text()
         if not _parses(body, request.content_type):
-            valid = verifier.is_valid(
-                body, request.headers.get("X-Slack-Request-Timestamp", ""), request.headers.get("X-Slack-Signature", "")
-            )
-            return web.Response(status=400 if valid else 401, text="malformed payload" if valid else "")
+            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+            signature = request.headers.get("X-Slack-Signature", "")
+            signed = timestamp.isdigit() and verifier.is_valid(body, timestamp, signature)
+            return web.Response(status=400 if signed else 401, text="malformed payload" if signed else "")
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 

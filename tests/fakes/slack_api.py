@@ -58,6 +58,7 @@ class FakeSlackApi:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads users.info and the like by GET
         app.router.add_post("/response/{id}", self._response_url)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -72,6 +73,8 @@ class FakeSlackApi:
             await self._runner.cleanup()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
         text = await request.text()
         if request.content_type == "application/json":
             return json.loads(text) if text else {}
