@@ -69,13 +69,24 @@ class Engine:
             return [Reply(SORRY)]
 
     async def _turn(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
+        replies = await self._run(inbound, profile=None, lookup_failed=False)
+        if replies is None:  # a new or stale account: ask the platform outside any transaction
+            profile, lookup_failed = await self._lookup(inbound, directory)
+            replies = await self._run(inbound, profile=profile, lookup_failed=lookup_failed)
+        assert replies is not None
+        return replies
+
+    async def _run(self, inbound: Inbound, *, profile: Profile | None, lookup_failed: bool) -> list[Reply] | None:
+        """The turn in one transaction; None when the platform must be asked about the account first."""
         now = self.clock()
-        profile, lookup_failed = await self._profile_if_needed(inbound, directory)
         async with self.db.transaction() as session:
+            account = await identity.find_account(session, inbound.platform, inbound.account_id)
+            if profile is None and not lookup_failed and identity.needs_profile(account, now):
+                return None
             if inbound.event_id and not await _first_delivery(session, inbound, now):
                 log.info("duplicate delivery ignored platform=%s", inbound.platform)
                 return []
-            linked = await identity.link(session, inbound, profile, now)
+            linked = await identity.link(session, inbound, account, profile, now)
             if linked is None:
                 return [_cannot_link(inbound, lookup_failed)]
             person, account = linked
@@ -95,11 +106,8 @@ class Engine:
             await _save_state(session, turn, stored)
         return turn.replies
 
-    async def _profile_if_needed(self, inbound: Inbound, directory: identity.Directory) -> tuple[Profile | None, bool]:
-        async with self.db.transaction() as session:
-            account = await identity.find_account(session, inbound.platform, inbound.account_id)
-        if not identity.needs_profile(account, self.clock()):
-            return None, False
+    async def _lookup(self, inbound: Inbound, directory: identity.Directory) -> tuple[Profile | None, bool]:
+        """The platform's profile of the account; (None, True) when the platform could not be asked."""
         try:
             async with asyncio.timeout(PROFILE_LOOKUP_TIMEOUT):
                 profile = await directory.lookup(inbound.account_id)

@@ -74,13 +74,12 @@ def apply_platform_timezone(person: Person, account: Account, zone: str | None) 
 
 
 async def link(
-    session: AsyncSession, inbound: Inbound, profile: Profile | None, now: datetime
+    session: AsyncSession, inbound: Inbound, account: Account | None, profile: Profile | None, now: datetime
 ) -> tuple[Person, Account] | None:
-    """The person behind this account, linking the account by email on first contact.
+    """The person behind this account (as found in this transaction), linking it by email on first contact.
 
     Returns None when the account is unknown and the platform gave no email to link it with.
     """
-    account = await find_account(session, inbound.platform, inbound.account_id)
     if account is None:
         if profile is None or not profile.email:
             return None

@@ -52,7 +52,9 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = parse_database_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        self.engine = create_async_engine(self.url, echo=echo)
+        # Every checkout ends in our own COMMIT or ROLLBACK: SQLite needs no extra rollback on return.
+        reset = {"pool_reset_on_return": None} if self.is_sqlite else {}
+        self.engine = create_async_engine(self.url, echo=echo, **reset)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
