@@ -217,21 +217,23 @@ class CpuMeter:
 
 def slash_body(user_id: str, n: int) -> str:
     """A slash command's form body, as Slack sends it."""
-    return urlencode({
-        "token": "unused-verification-token",
-        "team_id": TEAM_ID,
-        "team_domain": "test",
-        "channel_id": f"D{user_id}",
-        "channel_name": "directmessage",
-        "user_id": user_id,
-        "user_name": user_id.lower(),
-        "command": "/coaching",
-        "text": "help",
-        "api_app_id": "ABENCH",
-        "is_enterprise_install": "false",
-        "response_url": f"http://{HOST}:9/commands/{n}",  # never called: the answer is the HTTP response
-        "trigger_id": f"{n}.bench",
-    })
+    return urlencode(
+        {
+            "token": "unused-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "test",
+            "channel_id": f"D{user_id}",
+            "channel_name": "directmessage",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/coaching",
+            "text": "help",
+            "api_app_id": "ABENCH",
+            "is_enterprise_install": "false",
+            "response_url": f"http://{HOST}:9/commands/{n}",  # never called: the answer is the HTTP response
+            "trigger_id": f"{n}.bench",
+        }
+    )
 
 
 async def send_command(http: aiohttp.ClientSession, target: Target, user_id: str, n: int) -> tuple[int, str]:
@@ -273,9 +275,9 @@ async def warm_up(target: Target) -> None:
                 status, text = await send_command(http, target, user_id, n)
                 if status != 200 or target.expect not in text:
                     raise RuntimeError(f"{target.name}: warm-up for {user_id} answered {status}: {text[:300]!r}")
-        results = await asyncio.gather(*(
-            post_command(http, target, USER_IDS[n % len(USER_IDS)], n) for n in range(WARMUP_BURST)
-        ))
+        results = await asyncio.gather(
+            *(post_command(http, target, USER_IDS[n % len(USER_IDS)], n) for n in range(WARMUP_BURST))
+        )
     if not all(results):
         raise RuntimeError(f"{target.name}: {results.count(False)} of the warm-up burst failed")
 
@@ -336,8 +338,9 @@ async def closed_loop(target: Target, workers: int, seconds: float) -> ClosedRes
     elapsed = max(o.done for o in outcomes) - start
     latencies = sorted((o.done - o.scheduled) * 1000 for o in outcomes)
     ok = sum(o.ok for o in outcomes)
-    return ClosedResult(workers, ok, len(outcomes) - ok, elapsed, ok / elapsed, percentile(latencies, 50),
-                        percentile(latencies, 99))
+    return ClosedResult(
+        workers, ok, len(outcomes) - ok, elapsed, ok / elapsed, percentile(latencies, 50), percentile(latencies, 99)
+    )
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:
@@ -374,24 +377,30 @@ def print_summary(rate: float, results: dict[str, tuple[RateResult, ClosedResult
     print("\nSummary")
     print(f"  {'':8} {'p50 @rate':>10} {'p99 @rate':>10} {'errors':>7} {'max req/s':>10}")
     for name, (at_rate, most) in results.items():
-        print(f"  {name:8} {at_rate.p50_ms:>7.1f} ms {at_rate.p99_ms:>7.1f} ms {at_rate.errors:>7} "
-              f"{most.throughput:>10.1f}")
+        print(
+            f"  {name:8} {at_rate.p50_ms:>7.1f} ms {at_rate.p99_ms:>7.1f} ms {at_rate.errors:>7} "
+            f"{most.throughput:>10.1f}"
+        )
     print(f"  rate {rate:g} requests/s; throughput ratio server/bare {ratio:.2f}")
     p99_met = server_rate.p99_ms < TARGET_P99_MS and server_rate.errors == 0
     rate_note = "" if rate == TARGET_RATE else f" (measured at {rate:g}/s, the target is stated at {TARGET_RATE:g}/s)"
-    print(f"  target p99 < {TARGET_P99_MS:g} ms at {TARGET_RATE:g} req/s, no errors: "
-          f"{'met' if p99_met else 'NOT met'} (p99 {server_rate.p99_ms:.1f} ms, "
-          f"{server_rate.errors} errors){rate_note}")
-    print(f"  target throughput >= {TARGET_RATIO:g} x bare: {'met' if ratio >= TARGET_RATIO else 'NOT met'} "
-          f"({server_max.throughput:.1f} / {bare_max.throughput:.1f} = {ratio:.2f})")
+    print(
+        f"  target p99 < {TARGET_P99_MS:g} ms at {TARGET_RATE:g} req/s, no errors: "
+        f"{'met' if p99_met else 'NOT met'} (p99 {server_rate.p99_ms:.1f} ms, "
+        f"{server_rate.errors} errors){rate_note}"
+    )
+    print(
+        f"  target throughput >= {TARGET_RATIO:g} x bare: {'met' if ratio >= TARGET_RATIO else 'NOT met'} "
+        f"({server_max.throughput:.1f} / {bare_max.throughput:.1f} = {ratio:.2f})"
+    )
 
 
 # ---------------------------------------------------------------- main
 
 
-async def measure(target: Target, rate: float, seconds: float, workers: int, max_seconds: float) -> tuple[
-    RateResult, ClosedResult
-]:
+async def measure(
+    target: Target, rate: float, seconds: float, workers: int, max_seconds: float
+) -> tuple[RateResult, ClosedResult]:
     meter = CpuMeter(target.pid)
     at_rate = await open_loop(target, rate, seconds)
     print_rate(target.name, at_rate)
@@ -442,10 +451,14 @@ async def run_with_fake(args: argparse.Namespace, fake: FakeSlackApi, api_url: s
             await warm_up(target)
         calls = {method: len(fake.calls_to(method)) for method in ("auth.test", "users.info")}
         print(f"Warmed up ({len(USERS)} users); fake Slack API calls so far: {calls}")
-        print(f"Measuring: open loop {args.rate:g}/s for {args.seconds:g} s, closed loop {args.workers} workers "
-              f"for {args.max_seconds:g} s; {os.cpu_count()} CPUs")
-        results = {target.name: await measure(target, args.rate, args.seconds, args.workers, args.max_seconds)
-                   for target in (server, bare)}
+        print(
+            f"Measuring: open loop {args.rate:g}/s for {args.seconds:g} s, closed loop {args.workers} workers "
+            f"for {args.max_seconds:g} s; {os.cpu_count()} CPUs"
+        )
+        results = {
+            target.name: await measure(target, args.rate, args.seconds, args.workers, args.max_seconds)
+            for target in (server, bare)
+        }
         late_calls = {method: len(fake.calls_to(method)) - before for method, before in calls.items()}
         print(f"  fake Slack API calls during the measurements: {late_calls}")
     print_summary(args.rate, results)

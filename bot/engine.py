@@ -4,6 +4,7 @@ import asyncio
 import logging
 import traceback
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +27,7 @@ PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}
 ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
 IN_PRIVATE_ONLY = (
-    "I keep coaching matters private, so I only answer in a one-to-one chat. "
-    "Open a chat with me and type `help` there."
+    "I keep coaching matters private, so I only answer in a one-to-one chat. Open a chat with me and type `help` there."
 )
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
 
@@ -176,7 +176,7 @@ class Engine:
         turn.say(f"I don't know `{verb[:40]}`.{hint} Type `help` to see what you can do.")
 
 
-async def _first_delivery(session: AsyncSession, inbound: Inbound, now) -> bool:  # type: ignore[no-untyped-def]
+async def _first_delivery(session: AsyncSession, inbound: Inbound, now: datetime) -> bool:
     """Record the platform's delivery id; False if it was applied before (a retry)."""
     assert inbound.event_id is not None
     try:

@@ -6,6 +6,7 @@ A program is the rules; a cohort is one run of it with real dates. Calendar entr
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -460,7 +461,7 @@ class ProgramCatalog:
     def __init__(self, programs: list[Program]) -> None:
         self._by_id = {program.id: program for program in programs}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Program]:
         return iter(sorted(self._by_id.values(), key=lambda p: p.name))
 
     def __len__(self) -> int:

@@ -2,15 +2,6 @@
 
 from bot.dialog import Command, Registry, Turn
 
-ROLE_WORDS = {
-    "coordinator": "coordinator",
-    "coach": "coach",
-    "mentor": "mentor",
-    "participant": "participant",
-    "mentee": "mentee",
-    "partner": "partner",
-}
-
 
 async def show_help(turn: Turn, args: str) -> None:
     commands = turn.registry.commands_for(turn.roles)
@@ -37,7 +28,7 @@ def _describe_roles(turn: Turn) -> str:
     for entry in turn.roles.in_cohorts:
         program = turn.programs.get(entry.program_id)
         label = program.short_name if program else entry.program_id
-        names.append(f"{ROLE_WORDS.get(entry.role, entry.role)} in {label} ({entry.cohort_name})")
+        names.append(f"{entry.role} in {label} ({entry.cohort_name})")
     for program_id in sorted(
         turn.roles.coordinator_of - {e.program_id for e in turn.roles.in_cohorts if e.role == "coordinator"}
     ):

@@ -12,8 +12,15 @@ from tests.conftest import PROGRAMS_DIR, ROOT
 
 def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
-    return subprocess.run([sys.executable, "app.py", *args], cwd=ROOT, env={**clean, **env}, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "app.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_programs_check_passes_on_the_shipped_files():
@@ -57,8 +64,15 @@ def test_db_upgrade_then_demo_then_chat(tmp_path: Path):
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
-    return subprocess.Popen([sys.executable, "app.py", *args], cwd=ROOT, env={**clean, **env}, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "app.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _read_until(stream, expected: str) -> str:  # type: ignore[no-untyped-def]
@@ -83,8 +97,11 @@ def test_a_conversation_survives_kill_9(tmp_path: Path):
 
 
 def test_the_server_stops_cleanly_on_sigterm(tmp_path: Path, unused_tcp_port: int):
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db", "PROGRAMS_DIR": str(PROGRAMS_DIR),
-           "PORT": str(unused_tcp_port)}
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db",
+        "PROGRAMS_DIR": str(PROGRAMS_DIR),
+        "PORT": str(unused_tcp_port),
+    }
     server = _start(["serve"], env)
     _read_until(server.stderr, "serving on port")
     server.terminate()

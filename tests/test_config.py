@@ -17,12 +17,14 @@ def test_defaults_run_without_any_credentials():
 
 
 def test_slack_over_http_and_socket_mode():
-    http = load_settings({**BASE, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
-                          "SLACK_API_URL": "http://127.0.0.1:9/api"})
+    http = load_settings(
+        {**BASE, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "http://127.0.0.1:9/api"}
+    )
     assert http.slack is not None and http.slack.app_token is None
     assert http.slack.api_url == "http://127.0.0.1:9/api/"
-    socket = load_settings({**BASE, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
-                            "SLACK_APP_TOKEN": "xapp-1"})
+    socket = load_settings(
+        {**BASE, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"}
+    )
     assert socket.slack is not None and socket.slack.app_token == "xapp-1"
 
 
@@ -41,8 +43,10 @@ def test_slack_over_http_and_socket_mode():
         ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID"),
         ({"MICROSOFT_APP_ID": "id"}, "MICROSOFT_APP_PASSWORD"),
         ({"MICROSOFT_APP_TYPE": "Other"}, "MICROSOFT_APP_TYPE"),
-        ({"MICROSOFT_APP_ID": "id", "MICROSOFT_APP_PASSWORD": "p", "MICROSOFT_APP_TYPE": "SingleTenant"},
-         "MICROSOFT_APP_TENANT_ID"),
+        (
+            {"MICROSOFT_APP_ID": "id", "MICROSOFT_APP_PASSWORD": "p", "MICROSOFT_APP_TYPE": "SingleTenant"},
+            "MICROSOFT_APP_TENANT_ID",
+        ),
         ({"PROGRAMS_DIR": "/nonexistent/programs"}, "PROGRAMS_DIR"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
     ],

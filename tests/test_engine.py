@@ -77,10 +77,10 @@ async def test_a_retried_delivery_is_applied_once(engine, db):
         async def lookup(self, account_id: str) -> Profile:
             return Profile(email="participant@demo.example")
 
-    first = await engine.handle(Inbound("slack", "T1:U1", "D1", text="timezone Asia/Phnom_Penh", event_id="Ev1"),
-                                Known())
-    again = await engine.handle(Inbound("slack", "T1:U1", "D1", text="timezone Europe/London", event_id="Ev1"),
-                                Known())
+    first = await engine.handle(
+        Inbound("slack", "T1:U1", "D1", text="timezone Asia/Phnom_Penh", event_id="Ev1"), Known()
+    )
+    again = await engine.handle(Inbound("slack", "T1:U1", "D1", text="timezone Europe/London", event_id="Ev1"), Known())
     assert "Asia/Phnom_Penh" in first[0].text
     assert again == []
     async with db.transaction() as session:

@@ -12,11 +12,15 @@ def test_slack_manifest_points_every_url_at_slack_events_and_has_the_scopes():
     manifest = json.loads((MANIFESTS / "slack" / "manifest.json").read_text())
     command = manifest["features"]["slash_commands"][0]
     assert command["command"] == "/coaching"
-    urls = [command["url"], manifest["settings"]["event_subscriptions"]["request_url"],
-            manifest["settings"]["interactivity"]["request_url"]]
+    urls = [
+        command["url"],
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+    ]
     assert all(url.endswith("/slack/events") for url in urls)
     assert {"commands", "chat:write", "im:history", "im:write", "users:read", "users:read.email"} <= set(
-        manifest["oauth_config"]["scopes"]["bot"])
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
     assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
 
 

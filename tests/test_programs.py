@@ -13,7 +13,11 @@ from tests.conftest import PROGRAMS_DIR
 
 def test_four_seed_programs_ship(catalog):
     assert {p.id for p in catalog} == {
-        "aahsl-coaching-pilot", "iatul-sig-alice", "alcts-mentoring", "mentorship-coordinator-network"}
+        "aahsl-coaching-pilot",
+        "iatul-sig-alice",
+        "alcts-mentoring",
+        "mentorship-coordinator-network",
+    }
 
 
 def test_aahsl_pilot_facts(catalog):
@@ -92,8 +96,9 @@ def test_a_broken_file_names_file_key_and_problem(tmp_path, find, replace, expec
     folder = _broken_copy(tmp_path, find, replace)
     with pytest.raises(ProgramError) as error:
         load_programs(folder)
-    assert any(expected in problem and "aahsl-coaching-pilot.toml" in problem for problem in error.value.problems), \
+    assert any(expected in problem and "aahsl-coaching-pilot.toml" in problem for problem in error.value.problems), (
         error.value.problems
+    )
 
 
 def test_an_empty_folder_is_rejected(tmp_path):

@@ -46,13 +46,16 @@ async def test_concurrent_first_contacts_and_retries_are_safe(engine, db: Databa
 
     turns = [
         engine.handle(Inbound("slack", f"T1:U{person}", "D1", text="me", event_id=f"Ev{person}-{n}"), Directory())
-        for person in range(10) for n in range(5) for _copy in range(2)
+        for person in range(10)
+        for n in range(5)
+        for _copy in range(2)
     ]
     answers = await asyncio.gather(*turns)
     assert sum(1 for replies in answers if replies) == 50  # each delivery answered once, its copy ignored
     assert all("went wrong" not in r[0].text for r in answers if r)
     async with db.transaction() as session:
-        people = (await session.execute(select(func.count()).select_from(Person).where(
-            Person.email.like("u%@example.org")))).scalar_one()
+        people = (
+            await session.execute(select(func.count()).select_from(Person).where(Person.email.like("u%@example.org")))
+        ).scalar_one()
         deliveries = (await session.execute(select(func.count()).select_from(ProcessedEvent))).scalar_one()
     assert (people, deliveries) == (10, 50)

@@ -38,8 +38,13 @@ class FakeBotConnector:
 
     def add_member(self, user_id: str, email: str | None, name: str, *, upn: str | None = None) -> None:
         """A member the look-up knows; `email=None` with a `upn` is a guest whose email Teams withholds."""
-        self.members[user_id] = {"id": user_id, "name": name, "email": email, "userPrincipalName": upn or email,
-                                 "aadObjectId": f"aad-{user_id}"}
+        self.members[user_id] = {
+            "id": user_id,
+            "name": name,
+            "email": email,
+            "userPrincipalName": upn or email,
+            "aadObjectId": f"aad-{user_id}",
+        }
 
     async def start(self) -> str:
         app = web.Application(middlewares=[self._record])
@@ -83,9 +88,18 @@ class FakeBotConnector:
         return web.json_response({"id": f"a:created-{next(self._ids)}"})
 
 
-def message_activity(service_url: str, user_id: str, *, text: str = "", value: dict[str, Any] | None = None,
-                     conversation_id: str = "a:personal-chat", channel_id: str = "msteams", user_name: str = "",
-                     local_timezone: str | None = None, activity_id: str = "incoming-1") -> dict[str, Any]:
+def message_activity(
+    service_url: str,
+    user_id: str,
+    *,
+    text: str = "",
+    value: dict[str, Any] | None = None,
+    conversation_id: str = "a:personal-chat",
+    channel_id: str = "msteams",
+    user_name: str = "",
+    local_timezone: str | None = None,
+    activity_id: str = "incoming-1",
+) -> dict[str, Any]:
     """A Teams message activity as the Bot Framework service posts it to /api/messages."""
     activity: dict[str, Any] = {
         "type": "message",

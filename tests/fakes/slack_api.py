@@ -16,8 +16,13 @@ BOT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0TEST"
 
 
-def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
-                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+def signed_headers(
+    body: str,
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> dict[str, str]:
     """Headers Slack would send: X-Slack-Signature = v0= HMAC-SHA256 of v0:{timestamp}:{body}."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -42,8 +47,14 @@ class FakeSlackApi:
 
     def add_user(self, user_id: str, email: str | None, name: str, tz: str = "America/New_York") -> None:
         profile = {"real_name": name, **({"email": email} if email else {})}
-        self.users[user_id] = {"id": user_id, "team_id": TEAM_ID, "name": name.split()[0].lower(),
-                               "real_name": name, "tz": tz, "profile": profile}
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name.split()[0].lower(),
+            "real_name": name,
+            "tz": tz,
+            "profile": profile,
+        }
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -92,8 +103,15 @@ class FakeSlackApi:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "coachbot",
-                    "team_id": TEAM_ID, "user_id": "UBOT", "bot_id": "BBOT"}
+            return {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test",
+                "user": "coachbot",
+                "team_id": TEAM_ID,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+            }
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
