@@ -2,21 +2,20 @@
 
 process_before_response=True: bolt awaits our listener before it answers Slack, so the turn is
 committed before Slack hears "ok" (bolt's fire-and-forget listeners would lose it in a crash). A turn
-is a few database statements, far inside Slack's 3 seconds; slow work goes to the outbox.
+is a few database statements, far inside Slack's 3 seconds; slow fan-out belongs to the outbox (issue 5).
 """
 
-import json
 import logging
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -96,10 +95,11 @@ def build_bolt_app(settings: SlackSettings, engine: Engine, session: aiohttp.Cli
         if not replies:
             return
         text, blocks = render(replies)
-        if click.conversation_id.startswith("D"):  # the bot's DM: a lasting message
-            await client.chat_postMessage(channel=click.conversation_id, text=text, blocks=blocks)
-        else:  # a channel: only the person who clicked sees the answer
+        if (body.get("container") or {}).get("is_ephemeral", True):
+            # A slash command's answer, in any channel or DM: only the clicker sees the next one.
             await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        else:  # our own message in the bot's DM: answer with a lasting message there
+            await client.chat_postMessage(channel=click.conversation_id, text=text, blocks=blocks)
 
     @app.event("app_home_opened")
     async def on_home(ack: Any) -> None:
@@ -108,13 +108,13 @@ def build_bolt_app(settings: SlackSettings, engine: Engine, session: aiohttp.Cli
     return app
 
 
-def _parses(body: str, content_type: str) -> bool:
-    """Whether bolt can read this body; bolt answers 500 to a signed body that is not valid JSON."""
+def _parses(body: str, content_type: str | None) -> bool:
+    """Whether bolt can read this body, by the parser AsyncBoltRequest uses (it answers 500 otherwise).
+
+    bolt reads a body starting with "{" as JSON whatever its Content-Type, and a blank `payload=` as JSON.
+    """
     try:
-        if content_type == "application/json":
-            return isinstance(json.loads(body), dict)
-        payload = parse_qs(body).get("payload")
-        return payload is None or isinstance(json.loads(payload[0]), dict)
+        return isinstance(parse_body(body, content_type), dict)
     except ValueError:
         return False
 
@@ -124,7 +124,8 @@ def events_handler(app: AsyncApp, signing_secret: str) -> Any:
 
     async def handle(request: web.Request) -> web.Response:
         body = await request.text()
-        if not _parses(body, request.content_type):
+        content_type = request.headers.get("Content-Type", "").split(";")[0] or None  # as bolt reads it
+        if not _parses(body, content_type):
             timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
             signature = request.headers.get("X-Slack-Signature", "")
             signed = timestamp.isdigit() and verifier.is_valid(body, timestamp, signature)

@@ -31,7 +31,7 @@ def is_person_dm(event: dict[str, Any]) -> bool:
     return (
         event.get("type") == "message"
         and event.get("channel_type") == "im"
-        and not event.get("subtype")
+        and event.get("subtype") in (None, "file_share")  # not edits, joins or bot posts
         and not event.get("bot_id")
         and bool(event.get("user"))
     )

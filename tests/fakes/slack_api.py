@@ -1,5 +1,11 @@
-"""A fake Slack Web API (and response_url receiver) on 127.0.0.1 that records every call."""
+"""A fake Slack Web API (and response_url receiver) on 127.0.0.1 that records every call.
 
+It also serves Socket Mode: apps.connections.open answers with a ws:// URL on the same fake, which says
+"hello", sends the envelopes queued in `socket_envelopes` (each once) and puts every ack the client sends
+back in `socket_acks`.
+"""
+
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -9,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -33,6 +39,7 @@ def signed_headers(
 class Call:
     method: str
     args: dict[str, Any]
+    token: str | None = None  # from the Authorization header
 
 
 @dataclass
@@ -42,6 +49,9 @@ class FakeSlackApi:
     # method -> queued (status, headers, body) answers given before the normal one (429s, 5xx)
     failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
     base_url: str = ""
+    socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
+    socket_acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    _sockets: set[web.WebSocketResponse] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -71,6 +81,7 @@ class FakeSlackApi:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # slack_sdk reads users.info and the like by GET
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -80,6 +91,8 @@ class FakeSlackApi:
         return self.base_url
 
     async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -94,7 +107,8 @@ class FakeSlackApi:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        self.calls.append(Call(method, args))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+        self.calls.append(Call(method, args, token))
         queued = self.failures.get(method)
         if queued:
             status, headers, body = queued.pop(0)
@@ -117,6 +131,8 @@ class FakeSlackApi:
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base_url.replace("http://", "ws://").removesuffix("api/") + "socket"}
         if method == "chat.postMessage":
             return {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.0f}.{next(self._ts):06d}"}
         return {"ok": True}
@@ -124,3 +140,18 @@ class FakeSlackApi:
     async def _response_url(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await self._args(request)))
         return web.json_response({"ok": True})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.add(socket)
+        try:
+            await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0TEST"}})
+            while self.socket_envelopes:
+                await socket.send_json(self.socket_envelopes.pop(0))
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    self.socket_acks.put_nowait(json.loads(message.data))
+        finally:
+            self._sockets.discard(socket)
+        return socket
