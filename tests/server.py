@@ -14,6 +14,7 @@ from bot.engine import Engine
 from bot.programs import load_programs
 from storage.db import Database
 from tests.conftest import FIXED_NOW, PROGRAMS_DIR
+from tests.fakes import serve_on_loopback
 
 
 @dataclass
@@ -37,11 +38,7 @@ async def running_server(database_url: str, env: Mapping[str, str] | None = None
     engine.clock = lambda: FIXED_NOW
     await seed_demo(db, catalog, FIXED_NOW)
     web_app = await build_web_app(settings, db, engine)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await serve_on_loopback(web_app)
     try:
         async with aiohttp.ClientSession() as http:
             yield RunningServer(f"http://127.0.0.1:{port}", db, engine, web_app, http)

@@ -10,12 +10,17 @@ from pathlib import Path
 from tests.conftest import PROGRAMS_DIR, ROOT
 
 
-def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+def environment(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any platform or database settings, plus `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
+    return {**clean, **env}
+
+
+def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "app.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env=environment(env),
         input=stdin,
         capture_output=True,
         text=True,
@@ -63,11 +68,10 @@ def test_db_upgrade_then_demo_then_chat(tmp_path: Path):
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_"))}
     return subprocess.Popen(
         [sys.executable, "app.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env=environment(env),
         text=True,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import serve_on_loopback
+
 
 @dataclass
 class Sent:
@@ -52,11 +54,8 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_post("/v3/conversations", self._create_conversation)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.service_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        self._runner, port = await serve_on_loopback(app)
+        self.service_url = f"http://127.0.0.1:{port}/"
         return self.service_url
 
     async def stop(self) -> None:

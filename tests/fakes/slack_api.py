@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes import serve_on_loopback
+
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0TEST"
@@ -82,11 +84,7 @@ class FakeSlackApi:
         app.router.add_get("/api/{method}", self._api)  # slack_sdk reads users.info and the like by GET
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}/api/"
         return self.base_url
 
