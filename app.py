@@ -28,7 +28,7 @@ from bot.demo import DEMO_PEOPLE, seed_demo
 from bot.dialog import Registry
 from bot.engine import Engine
 from bot.programs import ProgramCatalog, ProgramError, load_programs
-from dialogs import cancel, cohort, help, me, programs, timezone
+from dialogs import apply, cancel, cohort, help, match, me, programs, review, status, timezone
 from storage import migrate
 from storage.db import Database
 from storage.models import Cohort
@@ -49,6 +49,10 @@ def build_registry() -> Registry:
     timezone.register(registry)
     programs.register(registry)
     cohort.register(registry)
+    apply.register(registry)
+    status.register(registry)
+    review.register(registry)
+    match.register(registry)
     return registry
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 from bot.engine import Engine
 from bot.messages import Button, Inbound, Profile, Reply
+from bot.outbox import OutboxWorker, person_of_account
+from storage.models import Account
 
 CONSOLE = "console"
 
@@ -37,6 +39,8 @@ class ConsoleChat:
         self.engine, self.email, self.write = engine, email.strip().lower(), write
         self.directory = ConsoleDirectory(self.email)
         self.buttons: list[Button] = []
+        # The terminal has no push: messages for this person are shown after each turn.
+        self.outbox = OutboxWorker(engine.db, {CONSOLE: self._receive}, engine.clock)
 
     def inbound_for(self, typed: str) -> Inbound:
         typed = typed.strip()
@@ -46,14 +50,21 @@ class ConsoleChat:
 
     async def say(self, typed: str) -> list[Reply]:
         replies = await self.engine.handle(self.inbound_for(typed), self.directory)
+        self.buttons = []
         self.show(replies)
+        person_id = await person_of_account(self.engine.db, CONSOLE, self.email)
+        if person_id is not None:
+            await self.outbox.run_once(person_id)
         return replies
 
     def show(self, replies: Sequence[Reply]) -> None:
-        self.buttons = []
         for reply in replies:
             self.write(render(reply, len(self.buttons) + 1))
             self.buttons.extend(reply.buttons)
+
+    async def _receive(self, account: Account, replies: Sequence[Reply]) -> None:
+        self.write("(a message for you)")
+        self.show(replies)
 
     async def run(self) -> None:
         self.write(f"Chatting as {self.email}. Type `help`, or `quit` to leave.")

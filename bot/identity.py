@@ -103,6 +103,7 @@ async def link(
         account.profile_checked_at = now
         apply_platform_timezone(person, account, profile.timezone)
     apply_platform_timezone(person, account, inbound.timezone)
+    account.last_seen_at = now
     if inbound.address is not None and account.conversation_ref != inbound.address:
         account.conversation_ref = inbound.address
     return person, account

@@ -7,6 +7,14 @@ Platform = Literal["slack", "teams", "console"]
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file someone shared in the chat: its name and a link to it (the bytes stay on the platform)."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Inbound:
     """One thing a person did: typed text, a slash command, or a click on one of our buttons."""
 
@@ -24,6 +32,7 @@ class Inbound:
     # False in a channel or group chat where the answer would be seen by others (Teams channels;
     # Slack answers slash commands privately, so Slack is always private).
     private: bool = True
+    files: tuple[SharedFile, ...] = ()  # files shared with this message (Slack file, Teams attachment)
 
 
 @dataclass(frozen=True)

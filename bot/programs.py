@@ -66,6 +66,7 @@ class EligibilityQuestion:
     choices: tuple[str, ...]
     accept: tuple[str, ...]  # answers that keep the application going
     rule: str  # the rule, told to the applicant when an answer is not accepted
+    roles: tuple[str, ...] = ()  # the applicant roles it is asked of; empty: everyone
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Question:
     id: str
     question: str
     choices: tuple[str, ...]  # empty: a short free answer
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,14 @@ class Material:
     required: bool
     max_words: int | None
     max_count: int
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Application:
     window: Window
     roles: tuple[str, ...]
+    allow_both: bool  # one person may apply for every applicant role at once (ALCTS: mentor and mentee)
     eligibility: tuple[EligibilityQuestion, ...]
     questions: tuple[Question, ...]
     materials: tuple[Material, ...]
@@ -147,6 +151,7 @@ class Program:
     guide_role: str  # coach or mentor
     guided_role: str  # participant, mentee or partner
     seats: int | None
+    guide_capacity: int  # how many people one coach or mentor takes, unless they said otherwise
     term_months: int
     year_starts: MonthDay
     application: Application
@@ -283,39 +288,55 @@ class _Table:
             self.problem(key, "is not a known setting (check the spelling)")
 
 
-def _eligibility(t: _Table) -> EligibilityQuestion:
+def _eligibility(t: _Table, applicant_roles: tuple[str, ...]) -> EligibilityQuestion:
     kind = t.choice("kind", QUESTION_KINDS)
     choices = ("yes", "no") if kind == "yes_no" else t.texts("choices")
     accept = t.texts("accept")
     for answer in accept:
         if choices and answer not in choices:
             t.problem("accept", f"{answer!r} is not one of the choices {', '.join(choices)}")
-    return EligibilityQuestion(t.identifier("id"), t.text("question"), kind, choices, accept, t.text("rule"))
+    roles = t.texts("roles", required=False, allowed=applicant_roles)
+    return EligibilityQuestion(t.identifier("id"), t.text("question"), kind, choices, accept, t.text("rule"), roles)
 
 
-def _material(t: _Table) -> Material:
+def _question(t: _Table, applicant_roles: tuple[str, ...], objectives: tuple[str, ...]) -> Question:
+    choices = t.texts("choices", required=False)
+    source = t.text("choices_from", required=False)
+    if source:
+        if source != "objectives":
+            t.problem("choices_from", f"must be 'objectives', got {source!r}")
+        elif not objectives:
+            t.problem("choices_from", "the program has no objectives to choose from")
+        choices = objectives
+    roles = t.texts("roles", required=False, allowed=applicant_roles)
+    return Question(t.identifier("id"), t.text("question"), choices, roles)
+
+
+def _material(t: _Table, applicant_roles: tuple[str, ...]) -> Material:
     kind = t.choice("kind", MATERIAL_KINDS)
     max_words = t.number("max_words", minimum=1, required=False)
     if max_words is not None and kind != "text":
         t.problem("max_words", "only applies to materials of kind 'text'")
     max_count = t.number("max_count", minimum=1, required=False) or 1
-    return Material(t.identifier("id"), t.text("label"), kind, t.flag("required", default=True), max_words, max_count)
+    roles = t.texts("roles", required=False, allowed=applicant_roles)
+    required = t.flag("required", default=True)
+    return Material(t.identifier("id"), t.text("label"), kind, required, max_words, max_count, roles)
 
 
-def _application(t: _Table, roles: tuple[str, ...]) -> Application:
+def _application(t: _Table, roles: tuple[str, ...], objectives: tuple[str, ...]) -> Application:
     window = t.window("window") or Window(MonthDay(1, 1), MonthDay(12, 31))
     applicant_roles = t.texts("roles")
     for role in applicant_roles:
         if role not in roles:
             t.problem("roles", f"{role!r} is not one of this program's roles ({', '.join(roles)})")
-    eligibility = tuple(_eligibility(q) for q in t.tables("eligibility"))
-    questions = tuple(
-        Question(q.identifier("id"), q.text("question"), q.texts("choices", required=False))
-        for q in t.tables("questions")
-    )
-    materials = tuple(_material(m) for m in t.tables("materials"))
+    allow_both = t.flag("allow_both", default=False)
+    if allow_both and len(applicant_roles) != 2:
+        t.problem("allow_both", "needs exactly two applicant roles")
+    eligibility = tuple(_eligibility(q, applicant_roles) for q in t.tables("eligibility"))
+    questions = tuple(_question(q, applicant_roles, objectives) for q in t.tables("questions"))
+    materials = tuple(_material(m, applicant_roles) for m in t.tables("materials"))
     _unique_ids(t, "eligibility", [q.id for q in eligibility] + [q.id for q in questions] + [m.id for m in materials])
-    return Application(window, applicant_roles, eligibility, questions, materials)
+    return Application(window, applicant_roles, allow_both, eligibility, questions, materials)
 
 
 def _sessions(t: _Table | None, *, window_required: bool) -> SessionRules | None:
@@ -380,6 +401,7 @@ PROGRAM_KEYS = {
     "relay",
     "announce_accepted",
     "regions",
+    "matching",
 }
 
 
@@ -409,6 +431,9 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
     surveys = tuple(_survey(s, roles) for s in t.tables("surveys"))
     _unique_ids(t, "surveys", [s.id for s in surveys])
     regions = tuple(Region(r.identifier("id"), r.text("name"), r.emails("coordinators")) for r in t.tables("regions"))
+    matching = t.table("matching", required=False)
+    guide_capacity = (matching.number("capacity", minimum=1) if matching else None) or 2
+    objectives = t.texts("objectives", required=False)
     _unique_ids(t, "regions", [r.id for r in regions])
     return Program(
         id=t.identifier("id"),
@@ -422,16 +447,17 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         guide_role=guide,
         guided_role=guided,
         seats=t.number("seats", minimum=1, required=False),
+        guide_capacity=guide_capacity,
         term_months=t.number("term_months", minimum=1) or 12,
         year_starts=t.month_day("year_starts"),
-        application=_application(t.table("application") or _Table({}, "application", []), roles),
+        application=_application(t.table("application") or _Table({}, "application", []), roles, objectives),
         one_to_one=_sessions(t.table("one_to_one", required=False), window_required=False),
         peer_groups=_sessions(t.table("peer_groups", required=False), window_required=True),
         check_in_cadence=check_ins.choice("cadence", CADENCES) if check_ins else "",
         surveys=surveys,
         coach_hours=coach_hours,
         assessments=t.texts("assessments", required=False),
-        objectives=t.texts("objectives", required=False),
+        objectives=objectives,
         coordinators=t.emails("coordinators"),
         relay=t.flag("relay", default=False),
         announce_accepted=t.flag("announce_accepted", default=False),
@@ -469,6 +495,17 @@ class ProgramCatalog:
 
     def get(self, program_id: str) -> Program | None:
         return self._by_id.get(program_id)
+
+    def find(self, typed: str) -> Program | None:
+        """A program by id, short name or name, or by a word unique to one of them ("alcts")."""
+        wanted = " ".join(typed.lower().split())
+        if not wanted:
+            return None
+        for program in self:
+            if wanted in (program.id, program.short_name.lower(), program.name.lower()):
+                return program
+        found = [p for p in self if wanted in f"{p.id} {p.short_name} {p.name}".lower()]
+        return found[0] if len(found) == 1 else None
 
 
 def load_programs(folder: Path) -> ProgramCatalog:

@@ -1,6 +1,6 @@
 """Time-zone names: validation, friendly look-up by city, and local-time formatting."""
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -41,3 +41,18 @@ def local_time(moment: datetime, zone: str) -> str:
     """ "Mon 23 Nov, 14:05 (America/Chicago)" — the weekday always shown, 24-hour clock."""
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local:%a %d %b, %H:%M} ({zone})"
+
+
+def long_date(day: date) -> str:
+    """ "26 August 2027" """
+    return f"{day.day} {day:%B %Y}"
+
+
+def date_span(first: date, last: date) -> str:
+    """ "1 July to 26 August 2027", or with both years when they differ."""
+    start = f"{first.day} {first:%B}" if first.year == last.year else long_date(first)
+    return f"{start} to {long_date(last)}"
+
+
+def today_in(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -41,6 +41,8 @@ class Account(Base):
     # Teams ConversationReference (ids and service URL only) so the bot can write first later.
     conversation_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     profile_checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last time the person wrote from this account: proactive messages go to the latest one.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -83,7 +85,9 @@ class Pair(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     guide_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     guided_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active or ended
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # mutual_consent, withdrawn, coordinator
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -110,3 +114,81 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Application(Base):
+    """One person's application to one cohort, saved answer by answer from draft to decision."""
+
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    # draft, ineligible, submitted, accepted, waitlisted, declined, withdrawn
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)  # the program roles applied for
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)  # question id -> answer
+    materials: Mapped[dict[str, Any]] = mapped_column(JSON)  # material id -> text or list of {name, url}
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Seat(Base):
+    """A numbered seat of a cohort held by an accepted application: the key makes overbooking impossible."""
+
+    __tablename__ = "seats"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+
+
+class PairChange(Base):
+    """A request to end a pairing by mutual consent: who asked, and whether the other side agreed."""
+
+    __tablename__ = "pair_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))  # asked, agreed, declined, cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Assessment(Base):
+    """Which development assessment a participant chose and whether it is done; never a result."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    instrument: Mapped[str] = mapped_column(String(64))
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A message the assistant sends on its own, written in the transaction that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # decision, pairing, announcement, ...
+    reply: Mapped[dict[str, Any]] = mapped_column(JSON)  # the neutral Reply to send
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    platform: Mapped[str | None] = mapped_column(String(16))  # where it went
+    error: Mapped[str | None] = mapped_column(String(200))  # why it failed: a code, never message text
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,9 +2,11 @@
 
 from typing import Any
 
-from bot.messages import Inbound
+from bot.messages import Inbound, SharedFile
 
 BUTTON_ACTION_PREFIX = "coaching:"
+UNUSABLE_FILE_MODES = ("tombstone", "hidden_by_limit")  # deleted, or beyond a free workspace's history
+LINK_SCHEMES = ("https://", "http://")
 
 
 def account_id(team_id: str | None, user_id: str) -> str:
@@ -37,6 +39,22 @@ def is_person_dm(event: dict[str, Any]) -> bool:
     )
 
 
+def shared_file(file: dict[str, Any]) -> SharedFile | None:
+    """A Slack file object as name and link: the permalink opens it in Slack, url_private needs a token."""
+    if file.get("mode") in UNUSABLE_FILE_MODES:
+        return None
+    url = file.get("permalink") or file.get("url_private")
+    if not isinstance(url, str) or not url.startswith(LINK_SCHEMES):
+        return None  # e.g. a Slack Connect file shown only as `file_access: check_file_info`
+    return SharedFile(name=str(file.get("name") or file.get("title") or "file"), url=url)
+
+
+def files_of(event: dict[str, Any]) -> tuple[SharedFile, ...]:
+    """The files shared with a message (a `file_share` event lists them in `files`)."""
+    found = (shared_file(file) for file in event.get("files") or [] if isinstance(file, dict))
+    return tuple(file for file in found if file is not None)
+
+
 def from_dm_event(body: dict[str, Any]) -> Inbound:
     event = body["event"]
     return Inbound(
@@ -46,6 +64,7 @@ def from_dm_event(body: dict[str, Any]) -> Inbound:
         text=event.get("text", ""),
         event_id=body.get("event_id"),
         thread_id=event.get("thread_ts"),
+        files=files_of(event),
     )
 
 

@@ -3,12 +3,16 @@
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, Attachment
 
-from bot.messages import Inbound
+from bot.messages import Inbound, SharedFile
 
 ACTION_KEY = "coaching_action"  # Action.Submit data of a button
 CHOICE_KEY = "coaching_choice"  # the Input.ChoiceSet used when there are too many buttons
+# A file uploaded in a personal chat (it lands in the sender's OneDrive), and one shared from OneDrive or
+# SharePoint. Everything else is ignored: the html copy of the message body, cards, mentions.
+FILE_TYPES = ("application/vnd.microsoft.teams.file.download.info", "reference")
+LINK_SCHEMES = ("https://", "http://")  # a link, never inline bytes (a data: URL); http for the Emulator
 
 
 def timezone_of(activity: Activity) -> str | None:
@@ -41,6 +45,28 @@ def clicked_value(activity: Activity) -> str | None:
     return str(chosen) if chosen else None
 
 
+def shared_file(attachment: Attachment) -> SharedFile | None:
+    """A file or a pasted image as name and link; None for the message's html copy, cards and the rest.
+
+    The contentUrl is the file's lasting SharePoint address; a download.info's `downloadUrl` is a
+    short-lived pre-authorised link, kept only when there is nothing else.
+    """
+    content_type = attachment.content_type or ""
+    if content_type in FILE_TYPES:
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        url, name = attachment.content_url or content.get("downloadUrl"), attachment.name or "file"
+    elif content_type.startswith("image/"):  # pasted inline; the contentUrl is on the Bot Connector
+        url, name = attachment.content_url, attachment.name or "image"
+    else:
+        return None
+    return SharedFile(name=name, url=url) if isinstance(url, str) and url.startswith(LINK_SCHEMES) else None
+
+
+def files_of(activity: Activity) -> tuple[SharedFile, ...]:
+    found = (shared_file(attachment) for attachment in activity.attachments or [])
+    return tuple(file for file in found if file is not None)
+
+
 def from_message(activity: Activity) -> Inbound:
     action = clicked_value(activity)
     text = "" if action else TurnContext.remove_recipient_mention(activity) or activity.text or ""
@@ -54,4 +80,5 @@ def from_message(activity: Activity) -> Inbound:
         # Only a one-to-one chat is a private address: writing first to a channel would tell everyone.
         address=reference_of(activity) if is_personal(activity) else None,
         private=is_personal(activity),
+        files=files_of(activity),
     )

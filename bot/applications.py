@@ -1,0 +1,294 @@
+"""Applications: which cohort takes them, the steps a program asks, and the decisions on them.
+
+The steps come from the program file: the role (when the program has more than one applicant role),
+eligibility questions, questions, then materials, each limited to the roles it names. An application
+saves every answer as it is given; the next step is always the first one still unanswered.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import outbox
+from bot.messages import Reply
+from bot.programs import EligibilityQuestion, Material, Program, ProgramCatalog, Question
+from storage.models import Application, Cohort, Membership, Pair, Person, Seat
+
+BOTH = "both"
+URL = re.compile(r"https?://[^\s<>|]+")
+STATUS_WORDS = {
+    "draft": "in progress, not submitted yet",
+    "ineligible": "ended: an eligibility rule was not met",
+    "submitted": "submitted, waiting for the coordinators' decision",
+    "accepted": "accepted",
+    "waitlisted": "on the waitlist",
+    "declined": "declined",
+    "withdrawn": "withdrawn",
+}
+OPEN_STATUSES = ("draft", "submitted", "accepted", "waitlisted")  # ones a person can still withdraw
+DECIDABLE = ("submitted", "waitlisted", "accepted")
+
+StepKind = Literal["role", "eligibility", "question", "material"]
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    key: str  # "role", "eligibility:ID", "question:ID", "material:ID"
+    item: EligibilityQuestion | Question | Material | None = None
+
+    @property
+    def item_id(self) -> str:
+        return self.key.partition(":")[2] or self.key
+
+
+def role_choices(program: Program) -> tuple[str, ...]:
+    roles = program.application.roles
+    return (*roles, BOTH) if program.application.allow_both else roles
+
+
+def roles_for(choice: str, program: Program) -> list[str]:
+    return list(program.application.roles) if choice == BOTH else [choice]
+
+
+def steps(program: Program, roles: list[str]) -> list[Step]:
+    """Every step this program asks of an applicant for `roles` (all roles while none is chosen)."""
+    application = program.application
+    found: list[Step] = [Step("role", "role")] if len(role_choices(program)) > 1 else []
+
+    def applies(item_roles: tuple[str, ...]) -> bool:
+        return not item_roles or not roles or bool(set(item_roles) & set(roles))
+
+    found += [Step("eligibility", f"eligibility:{q.id}", q) for q in application.eligibility if applies(q.roles)]
+    found += [Step("question", f"question:{q.id}", q) for q in application.questions if applies(q.roles)]
+    found += [Step("material", f"material:{m.id}", m) for m in application.materials if applies(m.roles)]
+    return found
+
+
+def is_answered(application: Application, step: Step) -> bool:
+    if step.kind == "role":
+        return bool(application.roles)
+    if step.kind == "material":
+        assert isinstance(step.item, Material)
+        value = application.materials.get(step.item_id)
+        if isinstance(value, dict):  # {"skipped": true} or {"draft": ...}: a draft is not an answer
+            return bool(value.get("skipped")) or bool(value.get("done"))
+        return bool(value)
+    return step.item_id in application.answers
+
+
+def next_step(application: Application, program: Program) -> Step | None:
+    for step in steps(program, application.roles):
+        if not is_answered(application, step):
+            return step
+    return None
+
+
+def find_step(program: Program, roles: list[str], key: str) -> Step | None:
+    return next((step for step in steps(program, roles) if step.key == key), None)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def links_in(text: str) -> list[str]:
+    return [url.rstrip(".,;)>") for url in URL.findall(text)]
+
+
+def material_files(application: Application, material_id: str) -> list[dict[str, str]]:
+    value = application.materials.get(material_id)
+    return list(value.get("files", [])) if isinstance(value, dict) else []
+
+
+def answer_lines(application: Application, program: Program) -> list[str]:
+    """Every answer given, one line each, in the order the program asks them."""
+    lines = []
+    for step in steps(program, application.roles):
+        lines.append(f"{step_label(step, program)}: {answer_text(application, step)}")
+    return lines
+
+
+def step_label(step: Step, program: Program) -> str:
+    if step.kind == "role":
+        return "Applying as"
+    if isinstance(step.item, EligibilityQuestion | Question):
+        return _short(step.item.question, 70)
+    assert isinstance(step.item, Material)
+    return _short(step.item.label.split(":")[0], 70)
+
+
+def answer_text(application: Application, step: Step) -> str:
+    if step.kind == "role":
+        return " and ".join(application.roles) or "(not answered)"
+    if step.kind != "material":
+        value = application.answers.get(step.item_id)
+        return str(value) if value is not None else "(not answered)"
+    assert isinstance(step.item, Material)
+    value = application.materials.get(step.item_id)
+    if not isinstance(value, dict):
+        return "(not given)"
+    if value.get("skipped"):
+        return "(skipped)"
+    if step.item.kind == "text":
+        if value.get("done"):
+            return f"{value['text']} ({word_count(value['text'])} words)"
+        return "(not given)"
+    files = value.get("files", [])
+    return ", ".join(f"{f['name']} <{f['url']}>" for f in files) if files else "(not given)"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# Cohorts and their windows
+
+
+async def open_cohort(session: AsyncSession, program: Program, today: date) -> Cohort | None:
+    """The cohort of `program` taking applications today (the one starting last, if several)."""
+    for cohort in await _cohorts(session, program.id):
+        opens, closes = application_window(cohort)
+        if opens is not None and closes is not None and opens <= today <= closes:
+            return cohort
+    return None
+
+
+async def next_window(session: AsyncSession, program: Program, today: date) -> tuple[date, date]:
+    """When applications open next: a cohort's coming window, or the program's own month-days."""
+    upcoming = []
+    for cohort in await _cohorts(session, program.id):
+        opens, closes = application_window(cohort)
+        if opens is not None and closes is not None and opens > today:
+            upcoming.append((opens, closes))
+    return min(upcoming) if upcoming else program.application.window.dates(today)
+
+
+def application_window(cohort: Cohort) -> tuple[date | None, date | None]:
+    span = (cohort.calendar or {}).get("application")
+    if not span:
+        return None, None
+    return date.fromisoformat(span[0]), date.fromisoformat(span[1])
+
+
+async def _cohorts(session: AsyncSession, program_id: str) -> list[Cohort]:
+    query = select(Cohort).where(Cohort.program_id == program_id).order_by(Cohort.starts_on.desc(), Cohort.id.desc())
+    return list((await session.execute(query)).scalars())
+
+
+async def coordinators_of(session: AsyncSession, cohort: Cohort, program: Program) -> list[Person]:
+    """The cohort's coordinators and the program file's, as people known to the assistant."""
+    by_membership = select(Membership.person_id).where(
+        Membership.cohort_id == cohort.id, Membership.role == "coordinator"
+    )
+    condition = Person.id.in_(by_membership)
+    if program.coordinators:
+        condition = condition | Person.email.in_(list(program.coordinators))
+    return list((await session.execute(select(Person).where(condition).order_by(Person.id))).scalars())
+
+
+# Decisions
+
+
+class SelectionError(Exception):
+    """A decision that cannot be made, with the sentence that tells the coordinator why."""
+
+
+async def accept(session: AsyncSession, application: Application, program: Program) -> int | None:
+    """Give the application a seat (when the program has seats) and its cohort roles; the seat number."""
+    seat = None
+    if program.seats is not None and await _seat_of(session, application.id) is None:
+        seat = await _take_seat(session, application, program.seats)
+    for role in application.roles:
+        await _add_membership(session, application, role)
+    return seat
+
+
+async def _take_seat(session: AsyncSession, application: Application, seats: int) -> int:
+    # The (cohort, number) key decides a race between two coordinators: exactly one insert wins.
+    for _ in range(3):
+        taken = set(
+            (await session.execute(select(Seat.number).where(Seat.cohort_id == application.cohort_id))).scalars()
+        )
+        free = [number for number in range(1, seats + 1) if number not in taken]
+        if not free:
+            raise SelectionError(f"All {seats} seats are taken.")
+        try:
+            async with session.begin_nested():
+                session.add(Seat(cohort_id=application.cohort_id, number=free[0], application_id=application.id))
+        except IntegrityError:
+            continue
+        return free[0]
+    raise SelectionError("Another coordinator is deciding at the same moment; please try again.")
+
+
+async def _seat_of(session: AsyncSession, application_id: int) -> int | None:
+    query = select(Seat.number).where(Seat.application_id == application_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def seats_taken(session: AsyncSession, cohort_id: int) -> int:
+    query = select(func.count()).select_from(Seat).where(Seat.cohort_id == cohort_id)
+    return (await session.execute(query)).scalar_one()
+
+
+async def _add_membership(session: AsyncSession, application: Application, role: str) -> None:
+    exists = await session.execute(
+        select(Membership.id).where(
+            Membership.cohort_id == application.cohort_id,
+            Membership.person_id == application.person_id,
+            Membership.role == role,
+        )
+    )
+    if exists.first() is None:
+        session.add(
+            Membership(
+                cohort_id=application.cohort_id,
+                person_id=application.person_id,
+                role=role,
+                created_at=application.updated_at,
+            )
+        )
+
+
+async def release(session: AsyncSession, application: Application, now: datetime, reason: str) -> bool:
+    """Undo an acceptance: the seat, the cohort roles and any active pairing. True if a seat was freed."""
+    freed = (await session.execute(delete(Seat).where(Seat.application_id == application.id))).rowcount > 0
+    await session.execute(
+        delete(Membership).where(
+            Membership.cohort_id == application.cohort_id,
+            Membership.person_id == application.person_id,
+            Membership.role.in_(application.roles),
+        )
+    )
+    person = application.person_id
+    await session.execute(
+        update(Pair)
+        .where(Pair.cohort_id == application.cohort_id, Pair.status == "active")
+        .where((Pair.guide_id == person) | (Pair.guided_id == person))
+        .values(status="ended", ended_at=now, end_reason=reason)
+    )
+    return freed
+
+
+async def waitlist_names(session: AsyncSession, cohort_id: int) -> list[str]:
+    query = (
+        select(Person.display_name)
+        .join(Application, Application.person_id == Person.id)
+        .where(Application.cohort_id == cohort_id, Application.status == "waitlisted")
+        .order_by(Application.decided_at, Application.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+def tell(session: AsyncSession, person_id: int, reply: Reply, *, kind: str, now: datetime) -> None:
+    outbox.queue(session, person_id, reply, kind=kind, now=now)
+
+
+def program_of(programs: ProgramCatalog, cohort: Cohort) -> Program | None:
+    return programs.get(cohort.program_id)

@@ -1,0 +1,290 @@
+"""Proposing guide/candidate pairs as an optimal assignment over an explainable compatibility score.
+
+A guide is a coach or mentor with a number of free places; a candidate is a participant, mentee or partner.
+The score of a pair runs from 0 to 100 and is the sum of three parts, each with a reason a coordinator reads:
+
+- shared interests, up to 60: both texts become sets of word stems (lower case, punctuation, a small list of
+  English stopwords and words under 3 letters dropped, then a crude suffix strip: "-sses" to "-ss", "-ies" to
+  "-y", a plural "-s", one of "-ing"/"-ion"/"-ed", a final "-e"). The points are 60 times the share of the
+  candidate's stems the guide also wrote, counting at most 5 of them: 5 shared stems give the full 60. The
+  reason names up to 3 shared words as the candidate wrote them.
+- working hours, up to 30: each person works 08:00-18:00 local time on the date `on`, computed with real
+  datetimes so that daylight saving time counts; 3 points per hour in common (0 to 10 hours). Across the
+  date line the candidate's working day may fall on the guide's previous or next date: the best one counts.
+- career stage, 10: when both stages are known (student < early career < mid career < senior < late
+  career) and the guide's is the more senior.
+
+propose() solves the assignment with scipy's linear_sum_assignment. Each guide is a column repeated by the
+places left after the pinned pairs. Excluded pairs and self-pairs get a prohibitive cost and are never
+proposed, so the solver first matches as many candidates as the allowed pairs permit, then maximises the
+total score. The solver is deterministic: equal scores always resolve the same way for the same input.
+greedy() is the first-come-first-served baseline, with the same score.
+"""
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from scipy.optimize import linear_sum_assignment
+
+INTEREST_POINTS = 60.0
+INTEREST_FULL_WORDS = 5  # shared stems that earn the full interest points
+INTEREST_REASON_WORDS = 3
+TIMEZONE_POINTS = 30.0
+WORKDAY_START, WORKDAY_END = time(8), time(18)
+WORKDAY_HOURS = 10.0
+CAREER_POINTS = 10.0
+CAREER_STAGES = ("student", "early career", "mid career", "senior", "late career")
+MIN_WORD_LENGTH = 3
+MIN_STEM_LENGTH = 4  # a suffix is stripped only if at least this much of the word remains
+_STOPWORD_TEXT = """
+    about after again all also and any are because been before being both but can cant could did does doing
+    dont each for from further had has have having help her here him his how into its just learn like more
+    most much not now off once only other our out over own same she should some such than that the their
+    them then there these they this those through too under until very want was way were what when where
+    which while who why will with would you your yours experience goal improve interest skill better new get
+    ive grow work year
+"""
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone to be guided: a participant, mentee or partner."""
+
+    key: int  # person id
+    name: str
+    text: str  # what they wrote: goals, interests, chosen objective, joined
+    timezone: str  # IANA zone, e.g. "Asia/Phnom_Penh"
+    career_stage: str | None = None  # one of CAREER_STAGES, or None when unknown
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A coach or mentor with free places."""
+
+    key: int  # person id
+    name: str
+    text: str  # expertise areas they wrote (may be empty)
+    timezone: str
+    capacity: int  # free places (>= 0)
+    career_stage: str | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    candidate: Candidate
+    guide: Guide
+    score: float  # 0..100
+    reasons: tuple[str, ...]
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    proposals: tuple[Proposal, ...]  # sorted by candidate name
+    unmatched: tuple[Candidate, ...]  # no capacity left, or nobody allowed
+    total_score: float
+
+
+# Interests
+
+
+def _stem(word: str) -> str:
+    if word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("ies") and len(word) > MIN_STEM_LENGTH:
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > MIN_WORD_LENGTH:
+        word = word[:-1]
+    for suffix in ("ing", "ion", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM_LENGTH:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > MIN_STEM_LENGTH else word
+
+
+STOPWORDS = frozenset(_stem(word) for word in _STOPWORD_TEXT.split())  # as stems, so "goals" is dropped too
+
+
+@lru_cache(maxsize=4096)
+def stems(text: str) -> Mapping[str, str]:
+    """Meaningful stems of a text, in order of appearance, each with the first word that gave it."""
+    found: dict[str, str] = {}
+    for word in _WORDS.findall(text.lower().replace("'", "").replace("’", "")):
+        stem = _stem(word)
+        if len(word) >= MIN_WORD_LENGTH and stem not in STOPWORDS:
+            found.setdefault(stem, word)
+    return MappingProxyType(found)
+
+
+def _interests(candidate_text: str, guide_text: str) -> tuple[float, str]:
+    wanted, offered = stems(candidate_text), stems(guide_text)
+    shared = [word for stem, word in wanted.items() if stem in offered]
+    if not shared:
+        return 0.0, "no shared interests"
+    needed = min(len(wanted), INTEREST_FULL_WORDS)
+    points = INTEREST_POINTS * min(len(shared), needed) / needed
+    return points, "shared interests: " + ", ".join(shared[:INTEREST_REASON_WORDS])
+
+
+# Working hours
+
+
+def _workday(zone: str, on: date) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(zone)
+    start = datetime.combine(on, WORKDAY_START, tzinfo=tz).astimezone(UTC)
+    return start, datetime.combine(on, WORKDAY_END, tzinfo=tz).astimezone(UTC)
+
+
+def _common_hours(first: tuple[datetime, datetime], second: tuple[datetime, datetime]) -> float:
+    seconds = (min(first[1], second[1]) - max(first[0], second[0])).total_seconds()
+    return max(0.0, seconds / 3600)
+
+
+@lru_cache(maxsize=4096)
+def overlap_hours(zone: str, other_zone: str, on: date) -> float:
+    """Hours in common between 08:00-18:00 in `zone` on `on` and a working day in `other_zone` next to it."""
+    day = _workday(zone, on)
+    nearby = (_workday(other_zone, on + timedelta(days=shift)) for shift in (-1, 0, 1))
+    return max(_common_hours(day, other) for other in nearby)
+
+
+def _working_hours(candidate_zone: str, guide_zone: str, on: date) -> tuple[float, str]:
+    hours = overlap_hours(guide_zone, candidate_zone, on)
+    zones = f"({guide_zone} / {candidate_zone})"
+    if hours == 0:
+        return 0.0, f"no working hours in common {zones}"
+    points = TIMEZONE_POINTS * min(hours, WORKDAY_HOURS) / WORKDAY_HOURS
+    return points, f"{hours:g} working hours overlap {zones}"
+
+
+# Career stage
+
+
+def _stage_rank(stage: str | None) -> int | None:
+    if stage is None:
+        return None
+    normal = " ".join(stage.lower().replace("-", " ").split())
+    return CAREER_STAGES.index(normal) if normal in CAREER_STAGES else None
+
+
+def _career(candidate_stage: str | None, guide_stage: str | None) -> tuple[float, str | None]:
+    mine, theirs = _stage_rank(candidate_stage), _stage_rank(guide_stage)
+    if mine is None or theirs is None or theirs <= mine:
+        return 0.0, None
+    return CAREER_POINTS, "more senior career stage"
+
+
+def compatibility(candidate: Candidate, guide: Guide, on: date) -> tuple[float, tuple[str, ...]]:
+    """The pair's score (0..100) and the reasons for it."""
+    interest_points, interest_reason = _interests(candidate.text, guide.text)
+    hour_points, hour_reason = _working_hours(candidate.timezone, guide.timezone, on)
+    career_points, career_reason = _career(candidate.career_stage, guide.career_stage)
+    reasons = (interest_reason, hour_reason) + ((career_reason,) if career_reason else ())
+    return round(interest_points + hour_points + career_points, 2), reasons
+
+
+# Assignment
+
+
+def _proposal(candidate: Candidate, guide: Guide, on: date, *, pinned: bool = False) -> Proposal:
+    score, reasons = compatibility(candidate, guide, on)
+    return Proposal(candidate, guide, score, reasons, pinned)
+
+
+def _result(proposals: Iterable[Proposal], unmatched: Iterable[Candidate]) -> MatchResult:
+    ordered = tuple(sorted(proposals, key=lambda proposal: (proposal.candidate.name, proposal.candidate.key)))
+    left = tuple(sorted(unmatched, key=lambda candidate: (candidate.name, candidate.key)))
+    return MatchResult(ordered, left, round(sum(proposal.score for proposal in ordered), 2))
+
+
+def _require_unique(people: Sequence[Candidate] | Sequence[Guide], role: str) -> None:
+    keys = [person.key for person in people]
+    if len(keys) != len(set(keys)):
+        raise ValueError(f"each {role} may appear only once")
+
+
+def _check_pins(pinned: set[tuple[int, int]], excluded: set[tuple[int, int]]) -> None:
+    if len({candidate_key for candidate_key, _ in pinned}) != len(pinned):
+        raise ValueError("a candidate can be pinned to only one guide")
+    if any(candidate_key == guide_key for candidate_key, guide_key in pinned):
+        raise ValueError("nobody can be pinned to themselves")
+    if pinned & excluded:
+        raise ValueError("a pair cannot be both pinned and excluded")
+
+
+def _pinned_proposals(
+    candidates: Sequence[Candidate], guides: Sequence[Guide], on: date, pinned: set[tuple[int, int]]
+) -> list[Proposal]:
+    by_candidate = {candidate.key: candidate for candidate in candidates}
+    by_guide = {guide.key: guide for guide in guides}
+    unknown = [pair for pair in pinned if pair[0] not in by_candidate or pair[1] not in by_guide]
+    if unknown:
+        raise ValueError(f"pinned pairs name unknown people: {sorted(unknown)}")
+    return [_proposal(by_candidate[c], by_guide[g], on, pinned=True) for c, g in sorted(pinned)]
+
+
+def _slots(guides: Sequence[Guide], taken: list[Proposal]) -> list[Guide]:
+    """One entry per place left: pinned pairs use up places (a pin beyond capacity leaves none)."""
+    used = [proposal.guide.key for proposal in taken]
+    return [guide for guide in guides for _ in range(max(0, guide.capacity - used.count(guide.key)))]
+
+
+def _assign(
+    free: Sequence[Candidate], slots: Sequence[Guide], on: date, forbidden: Collection[tuple[int, int]]
+) -> list[Proposal]:
+    if not free or not slots:
+        return []
+    columns = list({guide.key: guide for guide in slots}.values())
+    table = [[_proposal(candidate, guide, on) for guide in columns] for candidate in free]
+    column_of = {guide.key: index for index, guide in enumerate(columns)}
+    prohibitive = -(100.0 * (min(len(free), len(slots)) + 1))
+    values = [
+        [prohibitive if (candidate.key, guide.key) in forbidden else row[column_of[guide.key]].score for guide in slots]
+        for candidate, row in zip(free, table, strict=True)
+    ]
+    rows, cols = linear_sum_assignment(values, maximize=True)
+    chosen = (table[int(r)][column_of[slots[int(c)].key]] for r, c in zip(rows, cols, strict=True))
+    return [proposal for proposal in chosen if (proposal.candidate.key, proposal.guide.key) not in forbidden]
+
+
+def propose(
+    candidates: Sequence[Candidate],
+    guides: Sequence[Guide],
+    on: date,
+    *,
+    pinned: Collection[tuple[int, int]] = (),  # (candidate key, guide key) kept as they are; they use up capacity
+    excluded: Collection[tuple[int, int]] = (),  # (candidate key, guide key) never proposed
+) -> MatchResult:
+    """The assignment with the highest total score, after the pinned pairs, never proposing an excluded pair."""
+    _require_unique(candidates, "candidate")
+    _require_unique(guides, "guide")
+    _check_pins(set(pinned), set(excluded))
+    kept = _pinned_proposals(candidates, guides, on, set(pinned))
+    pinned_keys = {proposal.candidate.key for proposal in kept}
+    free = [candidate for candidate in candidates if candidate.key not in pinned_keys]
+    forbidden = set(excluded) | {(candidate.key, candidate.key) for candidate in free}  # nobody guides themselves
+    assigned = _assign(free, _slots(guides, kept), on, forbidden)
+    matched = {proposal.candidate.key for proposal in assigned}
+    return _result(kept + assigned, (candidate for candidate in free if candidate.key not in matched))
+
+
+def greedy(candidates: Sequence[Candidate], guides: Sequence[Guide], on: date) -> MatchResult:
+    """Baseline: candidates in the given order each take the best guide with capacity left."""
+    places = {guide.key: guide.capacity for guide in guides}
+    proposals: list[Proposal] = []
+    unmatched: list[Candidate] = []
+    for candidate in candidates:
+        options = [_proposal(candidate, g, on) for g in guides if places[g.key] > 0 and g.key != candidate.key]
+        if not options:
+            unmatched.append(candidate)
+            continue
+        best = max(options, key=lambda proposal: proposal.score)  # the first guide wins a tie
+        places[best.guide.key] -= 1
+        proposals.append(best)
+    return _result(proposals, unmatched)

@@ -1,0 +1,590 @@
+"""`apply [program]`: apply to a program whose application window is open, one question at a time.
+
+The person picks a program, answers its role choice, eligibility questions and questions, and gives
+its materials (text, or files shared in the chat, or links). Every answer is saved as it is given, so
+`apply` continues where they left off, days or a restart later. At the end they see every answer, can
+change any of them, and submit; after that they can withdraw (`withdraw`).
+"""
+
+from sqlalchemy import select
+
+from bot.applications import (
+    BOTH,
+    STATUS_WORDS,
+    Step,
+    answer_lines,
+    application_window,
+    coordinators_of,
+    find_step,
+    links_in,
+    material_files,
+    next_step,
+    next_window,
+    open_cohort,
+    release,
+    role_choices,
+    roles_for,
+    step_label,
+    steps,
+    tell,
+    waitlist_names,
+    word_count,
+)
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Button, Reply
+from bot.programs import EligibilityQuestion, Material, Program, Question
+from bot.timezones import date_span, long_date, today_in
+from storage.models import Application, Cohort
+
+NAME = "apply"
+MAX_ANSWER_CHARACTERS = 2000
+SKIP_WORDS = ("skip", "none", "no")
+DONE_WORDS = ("done", "that's all", "finished")
+
+
+# Starting: which program, which cohort, a new application or the one in progress
+
+
+async def start(turn: Turn, args: str) -> None:
+    if not args.strip():
+        draft = await _latest_draft(turn)
+        if draft is not None:
+            await _continue(turn, draft)
+            return
+        await _offer_programs(turn)
+        return
+    program = turn.programs.find(args)
+    if program is None:
+        names = ", ".join(f"`{p.id}`" for p in turn.programs)
+        turn.say(f"I don't know a program called `{args.strip()[:60]}`. The programs are: {names}.")
+        return
+    await _apply_to(turn, program)
+
+
+async def _offer_programs(turn: Turn) -> None:
+    today = today_in(turn.now, turn.timezone)
+    buttons: list[Button] = []
+    closed: list[str] = []
+    for program in turn.programs:
+        if program.application.roles and await open_cohort(turn.session, program, today):
+            buttons.append(button(NAME, program.short_name, f"start|{program.id}"))
+        else:
+            opens, closes = await next_window(turn.session, program, today)
+            closed.append(f"{program.short_name}: applications open {date_span(opens, closes)}")
+    if not buttons:
+        turn.say("No program is taking applications right now.", lines=tuple(closed))
+        return
+    text = "Which program would you like to apply to?"
+    turn.ask(NAME, "program", text, expects="choice", buttons=tuple(buttons), lines=tuple(closed))
+
+
+async def _apply_to(turn: Turn, program: Program) -> None:
+    today = today_in(turn.now, turn.timezone)
+    cohort = await open_cohort(turn.session, program, today) if program.application.roles else None
+    if cohort is None:
+        opens, closes = await next_window(turn.session, program, today)
+        turn.say(
+            f"Applications for the {program.short_name} are closed today. "
+            f"They open next from {date_span(opens, closes)}."
+        )
+        return
+    application = await _application_of(turn, cohort)
+    if application is not None and application.status not in ("withdrawn", "ineligible"):
+        await _continue(turn, application)
+        return
+    if application is None:
+        application = Application(cohort_id=cohort.id, person_id=turn.person.id, created_at=turn.now)
+        turn.session.add(application)
+    single_role = list(program.application.roles) if len(role_choices(program)) == 1 else []
+    application.status, application.roles, application.answers, application.materials = "draft", single_role, {}, {}
+    application.submitted_at = application.decided_at = application.decided_by_id = None
+    application.updated_at = turn.now
+    await turn.session.flush()
+    closes = long_date(application_window(cohort)[1] or today)
+    turn.say(
+        f"Let's apply to the *{program.name}* ({cohort.name}). Applications close on {closes}. "
+        "I save every answer as you go: you can stop at any time and type `apply` to continue later."
+    )
+    await _ask_next(turn, application, program)
+
+
+async def _continue(turn: Turn, application: Application) -> None:
+    program, cohort = await _program_and_cohort(turn, application)
+    if application.status == "draft":
+        turn.say(f"Welcome back: here is your {program.short_name} application where you left it.")
+        await _ask_next(turn, application, program)
+        return
+    text = f"Your application to the {program.short_name} ({cohort.name}) is {STATUS_WORDS[application.status]}."
+    buttons = (button(NAME, "Withdraw my application", f"withdraw|{application.id}", "danger"),)
+    turn.say(text, buttons=buttons if application.status in ("submitted", "accepted", "waitlisted") else ())
+
+
+# Asking: the next unanswered step, or the summary when everything is answered
+
+
+async def _ask_next(turn: Turn, application: Application, program: Program, *, editing: bool = False) -> None:
+    step = next_step(application, program)
+    if step is None:
+        _ask_to_submit(turn, application, program)
+        return
+    _ask(turn, application, program, step, editing=editing)
+
+
+def _ask(turn: Turn, application: Application, program: Program, step: Step, *, editing: bool = False) -> None:
+    all_steps = steps(program, application.roles)
+    number = next((i for i, s in enumerate(all_steps, 1) if s.key == step.key), len(all_steps))
+    prefix = f"({number} of {len(all_steps)}) "
+    data = {"application_id": application.id, "editing": editing}
+    value = f"{application.id}|{step.key}"
+    if step.kind == "role":
+        choices = role_choices(program)
+        labels = [_role_label(choice, program) for choice in choices]
+        buttons = tuple(button(NAME, label, f"answer|{value}|{i}") for i, label in enumerate(labels))
+        text = f"{prefix}Would you like to take part as {_or_list(labels)}?"
+        turn.ask(NAME, step.key, text, expects="choice", buttons=buttons, data=data)
+        return
+    if isinstance(step.item, EligibilityQuestion | Question):
+        choices = step.item.choices
+        if choices:
+            buttons = tuple(
+                button(NAME, choice.capitalize(), f"answer|{value}|{i}") for i, choice in enumerate(choices)
+            )
+            turn.ask(NAME, step.key, prefix + step.item.question, expects="choice", buttons=buttons, data=data)
+        else:
+            turn.ask(NAME, step.key, prefix + step.item.question + " (type your answer)", data=data)
+        return
+    assert isinstance(step.item, Material)
+    _ask_material(turn, application, step.item, prefix, data)
+
+
+def _ask_material(turn: Turn, application: Application, material: Material, prefix: str, data: dict) -> None:  # type: ignore[type-arg]
+    value = f"{application.id}|material:{material.id}"
+    buttons: list[Button] = []
+    if material.kind == "text":
+        limit = f" (at most {material.max_words} words)" if material.max_words else ""
+        text = f"{prefix}{material.label}{limit}. Type or paste it here as one message."
+        draft = application.materials.get(material.id)
+        if isinstance(draft, dict) and draft.get("draft"):
+            buttons.append(button(NAME, "Show the text I kept", f"show|{value}"))
+    else:
+        given = material_files(application, material.id)
+        text = f"{prefix}{material.label}. Attach the file to a message here, or paste a link to it."
+        if material.max_count > 1:
+            text += f" You can give up to {material.max_count}" + (f"; you have given {len(given)}." if given else ".")
+        if given:
+            buttons.append(button(NAME, "That's all", f"done|{value}", "primary"))
+    if not material.required:
+        buttons.append(button(NAME, "Skip", f"skip|{value}"))
+    turn.ask(NAME, f"material:{material.id}", text, buttons=tuple(buttons), data=data)
+
+
+def _ask_to_submit(turn: Turn, application: Application, program: Program) -> None:
+    buttons = (
+        button(NAME, "Submit my application", f"submit|{application.id}", "primary"),
+        button(NAME, "Change an answer", f"change|{application.id}"),
+    )
+    turn.say("", title=f"Your application to the {program.short_name}", lines=tuple(answer_lines(application, program)))
+    turn.ask(
+        NAME,
+        "summary",
+        "That is everything. Please check your answers: submit when you are ready, or change any of them.",
+        expects="choice",
+        buttons=buttons,
+        data={"application_id": application.id},
+    )
+
+
+# Answers typed or clicked
+
+
+class ApplyDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        assert turn.active is not None
+        step_key = turn.active.step
+        if step_key == "program":
+            program = turn.programs.find(text)
+            if program is None:
+                turn.say("Please pick one of the programs above, or type its name.")
+                return
+            await _apply_to(turn, program)
+            return
+        application = await _own_draft(turn, turn.active.data.get("application_id"))
+        if application is None:
+            return
+        program, _cohort = await _program_and_cohort(turn, application)
+        if step_key == "summary":
+            turn.say("Please use the buttons: submit your application, or change an answer.")
+            return
+        step = find_step(program, application.roles, step_key)
+        if step is None:
+            await _ask_next(turn, application, program)
+            return
+        await _answer(turn, application, program, step, text)
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        if action == "start":
+            program = turn.programs.get(rest)
+            if program is None:
+                turn.say("That program is no longer offered. Type `apply` to see the programs.")
+                return
+            await _apply_to(turn, program)
+            return
+        application_id, _, rest = rest.partition("|")
+        if action in ("withdraw", "withdraw-confirm", "keep"):
+            await _withdrawal(turn, action, application_id)
+            return
+        application = await _own_draft(turn, application_id)
+        if application is None:
+            return
+        program, cohort = await _program_and_cohort(turn, application)
+        if action == "submit":
+            await _submit(turn, application, program, cohort)
+        elif action == "change":
+            _offer_changes(turn, application, program)
+        elif action in ("edit", "answer", "skip", "done", "show"):
+            step_key, _, choice = rest.partition("|")
+            step = find_step(program, application.roles, step_key)
+            if step is None:
+                turn.say("That question no longer applies to your application.")
+                await _ask_next(turn, application, program)
+            elif action == "edit":
+                _ask(turn, application, program, step, editing=True)
+            elif action == "answer":
+                await _answer_choice(turn, application, program, step, choice)
+            elif action == "show":
+                _show_draft(turn, application, step)
+            else:
+                await _answer(turn, application, program, step, action)
+
+
+async def _answer(turn: Turn, application: Application, program: Program, step: Step, text: str) -> None:
+    text = text.strip()
+    if step.kind == "role" or (isinstance(step.item, EligibilityQuestion | Question) and step.item.choices):
+        await _answer_typed_choice(turn, application, program, step, text)
+        return
+    if isinstance(step.item, Question):
+        if not text:
+            turn.say("Please type your answer.")
+            return
+        if len(text) > MAX_ANSWER_CHARACTERS:
+            turn.say(f"Please keep this answer under {MAX_ANSWER_CHARACTERS} characters (yours has {len(text)}).")
+            return
+        application.answers = {**application.answers, step.item.id: text}
+    else:
+        assert isinstance(step.item, Material)
+        if not _give_material(turn, application, step.item, text):
+            return
+    await _saved(turn, application, program, step)
+
+
+async def _answer_typed_choice(turn: Turn, application: Application, program: Program, step: Step, text: str) -> None:
+    choices = role_choices(program) if step.kind == "role" else step.item.choices  # type: ignore[union-attr]
+    typed = text.lower()
+    index = next((i for i, choice in enumerate(choices) if choice.lower() == typed), None)
+    if index is None and typed.isdigit() and 1 <= int(typed) <= len(choices):
+        index = int(typed) - 1
+    if index is None:
+        shown = [_role_label(c, program) for c in choices] if step.kind == "role" else list(choices)
+        turn.say(f"Please answer with one of: {', '.join(shown)}. Nothing was changed.")
+        return
+    await _answer_choice(turn, application, program, step, str(index))
+
+
+async def _answer_choice(turn: Turn, application: Application, program: Program, step: Step, index: str) -> None:
+    choices = role_choices(program) if step.kind == "role" else step.item.choices  # type: ignore[union-attr]
+    if not index.isdigit() or int(index) >= len(choices):
+        turn.say("That choice is no longer offered. Nothing was changed.")
+        return
+    choice = choices[int(index)]
+    if step.kind == "role":
+        if choice not in (*program.application.roles, BOTH):
+            turn.say(f"The {program.short_name} has no role `{choice}`. Nothing was changed.")
+            return
+        application.roles = roles_for(choice, program)
+    else:
+        application.answers = {**application.answers, step.item_id: choice}
+        item = step.item
+        if isinstance(item, EligibilityQuestion) and choice not in item.accept:
+            await _ineligible(turn, application, program, item)
+            return
+    await _saved(turn, application, program, step)
+
+
+def _give_material(turn: Turn, application: Application, material: Material, text: str) -> bool:
+    """Store what was given for a material; False (and a reason said) when nothing could be kept."""
+    if text.lower() in SKIP_WORDS and not material.required:
+        application.materials = {**application.materials, material.id: {"skipped": True}}
+        return True
+    if material.kind == "text":
+        return _give_text(turn, application, material, text)
+    if text.lower() in DONE_WORDS:
+        if material_files(application, material.id):
+            application.materials = {
+                **application.materials,
+                material.id: _files_value(application, material, done=True),
+            }
+            return True
+        turn.say("You have not given this one yet: attach the file to a message, or paste a link.")
+        return False
+    new_files = [{"name": f.name, "url": f.url} for f in turn.inbound.files]
+    new_files += [{"name": url.rsplit("/", 1)[-1] or url, "url": url} for url in links_in(text)]
+    if not new_files:
+        turn.say(
+            "I need the file itself: attach it to a message here (drag it into this chat), "
+            "or paste a link that starts with https://. Nothing was changed."
+        )
+        return False
+    given = material_files(application, material.id)
+    if len(given) + len(new_files) > material.max_count:
+        turn.say(
+            f"You can give at most {material.max_count} for this, and you have given {len(given)}; "
+            f"you sent {len(new_files)} more. Nothing was added."
+        )
+        return False
+    files = given + new_files
+    done = len(files) >= material.max_count
+    application.materials = {**application.materials, material.id: {"files": files, "done": done}}
+    names = ", ".join(f["name"] for f in new_files)
+    if done:
+        turn.say(f"Got it: {names}.")
+    else:
+        turn.say(f"Got it: {names}. Add another, or press *That's all*.")
+    return True
+
+
+def _files_value(application: Application, material: Material, *, done: bool) -> dict:  # type: ignore[type-arg]
+    return {"files": material_files(application, material.id), "done": done}
+
+
+def _give_text(turn: Turn, application: Application, material: Material, text: str) -> bool:
+    if not text:
+        turn.say("Please type or paste your text as one message.")
+        return False
+    words = word_count(text)
+    if material.max_words and words > material.max_words:
+        # Kept as a draft (not an answer) so the person can shorten it instead of starting over.
+        application.materials = {**application.materials, material.id: {"draft": text}}
+        turn.say(
+            f"Your text has {words} words; the limit is {material.max_words}, so it is {words - material.max_words} "
+            "words over. I kept it so you can shorten it (press *Show the text I kept* to copy it), "
+            f"then send a version of at most {material.max_words} words."
+        )
+        return False
+    application.materials = {**application.materials, material.id: {"text": text, "done": True}}
+    turn.say(f"Thank you: saved ({words} words).")
+    return True
+
+
+def _show_draft(turn: Turn, application: Application, step: Step) -> None:
+    value = application.materials.get(step.item_id)
+    if not isinstance(value, dict) or not (value.get("draft") or value.get("text")):
+        turn.say("I have no text kept for this one.")
+        return
+    turn.say(value.get("draft") or value["text"], title="Your text, to copy and shorten")
+
+
+async def _saved(turn: Turn, application: Application, program: Program, step: Step) -> None:
+    application.updated_at = turn.now
+    editing = bool(turn.active and turn.active.data.get("editing"))
+    await _ask_next(turn, application, program, editing=editing)
+
+
+async def _ineligible(turn: Turn, application: Application, program: Program, rule: EligibilityQuestion) -> None:
+    application.status, application.updated_at = "ineligible", turn.now
+    turn.finish()
+    turn.say(
+        f"Thank you for your interest, {turn.person.display_name}. The {program.short_name} asks for {rule.rule}, "
+        "so I have to end the application here: there is nothing more to fill in. If I misunderstood, you can "
+        f"start again with `apply {program.id}` while applications are open."
+        if not rule.rule.endswith("eligible")
+        else f"Thank you for your interest, {turn.person.display_name}. In the {program.short_name}, {rule.rule}, "
+        "so I have to end the application here: there is nothing more to fill in. If I misunderstood, you can "
+        f"start again with `apply {program.id}` while applications are open."
+    )
+
+
+def _offer_changes(turn: Turn, application: Application, program: Program) -> None:
+    buttons = tuple(
+        button(NAME, step_label(step, program)[:70], f"edit|{application.id}|{step.key}")
+        for step in steps(program, application.roles)
+    )
+    turn.ask(
+        NAME,
+        "summary",
+        "Which answer would you like to change?",
+        expects="choice",
+        buttons=buttons,
+        data={"application_id": application.id},
+    )
+
+
+async def _submit(turn: Turn, application: Application, program: Program, cohort: Cohort) -> None:
+    missing = next_step(application, program)
+    if missing is not None:
+        turn.say("One answer is still missing.")
+        _ask(turn, application, program, missing)
+        return
+    application.status, application.submitted_at, application.updated_at = "submitted", turn.now, turn.now
+    roles = " and ".join(application.roles) or program.guided_role
+    notice = Reply(
+        f"New application: {turn.person.display_name} applied to the {program.short_name} ({cohort.name}) "
+        f"as {roles}. Type `review` to read it and decide."
+    )
+    for coordinator in await coordinators_of(turn.session, cohort, program):
+        if coordinator.id != turn.person.id:
+            tell(turn.session, coordinator.id, notice, kind="application", now=turn.now)
+    turn.finish()
+    turn.say(
+        f"Submitted! Your application to the {program.short_name} is with the coordinators. I will message you "
+        "here when they decide. `status` shows where it stands; `withdraw` withdraws it."
+    )
+
+
+# Withdrawing
+
+
+async def _withdrawal(turn: Turn, action: str, application_id: str) -> None:
+    application = await _own(turn, application_id)
+    if application is None:
+        return
+    program, cohort = await _program_and_cohort(turn, application)
+    if application.status not in ("draft", "submitted", "accepted", "waitlisted"):
+        turn.say(f"Your application to the {program.short_name} is {STATUS_WORDS[application.status]}.")
+        return
+    if action == "keep":
+        turn.say("Fine: your application stays as it is.")
+        return
+    if action == "withdraw":
+        buttons = (
+            button(NAME, "Yes, withdraw", f"withdraw-confirm|{application.id}", "danger"),
+            button(NAME, "No, keep it", f"keep|{application.id}"),
+        )
+        seat = " You would give up your place in the cohort." if application.status == "accepted" else ""
+        turn.ask(
+            NAME,
+            "withdraw",
+            f"Withdraw your application to the {program.short_name} ({cohort.name})?{seat}",
+            expects="choice",
+            buttons=buttons,
+        )
+        return
+    await withdraw(turn, application, program, cohort)
+
+
+async def withdraw(turn: Turn, application: Application, program: Program, cohort: Cohort) -> None:
+    was = application.status
+    freed = await release(turn.session, application, turn.now, "withdrawn") if was == "accepted" else False
+    application.status, application.updated_at = "withdrawn", turn.now
+    turn.finish()
+    if was != "draft":
+        waiting = await waitlist_names(turn.session, cohort.id) if freed else []
+        seat = f" A seat is free; on the waitlist: {', '.join(waiting)}." if freed and waiting else ""
+        seat = seat or (" A seat is free." if freed else "")
+        notice = Reply(
+            f"{turn.person.display_name} withdrew their application to the {program.short_name} ({cohort.name}).{seat}"
+        )
+        for coordinator in await coordinators_of(turn.session, cohort, program):
+            if coordinator.id != turn.person.id:
+                tell(turn.session, coordinator.id, notice, kind="withdrawal", now=turn.now)
+    turn.say(f"Done: your application to the {program.short_name} is withdrawn. Thank you for letting us know.")
+
+
+async def withdraw_command(turn: Turn, args: str) -> None:
+    query = (
+        select(Application)
+        .where(Application.person_id == turn.person.id, Application.status.in_(("submitted", "accepted", "waitlisted")))
+        .order_by(Application.updated_at.desc())
+    )
+    applications = list((await turn.session.execute(query)).scalars())
+    if args.strip():
+        program = turn.programs.find(args)
+        applications = [a for a in applications if program and await _is_of(turn, a, program)]
+    if not applications:
+        turn.say("You have no application to withdraw. `status` shows your applications.")
+        return
+    if len(applications) == 1:
+        await _withdrawal(turn, "withdraw", str(applications[0].id))
+        return
+    buttons = []
+    for application in applications:
+        program, cohort = await _program_and_cohort(turn, application)
+        buttons.append(button(NAME, f"{program.short_name} ({cohort.name})", f"withdraw|{application.id}", "danger"))
+    turn.ask(
+        NAME, "withdraw", "Which application would you like to withdraw?", expects="choice", buttons=tuple(buttons)
+    )
+
+
+# Loading
+
+
+async def _is_of(turn: Turn, application: Application, program: Program) -> bool:
+    cohort = await turn.session.get_one(Cohort, application.cohort_id)
+    return cohort.program_id == program.id
+
+
+async def _application_of(turn: Turn, cohort: Cohort) -> Application | None:
+    query = select(Application).where(Application.cohort_id == cohort.id, Application.person_id == turn.person.id)
+    return (await turn.session.execute(query)).scalar_one_or_none()
+
+
+async def _latest_draft(turn: Turn) -> Application | None:
+    query = (
+        select(Application)
+        .where(Application.person_id == turn.person.id, Application.status == "draft")
+        .order_by(Application.updated_at.desc())
+        .limit(1)
+    )
+    return (await turn.session.execute(query)).scalar_one_or_none()
+
+
+async def _own(turn: Turn, application_id: object) -> Application | None:
+    application = None
+    if str(application_id).isdigit():
+        application = await turn.session.get(Application, int(str(application_id)))
+    if application is None or application.person_id != turn.person.id:
+        turn.finish()
+        turn.say("I can't find that application any more. Type `apply` to start or continue one.")
+        return None
+    return application
+
+
+async def _own_draft(turn: Turn, application_id: object) -> Application | None:
+    application = await _own(turn, application_id)
+    if application is not None and application.status != "draft":
+        turn.finish()
+        turn.say(
+            f"This application is {STATUS_WORDS[application.status]}, so its answers can no longer be changed. "
+            "`status` shows where it stands."
+        )
+        return None
+    return application
+
+
+async def _program_and_cohort(turn: Turn, application: Application) -> tuple[Program, Cohort]:
+    cohort = await turn.session.get_one(Cohort, application.cohort_id)
+    program = turn.programs.get(cohort.program_id)
+    if program is None:
+        raise LookupError("the cohort's program file was removed")
+    return program, cohort
+
+
+def _role_label(choice: str, program: Program) -> str:
+    if choice == BOTH:
+        return " and ".join(program.application.roles).capitalize()
+    return choice.capitalize()
+
+
+def _or_list(items: list[str]) -> str:
+    lowered = [item.lower() for item in items]
+    return lowered[0] if len(lowered) == 1 else ", ".join(lowered[:-1]) + " or " + lowered[-1]
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(Command(NAME, "apply to a program, or continue your application", "apply [PROGRAM]", start))
+    registry.add_command(
+        Command("withdraw", "withdraw an application you submitted", "withdraw [PROGRAM]", withdraw_command)
+    )
+    registry.add_dialog(ApplyDialog())

@@ -1,0 +1,309 @@
+"""`match [program]` (coordinators): propose coach or mentor pairings for a cohort, then confirm them.
+
+The pool is the cohort's members in the guided role (participant, mentee, partner) without an active
+pairing, and its coaches or mentors with places left. What they wrote in their applications (goals,
+expertise, objective, career stage), their time zones and each guide's capacity go into an optimal
+assignment (bot/matching.py); each proposal says why it was made. The coordinator can swap two
+proposals, pin one (the rest is re-optimised around it) and confirm; both people are then told by
+direct message who their partner is and how to start.
+"""
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.applications import tell
+from bot.dialog import Command, Registry, Turn, button
+from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
+from bot.messages import Button, Reply
+from bot.programs import Program
+from bot.timezones import today_in
+from storage.models import Application, Cohort, Membership, Pair, Person
+
+NAME = "match"
+TEXT_ANSWERS_SKIPPED = ("career_stage", "capacity")
+
+
+async def start(turn: Turn, args: str) -> None:
+    programs = [p for p in turn.programs if turn.roles.coordinates(p.id)]
+    if args.strip():
+        program = turn.programs.find(args)
+        if program is None or program not in programs:
+            turn.say(f"You don't coordinate a program called `{args.strip()[:60]}`. Type `match` to see yours.")
+            return
+        programs = [program]
+    cohorts = []
+    for program in programs:
+        query = select(Cohort).where(Cohort.program_id == program.id).order_by(Cohort.starts_on.desc())
+        for cohort in (await turn.session.execute(query)).scalars():
+            if (await _pool(turn, program, cohort))[0]:
+                cohorts.append(cohort)
+    if not cohorts:
+        turn.say("Everyone in the cohorts you coordinate is paired: there is no one to match.")
+        return
+    if len(cohorts) == 1:
+        await _propose(turn, str(cohorts[0].id), pinned=[])
+        return
+    buttons = tuple(button(NAME, f"{c.name} ({_short(turn, c)})", f"cohort|{c.id}") for c in cohorts)
+    turn.ask(NAME, "cohort", "Which cohort would you like to match?", expects="choice", buttons=buttons)
+
+
+class MatchDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        turn.say("Please use the buttons above, or type `match` to start again.")
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        if action == "cohort":
+            await _propose(turn, rest, pinned=[])
+            return
+        data = turn.active.data if turn.active and turn.active.dialog == NAME else None
+        if data is None or str(data.get("cohort_id")) != rest.partition("|")[0]:
+            turn.say("These proposals are out of date. Type `match` for fresh ones.")
+            return
+        pairs: list[list[Any]] = data["pairs"]
+        if action == "pin":
+            _choose(turn, data, "Which pair should stay as it is?", "pin-one")
+        elif action == "pin-one":
+            pinned = [(c, g) for c, g, p in pairs if p or c == int(rest.split("|")[1])]
+            await _propose(turn, str(data["cohort_id"]), pinned=pinned)
+        elif action == "swap":
+            _choose(turn, data, "Swap the coaches of which two pairs? Pick the first.", "swap-first")
+        elif action == "swap-first":
+            data["first"] = int(rest.split("|")[1])
+            _choose(turn, data, "And the second?", "swap-second", leave_out=data["first"])
+        elif action == "swap-second":
+            await _swap(turn, data, data.get("first"), int(rest.split("|")[1]))
+        elif action == "confirm":
+            await _confirm(turn, data)
+        elif action == "stop":
+            turn.finish()
+            turn.say("Fine: no pairs were made.")
+
+
+# Proposing
+
+
+async def _propose(turn: Turn, cohort_id: str, pinned: list[tuple[int, int]]) -> None:
+    found = await _coordinated_cohort(turn, cohort_id)
+    if found is None:
+        return
+    program, cohort = found
+    candidates, guides, excluded = await _pool(turn, program, cohort)
+    keys = {c.key for c in candidates}, {g.key for g in guides}
+    pinned = [(c, g) for c, g in pinned if c in keys[0] and g in keys[1] and (c, g) not in excluded and c != g]
+    result = propose(candidates, guides, today_in(turn.now, turn.timezone), pinned=pinned, excluded=excluded)
+    _show(turn, program, cohort, result)
+
+
+def _show(turn: Turn, program: Program, cohort: Cohort, result: MatchResult) -> None:
+    if not result.proposals:
+        why = f"no {program.guide_role} has a free place" if result.unmatched else "there is no one to match"
+        turn.finish()
+        turn.say(f"I can't propose any pair for {cohort.name}: {why}.")
+        return
+    lines = [_proposal_line(p) for p in result.proposals]
+    if result.unmatched:
+        names = ", ".join(c.name for c in result.unmatched)
+        lines.append(f"Not matched (no {program.guide_role} with a free place suits them): {names}")
+    value = str(cohort.id)
+    buttons: list[Button] = [button(NAME, "Confirm these pairs", f"confirm|{value}", "primary")]
+    if len(result.proposals) > 1:
+        buttons.append(button(NAME, "Swap two", f"swap|{value}"))
+    buttons += [button(NAME, "Pin one", f"pin|{value}"), button(NAME, "Don't pair now", f"stop|{value}")]
+    turn.say(
+        f"Total compatibility {result.total_score:.0f} (each pair scores 0-100).",
+        title=f"Proposed pairs: {program.short_name}, {cohort.name}",
+        lines=tuple(lines),
+    )
+    data = {
+        "cohort_id": cohort.id,
+        "pairs": [[p.candidate.key, p.guide.key, p.pinned] for p in result.proposals],
+        "names": {str(p.candidate.key): p.candidate.name for p in result.proposals},
+    }
+    turn.ask(NAME, "proposals", "Confirm, swap or pin?", expects="choice", buttons=tuple(buttons), data=data)
+
+
+def _proposal_line(proposal: Proposal) -> str:
+    pin = " (pinned)" if proposal.pinned else ""
+    reasons = "; ".join(proposal.reasons)
+    return f"{proposal.candidate.name} with {proposal.guide.name}{pin}: score {proposal.score:.0f} ({reasons})"
+
+
+def _choose(turn: Turn, data: dict[str, Any], question: str, action: str, leave_out: int | None = None) -> None:
+    buttons = tuple(
+        button(NAME, data["names"][str(candidate)], f"{action}|{data['cohort_id']}|{candidate}")
+        for candidate, _guide, _pinned in data["pairs"]
+        if candidate != leave_out
+    )
+    turn.ask(NAME, "proposals", question, expects="choice", buttons=buttons, data=data)
+
+
+async def _swap(turn: Turn, data: dict[str, Any], first: int | None, second: int) -> None:
+    pairs = {candidate: guide for candidate, guide, _pinned in data["pairs"]}
+    if first not in pairs or second not in pairs or first == second:
+        turn.say("Please pick two different pairs. Nothing was changed.")
+        return
+    if pairs[second] == first or pairs[first] == second:
+        turn.say("That swap would pair someone with themselves. Nothing was changed.")
+        return
+    pairs[first], pairs[second] = pairs[second], pairs[first]
+    # The coordinator decided these two: keep them, and everything else already pinned.
+    pinned = [(c, g) for c, g, p in data["pairs"] if p and c not in (first, second)]
+    pinned += [(first, pairs[first]), (second, pairs[second])]
+    await _propose(turn, str(data["cohort_id"]), pinned=pinned)
+
+
+# Confirming
+
+
+async def _confirm(turn: Turn, data: dict[str, Any]) -> None:
+    turn.finish()
+    found = await _coordinated_cohort(turn, str(data["cohort_id"]))
+    if found is None:
+        return
+    program, cohort = found
+    candidates, guides, excluded = await _pool(turn, program, cohort)
+    free = {c.key: c for c in candidates}
+    places = Counter({g.key: g.capacity for g in guides})
+    made, skipped = [], []
+    for candidate_key, guide_key, _pinned in data["pairs"]:
+        if candidate_key not in free or places[guide_key] <= 0 or (candidate_key, guide_key) in excluded:
+            skipped.append(data["names"].get(str(candidate_key), "someone"))
+            continue
+        if not await _pair(turn, cohort, guide_key, candidate_key):
+            skipped.append(data["names"].get(str(candidate_key), "someone"))
+            continue
+        places[guide_key] -= 1
+        del free[candidate_key]
+        made.append((guide_key, candidate_key))
+    for guide_key, candidate_key in made:
+        await _tell_pair(turn, program, cohort, guide_key, candidate_key)
+    text = f"Done: {len(made)} pairs made in {cohort.name}, and I am telling each person who their partner is."
+    if skipped:
+        text += f" Not paired, because they were paired or their {program.guide_role} filled up meanwhile: "
+        text += ", ".join(skipped) + ". Type `match` again for them."
+    turn.say(text)
+
+
+async def _pair(turn: Turn, cohort: Cohort, guide_id: int, guided_id: int) -> bool:
+    try:
+        async with turn.session.begin_nested():
+            turn.session.add(
+                Pair(cohort_id=cohort.id, guide_id=guide_id, guided_id=guided_id, status="active", created_at=turn.now)
+            )
+    except IntegrityError:  # this pair existed before (and ended): it is not made again
+        return False
+    return True
+
+
+async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int, guided_id: int) -> None:
+    guide = await turn.session.get_one(Person, guide_id)
+    guided = await turn.session.get_one(Person, guided_id)
+    sessions = program.one_to_one
+    plan = ""
+    if sessions is not None:
+        count = f"{sessions.count} sessions" if sessions.count else "sessions"
+        plan = f" The program plans {count} of {sessions.minutes} minutes."
+    start_hint = "Write to each other to agree on your first session." + plan
+    for person, partner, partner_role in ((guided, guide, program.guide_role), (guide, guided, program.guided_role)):
+        where = f" (their time zone: {partner.timezone})" if partner.timezone else ""
+        reply = Reply(
+            f"Your {partner_role} in the {program.name} ({cohort.name}) is *{partner.display_name}*, "
+            f"{partner.email}{where}. {start_hint}",
+            title=f"{program.short_name}: you have a {partner_role}",
+        )
+        tell(turn.session, person.id, reply, kind="pairing", now=turn.now)
+
+
+# The pool: who can be matched, with what they wrote
+
+
+async def _pool(
+    turn: Turn, program: Program, cohort: Cohort
+) -> tuple[list[Candidate], list[Guide], set[tuple[int, int]]]:
+    members = await _members(turn, cohort)
+    active = await _active_pairs(turn, cohort)
+    paired_guided = {guided for _guide, guided in active}
+    load = Counter(guide for guide, _guided in active)
+    writing = await _applications(turn, cohort)
+    candidates, guides = [], []
+    for person, role in members:
+        answers, text = writing.get(person.id, ({}, ""))
+        stage = answers.get("career_stage")
+        zone = person.timezone or "UTC"
+        if role == program.guided_role and person.id not in paired_guided:
+            candidates.append(Candidate(person.id, person.display_name, text, zone, stage))
+        elif role == program.guide_role:
+            capacity = _capacity(answers, program) - load[person.id]
+            guides.append(Guide(person.id, person.display_name, text, zone, max(capacity, 0), stage))
+    ended = select(Pair.guided_id, Pair.guide_id).where(Pair.cohort_id == cohort.id, Pair.status != "active")
+    excluded = {(guided, guide) for guided, guide in (await turn.session.execute(ended)).all()}
+    return candidates, guides, excluded
+
+
+def _capacity(answers: dict[str, Any], program: Program) -> int:
+    typed = str(answers.get("capacity", ""))
+    return int(typed) if typed.isdigit() else program.guide_capacity
+
+
+async def _members(turn: Turn, cohort: Cohort) -> list[tuple[Person, str]]:
+    query = (
+        select(Person, Membership.role)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.cohort_id == cohort.id)
+        .order_by(Person.display_name, Person.id)
+    )
+    return [(person, role) for person, role in (await turn.session.execute(query)).all()]
+
+
+async def _active_pairs(turn: Turn, cohort: Cohort) -> list[tuple[int, int]]:
+    query = select(Pair.guide_id, Pair.guided_id).where(Pair.cohort_id == cohort.id, Pair.status == "active")
+    return [(guide, guided) for guide, guided in (await turn.session.execute(query)).all()]
+
+
+async def _applications(turn: Turn, cohort: Cohort) -> dict[int, tuple[dict[str, Any], str]]:
+    """Each applicant's answers, and the words they wrote (answers and text materials) for matching."""
+    query = select(Application).where(Application.cohort_id == cohort.id, Application.status == "accepted")
+    found = {}
+    for application in (await turn.session.execute(query)).scalars():
+        words = [str(v) for k, v in application.answers.items() if k not in TEXT_ANSWERS_SKIPPED]
+        words += [m["text"] for m in application.materials.values() if isinstance(m, dict) and m.get("text")]
+        found[application.person_id] = (application.answers, " ".join(words))
+    return found
+
+
+async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Cohort] | None:
+    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    program = turn.programs.get(cohort.program_id) if cohort else None
+    if cohort is None or program is None:
+        turn.finish()
+        turn.say("I can't find that cohort any more. Type `match` to start again.")
+        return None
+    if not turn.roles.coordinates(program.id):
+        turn.finish()
+        turn.say(f"Only coordinators of the {program.short_name} can match its cohorts. Nothing was changed.")
+        return None
+    return program, cohort
+
+
+def _short(turn: Turn, cohort: Cohort) -> str:
+    program = turn.programs.get(cohort.program_id)
+    return program.short_name if program else cohort.program_id
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            NAME,
+            "propose coach or mentor pairings for a cohort, then confirm them",
+            "match [PROGRAM]",
+            start,
+            roles=frozenset({"coordinator"}),
+        )
+    )
+    registry.add_dialog(MatchDialog())

@@ -1,0 +1,359 @@
+"""`review [program]` (coordinators): read applications and accept, waitlist or decline them.
+
+The list shows each cohort's applications and seats. Opening one shows every answer and material;
+a decision asks for an optional note to the applicant, then is saved together with the message that
+tells the applicant. A program's seats cannot be exceeded: each accepted application holds a numbered
+seat, and the database refuses a second holder. `review announce` sends the accepted names to the cohort
+in programs that announce them.
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from bot.applications import (
+    DECIDABLE,
+    SelectionError,
+    accept,
+    answer_lines,
+    release,
+    seats_taken,
+    tell,
+    waitlist_names,
+)
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Button, Reply
+from bot.programs import Program
+from bot.timezones import long_date, today_in
+from storage.models import Application, Cohort, Membership, Person
+
+NAME = "review"
+MAX_NOTE_CHARACTERS = 1000
+DECISIONS = {"accept": "accepted", "waitlist": "waitlisted", "decline": "declined"}
+DECISION_VERBS = {"accept": "Accept", "waitlist": "Waitlist", "decline": "Decline"}
+LISTED = ("submitted", "waitlisted", "accepted")
+
+
+async def start(turn: Turn, args: str) -> None:
+    words = args.split(maxsplit=1)
+    if words and words[0].lower() == "announce":
+        await _announce_choice(turn, words[1] if len(words) > 1 else "")
+        return
+    programs = _coordinated(turn, args)
+    if programs is None:
+        return
+    shown = 0
+    for cohort, applications in await _applications_by_cohort(turn, programs):
+        program = turn.programs.get(cohort.program_id)
+        assert program is not None
+        await _show_cohort(turn, program, cohort, applications)
+        shown += 1
+    if shown == 0:
+        turn.say("There are no applications to review in the programs you coordinate.")
+
+
+def _coordinated(turn: Turn, args: str) -> list[Program] | None:
+    programs = [p for p in turn.programs if turn.roles.coordinates(p.id)]
+    if args.strip():
+        program = turn.programs.find(args)
+        if program is None or program not in programs:
+            turn.say(f"You don't coordinate a program called `{args.strip()[:60]}`. Type `review` to see yours.")
+            return None
+        programs = [program]
+    return programs
+
+
+async def _applications_by_cohort(turn: Turn, programs: list[Program]) -> list[tuple[Cohort, list[tuple]]]:  # type: ignore[type-arg]
+    query = (
+        select(Cohort, Application, Person)
+        .join(Application, Application.cohort_id == Cohort.id)
+        .join(Person, Person.id == Application.person_id)
+        .where(Cohort.program_id.in_([p.id for p in programs]), Application.status.in_(LISTED))
+        .order_by(Cohort.program_id, Cohort.starts_on, Application.submitted_at, Application.id)
+    )
+    grouped: dict[int, list[tuple]] = defaultdict(list)  # type: ignore[type-arg]
+    cohorts: dict[int, Cohort] = {}
+    for cohort, application, person in (await turn.session.execute(query)).all():
+        cohorts[cohort.id] = cohort
+        grouped[cohort.id].append((application, person))
+    return [(cohorts[cohort_id], grouped[cohort_id]) for cohort_id in grouped]
+
+
+async def _show_cohort(turn: Turn, program: Program, cohort: Cohort, applications: list[tuple]) -> None:  # type: ignore[type-arg]
+    by_status: dict[str, list[str]] = defaultdict(list)
+    buttons: list[Button] = []
+    for application, person in applications:
+        roles = " and ".join(application.roles)
+        by_status[application.status].append(f"{person.display_name} ({roles})")
+        buttons.append(button(NAME, f"{person.display_name}: {application.status}", f"open|{application.id}"))
+    seats = ""
+    if program.seats is not None:
+        seats = f" {await seats_taken(turn.session, cohort.id)} of {program.seats} seats taken."
+    lines = tuple(f"{status.capitalize()} ({len(names)}): {', '.join(names)}" for status, names in by_status.items())
+    if program.announce_accepted and by_status.get("accepted"):
+        buttons.append(button(NAME, "Announce the accepted names", f"announce|{cohort.id}"))
+    turn.say(
+        f"Open an application to read it and decide.{seats}",
+        title=f"{program.short_name}: {cohort.name}",
+        lines=lines,
+        buttons=tuple(buttons),
+    )
+
+
+class ReviewDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        assert turn.active is not None
+        if turn.active.step != "note":
+            turn.say("Please use the buttons above, or type `review` to start again.")
+            return
+        note = text.strip()
+        if len(note) > MAX_NOTE_CHARACTERS:
+            turn.say(f"Please keep the note under {MAX_NOTE_CHARACTERS} characters (yours has {len(note)}).")
+            return
+        data = turn.active.data
+        await _decide(turn, str(data["application_id"]), str(data["decision"]), note)
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        if action == "open":
+            await _open(turn, rest)
+        elif action == "decide":
+            application_id, _, decision = rest.partition("|")
+            await _ask_note(turn, application_id, decision)
+        elif action == "send":
+            application_id, _, decision = rest.partition("|")
+            await _decide(turn, application_id, decision, "")
+        elif action == "announce":
+            await _announce_preview(turn, rest)
+        elif action == "announce-send":
+            await _announce_send(turn, rest)
+        elif action == "stop":
+            turn.finish()
+            turn.say("Fine: nothing was sent.")
+
+
+async def _open(turn: Turn, application_id: str) -> None:
+    found = await _coordinated_application(turn, application_id)
+    if found is None:
+        return
+    application, program, cohort = found
+    person = await turn.session.get_one(Person, application.person_id)
+    submitted = application.submitted_at
+    when = f", submitted on {long_date(today_in(submitted, turn.timezone))}" if submitted else ""
+    buttons = tuple(
+        button(NAME, label, f"decide|{application.id}|{decision}", "danger" if decision == "decline" else "default")
+        for decision, label in DECISION_VERBS.items()
+        if DECISIONS[decision] != application.status
+    )
+    turn.say(
+        f"{program.short_name} ({cohort.name}): {application.status}{when}. Email: {person.email}.",
+        title=f"Application: {person.display_name} ({' and '.join(application.roles)})",
+        lines=tuple(answer_lines(application, program)),
+        buttons=buttons,
+    )
+
+
+async def _ask_note(turn: Turn, application_id: str, decision: str) -> None:
+    found = await _coordinated_application(turn, application_id)
+    if found is None or decision not in DECISIONS:
+        return
+    application, _program, _cohort = found
+    person = await turn.session.get_one(Person, application.person_id)
+    turn.ask(
+        NAME,
+        "note",
+        f"{DECISION_VERBS[decision]} {person.display_name}. I will tell them by direct message: type a note to add "
+        "to that message, or send it without one.",
+        buttons=(button(NAME, "Send without a note", f"send|{application.id}|{decision}", "primary"),),
+        data={"application_id": application.id, "decision": decision},
+    )
+
+
+async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> None:
+    turn.finish()
+    found = await _coordinated_application(turn, application_id)
+    if found is None or decision not in DECISIONS:
+        return
+    application, program, cohort = found
+    person = await turn.session.get_one(Person, application.person_id)
+    new_status = DECISIONS[decision]
+    if application.status == new_status:
+        turn.say(f"{person.display_name}'s application is already {new_status}. Nothing was changed.")
+        return
+    seat, freed = None, False
+    if decision == "accept":
+        try:
+            seat = await accept(turn.session, application, program)
+        except SelectionError as error:
+            taken = await _accepted_names(turn, cohort.id)
+            turn.say(f"{error} ({', '.join(taken)}). Nothing was changed: decline or waitlist someone first.")
+            return
+    elif application.status == "accepted":
+        freed = await release(turn.session, application, turn.now, "coordinator")
+    application.status, application.decided_at, application.decided_by_id = new_status, turn.now, turn.person.id
+    application.updated_at = turn.now
+    tell(
+        turn.session,
+        person.id,
+        _decision_message(program, cohort, application, note, turn),
+        kind="decision",
+        now=turn.now,
+    )
+    seat_text = f" (seat {seat} of {program.seats})" if seat else ""
+    turn.say(f"Done: {person.display_name} is {new_status}{seat_text}. I am sending them a direct message.")
+    if freed:
+        waiting = await waitlist_names(turn.session, cohort.id)
+        if waiting:
+            turn.say(f"A seat is free. On the waitlist: {', '.join(waiting)}. Type `review` to accept one of them.")
+
+
+def _decision_message(program: Program, cohort: Cohort, application: Application, note: str, turn: Turn) -> Reply:
+    roles = " and ".join(application.roles)
+    if application.status == "accepted":
+        partner = program.guided_role if application.roles == [program.guide_role] else program.guide_role
+        text = (
+            f"Good news: you are accepted into the {program.name} ({cohort.name}) as {roles}. "
+            f"The coordinators will pair you with a {partner} and I will tell you who it is."
+        )
+    elif application.status == "waitlisted":
+        text = (
+            f"Thank you for applying to the {program.name} ({cohort.name}). Your application is on the waitlist "
+            "for now; I will message you if a place frees up."
+        )
+    else:
+        text = (
+            f"Thank you for applying to the {program.name} ({cohort.name}). I'm sorry: your application was not "
+            "accepted this time."
+        )
+    lines = (f"Note from {turn.person.display_name}: {note}",) if note else ()
+    return Reply(text, title=f"Your application to the {program.short_name}", lines=lines)
+
+
+# Announcing the accepted names to the cohort
+
+
+async def _announce_choice(turn: Turn, typed: str) -> None:
+    programs = _coordinated(turn, typed)
+    if programs is None:
+        return
+    announcing = [p for p in programs if p.announce_accepted]
+    if not announcing:
+        names = ", ".join(p.short_name for p in programs) or "The programs you coordinate"
+        turn.say(f"{names}: the program files do not announce accepted names (announce_accepted is off).")
+        return
+    query = select(Cohort).where(Cohort.program_id.in_([p.id for p in announcing])).order_by(Cohort.starts_on.desc())
+    cohorts = list((await turn.session.execute(query)).scalars())
+    if len(cohorts) == 1:
+        await _announce_preview(turn, str(cohorts[0].id))
+        return
+    buttons = tuple(button(NAME, f"{c.name} ({c.program_id})", f"announce|{c.id}") for c in cohorts)
+    turn.ask(NAME, "announce", "Which cohort's accepted names should I announce?", expects="choice", buttons=buttons)
+
+
+async def _announce_preview(turn: Turn, cohort_id: str) -> None:
+    found = await _coordinated_cohort(turn, cohort_id)
+    if found is None:
+        return
+    program, cohort = found
+    names = await _accepted_names(turn, cohort.id)
+    if not names:
+        turn.say(f"No one is accepted into {cohort.name} yet, so there are no names to announce.")
+        return
+    recipients = await _cohort_members(turn, cohort.id)
+    buttons = (
+        button(NAME, f"Send to {len(recipients)} people", f"announce-send|{cohort.id}", "primary"),
+        button(NAME, "Don't send", f"stop|{cohort.id}"),
+    )
+    announcement = _announcement(program, cohort, names)
+    turn.say(announcement.text, title=f"Preview: {announcement.title}", lines=announcement.lines)
+    turn.ask(
+        NAME,
+        "announce",
+        f"Send this to the {len(recipients)} members of {cohort.name}?",
+        expects="choice",
+        buttons=buttons,
+    )
+
+
+async def _announce_send(turn: Turn, cohort_id: str) -> None:
+    turn.finish()
+    found = await _coordinated_cohort(turn, cohort_id)
+    if found is None:
+        return
+    program, cohort = found
+    names = await _accepted_names(turn, cohort.id)
+    if not names:
+        turn.say(f"No one is accepted into {cohort.name} any more, so nothing was sent.")
+        return
+    announcement = _announcement(program, cohort, names)
+    recipients = await _cohort_members(turn, cohort.id)
+    for person_id in recipients:
+        tell(turn.session, person_id, announcement, kind="announcement", now=turn.now)
+    turn.say(f"Sent: the {len(names)} accepted names are on their way to {len(recipients)} people.")
+
+
+def _announcement(program: Program, cohort: Cohort, names: list[str]) -> Reply:
+    return Reply(
+        f"Please welcome the participants of the {program.name}, {cohort.name}:",
+        title=f"{program.short_name}: welcome to the new cohort",
+        lines=tuple(names),
+    )
+
+
+# Loading, with the permission check in one place
+
+
+async def _coordinated_application(turn: Turn, application_id: str) -> tuple[Application, Program, Cohort] | None:
+    application = await turn.session.get(Application, int(application_id)) if application_id.isdigit() else None
+    found = await _coordinated_cohort(turn, str(application.cohort_id)) if application else None
+    if application is None or found is None:
+        if application is None:
+            turn.say("I can't find that application any more. Type `review` to see the current list.")
+        return None
+    program, cohort = found
+    if application.status not in DECIDABLE:
+        turn.say(f"That application is {application.status}, so there is nothing to decide. Nothing was changed.")
+        return None
+    return application, program, cohort
+
+
+async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Cohort] | None:
+    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    program = turn.programs.get(cohort.program_id) if cohort else None
+    if cohort is None or program is None:
+        turn.say("I can't find that cohort any more. Type `review` to start again.")
+        return None
+    if not turn.roles.coordinates(program.id):
+        turn.say(f"Only coordinators of the {program.short_name} can review its applications. Nothing was changed.")
+        return None
+    return program, cohort
+
+
+async def _accepted_names(turn: Turn, cohort_id: int) -> list[str]:
+    query = (
+        select(Person.display_name)
+        .join(Application, Application.person_id == Person.id)
+        .where(Application.cohort_id == cohort_id, Application.status == "accepted")
+        .order_by(Person.display_name)
+    )
+    return list((await turn.session.execute(query)).scalars())
+
+
+async def _cohort_members(turn: Turn, cohort_id: int) -> list[int]:
+    query = select(Membership.person_id).where(Membership.cohort_id == cohort_id).distinct()
+    return sorted((await turn.session.execute(query)).scalars())
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            NAME,
+            "read applications and accept, waitlist or decline them",
+            "review [PROGRAM] | review announce",
+            start,
+            roles=frozenset({"coordinator"}),
+        )
+    )
+    registry.add_dialog(ReviewDialog())

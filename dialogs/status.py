@@ -1,0 +1,89 @@
+"""`status`: where each of your applications stands, and who you are paired with."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from bot.applications import STATUS_WORDS, next_step
+from bot.dialog import Command, Registry, Turn, button
+from bot.timezones import long_date, today_in
+from storage.models import Application, Cohort, Pair, Person
+
+NEXT_STEP = {
+    "draft": "type `apply` to continue it",
+    "submitted": "you will get a message here when the coordinators decide",
+    "waitlisted": "you will get a message here if a seat frees up",
+    "accepted": "welcome aboard",
+}
+
+
+async def show_status(turn: Turn, args: str) -> None:
+    lines = await _application_lines(turn) + await _pair_lines(turn)
+    if not lines:
+        turn.say("You have no applications or pairings yet. Type `apply` to apply to a program.")
+        return
+    buttons = ()
+    draft = await _draft(turn)
+    if draft is not None:
+        buttons = (button("apply", "Continue my application", f"start|{draft}"),)
+    turn.say("", title="Your status", lines=tuple(lines), buttons=buttons)
+
+
+async def _application_lines(turn: Turn) -> list[str]:
+    query = (
+        select(Application, Cohort)
+        .join(Cohort, Cohort.id == Application.cohort_id)
+        .where(Application.person_id == turn.person.id)
+        .order_by(Application.updated_at.desc())
+    )
+    lines = []
+    for application, cohort in (await turn.session.execute(query)).all():
+        program = turn.programs.get(cohort.program_id)
+        if program is None:
+            continue
+        words = STATUS_WORDS[application.status]
+        if application.submitted_at and application.status == "submitted":
+            words = f"submitted on {long_date(today_in(application.submitted_at, turn.timezone))}"
+        hint = NEXT_STEP.get(application.status, "")
+        if application.status == "draft" and next_step(application, program) is None:
+            hint = "all answered: type `apply` to check and submit it"
+        lines.append(f"{program.short_name} ({cohort.name}): application {words}" + (f"; {hint}" if hint else ""))
+    return lines
+
+
+async def _pair_lines(turn: Turn) -> list[str]:
+    guide, guided = aliased(Person), aliased(Person)
+    query = (
+        select(Pair, Cohort, guide, guided)
+        .join(Cohort, Cohort.id == Pair.cohort_id)
+        .join(guide, guide.id == Pair.guide_id)
+        .join(guided, guided.id == Pair.guided_id)
+        .where((Pair.guide_id == turn.person.id) | (Pair.guided_id == turn.person.id), Pair.status == "active")
+        .order_by(Cohort.program_id, Pair.id)
+    )
+    lines = []
+    for _pair, cohort, guide_person, guided_person in (await turn.session.execute(query)).all():
+        program = turn.programs.get(cohort.program_id)
+        if program is None:
+            continue
+        if guide_person.id == turn.person.id:
+            lines.append(f"{program.short_name}: you are {program.guide_role} to {guided_person.display_name}")
+        else:
+            lines.append(f"{program.short_name}: your {program.guide_role} is {guide_person.display_name}")
+    return lines
+
+
+async def _draft(turn: Turn) -> str | None:
+    query = (
+        select(Cohort.program_id)
+        .join(Application, Application.cohort_id == Cohort.id)
+        .where(Application.person_id == turn.person.id, Application.status == "draft")
+        .order_by(Application.updated_at.desc())
+        .limit(1)
+    )
+    return (await turn.session.execute(query)).scalar_one_or_none()
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command("status", "where your applications stand, and your pairings", "status", show_status, keeps_dialog=True)
+    )
