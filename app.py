@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 
 import aiohttp
 from aiohttp import web
@@ -27,17 +28,21 @@ from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
 from bot.dialog import Registry
 from bot.engine import Engine
+from bot.messages import Reply
+from bot.outbox import OutboxWorker, Sender
 from bot.programs import ProgramCatalog, ProgramError, load_programs
-from dialogs import apply, cancel, cohort, help, match, me, programs, review, status, timezone
+from dialogs import apply, assessment, cancel, cohort, help, match, me, partner, programs, review, status, timezone
 from storage import migrate
 from storage.db import Database
-from storage.models import Cohort
+from storage.models import Account, Cohort
 
 log = logging.getLogger("coaching")
 
 DB = web.AppKey("db", Database)
 TEAMS_SENDER = web.AppKey("teams_sender", TeamsSender)
 SLACK_SENDER = web.AppKey("slack_sender", SlackSender)
+OUTBOX_TASK = web.AppKey("outbox_task", asyncio.Task)
+OUTBOX_POLL_SECONDS = 0.5
 
 
 def build_registry() -> Registry:
@@ -53,6 +58,8 @@ def build_registry() -> Registry:
     status.register(registry)
     review.register(registry)
     match.register(registry)
+    partner.register(registry)
+    assessment.register(registry)
     return registry
 
 
@@ -79,14 +86,48 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web.Application:
-    """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP)."""
+    """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP), and the
+    outbox worker that delivers what the assistant sends on its own."""
     web_app = web.Application()
     web_app[DB] = db
     web_app.router.add_get("/healthz", healthz)
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
+    _add_outbox_worker(web_app, OutboxWorker(db, _senders(web_app), engine.clock))
     return web_app
+
+
+def _senders(web_app: web.Application) -> dict[str, Sender]:
+    teams = web_app[TEAMS_SENDER]
+
+    async def to_teams(account: Account, replies: Sequence[Reply]) -> None:
+        assert account.conversation_ref is not None
+        await teams.send(account.conversation_ref, replies)
+
+    senders: dict[str, Sender] = {"teams": to_teams}
+    if SLACK_SENDER in web_app:
+        slack = web_app[SLACK_SENDER]
+
+        async def to_slack(account: Account, replies: Sequence[Reply]) -> None:
+            await slack.send(account.external_id, replies)
+
+        senders["slack"] = to_slack
+    return senders
+
+
+def _add_outbox_worker(web_app: web.Application, worker: OutboxWorker) -> None:
+    stop = asyncio.Event()
+
+    async def start(_: web.Application) -> None:
+        web_app[OUTBOX_TASK] = asyncio.create_task(worker.run(stop, interval=OUTBOX_POLL_SECONDS))
+
+    async def finish(_: web.Application) -> None:
+        stop.set()
+        await web_app[OUTBOX_TASK]
+
+    web_app.on_startup.append(start)
+    web_app.on_cleanup.insert(0, finish)
 
 
 def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:

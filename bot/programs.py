@@ -165,6 +165,7 @@ class Program:
     coordinators: tuple[str, ...]
     relay: bool
     announce_accepted: bool
+    pair_change_by_consent: bool  # either side may ask to end a pairing; it ends when the other agrees
     regions: tuple[Region, ...]
     source: Path
 
@@ -402,6 +403,7 @@ PROGRAM_KEYS = {
     "announce_accepted",
     "regions",
     "matching",
+    "pair_change_by_consent",
 }
 
 
@@ -461,6 +463,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         coordinators=t.emails("coordinators"),
         relay=t.flag("relay", default=False),
         announce_accepted=t.flag("announce_accepted", default=False),
+        pair_change_by_consent=t.flag("pair_change_by_consent", default=False),
         regions=regions,
         source=source,
     )

@@ -1,0 +1,194 @@
+"""`partner`: who you are paired with, and (where the program allows it) ending a pairing by mutual consent.
+
+ALCTS: "Mentor and mentee pairings may change based on mutual consent and agreement from both parties."
+Either side asks; the other is asked by direct message and agrees or not; when they agree the pairing
+ends, both are told, and so are the coordinators, who can match them again. Ended pairings stay on
+record (status, date, reason); no reasons in words are asked for or kept.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from bot.applications import coordinators_of, tell
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Button, Reply
+from bot.programs import Program
+from bot.timezones import local_time, long_date, today_in
+from storage.models import Cohort, Pair, PairChange, Person
+
+NAME = "partner"
+
+
+async def show_partners(turn: Turn, args: str) -> None:
+    lines: list[str] = []
+    buttons: list[Button] = []
+    for pair, cohort, program, partner in await _pairs(turn):
+        role = program.guided_role if pair.guide_id == turn.person.id else program.guide_role
+        if pair.status == "active":
+            zone = partner.timezone or "UTC"
+            lines.append(
+                f"{program.short_name} ({cohort.name}): your {role} is {partner.display_name}, {partner.email}; "
+                f"it is {local_time(turn.now, zone)} for them"
+            )
+            if program.pair_change_by_consent:
+                buttons.append(button(NAME, f"Ask to end the pairing with {partner.display_name}", f"ask|{pair.id}"))
+        else:
+            ended = long_date(today_in(pair.ended_at, turn.timezone)) if pair.ended_at else "earlier"
+            why = (pair.end_reason or "ended").replace("_", " ")
+            lines.append(f"Earlier, in the {program.short_name}: {partner.display_name} (ended {ended}, {why})")
+    if not lines:
+        turn.say("You are not paired with anyone yet. When the coordinators pair you, I will tell you here.")
+        return
+    turn.say("", title="Your pairings", lines=tuple(lines), buttons=tuple(buttons))
+
+
+class PartnerDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        turn.say("Please use the buttons above, or type `partner` to start again.")
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, item_id = value.partition("|")
+        if not item_id.isdigit():
+            return
+        if action in ("ask", "ask-confirm"):
+            await _ask(turn, int(item_id), confirmed=action == "ask-confirm")
+        elif action == "keep":
+            turn.finish()
+            turn.say("Fine: your pairing stays as it is.")
+        elif action in ("agree", "decline"):
+            await _answer(turn, int(item_id), agree=action == "agree")
+
+
+async def _ask(turn: Turn, pair_id: int, *, confirmed: bool) -> None:
+    found = await _own_pair(turn, pair_id)
+    if found is None:
+        return
+    pair, program, cohort = found
+    partner = await turn.session.get_one(Person, _other(pair, turn.person.id))
+    if not program.pair_change_by_consent:
+        turn.say(f"In the {program.short_name}, pairings are changed by the coordinators: {program.contact}.")
+        return
+    if await _open_request(turn, pair.id) is not None:
+        turn.say(f"You or {partner.display_name} already asked to end this pairing; I am waiting for the answer.")
+        return
+    if not confirmed:
+        turn.ask(
+            NAME,
+            "ask",
+            f"Ask {partner.display_name} to agree to end your pairing in the {program.short_name}? If they agree, "
+            "the coordinators can match you both again. I will not ask for, or pass on, any reasons.",
+            expects="choice",
+            buttons=(
+                button(NAME, "Yes, ask them", f"ask-confirm|{pair.id}", "danger"),
+                button(NAME, "No, keep it", f"keep|{pair.id}"),
+            ),
+        )
+        return
+    turn.finish()
+    change = PairChange(pair_id=pair.id, requested_by_id=turn.person.id, status="asked", created_at=turn.now)
+    turn.session.add(change)
+    await turn.session.flush()
+    question = Reply(
+        f"{turn.person.display_name} asks to end your pairing in the {program.name} ({cohort.name}). "
+        "The program allows this when both agree; the coordinators would then match you again.",
+        title="A question about your pairing",
+        buttons=(
+            button(NAME, "I agree", f"agree|{change.id}", "danger"),
+            button(NAME, "I would like to continue", f"decline|{change.id}"),
+        ),
+    )
+    tell(turn.session, partner.id, question, kind="pair-change", now=turn.now)
+    turn.say(f"I asked {partner.display_name}. I will tell you their answer here.")
+
+
+async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
+    turn.finish()
+    change = await turn.session.get(PairChange, change_id)
+    found = await _own_pair(turn, change.pair_id) if change else None
+    if change is None or found is None:
+        return
+    pair, program, cohort = found
+    if change.requested_by_id == turn.person.id:
+        turn.say("This question is for your partner to answer.")
+        return
+    if change.status != "asked" or pair.status != "active":
+        turn.say("This question was answered already. Type `partner` to see your pairings.")
+        return
+    asker = await turn.session.get_one(Person, change.requested_by_id)
+    change.status, change.answered_at = ("agreed" if agree else "declined"), turn.now
+    if not agree:
+        tell(
+            turn.session,
+            asker.id,
+            Reply(f"{turn.person.display_name} would like to continue your pairing. You can talk to the coordinators."),
+            kind="pair-change",
+            now=turn.now,
+        )
+        turn.say(f"Thank you: your pairing with {asker.display_name} continues. I let them know.")
+        return
+    pair.status, pair.ended_at, pair.end_reason = "ended", turn.now, "mutual_consent"
+    ended = Reply(
+        f"{turn.person.display_name} agreed: your pairing in the {program.short_name} has ended. "
+        "The coordinators will match you again."
+    )
+    tell(turn.session, asker.id, ended, kind="pair-change", now=turn.now)
+    notice = Reply(
+        f"{asker.display_name} and {turn.person.display_name} ended their pairing in the {program.short_name} "
+        f"({cohort.name}) by mutual consent. Type `match` to pair them again."
+    )
+    for coordinator in await coordinators_of(turn.session, cohort, program):
+        tell(turn.session, coordinator.id, notice, kind="pair-change", now=turn.now)
+    turn.say(f"Done: your pairing with {asker.display_name} has ended, and the coordinators know.")
+
+
+async def _pairs(turn: Turn) -> list[tuple[Pair, Cohort, Program, Person]]:
+    partner = aliased(Person)
+    me = turn.person.id
+    query = (
+        select(Pair, Cohort, partner)
+        .join(Cohort, Cohort.id == Pair.cohort_id)
+        .join(partner, partner.id == ((Pair.guide_id + Pair.guided_id) - me))
+        .where((Pair.guide_id == me) | (Pair.guided_id == me))
+        .order_by(Pair.status, Cohort.program_id, Pair.created_at)
+    )
+    found = []
+    for pair, cohort, person in (await turn.session.execute(query)).all():
+        program = turn.programs.get(cohort.program_id)
+        if program is not None:
+            found.append((pair, cohort, program, person))
+    return found
+
+
+async def _own_pair(turn: Turn, pair_id: int) -> tuple[Pair, Program, Cohort] | None:
+    pair = await turn.session.get(Pair, pair_id)
+    if pair is None or turn.person.id not in (pair.guide_id, pair.guided_id):
+        turn.finish()
+        turn.say("I can't find that pairing among yours. Type `partner` to see your pairings.")
+        return None
+    cohort = await turn.session.get_one(Cohort, pair.cohort_id)
+    program = turn.programs.get(cohort.program_id)
+    if program is None:
+        return None
+    if pair.status != "active":
+        turn.finish()
+        turn.say("That pairing has ended already. Type `partner` to see your pairings.")
+        return None
+    return pair, program, cohort
+
+
+async def _open_request(turn: Turn, pair_id: int) -> PairChange | None:
+    query = select(PairChange).where(PairChange.pair_id == pair_id, PairChange.status == "asked")
+    return (await turn.session.execute(query)).scalars().first()
+
+
+def _other(pair: Pair, person_id: int) -> int:
+    return pair.guided_id if pair.guide_id == person_id else pair.guide_id
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(NAME, "who you are paired with; ask to end a pairing where allowed", "partner", show_partners)
+    )
+    registry.add_dialog(PartnerDialog())
