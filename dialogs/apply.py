@@ -276,6 +276,8 @@ async def _answer(turn: Turn, application: Application, program: Program, step: 
     else:
         assert isinstance(step.item, Material)
         if not _give_material(turn, application, step.item, text):
+            if step.item.kind == "text" and application.materials.get(step.item.id, {}).get("draft"):
+                _ask(turn, application, program, step, editing=_editing(turn))  # offers the kept text
             return
     await _saved(turn, application, program, step)
 
@@ -289,6 +291,7 @@ async def _answer_typed_choice(turn: Turn, application: Application, program: Pr
     if index is None:
         shown = [_role_label(c, program) for c in choices] if step.kind == "role" else list(choices)
         turn.say(f"Please answer with one of: {', '.join(shown)}. Nothing was changed.")
+        _ask(turn, application, program, step, editing=_editing(turn))
         return
     await _answer_choice(turn, application, program, step, str(index))
 
@@ -388,8 +391,11 @@ def _show_draft(turn: Turn, application: Application, step: Step) -> None:
 
 async def _saved(turn: Turn, application: Application, program: Program, step: Step) -> None:
     application.updated_at = turn.now
-    editing = bool(turn.active and turn.active.data.get("editing"))
-    await _ask_next(turn, application, program, editing=editing)
+    await _ask_next(turn, application, program, editing=_editing(turn))
+
+
+def _editing(turn: Turn) -> bool:
+    return bool(turn.active and turn.active.data.get("editing"))
 
 
 async def _ineligible(turn: Turn, application: Application, program: Program, rule: EligibilityQuestion) -> None:

@@ -102,6 +102,13 @@ class Chat:
         await self.console.say(typed)
         return "\n".join(self.shown)
 
+    async def click(self, label: str) -> str:
+        """Click the first button shown last whose label starts with `label`."""
+        labels = [button.label for button in self.console.buttons]
+        matching = [number for number, shown in enumerate(labels, 1) if shown.startswith(label)]
+        assert matching, f"no button {label!r} among {labels}"
+        return await self.say(str(matching[0]))
+
 
 @pytest.fixture
 def chat(engine: Engine):  # type: ignore[no-untyped-def]
