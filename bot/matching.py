@@ -47,7 +47,7 @@ _STOPWORD_TEXT = """
     most much not now off once only other our out over own same she should some such than that the their
     them then there these they this those through too under until very want was way were what when where
     which while who why will with would you your yours experience goal improve interest skill better new get
-    ive grow work year
+    ive grow work year library libraries librarian librarians
 """
 _WORDS = re.compile(r"[^\W\d_]+")
 
