@@ -33,10 +33,9 @@ SORRY = "Sorry, something went wrong on my side and nothing was changed. Please 
 
 
 def state_key(inbound: Inbound) -> str:
-    parts = [inbound.platform, inbound.account_id, inbound.conversation_id]
-    if inbound.thread_id:
-        parts.append(inbound.thread_id)
-    return ":".join(parts)
+    """One dialog in progress per platform account: a question asked after a slash command in a channel
+    can be answered in the person's direct message with the assistant, where files can be shared."""
+    return f"{inbound.platform}:{inbound.account_id}"
 
 
 @dataclass
