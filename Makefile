@@ -29,3 +29,4 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/slack_help.py
+	$(BIN)/python bench/matching.py
