@@ -141,7 +141,7 @@ async def _open(turn: Turn, application_id: str) -> None:
     application, program, cohort = found
     person = await turn.session.get_one(Person, application.person_id)
     submitted = application.submitted_at
-    when = f", submitted on {long_date(today_in(submitted, turn.timezone))}" if submitted else ""
+    when = f" (submitted on {long_date(today_in(submitted, turn.timezone))})" if submitted else ""
     buttons = tuple(
         button(NAME, label, f"decide|{application.id}|{decision}", "danger" if decision == "decline" else "default")
         for decision, label in DECISION_VERBS.items()
