@@ -230,7 +230,7 @@ async def _pool(
     active = await _active_pairs(turn, cohort)
     paired_guided = {guided for _guide, guided in active}
     load = Counter(guide for guide, _guided in active)
-    writing = await _applications(turn, cohort)
+    writing = await _applications(turn, program, cohort)
     candidates, guides = [], []
     for person, role in members:
         answers, text = writing.get(person.id, ({}, ""))
@@ -266,12 +266,15 @@ async def _active_pairs(turn: Turn, cohort: Cohort) -> list[tuple[int, int]]:
     return [(guide, guided) for guide, guided in (await turn.session.execute(query)).all()]
 
 
-async def _applications(turn: Turn, cohort: Cohort) -> dict[int, tuple[dict[str, Any], str]]:
-    """Each applicant's answers, and the words they wrote (answers and text materials) for matching."""
+async def _applications(turn: Turn, program: Program, cohort: Cohort) -> dict[int, tuple[dict[str, Any], str]]:
+    """Each applicant's answers, and the words they wrote (questions and text materials) for matching.
+
+    Eligibility answers (yes/no) say nothing about interests and are left out."""
+    question_ids = {q.id for q in program.application.questions} - set(TEXT_ANSWERS_SKIPPED)
     query = select(Application).where(Application.cohort_id == cohort.id, Application.status == "accepted")
     found = {}
     for application in (await turn.session.execute(query)).scalars():
-        words = [str(v) for k, v in application.answers.items() if k not in TEXT_ANSWERS_SKIPPED]
+        words = [str(v) for k, v in application.answers.items() if k in question_ids]
         words += [m["text"] for m in application.materials.values() if isinstance(m, dict) and m.get("text")]
         found[application.person_id] = (application.answers, " ".join(words))
     return found
