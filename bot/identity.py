@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import outbox
 from bot.messages import Inbound, Profile
 from bot.timezones import is_valid_timezone
 from storage.models import Account, Person
@@ -80,6 +81,7 @@ async def link(
 
     Returns None when the account is unknown and the platform gave no email to link it with.
     """
+    reachable_now = account is None and inbound.platform != "teams"  # Teams needs the conversation reference
     if account is None:
         if profile is None or not profile.email:
             return None
@@ -106,4 +108,7 @@ async def link(
     account.last_seen_at = now
     if inbound.address is not None and account.conversation_ref != inbound.address:
         account.conversation_ref = inbound.address
+        reachable_now = True
+    if reachable_now:  # messages that waited for a way to reach this person can go now
+        await outbox.release_held(session, person.id)
     return person, account

@@ -178,3 +178,13 @@ async def person_of_account(db: Database, platform: str, external_id: str) -> in
     async with db.transaction() as session:
         query = select(Account.person_id).where(Account.platform == platform, Account.external_id == external_id)
         return (await session.execute(query)).scalar_one_or_none()
+
+
+async def release_held(session: AsyncSession, person_id: int) -> None:
+    """The person can be reached now: messages held for want of an account are due again."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.person_id == person_id, OutboxMessage.status == "pending")
+        .where(OutboxMessage.error == NO_ACCOUNT)
+        .values(claimed_until=None, error=None)
+    )

@@ -183,7 +183,8 @@ async def _confirm(turn: Turn, data: dict[str, Any]) -> None:
         made.append((guide_key, candidate_key))
     for guide_key, candidate_key in made:
         await _tell_pair(turn, program, cohort, guide_key, candidate_key)
-    text = f"Done: {len(made)} pairs made in {cohort.name}, and I am telling each person who their partner is."
+    pairs = "1 pair" if len(made) == 1 else f"{len(made)} pairs"
+    text = f"Done: {pairs} made in {cohort.name}, and I am telling each person who their partner is."
     if skipped:
         text += f" Not paired, because they were paired or their {program.guide_role} filled up meanwhile: "
         text += ", ".join(skipped) + ". Type `match` again for them."

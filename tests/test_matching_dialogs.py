@@ -46,7 +46,7 @@ async def test_match_proposes_with_reasons_and_confirming_tells_both(chat, db):
     assert "Dana Participant with Cora Coach: score" in proposals
     assert "working hours overlap (America/New_York / America/Denver)" in proposals
     done = await casey.click("Confirm these pairs")
-    assert "Done: 1 pairs made in Demo 2026-27" in done
+    assert "Done: 1 pair made in Demo 2026-27" in done
     assert ("Cora Coach", "Dana Participant") in await active_pairs(db, AAHSL)
     told = await chat("participant2@demo.example").say("partner")
     assert "Your coach in the AAHSL/NNLM Professional Coaching" in told and "coach@demo.example" in told

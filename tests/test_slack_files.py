@@ -1,5 +1,7 @@
 """Files shared in a Slack DM: the pure extraction from the `file_share` message event, and the event
-through the real slack-bolt app (signed, posted to the running server, Slack's Web API faked on 127.0.0.1).
+through the real slack-bolt app (signed, posted to the running server, Slack's Web API faked on 127.0.0.1),
+where a shared file becomes an application's material. The engine is never wrapped: what a file does is
+seen in the bot's answers and in the database.
 
 tests/payloads/slack/dm_file_share.json is the event Slack sends when a person uploads two files (a PDF
 and a Word document) in their DM with the bot without typing anything: `subtype: file_share`, empty
@@ -14,9 +16,10 @@ from typing import Any
 import pytest
 
 from adapters.slack.inbound import files_of, from_dm_event, is_person_dm
-from bot.messages import Inbound, SharedFile
+from bot.messages import SharedFile
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackApi
 from tests.server import RunningServer, running_server
+from tests.test_selection_platforms import IATUL, SlackUser, application_of
 from tests.test_slack import DM, PARTICIPANT, PAT, PAT_ZONE, post, slack_env
 
 PAYLOADS = Path(__file__).parent / "payloads" / "slack"
@@ -126,41 +129,74 @@ async def server(sqlite_url: str, fake: FakeSlackApi) -> AsyncIterator[RunningSe
         yield running
 
 
-@pytest.fixture
-def handled(server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> list[Inbound]:
-    """Every Inbound the real engine is given, recorded on its way in (the engine still runs the turn)."""
-    seen: list[Inbound] = []
-    handle = server.engine.handle
-
-    async def recording(inbound: Inbound, directory: Any) -> Any:
-        seen.append(inbound)
-        return await handle(inbound, directory)
-
-    monkeypatch.setattr(server.engine, "handle", recording)
-    return seen
-
-
-async def test_a_dm_with_only_files_reaches_the_engine_with_them_and_is_greeted(server, fake, handled):
+async def test_a_dm_with_only_files_and_no_open_question_is_greeted(server, fake):
     status, _ = await post(server, file_share("Ev06F1L3SH4R"))
     assert status == 200
-    [message] = handled
-    assert message.files == (CV, LETTER) and message.text == ""
     [posted] = fake.calls_to("chat.postMessage")
     assert posted.args["channel"] == DM and posted.token == BOT_TOKEN
     assert posted.args["text"] == "Hi Pat Participant! Type `help` to see what I can do for you."
 
 
-async def test_a_dm_whose_only_file_was_deleted_is_still_answered(server, fake, handled):
+async def test_a_dm_whose_only_file_was_deleted_is_still_answered(server, fake):
     event = file_share("Ev06F1L3TOMB")
     event["event"]["files"] = [{"id": "F05S7CV1PDF", "mode": "tombstone"}]
     assert (await post(server, event))[0] == 200
-    assert [message.files for message in handled] == [()]
     [posted] = fake.calls_to("chat.postMessage")
     assert "Type `help`" in posted.args["text"]
 
 
-async def test_a_file_shared_with_a_command_gets_the_commands_answer(server, fake, handled):
+async def test_a_file_shared_with_a_command_gets_the_commands_answer(server, fake):
     assert (await post(server, file_share("Ev06F1L3HELP", text="help")))[0] == 200
-    assert handled[0].files == (CV, LETTER)
     [posted] = fake.calls_to("chat.postMessage")
     assert "What I can do for you" in posted.args["text"]
+
+
+# While applying: Pat applies to SIG-ALICE as a coach, whose third step is the CV, one file.
+
+
+async def pat_at_the_cv_step(server: RunningServer, fake: FakeSlackApi) -> SlackUser:
+    pat = SlackUser(server, fake, PAT, channel=DM)
+    assert "(1 of 5) Would you like to take part as coach or partner?" in await pat.say("apply iatul")
+    assert "(2 of 4) What areas of expertise" in await pat.click("Coach")
+    assert "(3 of 4) Curriculum vitae. Attach the file" in await pat.say("Collections, reference and staff training")
+    return pat
+
+
+async def test_a_file_shared_while_applying_becomes_the_material_with_its_name_and_permalink(server, fake):
+    pat = await pat_at_the_cv_step(server, fake)
+    body = file_share("Ev06F1L3CV01")
+    body["event"]["files"] = body["event"]["files"][:1]  # the CV alone
+    text = await pat.send_event(body)
+    assert "Got it: Pat_Participant_CV.pdf." in text and "(4 of 4) A brief statement" in text
+    application = await application_of(server, PARTICIPANT, IATUL)
+    assert application.materials == {"cv": {"files": [{"name": CV.name, "url": CV.url}], "done": True}}
+
+
+async def test_two_files_for_a_one_file_material_are_refused_and_nothing_is_kept(server, fake):
+    pat = await pat_at_the_cv_step(server, fake)
+    text = await pat.send_event(file_share("Ev06F1L3TWO1"))  # the CV and the cover letter at once
+    assert "You can give at most 1 for this, and you have given 0; you sent 2 more. Nothing was added." in text
+    assert (await application_of(server, PARTICIPANT, IATUL)).materials == {}
+    body = file_share("Ev06F1L3TWO2")
+    body["event"]["files"] = body["event"]["files"][:1]
+    assert "Got it: Pat_Participant_CV.pdf." in await pat.send_event(body)  # the question still waits
+    assert (await application_of(server, PARTICIPANT, IATUL)).materials["cv"]["files"] == [
+        {"name": CV.name, "url": CV.url}
+    ]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [{"id": "F05S7CV1PDF", "mode": "tombstone"}],
+        [{"id": "F05S7CV1PDF", "mode": "file_access", "file_access": "check_file_info", "created": 0, "user": ""}],
+    ],
+    ids=["deleted", "slack-connect-check_file_info"],
+)
+async def test_a_share_without_a_usable_file_asks_for_the_file_and_changes_nothing(server, fake, files):
+    pat = await pat_at_the_cv_step(server, fake)
+    body = file_share("Ev06F1L3NONE")
+    body["event"]["files"] = files
+    text = await pat.send_event(body)
+    assert "I need the file itself" in text and "Nothing was changed." in text
+    assert (await application_of(server, PARTICIPANT, IATUL)).materials == {}

@@ -1,6 +1,7 @@
 """Files shared in a Teams personal chat: the pure extraction from the activity's attachments, and the
 activity through the real botbuilder CloudAdapter (posted to the running server's /api/messages, the Bot
-Connector faked on 127.0.0.1).
+Connector faked on 127.0.0.1), where an uploaded file becomes an application's material. The engine is
+never wrapped: what a file does is seen in the bot's answers and in the database.
 
 tests/payloads/teams/personal_file_attachment.json is the activity Teams posts when a person uploads two
 files (a PDF and a Word document) in their chat with the bot without typing anything: no `text`, and one
@@ -16,12 +17,14 @@ import pytest
 from botbuilder.schema import Activity
 
 from adapters.teams.inbound import files_of, from_message
-from bot.messages import Inbound, SharedFile
+from bot.messages import SharedFile
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.server import RunningServer, running_server
+from tests.test_selection_platforms import IATUL, TeamsUser, application_of, next_id
 from tests.test_teams import PAT, PAT_CHAT, activity, load_payload, only_reply, post
 
 FILE_INFO = "application/vnd.microsoft.teams.file.download.info"
+PARTICIPANT = "participant@demo.example"  # Pat, the sender of the payloads
 CHAT_FILES = "https://demoorg-my.sharepoint.com/personal/participant_demo_example/Documents/Microsoft Teams Chat Files"
 CV = SharedFile("Pat_Participant_CV.pdf", f"{CHAT_FILES}/Pat_Participant_CV.pdf")
 LETTER = SharedFile("Cover letter - AAHSL 2026.docx", f"{CHAT_FILES}/Cover letter - AAHSL 2026.docx")
@@ -118,7 +121,7 @@ def test_the_files_are_kept_in_order_among_the_other_attachments():
 async def connector() -> AsyncIterator[FakeBotConnector]:
     fake = FakeBotConnector()
     await fake.start()
-    fake.add_member(PAT, "participant@demo.example", "Pat Participant")
+    fake.add_member(PAT, PARTICIPANT, "Pat Participant")
     yield fake
     await fake.stop()
 
@@ -129,34 +132,65 @@ async def server(sqlite_url: str) -> AsyncIterator[RunningServer]:
         yield running
 
 
-@pytest.fixture
-def handled(server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> list[Inbound]:
-    """Every Inbound the real engine is given, recorded on its way in (the engine still runs the turn)."""
-    seen: list[Inbound] = []
-    handle = server.engine.handle
-
-    async def recording(inbound: Inbound, directory: Any) -> Any:
-        seen.append(inbound)
-        return await handle(inbound, directory)
-
-    monkeypatch.setattr(server.engine, "handle", recording)
-    return seen
-
-
-async def test_an_upload_with_no_text_reaches_the_engine_with_its_files_and_is_greeted(server, connector, handled):
+async def test_an_upload_with_no_text_and_no_open_question_is_greeted(server, connector):
     sent = activity("personal_file_attachment", connector)
     assert "text" not in sent
     assert 200 <= await post(server, sent) < 300
-    [message] = handled
-    assert message.files == (CV, LETTER) and message.text == ""
     reply = only_reply(connector)
     assert (reply.conversation_id, reply.reply_to) == (PAT_CHAT, sent["id"])
     assert reply.text == "Hi Pat Participant! Type `help` to see what I can do for you."
 
 
-async def test_a_file_sent_with_a_command_gets_the_commands_answer(server, connector, handled):
+async def test_a_file_sent_with_a_command_gets_the_commands_answer(server, connector):
     html = {**HTML_COPY, "content": "<p>help</p>"}
     sent = activity("personal_file_attachment", connector, text="help", attachments=[cv_file(), html])
     assert 200 <= await post(server, sent) < 300
-    assert [message.files for message in handled] == [(CV,)]
     assert "What I can do for you" in only_reply(connector).text
+
+
+# While applying: Pat applies to SIG-ALICE as a coach, whose third step is the CV, one file.
+
+
+async def pat_at_the_cv_step(server: RunningServer, connector: FakeBotConnector) -> TeamsUser:
+    pat = TeamsUser(server, connector, PAT, "Pat Participant", "Asia/Bangkok", conversation_id=PAT_CHAT)
+    assert "(1 of 5) Would you like to take part as coach or partner?" in await pat.say("apply iatul")
+    assert "(2 of 4) What areas of expertise" in await pat.click("Coach")
+    assert "(3 of 4) Curriculum vitae. Attach the file" in await pat.say("Collections, reference and staff training")
+    return pat
+
+
+def upload(connector: FakeBotConnector, *attachments: dict[str, Any]) -> dict[str, Any]:
+    """The payload's upload activity (no text), with these attachments and a fresh id."""
+    return activity("personal_file_attachment", connector, attachments=list(attachments), id=next_id("upload-"))
+
+
+async def test_an_uploaded_file_becomes_the_material_with_its_name_and_lasting_link(server, connector):
+    pat = await pat_at_the_cv_step(server, connector)
+    text = await pat.send(upload(connector, cv_file(), HTML_COPY))
+    assert "Got it: Pat_Participant_CV.pdf." in text and "(4 of 4) A brief statement" in text
+    application = await application_of(server, PARTICIPANT, IATUL)
+    assert application.materials == {"cv": {"files": [{"name": CV.name, "url": CV.url}], "done": True}}
+    assert CV_DOWNLOAD_URL not in str(application.materials)  # the short-lived pre-authorised link is not kept
+
+
+async def test_two_files_for_a_one_file_material_are_refused_and_nothing_is_kept(server, connector):
+    pat = await pat_at_the_cv_step(server, connector)
+    text = await pat.send(upload(connector, *UPLOAD["attachments"]))  # the CV and the cover letter at once
+    assert "You can give at most 1 for this, and you have given 0; you sent 2 more. Nothing was added." in text
+    assert (await application_of(server, PARTICIPANT, IATUL)).materials == {}
+    assert "Got it: Pat_Participant_CV.pdf." in await pat.send(upload(connector, cv_file()))  # it still waits
+
+
+@pytest.mark.parametrize(
+    "attachments",
+    [
+        [HTML_COPY],
+        [cv_file(contentUrl=None, content={"uniqueId": "3f0c9b2e", "fileType": "pdf"})],
+    ],
+    ids=["only-the-html-copy", "file-without-a-link"],
+)
+async def test_an_upload_without_a_usable_file_asks_for_the_file_and_changes_nothing(server, connector, attachments):
+    pat = await pat_at_the_cv_step(server, connector)
+    text = await pat.send(upload(connector, *attachments))
+    assert "I need the file itself" in text and "Nothing was changed." in text
+    assert (await application_of(server, PARTICIPANT, IATUL)).materials == {}

@@ -11,13 +11,24 @@ BUTTONS_PER_BLOCK = 25
 BLOCK_LIMIT = 50
 
 
+def _pieces(line: str) -> list[str]:
+    """A line longer than a section, cut at spaces where possible, so nothing of it is lost."""
+    pieces = []
+    while len(line) > SECTION_LIMIT:
+        cut = line.rfind(" ", 0, SECTION_LIMIT)
+        cut = cut if cut > 0 else SECTION_LIMIT
+        pieces.append(line[:cut])
+        line = line[cut:].lstrip(" ")
+    return [*pieces, line]
+
+
 def _sections(text: str) -> list[dict[str, Any]]:
     chunks, current = [], ""
-    for line in text.split("\n"):
+    for line in (piece for full_line in text.split("\n") for piece in _pieces(full_line)):
         if len(current) + len(line) + 1 > SECTION_LIMIT and current:
             chunks.append(current)
             current = ""
-        current = f"{current}\n{line}" if current else line[:SECTION_LIMIT]
+        current = f"{current}\n{line}" if current else line
     if current:
         chunks.append(current)
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]

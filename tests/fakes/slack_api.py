@@ -95,12 +95,15 @@ class FakeSlackApi:
             await self._runner.cleanup()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
+        """The call's arguments from the query string and the body: slack_sdk puts some in the query
+        (conversations.open(users=...)), as Slack accepts."""
+        query = dict(request.query)
         if request.method == "GET":
-            return dict(request.query)
+            return query
         text = await request.text()
         if request.content_type == "application/json":
-            return json.loads(text) if text else {}
-        return dict(parse_qsl(text))
+            return {**query, **(json.loads(text) if text else {})}
+        return {**query, **dict(parse_qsl(text))}
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
