@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
@@ -24,6 +25,8 @@ from adapters.slack.app import SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
+from bot import when
+from bot.booking import calendar_file
 from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
 from bot.dialog import Registry
@@ -31,7 +34,23 @@ from bot.engine import Engine
 from bot.messages import Reply
 from bot.outbox import OutboxWorker, Sender
 from bot.programs import ProgramCatalog, ProgramError, load_programs
-from dialogs import apply, assessment, cancel, cohort, help, match, me, partner, programs, review, status, timezone
+from dialogs import (
+    apply,
+    assessment,
+    availability,
+    book,
+    cancel,
+    cohort,
+    help,
+    match,
+    me,
+    partner,
+    programs,
+    review,
+    sessions,
+    status,
+    timezone,
+)
 from storage import migrate
 from storage.db import Database
 from storage.models import Account, Cohort
@@ -60,6 +79,9 @@ def build_registry() -> Registry:
     match.register(registry)
     partner.register(registry)
     assessment.register(registry)
+    book.register(registry)
+    sessions.register(registry)
+    availability.register(registry)
     return registry
 
 
@@ -67,7 +89,8 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     """Open the database, bring its schema up to date, and seed the demo on a first start."""
     db = Database(settings.database_url)
     await migrate.upgrade(db)
-    engine = Engine(db, build_registry(), catalog)
+    engine = Engine(db, build_registry(), catalog, public_url=settings.public_url)
+    await asyncio.to_thread(when.warm_up)  # dateparser's first parse costs about 0.25 s: not in a person's turn
     if seed and await _has_no_cohorts(db):
         created = await seed_demo(db, catalog, engine.clock())
         log.info("first start: created %d demo cohorts (the README lists the demo people)", len(created))
@@ -85,12 +108,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "database unreachable"}, status=503)
 
 
+async def calendar(request: web.Request) -> web.Response:
+    """GET /calendar/{token}.ics: a session's invitation, always its latest version (moved or cancelled)."""
+    token = request.match_info["token"]
+    async with request.app[DB].transaction() as session:
+        found = await calendar_file(session, token, datetime.now(UTC))
+    if found is None:
+        raise web.HTTPNotFound(text="No such calendar invitation.")
+    name, body = found
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)
+
+
 async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web.Application:
     """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP), and the
     outbox worker that delivers what the assistant sends on its own."""
     web_app = web.Application()
     web_app[DB] = db
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/calendar/{token}.ics", calendar)
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)

@@ -39,6 +39,7 @@ class Settings:
     teams: TeamsSettings
     log_level: str
     log_level_set: bool  # LOG_LEVEL given explicitly
+    public_url: str = "http://localhost:3978"  # where browsers reach this server (calendar files)
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -118,4 +119,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         teams=_teams(env),
         log_level=log_level,
         log_level_set=_get(env, "LOG_LEVEL") is not None,
+        public_url=_public_url(env),
     )
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    """Where browsers reach this server: calendar invitations link here."""
+    url = _get(env, "PUBLIC_URL") or f"http://localhost:{_port(env)}"
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_URL must start with http:// or https://, got '{url}'")
+    return url.rstrip("/")

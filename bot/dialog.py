@@ -42,6 +42,7 @@ class Turn:
     registry: "Registry"
     now: datetime
     active: ActiveDialog | None
+    public_url: str = "http://localhost:3978"  # where people's browsers reach this server (calendar files)
     replies: list[Reply] = field(default_factory=list)
 
     def say(

@@ -44,6 +44,7 @@ class Engine:
     registry: Registry
     programs: ProgramCatalog
     clock: Clock = system_clock
+    public_url: str = "http://localhost:3978"
 
     async def handle(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
         """Run one turn. Everything it changes is committed before the replies are returned.
@@ -100,6 +101,7 @@ class Engine:
                 registry=self.registry,
                 now=now,
                 active=_active(stored),
+                public_url=self.public_url,
             )
             await self._route(turn)
             await _save_state(session, turn, stored)
@@ -148,10 +150,11 @@ class Engine:
 
     @staticmethod
     def _answer_goes_to_dialog(active: ActiveDialog, verb: str, is_verb: bool, explicit: bool) -> bool:
-        """Free text belongs to the open question unless it is clearly a command."""
+        """Free text belongs to the open question unless it is clearly a command (or starts the same
+        conversation again: "book Friday 10am" while booking asks for a time)."""
         if not is_verb:
             return True
-        if explicit:
+        if explicit or verb == active.dialog:
             return False
         return active.expects == "text" and verb not in ESCAPE_VERBS
 

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
@@ -34,8 +34,18 @@ NO_ACCOUNT = "no reachable account"
 Sender = Callable[[Account, Sequence[Reply]], Awaitable[None]]
 
 
-def queue(session: AsyncSession, person_id: int, reply: Reply, *, kind: str, now: datetime) -> None:
-    """Add a message for a person to the turn's transaction: it is sent once the turn commits."""
+def queue(
+    session: AsyncSession,
+    person_id: int,
+    reply: Reply,
+    *,
+    kind: str,
+    now: datetime,
+    due_at: datetime | None = None,
+    ref: str | None = None,
+) -> None:
+    """Add a message for a person to the turn's transaction: it is sent once the turn commits (or at
+    `due_at`). `ref` names what it is about, so it can be withdrawn with `withdraw_pending`."""
     session.add(
         OutboxMessage(
             person_id=person_id,
@@ -43,8 +53,18 @@ def queue(session: AsyncSession, person_id: int, reply: Reply, *, kind: str, now
             reply=_to_json(reply),
             status="pending",
             attempts=0,
-            due_at=now,
+            due_at=due_at or now,
+            ref=ref,
             created_at=now,
+        )
+    )
+
+
+async def withdraw_pending(session: AsyncSession, ref: str, kinds: tuple[str, ...]) -> None:
+    """Drop messages not sent yet about `ref` (reminders of a session that moved or was cancelled)."""
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.ref == ref, OutboxMessage.status == "pending", OutboxMessage.kind.in_(kinds)
         )
     )
 

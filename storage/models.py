@@ -189,6 +189,93 @@ class OutboxMessage(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     platform: Mapped[str | None] = mapped_column(String(16))  # where it went
+    # What it is about ("session:42"), so a reminder can be withdrawn when the session moves or is cancelled.
+    ref: Mapped[str | None] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(String(200))  # why it failed: a code, never message text
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Availability(Base):
+    """A coach's or mentor's recurring weekly hours, in their own zone (Monday is weekday 0)."""
+
+    __tablename__ = "availability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    starts_minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    ends_minute: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CoachingSession(Base):
+    """A booked one-to-one session: when, and whether it took place. Never what was said."""
+
+    __tablename__ = "coaching_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))  # booked, cancelled, held, rescheduled, no_show
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # calendar invite version
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True)  # the unguessable .ics address
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    guide_outcome: Mapped[str | None] = mapped_column(String(16))  # held, rescheduled, no_show
+    guided_outcome: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GroupSession(Base):
+    """A peer-group session a coordinator scheduled for a cohort."""
+
+    __tablename__ = "group_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # scheduled, cancelled
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GroupSeat(Base):
+    """A numbered place in a peer group: the key keeps a full group from taking one more."""
+
+    __tablename__ = "group_seats"
+    __table_args__ = (UniqueConstraint("group_id", "person_id"),)
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GroupWaitlist(Base):
+    """People waiting for a place in a full peer group, first come first served."""
+
+    __tablename__ = "group_waitlist"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BusySlot(Base):
+    """A quarter hour a person is taken by a session. The key (person, slot) makes double booking
+    impossible for either person, on SQLite and PostgreSQL alike: of two racing bookings one insert fails."""
+
+    __tablename__ = "busy_slots"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    slot_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,361 @@
+"""One-to-one sessions: who a person books with, the program's rules, free times, and booking itself.
+
+A session takes quarter-hour busy slots for both people; the slot table's key (person, quarter hour)
+refuses a second session over the same time, so of two racing bookings exactly one wins. Reminders
+(24 hours and 1 hour before) and the question whether it took place are outbox messages due later,
+tagged with the session so a move or a cancellation withdraws them.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot import invites, outbox
+from bot.dialog import button
+from bot.messages import Reply
+from bot.programs import Program, ProgramCatalog
+from bot.timezones import date_span
+from storage.models import Availability, BusySlot, CoachingSession, Cohort, GroupSeat, GroupSession, Pair, Person
+
+SLOT = timedelta(minutes=15)
+SEARCH_STEP = timedelta(minutes=30)
+SEARCH_DAYS = 21
+COUNTED = ("booked", "held")  # statuses that use up the quota
+DEFAULT_HOURS = (0, 1, 2, 3, 4), time(9), time(17)  # Monday-Friday 09:00-17:00, when a coach set none
+REMINDERS = (timedelta(hours=24), timedelta(hours=1))
+OUTCOMES = {"held": "it took place", "rescheduled": "it was moved", "no_show": "one of us did not come"}
+SESSION_MESSAGE_KINDS = ("reminder", "outcome-question")
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    pair: Pair
+    cohort: Cohort
+    program: Program
+    guide: Person
+    guided: Person
+
+    def partner_of(self, person_id: int) -> Person:
+        return self.guided if person_id == self.guide.id else self.guide
+
+    @property
+    def minutes(self) -> int:
+        assert self.program.one_to_one is not None
+        return self.program.one_to_one.minutes
+
+
+async def pairs_of(session: AsyncSession, person_id: int, programs: ProgramCatalog) -> list[PairInfo]:
+    """The person's active pairings in programs with one-to-one sessions."""
+    guide, guided = aliased(Person), aliased(Person)
+    query = (
+        select(Pair, Cohort, guide, guided)
+        .join(Cohort, Cohort.id == Pair.cohort_id)
+        .join(guide, guide.id == Pair.guide_id)
+        .join(guided, guided.id == Pair.guided_id)
+        .where(Pair.status == "active", (Pair.guide_id == person_id) | (Pair.guided_id == person_id))
+        .order_by(Cohort.program_id, Pair.id)
+    )
+    found = []
+    for pair, cohort, guide_person, guided_person in (await session.execute(query)).all():
+        program = programs.get(cohort.program_id)
+        if program is not None and program.one_to_one is not None:
+            found.append(PairInfo(pair, cohort, program, guide_person, guided_person))
+    return found
+
+
+async def pair_info(session: AsyncSession, pair_id: int, programs: ProgramCatalog) -> PairInfo | None:
+    pair = await session.get(Pair, pair_id)
+    if pair is None:
+        return None
+    for info in await pairs_of(session, pair.guided_id, programs):
+        if info.pair.id == pair_id:
+            return info
+    return None
+
+
+# Rules
+
+
+def window_of(info: PairInfo) -> tuple[date, date] | None:
+    span = (info.cohort.calendar or {}).get("one_to_one")
+    return (date.fromisoformat(span[0]), date.fromisoformat(span[1])) if span else None
+
+
+async def used(session: AsyncSession, pair_id: int) -> int:
+    query = select(func.count()).select_from(CoachingSession)
+    query = query.where(CoachingSession.pair_id == pair_id, CoachingSession.status.in_(COUNTED))
+    return (await session.execute(query)).scalar_one()
+
+
+async def rule_broken(
+    session: AsyncSession, info: PairInfo, starts_at: datetime, now: datetime, *, moving: CoachingSession | None = None
+) -> str | None:
+    """Why the program's rules refuse this time, or None. Availability and clashes are checked apart."""
+    if starts_at <= now:
+        return "That time has already passed: please give a time in the future."
+    window = window_of(info)
+    zone = info.guided.timezone or "UTC"
+    if window is not None and not window[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= window[1]:
+        first, last = window
+        return f"One-to-one sessions in the {info.program.short_name} take place from {date_span(first, last)}."
+    rules = info.program.one_to_one
+    assert rules is not None
+    if rules.count is not None and moving is None:
+        count = await used(session, info.pair.id)
+        if count >= rules.count:
+            return (
+                f"You have used all {rules.count} one-to-one sessions of the {info.program.short_name} "
+                f"({count} booked or held)."
+            )
+    return None
+
+
+async def weekly_hours(session: AsyncSession, person: Person) -> list[tuple[int, time, time, str]]:
+    """(weekday, from, to, zone) rows of a coach's hours; Monday-Friday 9-17 in their zone if none set."""
+    query = select(Availability).where(Availability.person_id == person.id).order_by(Availability.weekday)
+    rows = list((await session.execute(query)).scalars())
+    if not rows:
+        days, start, end = DEFAULT_HOURS
+        return [(day, start, end, person.timezone or "UTC") for day in days]
+    return [(r.weekday, _clock(r.starts_minute), _clock(r.ends_minute), r.timezone) for r in rows]
+
+
+def _clock(minutes: int) -> time:
+    return time(23, 59) if minutes >= 24 * 60 else time(minutes // 60, minutes % 60)
+
+
+def within(hours: list[tuple[int, time, time, str]], starts_at: datetime, ends_at: datetime) -> bool:
+    for weekday, start, end, zone in hours:
+        local_start, local_end = starts_at.astimezone(ZoneInfo(zone)), ends_at.astimezone(ZoneInfo(zone))
+        if local_start.weekday() != weekday or local_end.date() != local_start.date():
+            continue
+        if start <= local_start.time() and local_end.time() <= end:
+            return True
+    return False
+
+
+def slots(starts_at: datetime, ends_at: datetime) -> list[datetime]:
+    """The quarter hours a session covers (a start off the quarter takes the whole quarter)."""
+    first = starts_at.replace(minute=starts_at.minute - starts_at.minute % 15, second=0, microsecond=0)
+    found = []
+    while first < ends_at:
+        found.append(first)
+        first += SLOT
+    return found
+
+
+async def busy(session: AsyncSession, person_ids: list[int], start: datetime, end: datetime) -> set[datetime]:
+    query = select(BusySlot.slot_start).where(
+        BusySlot.person_id.in_(person_ids), BusySlot.slot_start >= start - SLOT * 8, BusySlot.slot_start < end
+    )
+    return set((await session.execute(query)).scalars())
+
+
+WAKING = (time(7), time(22))  # free times offered fall inside the asker's day when possible
+
+
+async def free_times(
+    session: AsyncSession,
+    info: PairInfo,
+    now: datetime,
+    *,
+    near: datetime | None = None,
+    count: int = 3,
+    asker_zone: str | None = None,
+) -> list[datetime]:
+    """The next free starts in the coach's hours and the program window, nearest to `near` if given,
+    preferring times between 07:00 and 22:00 for the person asking."""
+    length = timedelta(minutes=info.minutes)
+    start = _next_half_hour(max(now + timedelta(hours=2), (near or now) - timedelta(days=3)))
+    end = start + timedelta(days=SEARCH_DAYS)
+    taken = await busy(session, [info.guide.id, info.guided.id], start, end + length)
+    hours = await weekly_hours(session, info.guide)
+    window = window_of(info)
+    candidates = []
+    moment = start
+    while moment < end:
+        finish = moment + length
+        local_day = moment.astimezone(ZoneInfo(info.guided.timezone or "UTC")).date()
+        if (
+            (window is None or window[0] <= local_day <= window[1])
+            and within(hours, moment, finish)
+            and not taken & set(slots(moment, finish))
+        ):
+            candidates.append(moment)
+        moment += SEARCH_STEP
+    if asker_zone is not None:
+        daytime = [c for c in candidates if _waking(c, c + length, asker_zone)]
+        candidates = daytime or candidates
+    if near is not None:
+        candidates.sort(key=lambda candidate: abs(candidate - near))
+    return sorted(candidates[:count])
+
+
+def _waking(starts_at: datetime, ends_at: datetime, zone: str) -> bool:
+    start, end = starts_at.astimezone(ZoneInfo(zone)), ends_at.astimezone(ZoneInfo(zone))
+    return start.date() == end.date() and WAKING[0] <= start.time() and end.time() <= WAKING[1]
+
+
+def _next_half_hour(moment: datetime) -> datetime:
+    moment = moment.replace(second=0, microsecond=0)
+    extra = (30 - moment.minute % 30) % 30
+    return moment + timedelta(minutes=extra)
+
+
+# Booking, moving, cancelling
+
+
+async def book(
+    session: AsyncSession, info: PairInfo, starts_at: datetime, booked_by: Person, now: datetime
+) -> CoachingSession | None:
+    """The new session, or None when either person is taken then (the busy-slot key refused it)."""
+    ends_at = starts_at + timedelta(minutes=info.minutes)
+    booking = CoachingSession(
+        pair_id=info.pair.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status="booked",
+        sequence=0,
+        calendar_token=secrets.token_urlsafe(24),
+        booked_by_id=booked_by.id,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(booking)
+            await session.flush()
+            _take_slots(session, booking, info)
+    except IntegrityError:
+        return None
+    _schedule_messages(session, info, booking, now)
+    return booking
+
+
+async def move(
+    session: AsyncSession, info: PairInfo, booking: CoachingSession, starts_at: datetime, now: datetime
+) -> bool:
+    """Move a session; False (and nothing changed) when either person is taken at the new time."""
+    try:
+        async with session.begin_nested():
+            await session.execute(delete(BusySlot).where(BusySlot.session_id == booking.id))
+            booking.starts_at, booking.ends_at = starts_at, starts_at + timedelta(minutes=info.minutes)
+            booking.sequence, booking.updated_at = booking.sequence + 1, now
+            await session.flush()
+            _take_slots(session, booking, info)
+            await session.flush()
+    except IntegrityError:
+        await session.refresh(booking)
+        return False
+    await outbox.withdraw_pending(session, _ref(booking), SESSION_MESSAGE_KINDS)
+    _schedule_messages(session, info, booking, now)
+    return True
+
+
+async def cancel(session: AsyncSession, booking: CoachingSession, now: datetime) -> None:
+    await session.execute(delete(BusySlot).where(BusySlot.session_id == booking.id))
+    booking.status, booking.sequence, booking.updated_at = "cancelled", booking.sequence + 1, now
+    await outbox.withdraw_pending(session, _ref(booking), SESSION_MESSAGE_KINDS)
+
+
+def _take_slots(session: AsyncSession, booking: CoachingSession, info: PairInfo) -> None:
+    for person_id in (info.guide.id, info.guided.id):
+        for slot in slots(booking.starts_at, booking.ends_at):
+            session.add(BusySlot(person_id=person_id, slot_start=slot, session_id=booking.id))
+
+
+def _ref(booking: CoachingSession) -> str:
+    return f"session:{booking.id}"
+
+
+def _schedule_messages(session: AsyncSession, info: PairInfo, booking: CoachingSession, now: datetime) -> None:
+    for person in (info.guide, info.guided):
+        partner = info.partner_of(person.id)
+        zone = person.timezone or "UTC"
+        for before in REMINDERS:
+            due = booking.starts_at - before
+            if due > now:
+                label = "tomorrow" if before >= timedelta(hours=24) else "in one hour"
+                reminder = Reply(
+                    f"Reminder: your session with {partner.display_name} is {label}, {local(booking.starts_at, zone)}."
+                )
+                outbox.queue(session, person.id, reminder, kind="reminder", now=now, due_at=due, ref=_ref(booking))
+        question = Reply(
+            f"Did your session with {partner.display_name} on {local(booking.starts_at, zone)} take place? "
+            "I only note which of these it was: nothing about what was said.",
+            buttons=tuple(
+                button("sessions", label.capitalize(), f"outcome|{booking.id}|{outcome}")
+                for outcome, label in OUTCOMES.items()
+            ),
+        )
+        outbox.queue(
+            session, person.id, question, kind="outcome-question", now=now, due_at=booking.ends_at, ref=_ref(booking)
+        )
+
+
+def local(moment: datetime, zone: str) -> str:
+    """ "Tuesday 1 December, 15:00 (America/Chicago)" """
+    shown = moment.astimezone(ZoneInfo(zone))
+    return f"{shown:%A} {shown.day} {shown:%B}, {shown:%H:%M} ({zone})"
+
+
+# Calendar files
+
+
+async def calendar_file(session: AsyncSession, token: str, now: datetime) -> tuple[str, bytes] | None:
+    """The .ics for a one-to-one or peer-group session by its unguessable token; None if unknown."""
+    one_to_one = (
+        await session.execute(select(CoachingSession).where(CoachingSession.calendar_token == token))
+    ).scalar_one_or_none()
+    if one_to_one is not None:
+        invite = await _session_invite(session, one_to_one)
+    else:
+        group = (
+            await session.execute(select(GroupSession).where(GroupSession.calendar_token == token))
+        ).scalar_one_or_none()
+        if group is None:
+            return None
+        invite = await _group_invite(session, group)
+    return invites.file_name(invite), invites.ics_bytes(invite, now=now)
+
+
+async def _session_invite(session: AsyncSession, row: CoachingSession) -> invites.Invite:
+    pair = await session.get_one(Pair, row.pair_id)
+    guide, guided = await session.get_one(Person, pair.guide_id), await session.get_one(Person, pair.guided_id)
+    cohort = await session.get_one(Cohort, pair.cohort_id)
+    return invites.Invite(
+        uid=invites.session_uid("session", row.id),
+        sequence=row.sequence,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        summary=f"Coaching session: {guided.display_name} and {guide.display_name}",
+        description=f"One-to-one session ({cohort.name}), booked with the coaching assistant.",
+        organizer_email=guide.email,
+        attendee_emails=(guide.email, guided.email),
+        cancelled=row.status == "cancelled",
+    )
+
+
+async def _group_invite(session: AsyncSession, group: GroupSession) -> invites.Invite:
+    organizer = await session.get_one(Person, group.created_by_id)
+    members = (
+        select(Person.email).join(GroupSeat, GroupSeat.person_id == Person.id).where(GroupSeat.group_id == group.id)
+    )
+    emails = tuple((await session.execute(members.order_by(Person.email))).scalars()) or (organizer.email,)
+    return invites.Invite(
+        uid=invites.session_uid("group-session", group.id),
+        sequence=group.sequence,
+        starts_at=group.starts_at,
+        ends_at=group.ends_at,
+        summary=f"Peer-group session: {group.title}",
+        description="Peer-coaching group session, scheduled with the coaching assistant.",
+        organizer_email=organizer.email,
+        attendee_emails=emails,
+        cancelled=group.status == "cancelled",
+    )

@@ -1,0 +1,203 @@
+"""`book [with NAME] [WHEN]`: book a one-to-one session with your coach, mentor or partner.
+
+`book next Tuesday 3pm` reads the time in your zone (preferring the future) and books it at once when
+it is clear, or asks you to confirm when the phrase left something open (no time of day, "at 3").
+A bare `book` offers the next free times as buttons. The answer shows the time in both people's zones
+with the day of the week. Times outside the coach's hours, or when either person has another session,
+are refused with the nearest free times; the program's quota and window are enforced.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import booking, outbox
+from bot.booking import PairInfo, local
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Button, Reply
+from bot.when import parse_time
+
+NAME = "book"
+
+
+async def start(turn: Turn, args: str) -> None:
+    infos = await booking.pairs_of(turn.session, turn.person.id, turn.programs)
+    if not infos:
+        turn.say(
+            "You have no coach, mentor or partner to book with yet. When the coordinators pair you, "
+            "I will tell you here. `status` shows where your application stands."
+        )
+        return
+    info, when = _whom(turn, infos, args.strip())
+    if info is None:
+        return
+    if not when:
+        await _offer_free_times(turn, info, "When would you like to meet?")
+        return
+    await _book_phrase(turn, info, when)
+
+
+def _whom(turn: Turn, infos: list[PairInfo], args: str) -> tuple[PairInfo | None, str]:
+    """The pairing to book for, from "with NAME ..." or the only one; asks when it is unclear."""
+    words = args.split()
+    if words and words[0].lower() == "with" and len(words) > 1:
+        wanted = words[1].lower()
+        for info in infos:
+            partner = info.partner_of(turn.person.id)
+            if partner.display_name.lower().split()[0] == wanted or partner.email.lower().startswith(wanted):
+                return info, " ".join(words[2:])
+        names = ", ".join(info.partner_of(turn.person.id).display_name for info in infos)
+        turn.say(f"You are not paired with anyone called `{words[1][:40]}`. You can book with: {names}.")
+        return None, ""
+    if len(infos) == 1:
+        return infos[0], args
+    buttons = tuple(
+        button(
+            NAME, f"{info.partner_of(turn.person.id).display_name} ({info.program.short_name})", f"with|{info.pair.id}"
+        )
+        for info in infos
+    )
+    turn.ask(NAME, "whom", "Who would you like to book with?", expects="choice", buttons=buttons, data={"when": args})
+    return None, ""
+
+
+async def _book_phrase(turn: Turn, info: PairInfo, when: str) -> None:
+    parsed = parse_time(when, turn.timezone, turn.now)
+    if parsed is None:
+        turn.say(
+            f"I couldn't read `{when[:60]}` as a time. Try `book next Tuesday 3pm`, `book tomorrow 10:00` or "
+            "`book 3 March 14:00`. Nothing was booked."
+        )
+        return
+    if not await _acceptable(turn, info, parsed.at):
+        return
+    if parsed.ambiguous:
+        partner = info.partner_of(turn.person.id)
+        turn.ask(
+            NAME,
+            "confirm",
+            f"{parsed.why} So: {local(parsed.at, turn.timezone)} for you, "
+            f"{local(parsed.at, partner.timezone or 'UTC')} for {partner.display_name}. Book it?",
+            expects="choice",
+            buttons=(
+                button(NAME, "Book it", f"at|{info.pair.id}|{parsed.at.isoformat()}", "primary"),
+                button(NAME, "Other times", f"times|{info.pair.id}"),
+            ),
+        )
+        return
+    await _book_at(turn, info, parsed.at)
+
+
+async def _acceptable(turn: Turn, info: PairInfo, starts_at: datetime) -> bool:
+    """The program's rules and the coach's hours; says why not, with free times where they help."""
+    broken = await booking.rule_broken(turn.session, info, starts_at, turn.now)
+    if broken is not None:
+        turn.finish()
+        turn.say(broken + " Nothing was booked.")
+        return False
+    hours = await booking.weekly_hours(turn.session, info.guide)
+    ends_at = starts_at + timedelta(minutes=info.minutes)
+    if not booking.within(hours, starts_at, ends_at):
+        whose = "your" if info.guide.id == turn.person.id else f"{info.guide.display_name}'s"
+        await _offer_free_times(
+            turn, info, f"{local(starts_at, turn.timezone)} is outside {whose} hours.", near=starts_at
+        )
+        return False
+    return True
+
+
+async def _book_at(turn: Turn, info: PairInfo, starts_at: datetime) -> None:
+    turn.finish()
+    made = await booking.book(turn.session, info, starts_at, turn.person, turn.now)
+    if made is None:
+        await _offer_free_times(
+            turn,
+            info,
+            f"{local(starts_at, turn.timezone)} is taken: you or {info.partner_of(turn.person.id).display_name} "
+            "have another session then.",
+            near=starts_at,
+        )
+        return
+    partner = info.partner_of(turn.person.id)
+    count = await booking.used(turn.session, info.pair.id)
+    quota = info.program.one_to_one.count if info.program.one_to_one else None
+    of = f" This is session {count} of {quota}." if quota else ""
+    link = f"{turn.public_url}/calendar/{made.calendar_token}.ics"
+    turn.say(
+        f"Booked: {local(starts_at, turn.timezone)} for you, {local(starts_at, partner.timezone or 'UTC')} "
+        f"for {partner.display_name}, {info.minutes} minutes.{of} I told {partner.display_name}.",
+        lines=(f"Calendar invitation: {link}",),
+    )
+    told = Reply(
+        f"{turn.person.display_name} booked a session with you: {local(starts_at, partner.timezone or 'UTC')}, "
+        f"{info.minutes} minutes. `sessions` lists your sessions.",
+        title="A session was booked",
+        lines=(f"Calendar invitation: {link}",),
+    )
+    outbox.queue(turn.session, partner.id, told, kind="booking", now=turn.now)
+
+
+async def _offer_free_times(turn: Turn, info: PairInfo, lead: str, near: datetime | None = None) -> None:
+    free = await booking.free_times(
+        turn.session, info, turn.now, near=near, count=5 if near is None else 3, asker_zone=turn.timezone
+    )
+    if not free:
+        turn.finish()
+        turn.say(f"{lead} I found no free time in the next three weeks; try `book` with a later date.")
+        return
+    text = f"{lead} {'Free times nearby' if near else 'The next free times'}:"
+    buttons: tuple[Button, ...] = tuple(
+        button(NAME, _short(moment, turn.timezone), f"at|{info.pair.id}|{moment.isoformat()}") for moment in free
+    )
+    turn.ask(NAME, "times", text + " (or type a time)", expects="text", buttons=buttons, data={"pair_id": info.pair.id})
+
+
+def _short(moment: datetime, zone: str) -> str:
+    shown = moment.astimezone(ZoneInfo(zone))
+    return f"{shown:%a} {shown.day} {shown:%b}, {shown:%H:%M}"
+
+
+class BookDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        assert turn.active is not None
+        pair_id = turn.active.data.get("pair_id")
+        info = await booking.pair_info(turn.session, int(pair_id), turn.programs) if pair_id else None
+        if info is None or turn.person.id not in (info.guide.id, info.guided.id):
+            turn.finish()
+            turn.say("Type `book` and a time, like `book next Tuesday 3pm`.")
+            return
+        await _book_phrase(turn, info, text)
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        pair_id, _, moment = rest.partition("|")
+        info = await booking.pair_info(turn.session, int(pair_id), turn.programs) if pair_id.isdigit() else None
+        if info is None or turn.person.id not in (info.guide.id, info.guided.id):
+            turn.finish()
+            turn.say("You are not in that pairing, so you can't book for it. Nothing was booked.")
+            return
+        if action == "with":
+            when = str(turn.active.data.get("when", "")) if turn.active else ""
+            if when:
+                await _book_phrase(turn, info, when)
+            else:
+                await _offer_free_times(turn, info, "When would you like to meet?")
+        elif action == "times":
+            await _offer_free_times(turn, info, "Pick a time.")
+        elif action == "at":
+            starts_at = datetime.fromisoformat(moment)
+            if await _acceptable(turn, info, starts_at):
+                await _book_at(turn, info, starts_at)
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            NAME,
+            "book a one-to-one session (`book next Tuesday 3pm`)",
+            "book [with NAME] [WHEN]",
+            start,
+        )
+    )
+    registry.add_dialog(BookDialog())

@@ -1,0 +1,223 @@
+"""`sessions`: your upcoming and past one-to-one sessions, in your time zone; cancel or move them.
+
+`sessions` lists them, numbered, with buttons; `sessions cancel 2` and `sessions move 2 Friday 10am`
+do the same by command. The other person is told at once, with the calendar invitation updated (same
+event) or cancelled. After a session both are asked whether it took place; only that answer is kept.
+"""
+
+from datetime import timedelta
+
+from bot.when import parse_time
+from sqlalchemy import select
+
+from bot import booking, outbox
+from bot.booking import OUTCOMES, PairInfo, local
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Button, Reply
+from storage.models import CoachingSession
+
+NAME = "sessions"
+PAST_SHOWN = 5
+STATUS_WORDS = {
+    "booked": "booked",
+    "held": "held",
+    "cancelled": "cancelled",
+    "rescheduled": "moved",
+    "no_show": "missed",
+}
+
+
+async def start(turn: Turn, args: str) -> None:
+    words = args.split(maxsplit=2)
+    if words and words[0].lower() in ("cancel", "move"):
+        number = words[1] if len(words) > 1 else ""
+        found = await _numbered(turn, number)
+        if found is None:
+            return
+        if words[0].lower() == "cancel":
+            await _cancel(turn, *found)
+        elif len(words) > 2:
+            await _move(turn, *found, words[2])
+        else:
+            _ask_new_time(turn, found[0])
+        return
+    await _list(turn)
+
+
+async def _list(turn: Turn) -> None:
+    upcoming, past = await _sessions(turn)
+    if not upcoming and not past:
+        turn.say("You have no sessions yet. Type `book` to book one.")
+        return
+    lines = [f"{n}. {_line(turn, s, info)}" for n, (s, info) in enumerate(upcoming, 1)]
+    buttons: list[Button] = []
+    for number, (session_row, _info) in enumerate(upcoming[:3], 1):
+        buttons.append(button(NAME, f"Move {number}", f"move|{session_row.id}"))
+        buttons.append(button(NAME, f"Cancel {number}", f"cancel|{session_row.id}", "danger"))
+    if upcoming:
+        turn.say(
+            "Or type `sessions cancel 1` or `sessions move 1 Friday 10am`.",
+            title="Your upcoming sessions",
+            lines=tuple(lines),
+            buttons=tuple(buttons),
+        )
+    else:
+        turn.say("You have no upcoming sessions. Type `book` to book one.")
+    if past:
+        past_lines = tuple(_line(turn, s, info) for s, info in past[:PAST_SHOWN])
+        turn.say("", title="Past and cancelled", lines=past_lines)
+
+
+def _line(turn: Turn, session_row: CoachingSession, info: PairInfo) -> str:
+    partner = info.partner_of(turn.person.id)
+    status = "" if session_row.status == "booked" else f" ({STATUS_WORDS.get(session_row.status, session_row.status)})"
+    return f"{local(session_row.starts_at, turn.timezone)} with {partner.display_name}{status}"
+
+
+async def _sessions(
+    turn: Turn,
+) -> tuple[list[tuple[CoachingSession, PairInfo]], list[tuple[CoachingSession, PairInfo]]]:
+    infos = {info.pair.id: info for info in await booking.pairs_of(turn.session, turn.person.id, turn.programs)}
+    if not infos:
+        return [], []
+    query = select(CoachingSession).where(CoachingSession.pair_id.in_(list(infos))).order_by(CoachingSession.starts_at)
+    upcoming, past = [], []
+    for row in (await turn.session.execute(query)).scalars():
+        if row.status == "booked" and row.ends_at > turn.now:
+            upcoming.append((row, infos[row.pair_id]))
+        else:
+            past.append((row, infos[row.pair_id]))
+    past.reverse()
+    return upcoming, past
+
+
+async def _numbered(turn: Turn, number: str) -> tuple[CoachingSession, PairInfo] | None:
+    upcoming, _past = await _sessions(turn)
+    if not number.isdigit() or not 1 <= int(number) <= len(upcoming):
+        turn.say(f"You have {len(upcoming)} upcoming sessions; give the number from `sessions`. Nothing changed.")
+        return None
+    return upcoming[int(number) - 1]
+
+
+async def _own(turn: Turn, session_id: str) -> tuple[CoachingSession, PairInfo] | None:
+    row = await turn.session.get(CoachingSession, int(session_id)) if session_id.isdigit() else None
+    info = await booking.pair_info(turn.session, row.pair_id, turn.programs) if row else None
+    if row is None or info is None or turn.person.id not in (info.guide.id, info.guided.id):
+        turn.finish()
+        turn.say("That session is not one of yours. Type `sessions` to see yours. Nothing changed.")
+        return None
+    return row, info
+
+
+async def _cancel(turn: Turn, row: CoachingSession, info: PairInfo) -> None:
+    turn.finish()
+    if row.status != "booked" or row.starts_at <= turn.now:
+        turn.say("That session can no longer be cancelled. Nothing changed.")
+        return
+    await booking.cancel(turn.session, row, turn.now)
+    partner = info.partner_of(turn.person.id)
+    link = f"{turn.public_url}/calendar/{row.calendar_token}.ics"
+    turn.say(f"Cancelled: {local(row.starts_at, turn.timezone)} with {partner.display_name}. I told them.")
+    told = Reply(
+        f"{turn.person.display_name} cancelled your session of {local(row.starts_at, partner.timezone or 'UTC')}. "
+        "Type `book` to find another time.",
+        title="A session was cancelled",
+        lines=(f"Calendar (cancels the event): {link}",),
+    )
+    outbox.queue(turn.session, partner.id, told, kind="booking", now=turn.now)
+
+
+def _ask_new_time(turn: Turn, row: CoachingSession) -> None:
+    turn.ask(
+        NAME,
+        "move",
+        f"When should the session of {local(row.starts_at, turn.timezone)} move to? Type a time like `Friday 10am`.",
+        data={"session_id": row.id},
+    )
+
+
+async def _move(turn: Turn, row: CoachingSession, info: PairInfo, when: str) -> None:
+    if row.status != "booked" or row.starts_at <= turn.now:
+        turn.finish()
+        turn.say("That session can no longer be moved. Nothing changed.")
+        return
+    parsed = parse_time(when, turn.timezone, turn.now)
+    if parsed is None:
+        turn.say(f"I couldn't read `{when[:60]}` as a time. Try `Friday 10am` or `3 March 14:00`. Nothing changed.")
+        return
+    broken = await booking.rule_broken(turn.session, info, parsed.at, turn.now, moving=row)
+    hours = await booking.weekly_hours(turn.session, info.guide)
+    if broken is None and not booking.within(hours, parsed.at, parsed.at + timedelta(minutes=info.minutes)):
+        broken = f"{local(parsed.at, turn.timezone)} is outside {info.guide.display_name}'s hours."
+    if broken is not None:
+        turn.say(broken + " Nothing changed.")
+        return
+    before = row.starts_at
+    if not await booking.move(turn.session, info, row, parsed.at, turn.now):
+        turn.say(f"{local(parsed.at, turn.timezone)} is taken. Type another time, or `book` to see free times.")
+        return
+    turn.finish()
+    partner = info.partner_of(turn.person.id)
+    link = f"{turn.public_url}/calendar/{row.calendar_token}.ics"
+    turn.say(
+        f"Moved: your session with {partner.display_name} is now {local(row.starts_at, turn.timezone)} "
+        f"({local(row.starts_at, partner.timezone or 'UTC')} for them). I told them.",
+        lines=(f"Calendar invitation (the same event, updated): {link}",),
+    )
+    zone = partner.timezone or "UTC"
+    told = Reply(
+        f"{turn.person.display_name} moved your session of {local(before, zone)} to {local(row.starts_at, zone)}.",
+        title="A session was moved",
+        lines=(f"Calendar invitation (the same event, updated): {link}",),
+    )
+    outbox.queue(turn.session, partner.id, told, kind="booking", now=turn.now)
+
+
+async def _outcome(turn: Turn, row: CoachingSession, info: PairInfo, outcome: str) -> None:
+    turn.finish()
+    if outcome not in OUTCOMES or row.ends_at > turn.now:
+        turn.say("I can only note that after the session. Nothing changed.")
+        return
+    if turn.person.id == info.guide.id:
+        row.guide_outcome = outcome
+    else:
+        row.guided_outcome = outcome
+    if row.status == "booked":
+        row.status = outcome
+    row.updated_at = turn.now
+    turn.say(f"Thank you: noted that {OUTCOMES[outcome]}. Nothing else about the session is kept.")
+
+
+class SessionsDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        session_id = turn.active.data.get("session_id") if turn.active else None
+        found = await _own(turn, str(session_id))
+        if found is not None:
+            await _move(turn, *found, text)
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        session_id, _, outcome = rest.partition("|")
+        found = await _own(turn, session_id)
+        if found is None:
+            return
+        if action == "cancel":
+            await _cancel(turn, *found)
+        elif action == "move":
+            _ask_new_time(turn, found[0])
+        elif action == "outcome":
+            await _outcome(turn, *found, outcome)
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            NAME,
+            "your sessions; cancel or move one",
+            "sessions [cancel N | move N WHEN]",
+            start,
+        )
+    )
+    registry.add_dialog(SessionsDialog())
