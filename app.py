@@ -41,6 +41,7 @@ from dialogs import (
     book,
     cancel,
     cohort,
+    group,
     help,
     match,
     me,
@@ -82,6 +83,7 @@ def build_registry() -> Registry:
     book.register(registry)
     sessions.register(registry)
     availability.register(registry)
+    group.register(registry)
     return registry
 
 

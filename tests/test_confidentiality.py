@@ -30,6 +30,11 @@ async def test_free_text_never_reaches_the_database_file_or_the_logs(sqlite_url,
         f"{MARKER} is where I live",  # an answer to the open question
         f"timezone {MARKER}",
         f"me {MARKER}",
+        f"book {MARKER}",  # not a time: refused, and the phrase is not kept
+        "book Wednesday 9pm",
+        f"sessions move 1 {MARKER}",
+        "sessions",
+        f"book with {MARKER} tomorrow",
     ]
     for text in said:
         assert await person.say(text)
