@@ -30,3 +30,5 @@ lint: install
 bench: install
 	$(BIN)/python bench/slack_help.py
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/parse_time.py
+	$(BIN)/python bench/booking.py
