@@ -1,0 +1,563 @@
+"""`group`: peer-group sessions. Participants see the coming groups of their cohorts and join or leave
+them; coordinators schedule them.
+
+`group schedule Leading change | next Tuesday 3pm | 8` reads the time in the coordinator's zone, checks
+it against the cohort's peer-group window, asks which cohort when there are several and asks to confirm
+when the phrase left something open; every participant of the cohort is then told, with a Join button.
+`group` lists the coming groups, each in the reader's own zone with the places left, and how many of
+the program's sessions the reader has joined. Joining takes a numbered seat (the (group, number) key
+keeps a full group from taking one more, even when two people race for the last place) and the
+reader's busy quarter hours (another session then refuses it); a full group puts the person on its
+waitlist. Leaving frees the seat, and the first person waiting who is free then and under the
+program's count gets it and is told.
+"""
+
+import secrets
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import booking, outbox
+from bot.booking import local
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Button, Reply
+from bot.programs import Program
+from bot.timezones import date_span, today_in
+from bot.when import parse_time
+from storage.models import BusySlot, Cohort, GroupSeat, GroupSession, GroupWaitlist, Membership, Person
+
+NAME = "group"
+USAGE = "`group schedule TITLE | WHEN | CAPACITY`, like `group schedule Leading change | next Tuesday 3pm | 8`"
+DEFAULT_CAPACITY = 8
+SMALLEST, LARGEST = 2, 50
+TITLE_LENGTH = 120
+LABEL_LENGTH = 40
+SHOWN = 10  # groups listed with buttons
+SEAT_TRIES = 3
+BUSY, FULL, CONTENDED = "busy", "full", "contended"
+MARKS = {"seat": " (you are in)", "waiting": " (you are on the waitlist)"}
+
+
+async def start(turn: Turn, args: str) -> None:
+    verb, _, rest = args.strip().partition(" ")
+    if verb.lower() == "schedule":
+        await _schedule(turn, rest)
+    elif verb:
+        turn.say(f"Type `group` to see the peer-group sessions you can join. Coordinators: {USAGE}.")
+    else:
+        await _list(turn)
+
+
+# Scheduling (coordinators)
+
+
+async def _schedule(turn: Turn, rest: str) -> None:
+    cohorts = await _scheduling_cohorts(turn)
+    if cohorts is None:
+        turn.say("Only a coordinator of a program with peer-group sessions can schedule them. Nothing was scheduled.")
+        return
+    if not cohorts:
+        turn.say("The peer-group windows of all the cohorts you coordinate have closed. Nothing was scheduled.")
+        return
+    parts = [part.strip() for part in rest.split("|")]
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        turn.say(f"Write it as {USAGE}. Nothing was scheduled.")
+        return
+    title, when = " ".join(parts[0].split()), parts[1]
+    if len(title) > TITLE_LENGTH:
+        turn.say(f"Please keep the title to {TITLE_LENGTH} characters. Nothing was scheduled.")
+        return
+    capacity = _capacity(parts[2] if len(parts) == 3 else "")
+    if capacity is None:
+        turn.say(
+            f"The capacity must be a whole number from {SMALLEST} to {LARGEST}, not `{parts[2][:20]}`. "
+            "Nothing was scheduled."
+        )
+        return
+    parsed = parse_time(when, turn.timezone, turn.now)
+    if parsed is None:
+        turn.say(
+            f"I couldn't read `{when[:60]}` as a time. Try `next Tuesday 3pm`, `tomorrow 10:00` or "
+            "`3 March 14:00`. Nothing was scheduled."
+        )
+        return
+    if parsed.at <= turn.now:
+        turn.say("That time has already passed: please give a time in the future. Nothing was scheduled.")
+        return
+    draft = {"title": title, "at": parsed.at.isoformat(), "capacity": capacity, "why": parsed.why}
+    if len(cohorts) == 1:
+        await _check_and_confirm(turn, *cohorts[0], draft)
+        return
+    buttons = tuple(
+        button(NAME, f"{cohort.name} ({program.short_name})", f"cohort|{cohort.id}") for program, cohort in cohorts
+    )
+    turn.ask(NAME, "cohort", f"For which cohort is {title}?", expects="choice", buttons=buttons, data=draft)
+
+
+def _capacity(typed: str) -> int | None:
+    if not typed:
+        return DEFAULT_CAPACITY
+    if not (typed.isascii() and typed.isdigit()) or not SMALLEST <= int(typed) <= LARGEST:
+        return None
+    return int(typed)
+
+
+async def _scheduling_cohorts(turn: Turn) -> list[tuple[Program, Cohort]] | None:
+    """The cohorts whose peer groups this person may schedule and that have not closed; None: not a
+    coordinator of any program with peer groups."""
+    programs = [p for p in turn.programs if p.peer_groups is not None and turn.roles.coordinates(p.id)]
+    if not programs:
+        return None
+    today = today_in(turn.now, turn.timezone)
+    found = []
+    for program in programs:
+        query = select(Cohort).where(Cohort.program_id == program.id).order_by(Cohort.starts_on.desc())
+        for cohort in (await turn.session.execute(query)).scalars():
+            window = _window(cohort)
+            if window is None or window[1] >= today:
+                found.append((program, cohort))
+    return found
+
+
+def _window(cohort: Cohort) -> tuple[date, date] | None:
+    span = (cohort.calendar or {}).get("peer_groups")
+    return (date.fromisoformat(span[0]), date.fromisoformat(span[1])) if span else None
+
+
+async def _check_and_confirm(turn: Turn, program: Program, cohort: Cohort, draft: dict[str, object]) -> None:
+    """Refuse a time outside the window; ask first when the phrase left something open; else schedule."""
+    starts_at = datetime.fromisoformat(str(draft["at"]))
+    window = _window(cohort)
+    if window is not None and not window[0] <= today_in(starts_at, turn.timezone) <= window[1]:
+        turn.finish()
+        turn.say(
+            f"Peer-group sessions of the {program.short_name} ({cohort.name}) take place from "
+            f"{date_span(*window)}. Nothing was scheduled."
+        )
+        return
+    if draft.get("why"):
+        turn.ask(
+            NAME,
+            "confirm",
+            f"{draft['why']} So: {draft['title']}, {local(starts_at, turn.timezone)}, {draft['capacity']} places, "
+            f"for the {program.short_name} ({cohort.name}). Schedule it?",
+            expects="choice",
+            buttons=(
+                button(NAME, "Schedule it", f"confirm|{cohort.id}", "primary"),
+                button(NAME, "Don't schedule", "drop"),
+            ),
+            data={**draft, "why": None},
+        )
+        return
+    await _create(turn, program, cohort, str(draft["title"]), starts_at, int(str(draft["capacity"])))
+
+
+async def _create(turn: Turn, program: Program, cohort: Cohort, title: str, starts_at: datetime, capacity: int) -> None:
+    turn.finish()
+    if starts_at <= turn.now:
+        turn.say("That time has passed in the meantime. Nothing was scheduled.")
+        return
+    assert program.peer_groups is not None
+    minutes = program.peer_groups.minutes
+    group = GroupSession(
+        cohort_id=cohort.id,
+        title=title,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        capacity=capacity,
+        status="scheduled",
+        sequence=0,
+        calendar_token=secrets.token_urlsafe(24),
+        created_by_id=turn.person.id,
+        created_at=turn.now,
+    )
+    turn.session.add(group)
+    await turn.session.flush()
+    participants = await _participants(turn.session, program, cohort.id)
+    for person in participants:
+        told = Reply(
+            f"{title}: {local(starts_at, person.timezone or 'UTC')}, {minutes} minutes, {capacity} places. "
+            "`group` lists all the peer-group sessions you can join.",
+            title=f"A new peer-group session of the {program.short_name}",
+            buttons=(button(NAME, "Join", f"join|{group.id}", "primary"),),
+        )
+        outbox.queue(turn.session, person.id, told, kind="group", now=turn.now)
+    turn.say(
+        f"Scheduled: {title}, {local(starts_at, turn.timezone)}, {minutes} minutes, {capacity} places, for the "
+        f"{program.short_name} ({cohort.name}). I told the {len(participants)} participants.",
+        lines=(f"Calendar invitation: {_link(turn, group)}",),
+    )
+
+
+async def _participants(session: AsyncSession, program: Program, cohort_id: int) -> list[Person]:
+    query = (
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.cohort_id == cohort_id, Membership.role == program.guided_role)
+        .order_by(Person.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+# Seeing the groups
+
+
+async def _list(turn: Turn) -> None:
+    mine = _participant_cohorts(turn)
+    coordinated = await _scheduling_cohorts(turn) or []
+    if not mine and not coordinated:
+        turn.say("You are not in a program with peer-group sessions.")
+        return
+    if mine:
+        await _list_to_join(turn, mine)
+    others = [(program, cohort) for program, cohort in coordinated if cohort.id not in mine]
+    if others:
+        await _list_coordinated(turn, others)
+
+
+def _participant_cohorts(turn: Turn) -> dict[int, Program]:
+    """cohort id -> program, for the cohorts where this person is a participant (mentee, partner)."""
+    found = {}
+    for entry in turn.roles.in_cohorts:
+        program = turn.programs.get(entry.program_id)
+        if program is not None and program.peer_groups is not None and entry.role == program.guided_role:
+            found[entry.cohort_id] = program
+    return found
+
+
+async def _upcoming(turn: Turn, cohort_ids: list[int]) -> list[GroupSession]:
+    query = (
+        select(GroupSession)
+        .where(
+            GroupSession.cohort_id.in_(cohort_ids),
+            GroupSession.status == "scheduled",
+            GroupSession.starts_at > turn.now,
+        )
+        .order_by(GroupSession.starts_at, GroupSession.id)
+    )
+    return list((await turn.session.execute(query)).scalars())
+
+
+async def _list_to_join(turn: Turn, mine: dict[int, Program]) -> None:
+    groups = await _upcoming(turn, list(mine))
+    seated, waiting = await _counts(turn.session, [g.id for g in groups])
+    held = await _held(turn, [g.id for g in groups])
+    lines, buttons = [], []
+    for group in groups:
+        mark, action = MARKS.get(held.get(group.id, ""), ""), "Leave" if group.id in held else "Join"
+        lines.append(f"{_when(turn, group)}: {_places(group, seated, waiting)}{mark}")
+        if len(buttons) < SHOWN:
+            style = "primary" if action == "Join" else "default"
+            buttons.append(button(NAME, f"{action} {_short(group.title)}", f"{action.lower()}|{group.id}", style))
+    tallies = [
+        _tally(program, await _joined(turn.session, turn.person.id, cohort_id)) for cohort_id, program in mine.items()
+    ]
+    if not groups:
+        turn.say(
+            " ".join(["No peer-group sessions are coming up yet; I will tell you when one is scheduled.", *tallies])
+        )
+        return
+    turn.say(" ".join(tallies), title="Coming peer-group sessions", lines=tuple(lines), buttons=tuple(buttons))
+
+
+async def _list_coordinated(turn: Turn, cohorts: list[tuple[Program, Cohort]]) -> None:
+    groups = await _upcoming(turn, [cohort.id for _program, cohort in cohorts])
+    seated, waiting = await _counts(turn.session, [g.id for g in groups])
+    lines = tuple(f"{_when(turn, group)}: {_places(group, seated, waiting)}" for group in groups)
+    lead = "" if groups else "No peer-group sessions are coming up in the cohorts you coordinate. "
+    turn.say(f"{lead}To schedule one: {USAGE}.", title="Peer-group sessions you coordinate", lines=lines)
+
+
+def _when(turn: Turn, group: GroupSession) -> str:
+    return f"{group.title}, {local(group.starts_at, turn.timezone)}"
+
+
+def _places(group: GroupSession, seated: dict[int, int], waiting: dict[int, int]) -> str:
+    left = group.capacity - seated.get(group.id, 0)
+    if left > 0:
+        return f"{left} of {group.capacity} places left"
+    return f"full: {waiting.get(group.id, 0)} waiting"
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= LABEL_LENGTH else title[: LABEL_LENGTH - 1] + "…"
+
+
+def _tally(program: Program, joined: int) -> str:
+    assert program.peer_groups is not None
+    count = program.peer_groups.count
+    if count is None:
+        return f"You have joined {joined} peer-group sessions of the {program.short_name}."
+    return f"You have joined {joined} of {count} peer-group sessions of the {program.short_name}."
+
+
+async def _counts(session: AsyncSession, group_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Seats taken and people waiting, by group."""
+    found = []
+    for table in (GroupSeat, GroupWaitlist):
+        query = select(table.group_id, func.count()).where(table.group_id.in_(group_ids)).group_by(table.group_id)
+        found.append({group_id: number for group_id, number in (await session.execute(query)).all()})
+    return found[0], found[1]
+
+
+async def _held(turn: Turn, group_ids: list[int]) -> dict[int, str]:
+    """group id -> "seat" or "waiting", for this person."""
+    person = turn.person.id
+    seats = select(GroupSeat.group_id).where(GroupSeat.person_id == person, GroupSeat.group_id.in_(group_ids))
+    held = {group_id: "seat" for group_id in (await turn.session.execute(seats)).scalars()}
+    waits = select(GroupWaitlist.group_id).where(
+        GroupWaitlist.person_id == person, GroupWaitlist.group_id.in_(group_ids)
+    )
+    return {group_id: "waiting" for group_id in (await turn.session.execute(waits)).scalars()} | held
+
+
+async def _joined(session: AsyncSession, person_id: int, cohort_id: int) -> int:
+    """The scheduled groups of the cohort the person holds a seat in, past and coming: the program's count."""
+    query = (
+        select(func.count())
+        .select_from(GroupSeat)
+        .join(GroupSession, GroupSession.id == GroupSeat.group_id)
+        .where(GroupSeat.person_id == person_id, GroupSession.cohort_id == cohort_id)
+        .where(GroupSession.status == "scheduled")
+    )
+    return (await session.execute(query)).scalar_one()
+
+
+# Joining and leaving
+
+
+async def _join(turn: Turn, group: GroupSession, program: Program) -> None:
+    session, person_id = turn.session, turn.person.id
+    if await _seat_of(session, group.id, person_id) is not None:
+        turn.say(f"You are already in {_when(turn, group)}.", buttons=(_leave_button(group),))
+        return
+    joined = await _joined(session, person_id, group.cohort_id)
+    assert program.peer_groups is not None
+    count = program.peer_groups.count
+    if count is not None and joined >= count:
+        turn.say(
+            f"You have already joined {joined} of the {count} peer-group sessions of the {program.short_name}: "
+            "leave one before joining another. Nothing changed."
+        )
+        return
+    taken = await _take_place(session, group, person_id, turn.now)
+    if taken == BUSY:
+        turn.say(f"You have another session then, so you can't join {_when(turn, group)}. Nothing changed.")
+    elif taken == CONTENDED:
+        turn.say("Many people are joining that group at this moment; please try again. Nothing changed.")
+    elif taken == FULL:
+        position = await _wait(session, group, person_id, turn.now)
+        turn.say(
+            f"{_when(turn, group)} is full, so you are on its waitlist: number {position}. When a place frees up "
+            "and you are free then, it is yours and I will tell you.",
+            buttons=(button(NAME, "Leave the waitlist", f"leave|{group.id}"),),
+        )
+    else:
+        await session.execute(
+            delete(GroupWaitlist).where(GroupWaitlist.group_id == group.id, GroupWaitlist.person_id == person_id)
+        )
+        _remind(session, group, turn.person, turn.now)
+        turn.say(
+            f"You are in: {_when(turn, group)}, {program.peer_groups.minutes} minutes. " + _tally(program, joined + 1),
+            lines=(f"Calendar invitation: {_link(turn, group)}",),
+            buttons=(_leave_button(group),),
+        )
+
+
+async def _take_place(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int | str:
+    """The seat number taken, or BUSY, FULL or CONTENDED with nothing changed."""
+    try:  # the (person, quarter hour) key refuses a second session over the same time
+        async with session.begin_nested():
+            for slot in booking.slots(group.starts_at, group.ends_at):
+                session.add(BusySlot(person_id=person_id, slot_start=slot, group_id=group.id))
+            await session.flush()
+    except IntegrityError:
+        return BUSY
+    taken = await _take_seat(session, group, person_id, now)
+    if not isinstance(taken, int):
+        await _free_slots(session, group.id, person_id)
+    return taken
+
+
+async def _take_seat(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int | str:
+    # The (group, number) key decides a race for the last place: exactly one insert wins.
+    for _ in range(SEAT_TRIES):
+        query = select(GroupSeat.number).where(GroupSeat.group_id == group.id)
+        taken = set((await session.execute(query)).scalars())
+        free = [number for number in range(1, group.capacity + 1) if number not in taken]
+        if not free:
+            return FULL
+        try:
+            async with session.begin_nested():
+                session.add(GroupSeat(group_id=group.id, number=free[0], person_id=person_id, joined_at=now))
+                await session.flush()
+        except IntegrityError:
+            continue
+        return free[0]
+    return CONTENDED
+
+
+async def _wait(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int:
+    """Put the person on the group's waitlist (if not there yet); their place in it."""
+    query = select(GroupWaitlist).where(GroupWaitlist.group_id == group.id, GroupWaitlist.person_id == person_id)
+    if (await session.execute(query)).scalar_one_or_none() is None:
+        # Order is first come, first served by created_at; an arrival in the same instant as the last
+        # (a coarse clock) goes one microsecond after it, so the order stays the order of arrival.
+        last = select(func.max(GroupWaitlist.created_at)).where(GroupWaitlist.group_id == group.id)
+        latest = (await session.execute(last)).scalar_one_or_none()
+        at = max(now, latest + timedelta(microseconds=1)) if latest is not None else now
+        try:
+            async with session.begin_nested():
+                session.add(GroupWaitlist(group_id=group.id, person_id=person_id, created_at=at))
+        except IntegrityError:  # a double click: already waiting
+            pass
+    return [row.person_id for row in await _waiting(session, group.id)].index(person_id) + 1
+
+
+async def _waiting(session: AsyncSession, group_id: int) -> list[GroupWaitlist]:
+    query = (
+        select(GroupWaitlist)
+        .where(GroupWaitlist.group_id == group_id)
+        .order_by(GroupWaitlist.created_at, GroupWaitlist.person_id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def _leave(turn: Turn, group: GroupSession, program: Program) -> None:
+    session, person_id = turn.session, turn.person.id
+    seat = await _seat_of(session, group.id, person_id)
+    if seat is None:
+        removed = await session.execute(
+            delete(GroupWaitlist).where(GroupWaitlist.group_id == group.id, GroupWaitlist.person_id == person_id)
+        )
+        if removed.rowcount:  # type: ignore[attr-defined]
+            turn.say(f"You are off the waitlist of {_when(turn, group)}.")
+        else:
+            turn.say(f"You are not in {_when(turn, group)}, so there is nothing to leave.")
+        return
+    await session.delete(seat)
+    await _free_slots(session, group.id, person_id)
+    await outbox.withdraw_pending(session, _ref(group, person_id), ("reminder",))
+    await session.flush()
+    await _give_place_to_first_waiting(turn, group, program)
+    joined = await _joined(session, person_id, group.cohort_id)
+    turn.say(f"You left {_when(turn, group)}. " + _tally(program, joined))
+
+
+async def _give_place_to_first_waiting(turn: Turn, group: GroupSession, program: Program) -> None:
+    """The first person waiting who is free then and under the program's count gets the place."""
+    session = turn.session
+    assert program.peer_groups is not None
+    count = program.peer_groups.count
+    for waiting in await _waiting(session, group.id):
+        joined = await _joined(session, waiting.person_id, group.cohort_id)
+        if count is not None and joined >= count:
+            continue
+        taken = await _take_place(session, group, waiting.person_id, turn.now)
+        if taken == BUSY:
+            continue
+        if not isinstance(taken, int):
+            return
+        await session.delete(waiting)
+        person = await session.get_one(Person, waiting.person_id)
+        _remind(session, group, person, turn.now)
+        zone = person.timezone or "UTC"
+        told = Reply(
+            f"A place freed up in {group.title}, {local(group.starts_at, zone)}, and it is yours: you are in. "
+            + _tally(program, joined + 1),
+            title="You have a place in a peer-group session",
+            lines=(f"Calendar invitation: {_link(turn, group)}",),
+            buttons=(_leave_button(group),),
+        )
+        outbox.queue(session, person.id, told, kind="group", now=turn.now)
+        return
+
+
+async def _seat_of(session: AsyncSession, group_id: int, person_id: int) -> GroupSeat | None:
+    query = select(GroupSeat).where(GroupSeat.group_id == group_id, GroupSeat.person_id == person_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def _free_slots(session: AsyncSession, group_id: int, person_id: int) -> None:
+    await session.execute(delete(BusySlot).where(BusySlot.group_id == group_id, BusySlot.person_id == person_id))
+
+
+def _remind(session: AsyncSession, group: GroupSession, person: Person, now: datetime) -> None:
+    zone = person.timezone or "UTC"
+    for before in booking.REMINDERS:
+        due = group.starts_at - before
+        if due > now:
+            label = "tomorrow" if before >= timedelta(hours=24) else "in one hour"
+            reminder = Reply(
+                f"Reminder: the peer-group session {group.title} is {label}, {local(group.starts_at, zone)}."
+            )
+            outbox.queue(session, person.id, reminder, kind="reminder", now=now, due_at=due, ref=_ref(group, person.id))
+
+
+def _ref(group: GroupSession, person_id: int) -> str:
+    return f"group:{group.id}:{person_id}"
+
+
+def _link(turn: Turn, group: GroupSession) -> str:
+    return f"{turn.public_url}/calendar/{group.calendar_token}.ics"
+
+
+def _leave_button(group: GroupSession) -> Button:
+    return button(NAME, "Leave", f"leave|{group.id}")
+
+
+async def _own_group(turn: Turn, group_id: str) -> tuple[GroupSession, Program] | None:
+    """The group, when it is a coming one of a cohort this person is a participant of; else says why."""
+    group = await turn.session.get(GroupSession, int(group_id)) if group_id.isdigit() else None
+    program = _participant_cohorts(turn).get(group.cohort_id) if group is not None else None
+    if group is None or program is None:
+        turn.say("That peer-group session is not one of your cohorts'. Type `group` to see yours. Nothing changed.")
+        return None
+    if group.status != "scheduled":
+        turn.say(f"{group.title} was cancelled. Type `group` to see the others. Nothing changed.")
+        return None
+    if group.starts_at <= turn.now:
+        turn.say(f"{_when(turn, group)} has already started. Nothing changed.")
+        return None
+    return group, program
+
+
+class GroupDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        turn.say(f"Please use the buttons above, or start again with {USAGE}.")
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        if action in ("join", "leave"):
+            found = await _own_group(turn, rest)
+            if found is not None:
+                await (_join if action == "join" else _leave)(turn, *found)
+            return
+        draft = turn.active.data if turn.active and turn.active.dialog == NAME else None
+        if action == "drop" or draft is None or "title" not in draft:
+            turn.finish()
+            turn.say("Fine: nothing was scheduled." if action == "drop" else f"That question is out of date. {USAGE}.")
+            return
+        chosen = [(p, c) for p, c in await _scheduling_cohorts(turn) or [] if str(c.id) == rest]
+        if not chosen:
+            turn.finish()
+            turn.say("You can't schedule peer groups for that cohort. Nothing was scheduled.")
+            return
+        if action in ("cohort", "confirm"):  # a confirmed draft has no `why` left: it is scheduled
+            await _check_and_confirm(turn, *chosen[0], draft)
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            NAME,
+            "peer-group sessions: see, join or leave (coordinators: schedule)",
+            "group [schedule TITLE | WHEN | CAPACITY]",
+            start,
+        )
+    )
+    registry.add_dialog(GroupDialog())
