@@ -210,7 +210,7 @@ async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int
     if sessions is not None:
         count = f"{sessions.count} sessions" if sessions.count else "sessions"
         plan = f" The program plans {count} of {sessions.minutes} minutes."
-    start_hint = "Write to each other to agree on your first session." + plan
+    start_hint = "To book your first session, type `book` (or `book next Tuesday 3pm`)." + plan
     for person, partner, partner_role in ((guided, guide, program.guide_role), (guide, guided, program.guided_role)):
         where = f" (their time zone: {partner.timezone})" if partner.timezone else ""
         reply = Reply(
