@@ -8,7 +8,7 @@ At FIXED_NOW (Monday 23 November 2026, 15:00 UTC) it is 09:00 for Casey (Chicago
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app import build_registry
 from bot.engine import Engine
@@ -17,6 +17,7 @@ from bot.messages import Button
 from storage.db import Database
 from storage.models import BusySlot, Cohort, GroupSeat, GroupSession, GroupWaitlist, Membership, OutboxMessage, Person
 from tests.conftest import FIXED_NOW, Chat
+from tests.races import through_one_gate
 
 AAHSL = "aahsl-coaching-pilot"
 CASEY, PAT, DANA = "coordinator@demo.example", "participant@demo.example", "participant2@demo.example"
@@ -290,31 +291,14 @@ async def test_two_people_racing_for_the_last_place_get_exactly_one(db, catalog,
     if db.is_sqlite:  # one writer at a time: the turns run one after the other
         answers = await asyncio.gather(dana.click("Join Leading change"), ana.click("Join Leading change"))
     else:
-        answers = await _race_through_one_gate(db, group.id, dana, ana)
+        answers = await through_one_gate(
+            db,
+            "SELECT id FROM group_sessions WHERE id = :id FOR UPDATE",
+            {"id": group.id},
+            dana.click("Join Leading change"),
+            ana.click("Join Leading change"),
+        )
     assert sum("You are in: Leading change" in answer for answer in answers) == 1
     assert sum("you are on its waitlist: number 1" in answer for answer in answers) == 1
     assert await count(db, GroupSeat) == 2
     assert len(await waiting(db)) == 1 and len(await seated(db)) == 2
-
-
-async def _race_through_one_gate(db: Database, group_id: int, *racers: Chat) -> list[str]:
-    """Both joins run at once on PostgreSQL: the test locks the group's row, so each join waits at its
-    first write that refers to the group, after it read the seats; then both go on together."""
-    async with db.engine.connect() as gate:
-        await gate.execute(text("SELECT id FROM group_sessions WHERE id = :id FOR UPDATE"), {"id": group_id})
-        racing = asyncio.gather(*(racer.click("Join Leading change") for racer in racers))
-        assert await _waiting_for_locks(db, len(racers)), "the racers never reached the gate"
-        await gate.rollback()
-    return list(await racing)
-
-
-async def _waiting_for_locks(db: Database, expected: int) -> bool:
-    """Whether `expected` other connections come to wait for a lock; asks the server, without sleeping."""
-    for _ in range(5000):
-        async with db.engine.connect() as connection:
-            query = text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if (await connection.execute(query)).scalar_one() >= expected:
-                return True
-    return False
