@@ -132,7 +132,9 @@ async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
-    _add_outbox_worker(web_app, OutboxWorker(db, _senders(web_app), engine.clock))
+    # The engine's clock, read at each use: the tests move it forward to make retries due.
+    worker = OutboxWorker(db, _senders(web_app), lambda: engine.clock(), rates=settings.outbox_rates)
+    _add_outbox_worker(web_app, worker)
     return web_app
 
 

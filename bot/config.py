@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.db import parse_database_url
@@ -40,6 +40,7 @@ class Settings:
     log_level: str
     log_level_set: bool  # LOG_LEVEL given explicitly
     public_url: str = "http://localhost:3978"  # where browsers reach this server (calendar files)
+    outbox_rates: dict[str, float] = field(default_factory=dict)  # messages a second, per platform
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -120,7 +121,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         log_level_set=_get(env, "LOG_LEVEL") is not None,
         public_url=_public_url(env),
+        outbox_rates=_outbox_rates(env),
     )
+
+
+def _outbox_rates(env: Mapping[str, str]) -> dict[str, float]:
+    """OUTBOX_RATE_SLACK / OUTBOX_RATE_TEAMS: messages a second the assistant sends on its own."""
+    rates = {}
+    for platform in ("slack", "teams"):
+        name = f"OUTBOX_RATE_{platform.upper()}"
+        typed = _get(env, name)
+        if typed is None:
+            continue
+        try:
+            rate = float(typed)
+        except ValueError:
+            rate = 0.0
+        if not 0 < rate <= 1000:
+            raise ConfigError(f"{name} must be a number of messages a second between 0 and 1000, got '{typed}'")
+        rates[platform] = rate
+    return rates
 
 
 def _public_url(env: Mapping[str, str]) -> str:

@@ -9,6 +9,7 @@ last wrote from, and marks it sent. Message rows hold only what the assistant it
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock, system_clock
 from bot.messages import Button, Reply
 from storage.db import Database
-from storage.models import Account, OutboxMessage
+from storage.models import Account, Membership, OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,45 @@ MAX_ATTEMPTS = 6
 NO_ACCOUNT_RETRY = timedelta(minutes=10)  # the person has not written to us on any platform yet
 NO_ACCOUNT = "no reachable account"
 
-# Delivers replies to one account; adapters provide one per platform.
+# Delivers replies to one account; adapters provide one per platform and raise DeliveryError.
 Sender = Callable[[Account, Sequence[Reply]], Awaitable[None]]
+DEFAULT_RATES = {"slack": 5.0, "teams": 15.0, "console": 1000.0}  # messages a second per platform
+
+
+class DeliveryError(Exception):
+    """Why a platform did not take a message: permanent (account gone, bot blocked: do not retry),
+    rate limited (wait `retry_after` seconds, as the platform said), or transient (retry with backoff)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.permanent, self.retry_after = reason[:100], permanent, retry_after
+
+
+def retry_after_seconds(headers: Any) -> float:
+    """Seconds from a Retry-After header (1 when missing or not a number of seconds)."""
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    try:
+        return max(float(value), 0.0)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+class Pace:
+    """Sends at most `rate` messages a second per platform, and holds a platform back after a 429."""
+
+    def __init__(self, rates: dict[str, float]) -> None:
+        self.rates = {**DEFAULT_RATES, **rates}
+        self.next_free: dict[str, float] = {}
+
+    async def turn(self, platform: str) -> None:
+        now = time.monotonic()
+        start = max(now, self.next_free.get(platform, now))
+        self.next_free[platform] = start + 1.0 / self.rates.get(platform, 10.0)
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def hold(self, platform: str, seconds: float) -> None:
+        self.next_free[platform] = max(self.next_free.get(platform, 0.0), time.monotonic() + seconds)
 
 
 def queue(
@@ -89,8 +127,15 @@ def backoff(attempts: int) -> timedelta:
 class OutboxWorker:
     """Claims due messages and delivers them through the senders this process has."""
 
-    def __init__(self, db: Database, senders: dict[str, Sender], clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        senders: dict[str, Sender],
+        clock: Clock = system_clock,
+        rates: dict[str, float] | None = None,
+    ) -> None:
         self.db, self.senders, self.clock = db, senders, clock
+        self.pace = Pace(rates or {})
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         while not stop.is_set():
@@ -148,9 +193,14 @@ class OutboxWorker:
         if account is None:  # wait for the person to write to us from a platform this process serves
             await self._hold(message_id, now + NO_ACCOUNT_RETRY)
             return 0
+        await self.pace.turn(account.platform)
         try:
             await self.senders[account.platform](account, [reply])
-        except Exception as exc:
+        except DeliveryError as error:
+            log.warning("outbox delivery failed id=%s platform=%s reason=%s", message_id, account.platform, error)
+            await self._after_failure(message_id, account, error)
+            return 0
+        except Exception as exc:  # a timeout or a connection error: worth another try
             log.warning(
                 "outbox delivery failed id=%s platform=%s error=%s", message_id, account.platform, type(exc).__name__
             )
@@ -176,6 +226,24 @@ class OutboxWorker:
             if account.platform != "teams" or account.conversation_ref:
                 return account
         return None
+
+    async def _after_failure(self, message_id: int, account: Account, error: DeliveryError) -> None:
+        now = self.clock()
+        if error.retry_after is not None:  # rate limited: not the message's fault, so no attempt is counted
+            self.pace.hold(account.platform, error.retry_after)
+            async with self.db.transaction() as session:
+                message = await session.get_one(OutboxMessage, message_id)
+                message.claimed_until, message.error = None, error.reason
+                message.due_at = now + timedelta(seconds=error.retry_after)
+            return
+        if not error.permanent:
+            await self._retry_later(message_id, now, error=error.reason)
+            return
+        async with self.db.transaction() as session:
+            message = await session.get_one(OutboxMessage, message_id)
+            message.status, message.error, message.claimed_until = "failed", error.reason, None
+            message.platform = account.platform
+            await _report_failure(session, message, account.platform, now)
 
     async def _hold(self, message_id: int, until: datetime) -> None:
         async with self.db.transaction() as session:
@@ -208,3 +276,21 @@ async def release_held(session: AsyncSession, person_id: int) -> None:
         .where(OutboxMessage.error == NO_ACCOUNT)
         .values(claimed_until=None, error=None)
     )
+
+
+async def _report_failure(session: AsyncSession, message: OutboxMessage, platform: str, now: datetime) -> None:
+    """Tell the coordinators of the person's cohorts that a message could not reach them, and why."""
+    if message.kind == "delivery-failure":
+        return
+    person = await session.get_one(Person, message.person_id)
+    cohorts = select(Membership.cohort_id).where(Membership.person_id == person.id)
+    coordinators = select(Membership.person_id).where(
+        Membership.cohort_id.in_(cohorts), Membership.role == "coordinator", Membership.person_id != person.id
+    )
+    notice = Reply(
+        f"I could not deliver a message ({message.kind}) to {person.display_name} ({person.email}) on "
+        f"{platform.capitalize()}: {message.error}. Please reach them another way.",
+        title="A message could not be delivered",
+    )
+    for coordinator_id in sorted(set((await session.execute(coordinators)).scalars())):
+        queue(session, coordinator_id, notice, kind="delivery-failure", now=now)

@@ -16,6 +16,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -24,6 +25,7 @@ from adapters.slack.render import render
 from bot.config import SlackSettings
 from bot.engine import Engine
 from bot.messages import Profile, Reply
+from bot.outbox import DeliveryError, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,39 @@ class SlackSender:
         self.client = client
 
     async def send(self, account_id: str, replies: Sequence[Reply]) -> None:
-        opened = await self.client.conversations_open(users=inbound.user_of(account_id))
-        text, blocks = render(replies)
-        await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+        """Raises DeliveryError saying whether to retry, wait (429) or give up (account gone)."""
+        try:
+            opened = await self.client.conversations_open(users=inbound.user_of(account_id))
+            text, blocks = render(replies)
+            await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+        except SlackApiError as error:
+            raise delivery_error(error) from None
+
+
+# Errors after which writing to the person again cannot succeed until someone acts.
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+        "team_access_not_granted",
+    }
+)
+
+
+def delivery_error(error: SlackApiError) -> DeliveryError:
+    response = error.response
+    code = str(response.get("error") or f"http_{response.status_code}")
+    if response.status_code == 429 or code == "ratelimited":
+        return DeliveryError("ratelimited", retry_after=retry_after_seconds(response.headers))
+    return DeliveryError(code, permanent=code in PERMANENT_ERRORS)
 
 
 def build_bolt_app(settings: SlackSettings, engine: Engine, session: aiohttp.ClientSession) -> AsyncApp:

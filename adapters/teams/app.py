@@ -17,12 +17,14 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ChannelAccount, ConversationReference
+from msrest.exceptions import HttpOperationError
 
 from adapters.teams import inbound
 from adapters.teams.render import render
 from bot.config import TeamsSettings
 from bot.engine import Engine
 from bot.messages import Inbound, Profile, Reply
+from bot.outbox import DeliveryError, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +95,39 @@ class TeamsSender:
         self.adapter, self.app_id = adapter, app_id or ""
 
     async def send(self, conversation_ref: dict[str, Any], replies: Sequence[Reply]) -> None:
+        """Raises DeliveryError saying whether to retry, wait (429) or give up (bot blocked)."""
         reference = ConversationReference().deserialize(conversation_ref)
+        failed: list[Exception] = []
 
         async def deliver(turn_context: TurnContext) -> None:
             # botbuilder gives the continuation event a made-up id, and would send each message as a reply
             # to it (POST .../activities/{that id}); writing first is a new message in the conversation.
             turn_context.activity.id = None
-            for reply in replies:
-                await turn_context.send_activity(render(reply))
+            try:
+                for reply in replies:
+                    await turn_context.send_activity(render(reply))
+            except Exception as error:  # kept from the adapter's turn-error handler, which would apologise
+                failed.append(error)
 
         await self.adapter.continue_conversation(reference, deliver, self.app_id)
+        if failed:
+            error = failed[0]
+            if isinstance(error, HttpOperationError):
+                raise delivery_error(error) from None
+            raise DeliveryError(type(error).__name__) from None
+
+
+def delivery_error(error: HttpOperationError) -> DeliveryError:
+    """403: the person blocked or removed the bot; 404: the conversation is gone; 429: wait as told;
+    412, 5xx and the rest: try again later (botbuilder has no retry of its own)."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status", None) or getattr(response, "status_code", None) or 0
+    if status == 429:
+        return DeliveryError("http_429", retry_after=retry_after_seconds(getattr(response, "headers", None)))
+    if status in (401, 403, 404):
+        reason = {401: "unauthorized", 403: "bot blocked or removed", 404: "conversation not found"}[status]
+        return DeliveryError(reason, permanent=True)
+    return DeliveryError(f"http_{status}")
 
 
 def build_adapter(settings: TeamsSettings) -> CloudAdapter:

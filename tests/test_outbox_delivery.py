@@ -1,0 +1,155 @@
+"""The outbox worker against the platforms' limits and failures: 429 with Retry-After, transient 5xx,
+permanent refusals (reported to the coordinators), through the real server and the platform fakes."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from bot import outbox
+from bot.config import ConfigError, load_settings
+from bot.messages import Reply
+from storage.models import OutboxMessage, Person
+from tests.conftest import FIXED_NOW
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.slack_api import FakeSlackApi
+from tests.server import RunningServer, running_server
+from tests.test_booking_platforms import connector, cora_on_teams, fake_slack  # noqa: F401 (fixtures)
+from tests.test_selection_platforms import SlackUser
+from tests.test_slack import PAT, slack_env
+
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str, seconds: float = 10.0) -> T:
+    for _ in range(int(seconds / 0.05)):
+        found = await check()
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def send_to(server: RunningServer, email: str, text: str) -> int:
+    async with server.db.transaction() as session:
+        person = (await session.execute(select(Person).where(Person.email == email))).scalar_one()
+        outbox.queue(session, person.id, Reply(text), kind="announcement", now=server.engine.clock())
+    async with server.db.transaction() as session:
+        return (await session.execute(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()))).scalars().first()
+
+
+async def row(server: RunningServer, message_id: int) -> OutboxMessage:
+    async with server.db.transaction() as session:
+        return await session.get_one(OutboxMessage, message_id)
+
+
+def posted(fake: FakeSlackApi, text: str) -> int:
+    return sum(text in str(call.args.get("text", "")) for call in fake.calls_to("chat.postMessage"))
+
+
+async def test_slack_429_waits_the_retry_after_and_sends_once(database_url, fake_slack):  # noqa: F811
+    async with running_server(database_url, slack_env(fake_slack)) as server:
+        await SlackUser(server, fake_slack, PAT).say("help")
+        fake_slack.fail_next("chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+        message_id = await send_to(server, "participant@demo.example", "Cohort news, rate limited once")
+
+        async def rescheduled() -> OutboxMessage | None:
+            found = await row(server, message_id)
+            return found if found.error == "ratelimited" else None
+
+        waiting = await eventually(rescheduled, "the 429 to put the message off")
+        assert (waiting.status, waiting.attempts, waiting.due_at) == ("pending", 0, FIXED_NOW + timedelta(seconds=1))
+        server.engine.clock = lambda: FIXED_NOW + timedelta(seconds=2)
+
+        async def sent() -> OutboxMessage | None:
+            found = await row(server, message_id)
+            return found if found.status == "sent" else None
+
+        await eventually(sent, "the message to go after Retry-After")
+        assert posted(fake_slack, "Cohort news, rate limited once") == 2  # the refused try and the one that went
+
+
+async def test_a_slack_server_error_is_retried_with_backoff(database_url, fake_slack):  # noqa: F811
+    async with running_server(database_url, slack_env(fake_slack)) as server:
+        await SlackUser(server, fake_slack, PAT).say("help")
+        fake_slack.fail_next("chat.postMessage", 503, {"ok": False, "error": "service_unavailable"})
+        message_id = await send_to(server, "participant@demo.example", "Cohort news after an outage")
+
+        async def backed_off() -> OutboxMessage | None:
+            found = await row(server, message_id)
+            return found if found.attempts == 1 else None
+
+        failed_once = await backed_off_row(backed_off)
+        assert failed_once.status == "pending" and failed_once.due_at == FIXED_NOW + timedelta(seconds=30)
+        server.engine.clock = lambda: FIXED_NOW + timedelta(seconds=31)
+
+        async def sent() -> OutboxMessage | None:
+            found = await row(server, message_id)
+            return found if found.status == "sent" else None
+
+        await eventually(sent, "the retry")
+
+
+async def backed_off_row(check: Callable[[], Awaitable[OutboxMessage | None]]) -> OutboxMessage:
+    return await eventually(check, "the first failure to be counted")
+
+
+async def test_an_inactive_slack_account_fails_and_the_coordinators_are_told(database_url, fake_slack):  # noqa: F811
+    async with running_server(database_url, slack_env(fake_slack)) as server:
+        await SlackUser(server, fake_slack, PAT).say("help")
+        fake_slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "account_inactive"})
+        message_id = await send_to(server, "participant@demo.example", "Cohort news for a departed member")
+
+        async def failed() -> OutboxMessage | None:
+            found = await row(server, message_id)
+            return found if found.status == "failed" else None
+
+        gone = await eventually(failed, "the message to be marked failed")
+        assert (gone.error, gone.platform, gone.attempts) == ("account_inactive", "slack", 0)
+        async with server.db.transaction() as session:
+            query = select(OutboxMessage.reply, Person.email).join(Person, Person.id == OutboxMessage.person_id)
+            notices = (await session.execute(query.where(OutboxMessage.kind == "delivery-failure"))).all()
+        assert {email for _reply, email in notices} == {"coordinator@demo.example"}
+        assert "Pat Participant (participant@demo.example) on Slack: account_inactive" in notices[0][0]["text"]
+        assert "departed member" not in str(notices)  # the failure report carries no message text
+
+
+async def test_teams_429_and_a_blocked_bot(database_url, fake_slack, connector: FakeBotConnector):  # noqa: F811
+    async with running_server(database_url, slack_env(fake_slack)) as server:
+        await cora_on_teams(server, connector)
+        connector.failures.append((429, {"Retry-After": "1"}))
+        first = await send_to(server, "coach@demo.example", "Teams news, rate limited once")
+
+        async def put_off() -> OutboxMessage | None:
+            found = await row(server, first)
+            return found if found.error == "http_429" else None
+
+        assert (await eventually(put_off, "the Teams 429")).attempts == 0
+        server.engine.clock = lambda: FIXED_NOW + timedelta(seconds=2)
+
+        async def sent() -> OutboxMessage | None:
+            found = await row(server, first)
+            return found if found.status == "sent" else None
+
+        await eventually(sent, "the Teams message after Retry-After")
+        connector.failures.append((403, {}))
+        second = await send_to(server, "coach@demo.example", "Teams news for someone who blocked the bot")
+
+        async def blocked() -> OutboxMessage | None:
+            found = await row(server, second)
+            return found if found.status == "failed" else None
+
+        assert (await eventually(blocked, "the 403 to fail the message")).error == "bot blocked or removed"
+
+
+def test_outbox_rates_are_read_and_checked():
+    assert load_settings({"OUTBOX_RATE_SLACK": "2.5"}).outbox_rates == {"slack": 2.5}
+    for bad in ("0", "fast", "-1"):
+        try:
+            load_settings({"OUTBOX_RATE_TEAMS": bad})
+        except ConfigError as error:
+            assert "OUTBOX_RATE_TEAMS" in str(error)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
