@@ -35,6 +35,7 @@ from bot.messages import Reply
 from bot.outbox import OutboxWorker, Sender
 from bot.programs import ProgramCatalog, ProgramError, load_programs
 from dialogs import (
+    announce,
     apply,
     assessment,
     availability,
@@ -83,6 +84,7 @@ def build_registry() -> Registry:
     book.register(registry)
     sessions.register(registry)
     availability.register(registry)
+    announce.register(registry)
     group.register(registry)
     return registry
 

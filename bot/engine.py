@@ -126,7 +126,7 @@ class Engine:
         command = self.registry.command(parsed.verb)
         active = turn.active
         if active is not None and self._answer_goes_to_dialog(
-            active, parsed.verb, command is not None, parsed.explicit
+            active, parsed.verb, command is not None, parsed.explicit, bool(parsed.args)
         ):
             dialog = self.registry.dialog(active.dialog)
             if dialog is not None:
@@ -149,14 +149,15 @@ class Engine:
         await command.run(turn, parsed.args)
 
     @staticmethod
-    def _answer_goes_to_dialog(active: ActiveDialog, verb: str, is_verb: bool, explicit: bool) -> bool:
+    def _answer_goes_to_dialog(active: ActiveDialog, verb: str, is_verb: bool, explicit: bool, has_args: bool) -> bool:
         """Free text belongs to the open question unless it is clearly a command (or starts the same
-        conversation again: "book Friday 10am" while booking asks for a time)."""
+        conversation again: "book Friday 10am" while booking asks for a time). "cancel" or "help" alone
+        always escape; "Help us welcome Dana" typed as an answer is an answer."""
         if not is_verb:
             return True
         if explicit or verb == active.dialog:
             return False
-        return active.expects == "text" and verb not in ESCAPE_VERBS
+        return active.expects == "text" and (verb not in ESCAPE_VERBS or has_args)
 
     async def _on_click(self, turn: Turn, action: str) -> None:
         dialog_name, _, value = action.partition(":")

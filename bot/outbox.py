@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
@@ -96,6 +96,28 @@ def queue(
             created_at=now,
         )
     )
+
+
+async def queue_many(
+    session: AsyncSession, person_ids: list[int], reply: Reply, *, kind: str, now: datetime, ref: str | None = None
+) -> None:
+    """The same message for many people in one statement: a 5,000-person announcement stays a short turn."""
+    if not person_ids:
+        return
+    rows = [
+        {
+            "person_id": person_id,
+            "kind": kind,
+            "reply": _to_json(reply),
+            "status": "pending",
+            "attempts": 0,
+            "due_at": now,
+            "ref": ref,
+            "created_at": now,
+        }
+        for person_id in person_ids
+    ]
+    await session.execute(insert(OutboxMessage), rows)
 
 
 async def withdraw_pending(session: AsyncSession, ref: str, kinds: tuple[str, ...]) -> None:

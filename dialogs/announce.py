@@ -1,0 +1,209 @@
+"""`announce` (coordinators): a message to a whole cohort, or to one role in it, on Slack and Teams.
+
+The coordinator picks the cohort and who should get it, types the message, sees a preview with the
+number of recipients, and confirms. The message then goes through the outbox to each person's own
+platform. `announce status` shows, for recent announcements, how many were delivered, are pending or
+failed.
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from bot import outbox
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Reply
+from bot.programs import Program
+from bot.timezones import local_time
+from storage.models import Cohort, Membership, OutboxMessage
+
+NAME = "announce"
+EVERYONE = "everyone"
+MAX_CHARACTERS = 3000
+STATUS_SHOWN = 5
+
+
+async def start(turn: Turn, args: str) -> None:
+    if args.strip().lower() == "status":
+        await _status(turn)
+        return
+    cohorts = await _cohorts(turn)
+    if not cohorts:
+        turn.say("The programs you coordinate have no cohorts yet.")
+        return
+    if len(cohorts) == 1:
+        await _ask_audience(turn, cohorts[0])
+        return
+    buttons = tuple(button(NAME, f"{c.name} ({_program(turn, c).short_name})", f"cohort|{c.id}") for c in cohorts)
+    turn.ask(NAME, "cohort", "Which cohort is the announcement for?", expects="choice", buttons=buttons)
+
+
+async def _ask_audience(turn: Turn, cohort: Cohort) -> None:
+    program = _program(turn, cohort)
+    roles = [role for role in program.roles if role != "coordinator"]
+    everyone = button(NAME, "Everyone in the cohort", f"audience|{cohort.id}|{EVERYONE}")
+    by_role = [button(NAME, f"The {_plural(role)}", f"audience|{cohort.id}|{role}") for role in roles]
+    buttons = (everyone, *by_role)
+    turn.ask(
+        NAME,
+        "audience",
+        f"Who should get it, in {cohort.name}?",
+        expects="choice",
+        buttons=buttons,
+        data={"cohort_id": cohort.id},
+    )
+
+
+class AnnounceDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        data = turn.active.data if turn.active else {}
+        if not turn.active or turn.active.step != "message":
+            turn.say("Please use the buttons above, or type `announce` to start again.")
+            return
+        message = text.strip()
+        if not message or len(message) > MAX_CHARACTERS:
+            turn.say(f"Please type the announcement as one message of at most {MAX_CHARACTERS} characters.")
+            return
+        cohort = await _coordinated(turn, str(data.get("cohort_id")))
+        if cohort is None:
+            return
+        recipients = await _recipients(turn, cohort, str(data.get("audience")))
+        preview = _announcement(turn, cohort, message)
+        turn.say(preview.text, title=f"Preview: {preview.title}")
+        turn.ask(
+            NAME,
+            "confirm",
+            f"Send this to {len(recipients)} people ({_audience_words(str(data.get('audience')))} of {cohort.name})?",
+            expects="choice",
+            buttons=(
+                button(NAME, f"Send to {len(recipients)} people", "send", "primary"),
+                button(NAME, "Don't send", "stop"),
+            ),
+            data={**data, "message": message},
+        )
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        if action == "cohort":
+            cohort = await _coordinated(turn, rest)
+            if cohort is not None:
+                await _ask_audience(turn, cohort)
+        elif action == "audience":
+            cohort_id, _, audience = rest.partition("|")
+            cohort = await _coordinated(turn, cohort_id)
+            if cohort is not None:
+                turn.ask(
+                    NAME,
+                    "message",
+                    f"Type the announcement for {_audience_words(audience)} of {cohort.name}.",
+                    data={"cohort_id": cohort.id, "audience": audience},
+                )
+        elif action == "send":
+            await _send(turn)
+        elif action == "stop":
+            turn.finish()
+            turn.say("Fine: nothing was sent.")
+
+
+async def _send(turn: Turn) -> None:
+    data = turn.active.data if turn.active and turn.active.dialog == NAME else {}
+    turn.finish()
+    if "message" not in data:
+        turn.say("That announcement is no longer waiting to be sent. Type `announce` to write one.")
+        return
+    cohort = await _coordinated(turn, str(data["cohort_id"]))
+    if cohort is None:
+        return
+    recipients = await _recipients(turn, cohort, str(data["audience"]))
+    ref = f"announcement:{cohort.id}:{data['audience']}:{int(turn.now.timestamp())}"
+    reply = _announcement(turn, cohort, str(data["message"]))
+    await outbox.queue_many(turn.session, recipients, reply, kind="announcement", now=turn.now, ref=ref)
+    turn.say(f"Sent to {len(recipients)} people. `announce status` shows how many have received it.")
+
+
+def _announcement(turn: Turn, cohort: Cohort, message: str) -> Reply:
+    program = _program(turn, cohort)
+    return Reply(message, title=f"{program.short_name}: from {turn.person.display_name}")
+
+
+async def _status(turn: Turn) -> None:
+    cohorts = {c.id: c for c in await _cohorts(turn)}
+    if not cohorts:
+        turn.say("The programs you coordinate have no cohorts yet.")
+        return
+    query = (
+        select(OutboxMessage.ref, OutboxMessage.status, func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.kind == "announcement", OutboxMessage.ref.like("announcement:%"))
+        .group_by(OutboxMessage.ref, OutboxMessage.status)
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    created = {}
+    for ref, status, count, first in (await turn.session.execute(query)).all():
+        _kind, cohort_id, _audience, _stamp = ref.split(":")
+        if int(cohort_id) in cohorts:
+            counts[ref][status] += count
+            created[ref] = first
+    if not counts:
+        turn.say("You have sent no announcements yet. Type `announce` to write one.")
+        return
+    lines = []
+    for ref in sorted(counts, key=lambda r: created[r], reverse=True)[:STATUS_SHOWN]:
+        _kind, cohort_id, audience, _stamp = ref.split(":")
+        by_status = counts[ref]
+        lines.append(
+            f"{local_time(created[ref], turn.timezone)}, {cohorts[int(cohort_id)].name}, {_audience_words(audience)}: "
+            f"{by_status['sent']} delivered, {by_status['pending']} pending, {by_status['failed']} failed"
+        )
+    turn.say("", title="Your recent announcements", lines=tuple(lines))
+
+
+async def _recipients(turn: Turn, cohort: Cohort, audience: str) -> list[int]:
+    query = select(Membership.person_id).where(Membership.cohort_id == cohort.id).distinct()
+    if audience != EVERYONE:
+        query = query.where(Membership.role == audience)
+    return sorted(set((await turn.session.execute(query)).scalars()) - {turn.person.id})
+
+
+def _audience_words(audience: str) -> str:
+    return "everyone" if audience == EVERYONE else f"the {_plural(audience)}"
+
+
+def _plural(role: str) -> str:
+    return f"{role}es" if role.endswith("ch") else f"{role}s"
+
+
+async def _cohorts(turn: Turn) -> list[Cohort]:
+    programs = [p.id for p in turn.programs if turn.roles.coordinates(p.id)]
+    query = select(Cohort).where(Cohort.program_id.in_(programs)).order_by(Cohort.program_id, Cohort.starts_on.desc())
+    return list((await turn.session.execute(query)).scalars())
+
+
+async def _coordinated(turn: Turn, cohort_id: str) -> Cohort | None:
+    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    if cohort is None or not turn.roles.coordinates(cohort.program_id):
+        turn.finish()
+        turn.say("Only coordinators of a cohort's program can announce to it. Nothing was sent.")
+        return None
+    return cohort
+
+
+def _program(turn: Turn, cohort: Cohort) -> Program:
+    program = turn.programs.get(cohort.program_id)
+    if program is None:
+        raise LookupError("the cohort's program file was removed")
+    return program
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            NAME,
+            "send a message to a cohort, or to one role in it; `announce status` for delivery",
+            "announce | announce status",
+            start,
+            roles=frozenset({"coordinator"}),
+        )
+    )
+    registry.add_dialog(AnnounceDialog())
