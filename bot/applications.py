@@ -14,9 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
-from bot.messages import Reply
-from bot.programs import EligibilityQuestion, Material, Program, ProgramCatalog, Question
+from bot.programs import EligibilityQuestion, Material, Program, Question
 from storage.models import Application, Cohort, Membership, Pair, Person, Seat
 
 BOTH = "both"
@@ -284,11 +282,3 @@ async def waitlist_names(session: AsyncSession, cohort_id: int) -> list[str]:
         .order_by(Application.decided_at, Application.id)
     )
     return list((await session.execute(query)).scalars())
-
-
-def tell(session: AsyncSession, person_id: int, reply: Reply, *, kind: str, now: datetime) -> None:
-    outbox.queue(session, person_id, reply, kind=kind, now=now)
-
-
-def program_of(programs: ProgramCatalog, cohort: Cohort) -> Program | None:
-    return programs.get(cohort.program_id)

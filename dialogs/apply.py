@@ -8,8 +8,11 @@ change any of them, and submit; after that they can withdraw (`withdraw`).
 
 from sqlalchemy import select
 
+from bot import outbox
 from bot.applications import (
     BOTH,
+    DECIDABLE,
+    OPEN_STATUSES,
     STATUS_WORDS,
     Step,
     answer_lines,
@@ -26,7 +29,6 @@ from bot.applications import (
     roles_for,
     step_label,
     steps,
-    tell,
     waitlist_names,
     word_count,
 )
@@ -116,7 +118,7 @@ async def _continue(turn: Turn, application: Application) -> None:
         return
     text = f"Your application to the {program.short_name} ({cohort.name}) is {STATUS_WORDS[application.status]}."
     buttons = (button(NAME, "Withdraw my application", f"withdraw|{application.id}", "danger"),)
-    turn.say(text, buttons=buttons if application.status in ("submitted", "accepted", "waitlisted") else ())
+    turn.say(text, buttons=buttons if application.status in DECIDABLE else ())
 
 
 # Asking: the next unanswered step, or the summary when everything is answered
@@ -441,7 +443,7 @@ async def _submit(turn: Turn, application: Application, program: Program, cohort
     )
     for coordinator in await coordinators_of(turn.session, cohort, program):
         if coordinator.id != turn.person.id:
-            tell(turn.session, coordinator.id, notice, kind="application", now=turn.now)
+            outbox.queue(turn.session, coordinator.id, notice, kind="application", now=turn.now)
     turn.finish()
     turn.say(
         f"Submitted! Your application to the {program.short_name} is with the coordinators. I will message you "
@@ -457,7 +459,7 @@ async def _withdrawal(turn: Turn, action: str, application_id: str) -> None:
     if application is None:
         return
     program, cohort = await _program_and_cohort(turn, application)
-    if application.status not in ("draft", "submitted", "accepted", "waitlisted"):
+    if application.status not in OPEN_STATUSES:
         turn.say(f"Your application to the {program.short_name} is {STATUS_WORDS[application.status]}.")
         return
     if action == "keep":
@@ -494,14 +496,14 @@ async def withdraw(turn: Turn, application: Application, program: Program, cohor
         )
         for coordinator in await coordinators_of(turn.session, cohort, program):
             if coordinator.id != turn.person.id:
-                tell(turn.session, coordinator.id, notice, kind="withdrawal", now=turn.now)
+                outbox.queue(turn.session, coordinator.id, notice, kind="withdrawal", now=turn.now)
     turn.say(f"Done: your application to the {program.short_name} is withdrawn. Thank you for letting us know.")
 
 
 async def withdraw_command(turn: Turn, args: str) -> None:
     query = (
         select(Application)
-        .where(Application.person_id == turn.person.id, Application.status.in_(("submitted", "accepted", "waitlisted")))
+        .where(Application.person_id == turn.person.id, Application.status.in_(DECIDABLE))
         .order_by(Application.updated_at.desc())
     )
     applications = list((await turn.session.execute(query)).scalars())

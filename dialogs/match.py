@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.applications import tell
+from bot import outbox
 from bot.dialog import Command, Registry, Turn, button
 from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
@@ -218,7 +218,7 @@ async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int
             f"{partner.email}{where}. {start_hint}",
             title=f"{program.short_name}: you have a {partner_role}",
         )
-        tell(turn.session, person.id, reply, kind="pairing", now=turn.now)
+        outbox.queue(turn.session, person.id, reply, kind="pairing", now=turn.now)
 
 
 # The pool: who can be matched, with what they wrote

@@ -9,7 +9,8 @@ record (status, date, reason); no reasons in words are asked for or kept.
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from bot.applications import coordinators_of, tell
+from bot import outbox
+from bot.applications import coordinators_of
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
 from bot.programs import Program
@@ -99,7 +100,7 @@ async def _ask(turn: Turn, pair_id: int, *, confirmed: bool) -> None:
             button(NAME, "I would like to continue", f"decline|{change.id}"),
         ),
     )
-    tell(turn.session, partner.id, question, kind="pair-change", now=turn.now)
+    outbox.queue(turn.session, partner.id, question, kind="pair-change", now=turn.now)
     turn.say(f"I asked {partner.display_name}. I will tell you their answer here.")
 
 
@@ -119,7 +120,7 @@ async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
     asker = await turn.session.get_one(Person, change.requested_by_id)
     change.status, change.answered_at = ("agreed" if agree else "declined"), turn.now
     if not agree:
-        tell(
+        outbox.queue(
             turn.session,
             asker.id,
             Reply(f"{turn.person.display_name} would like to continue your pairing. You can talk to the coordinators."),
@@ -133,13 +134,13 @@ async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
         f"{turn.person.display_name} agreed: your pairing in the {program.short_name} has ended. "
         "The coordinators will match you again."
     )
-    tell(turn.session, asker.id, ended, kind="pair-change", now=turn.now)
+    outbox.queue(turn.session, asker.id, ended, kind="pair-change", now=turn.now)
     notice = Reply(
         f"{asker.display_name} and {turn.person.display_name} ended their pairing in the {program.short_name} "
         f"({cohort.name}) by mutual consent. Type `match` to pair them again."
     )
     for coordinator in await coordinators_of(turn.session, cohort, program):
-        tell(turn.session, coordinator.id, notice, kind="pair-change", now=turn.now)
+        outbox.queue(turn.session, coordinator.id, notice, kind="pair-change", now=turn.now)
     turn.say(f"Done: your pairing with {asker.display_name} has ended, and the coordinators know.")
 
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from bot import outbox
 from bot.applications import (
     DECIDABLE,
     SelectionError,
@@ -18,7 +19,6 @@ from bot.applications import (
     answer_lines,
     release,
     seats_taken,
-    tell,
     waitlist_names,
 )
 from bot.dialog import Command, Registry, Turn, button
@@ -31,7 +31,6 @@ NAME = "review"
 MAX_NOTE_CHARACTERS = 1000
 DECISIONS = {"accept": "accepted", "waitlist": "waitlisted", "decline": "declined"}
 DECISION_VERBS = {"accept": "Accept", "waitlist": "Waitlist", "decline": "Decline"}
-LISTED = ("submitted", "waitlisted", "accepted")
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -68,7 +67,7 @@ async def _applications_by_cohort(turn: Turn, programs: list[Program]) -> list[t
         select(Cohort, Application, Person)
         .join(Application, Application.cohort_id == Cohort.id)
         .join(Person, Person.id == Application.person_id)
-        .where(Cohort.program_id.in_([p.id for p in programs]), Application.status.in_(LISTED))
+        .where(Cohort.program_id.in_([p.id for p in programs]), Application.status.in_(DECIDABLE))
         .order_by(Cohort.program_id, Cohort.starts_on, Application.submitted_at, Application.id)
     )
     grouped: dict[int, list[tuple]] = defaultdict(list)  # type: ignore[type-arg]
@@ -194,7 +193,7 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
         freed = await release(turn.session, application, turn.now, "coordinator")
     application.status, application.decided_at, application.decided_by_id = new_status, turn.now, turn.person.id
     application.updated_at = turn.now
-    tell(
+    outbox.queue(
         turn.session,
         person.id,
         _decision_message(program, cohort, application, note, turn),
@@ -290,7 +289,7 @@ async def _announce_send(turn: Turn, cohort_id: str) -> None:
     announcement = _announcement(program, cohort, names)
     recipients = await _cohort_members(turn, cohort.id)
     for person_id in recipients:
-        tell(turn.session, person_id, announcement, kind="announcement", now=turn.now)
+        outbox.queue(turn.session, person_id, announcement, kind="announcement", now=turn.now)
     turn.say(f"Sent: the {len(names)} accepted names are on their way to {len(recipients)} people.")
 
 
