@@ -7,19 +7,18 @@ tagged with the session so a move or a cancellation withdraws them.
 """
 
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot import invites, outbox
 from bot.dialog import button
 from bot.messages import Reply
-from bot.programs import Program, ProgramCatalog
+from bot.pairs import PairInfo, pairings_of
+from bot.programs import ProgramCatalog
 from bot.timezones import date_span
 from storage.models import Availability, BusySlot, CoachingSession, Cohort, GroupSeat, GroupSession, Pair, Person
 
@@ -33,40 +32,9 @@ OUTCOMES = {"held": "it took place", "rescheduled": "it was moved", "no_show": "
 SESSION_MESSAGE_KINDS = ("reminder", "outcome-question")
 
 
-@dataclass(frozen=True)
-class PairInfo:
-    pair: Pair
-    cohort: Cohort
-    program: Program
-    guide: Person
-    guided: Person
-
-    def partner_of(self, person_id: int) -> Person:
-        return self.guided if person_id == self.guide.id else self.guide
-
-    @property
-    def minutes(self) -> int:
-        assert self.program.one_to_one is not None
-        return self.program.one_to_one.minutes
-
-
 async def pairs_of(session: AsyncSession, person_id: int, programs: ProgramCatalog) -> list[PairInfo]:
     """The person's active pairings in programs with one-to-one sessions."""
-    guide, guided = aliased(Person), aliased(Person)
-    query = (
-        select(Pair, Cohort, guide, guided)
-        .join(Cohort, Cohort.id == Pair.cohort_id)
-        .join(guide, guide.id == Pair.guide_id)
-        .join(guided, guided.id == Pair.guided_id)
-        .where(Pair.status == "active", (Pair.guide_id == person_id) | (Pair.guided_id == person_id))
-        .order_by(Cohort.program_id, Pair.id)
-    )
-    found = []
-    for pair, cohort, guide_person, guided_person in (await session.execute(query)).all():
-        program = programs.get(cohort.program_id)
-        if program is not None and program.one_to_one is not None:
-            found.append(PairInfo(pair, cohort, program, guide_person, guided_person))
-    return found
+    return [info for info in await pairings_of(session, person_id, programs) if info.program.one_to_one is not None]
 
 
 async def pair_info(session: AsyncSession, pair_id: int, programs: ProgramCatalog) -> PairInfo | None:

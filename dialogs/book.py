@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import booking, outbox
-from bot.booking import PairInfo, local
+from bot.booking import local
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
+from bot.pairs import PairInfo
 from bot.when import parse_time
 
 NAME = "book"

@@ -7,12 +7,12 @@ record (status, date, reason); no reasons in words are asked for or kept.
 """
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from bot import outbox
 from bot.applications import coordinators_of
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
+from bot.pairs import pairings_of
 from bot.programs import Program
 from bot.timezones import local_time, long_date, today_in
 from storage.models import Cohort, Pair, PairChange, Person
@@ -23,7 +23,8 @@ NAME = "partner"
 async def show_partners(turn: Turn, args: str) -> None:
     lines: list[str] = []
     buttons: list[Button] = []
-    for pair, cohort, program, partner in await _pairs(turn):
+    for info in await pairings_of(turn.session, turn.person.id, turn.programs, active_only=False):
+        pair, cohort, program, partner = info.pair, info.cohort, info.program, info.partner_of(turn.person.id)
         role = program.guided_role if pair.guide_id == turn.person.id else program.guide_role
         if pair.status == "active":
             zone = partner.timezone or "UTC"
@@ -142,24 +143,6 @@ async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
     for coordinator in await coordinators_of(turn.session, cohort, program):
         outbox.queue(turn.session, coordinator.id, notice, kind="pair-change", now=turn.now)
     turn.say(f"Done: your pairing with {asker.display_name} has ended, and the coordinators know.")
-
-
-async def _pairs(turn: Turn) -> list[tuple[Pair, Cohort, Program, Person]]:
-    partner = aliased(Person)
-    me = turn.person.id
-    query = (
-        select(Pair, Cohort, partner)
-        .join(Cohort, Cohort.id == Pair.cohort_id)
-        .join(partner, partner.id == ((Pair.guide_id + Pair.guided_id) - me))
-        .where((Pair.guide_id == me) | (Pair.guided_id == me))
-        .order_by(Pair.status, Cohort.program_id, Pair.created_at)
-    )
-    found = []
-    for pair, cohort, person in (await turn.session.execute(query)).all():
-        program = turn.programs.get(cohort.program_id)
-        if program is not None:
-            found.append((pair, cohort, program, person))
-    return found
 
 
 async def _own_pair(turn: Turn, pair_id: int) -> tuple[Pair, Program, Cohort] | None:

@@ -7,13 +7,14 @@ event) or cancelled. After a session both are asked whether it took place; only 
 
 from datetime import timedelta
 
-from bot.when import parse_time
 from sqlalchemy import select
 
 from bot import booking, outbox
-from bot.booking import OUTCOMES, PairInfo, local
+from bot.booking import OUTCOMES, local
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
+from bot.pairs import PairInfo
+from bot.when import parse_time
 from storage.models import CoachingSession
 
 NAME = "sessions"

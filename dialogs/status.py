@@ -1,12 +1,12 @@
 """`status`: where each of your applications stands, and who you are paired with."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from bot.applications import STATUS_WORDS, next_step
 from bot.dialog import Command, Registry, Turn, button
+from bot.pairs import pairings_of
 from bot.timezones import long_date, today_in
-from storage.models import Application, Cohort, Pair, Person
+from storage.models import Application, Cohort
 
 NEXT_STEP = {
     "draft": "type `apply` to continue it",
@@ -51,24 +51,13 @@ async def _application_lines(turn: Turn) -> list[str]:
 
 
 async def _pair_lines(turn: Turn) -> list[str]:
-    guide, guided = aliased(Person), aliased(Person)
-    query = (
-        select(Pair, Cohort, guide, guided)
-        .join(Cohort, Cohort.id == Pair.cohort_id)
-        .join(guide, guide.id == Pair.guide_id)
-        .join(guided, guided.id == Pair.guided_id)
-        .where((Pair.guide_id == turn.person.id) | (Pair.guided_id == turn.person.id), Pair.status == "active")
-        .order_by(Cohort.program_id, Pair.id)
-    )
     lines = []
-    for _pair, cohort, guide_person, guided_person in (await turn.session.execute(query)).all():
-        program = turn.programs.get(cohort.program_id)
-        if program is None:
-            continue
-        if guide_person.id == turn.person.id:
-            lines.append(f"{program.short_name}: you are {program.guide_role} to {guided_person.display_name}")
+    for info in await pairings_of(turn.session, turn.person.id, turn.programs):
+        program = info.program
+        if info.guide.id == turn.person.id:
+            lines.append(f"{program.short_name}: you are {program.guide_role} to {info.guided.display_name}")
         else:
-            lines.append(f"{program.short_name}: your {program.guide_role} is {guide_person.display_name}")
+            lines.append(f"{program.short_name}: your {program.guide_role} is {info.guide.display_name}")
     return lines
 
 
