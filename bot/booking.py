@@ -276,6 +276,11 @@ def local(moment: datetime, zone: str) -> str:
 # Calendar files
 
 
+def calendar_link(public_url: str, token: str) -> str:
+    """Where a person's calendar fetches the invitation (served by app.py at /calendar/TOKEN.ics)."""
+    return f"{public_url}/calendar/{token}.ics"
+
+
 async def calendar_file(session: AsyncSession, token: str, now: datetime) -> tuple[str, bytes] | None:
     """The .ics for a one-to-one or peer-group session by its unguessable token; None if unknown."""
     one_to_one = (

@@ -122,7 +122,7 @@ async def _book_at(turn: Turn, info: PairInfo, starts_at: datetime) -> None:
     count = await booking.used(turn.session, info.pair.id)
     quota = info.program.one_to_one.count if info.program.one_to_one else None
     of = f" This is session {count} of {quota}." if quota else ""
-    link = f"{turn.public_url}/calendar/{made.calendar_token}.ics"
+    link = booking.calendar_link(turn.public_url, made.calendar_token)
     turn.say(
         f"Booked: {local(starts_at, turn.timezone)} for you, {local(starts_at, partner.timezone or 'UTC')} "
         f"for {partner.display_name}, {info.minutes} minutes.{of} I told {partner.display_name}.",

@@ -501,7 +501,7 @@ def _ref(group: GroupSession, person_id: int) -> str:
 
 
 def _link(turn: Turn, group: GroupSession) -> str:
-    return f"{turn.public_url}/calendar/{group.calendar_token}.ics"
+    return booking.calendar_link(turn.public_url, group.calendar_token)
 
 
 def _leave_button(group: GroupSession) -> Button:

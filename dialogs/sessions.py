@@ -117,7 +117,7 @@ async def _cancel(turn: Turn, row: CoachingSession, info: PairInfo) -> None:
         return
     await booking.cancel(turn.session, row, turn.now)
     partner = info.partner_of(turn.person.id)
-    link = f"{turn.public_url}/calendar/{row.calendar_token}.ics"
+    link = booking.calendar_link(turn.public_url, row.calendar_token)
     turn.say(f"Cancelled: {local(row.starts_at, turn.timezone)} with {partner.display_name}. I told them.")
     told = Reply(
         f"{turn.person.display_name} cancelled your session of {local(row.starts_at, partner.timezone or 'UTC')}. "
@@ -159,7 +159,7 @@ async def _move(turn: Turn, row: CoachingSession, info: PairInfo, when: str) -> 
         return
     turn.finish()
     partner = info.partner_of(turn.person.id)
-    link = f"{turn.public_url}/calendar/{row.calendar_token}.ics"
+    link = booking.calendar_link(turn.public_url, row.calendar_token)
     turn.say(
         f"Moved: your session with {partner.display_name} is now {local(row.starts_at, turn.timezone)} "
         f"({local(row.starts_at, partner.timezone or 'UTC')} for them). I told them.",
