@@ -54,6 +54,13 @@ def roles_for(choice: str, program: Program) -> list[str]:
     return list(program.application.roles) if choice == BOTH else [choice]
 
 
+def choices_of(step: Step, program: Program) -> tuple[str, ...]:
+    """The answers a step offers; empty when it takes free text or a material."""
+    if step.kind == "role":
+        return role_choices(program)
+    return step.item.choices if isinstance(step.item, EligibilityQuestion | Question) else ()
+
+
 def steps(program: Program, roles: list[str]) -> list[Step]:
     """Every step this program asks of an applicant for `roles` (all roles while none is chosen)."""
     application = program.application

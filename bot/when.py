@@ -13,7 +13,7 @@ wall-clock times on the right side of daylight-saving changes. Two things are do
 What dateparser makes of the words (checked on 1.5):
 - "next Tuesday" is the first Tuesday after today: typed on Monday 23 November it is Tuesday 24 November,
   the same as "Tuesday" or "this Tuesday"; "next Monday" typed on a Monday is a week later. Callers
-  state the weekday and date back (describe()) so the person can see which day was taken.
+  state the weekday and date back (booking.local()) so the person can see which day was taken.
 - A bare weekday or date ("Friday 10:00", "3 March") is the next one to come, never the last one.
 - A clock time with no day ("at 3", "15:00") is today, even if that has passed.
 
@@ -100,12 +100,6 @@ def parse_time(text: str, zone: str, now: datetime, *, default_hour: int = 9) ->
 def warm_up() -> None:
     """dateparser's first parse is slow (about 0.2 s); call this once at start."""
     parse_time("tomorrow at 9am", "UTC", datetime.now(UTC))
-
-
-def describe(at: datetime, zone: str) -> str:
-    """ "Tuesday 1 December 2026, 15:00 (America/Chicago)": the weekday always shown, 24-hour clock."""
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({zone})"
 
 
 def _dateparse(text: str, zone: str, now: datetime) -> datetime | None:

@@ -17,6 +17,7 @@ from bot.applications import (
     Step,
     answer_lines,
     application_window,
+    choices_of,
     coordinators_of,
     find_step,
     links_in,
@@ -264,7 +265,7 @@ class ApplyDialog:
 
 async def _answer(turn: Turn, application: Application, program: Program, step: Step, text: str) -> None:
     text = text.strip()
-    if step.kind == "role" or (isinstance(step.item, EligibilityQuestion | Question) and step.item.choices):
+    if choices_of(step, program):
         await _answer_typed_choice(turn, application, program, step, text)
         return
     if isinstance(step.item, Question):
@@ -285,7 +286,7 @@ async def _answer(turn: Turn, application: Application, program: Program, step: 
 
 
 async def _answer_typed_choice(turn: Turn, application: Application, program: Program, step: Step, text: str) -> None:
-    choices = role_choices(program) if step.kind == "role" else step.item.choices  # type: ignore[union-attr]
+    choices = choices_of(step, program)
     typed = text.lower()
     index = next((i for i, choice in enumerate(choices) if choice.lower() == typed), None)
     if index is None and typed.isdigit() and 1 <= int(typed) <= len(choices):
@@ -299,7 +300,7 @@ async def _answer_typed_choice(turn: Turn, application: Application, program: Pr
 
 
 async def _answer_choice(turn: Turn, application: Application, program: Program, step: Step, index: str) -> None:
-    choices = role_choices(program) if step.kind == "role" else step.item.choices  # type: ignore[union-attr]
+    choices = choices_of(step, program)
     if not index.isdigit() or int(index) >= len(choices):
         turn.say("That choice is no longer offered. Nothing was changed.")
         return

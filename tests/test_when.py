@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.when import ParsedTime, describe, parse_time
+from bot.when import ParsedTime, parse_time
 
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 09:00 in Chicago, 22:00 in Phnom Penh
 CHICAGO = "America/Chicago"
@@ -24,7 +24,8 @@ def local(parsed: ParsedTime, zone: str = CHICAGO) -> str:
 
 def test_next_weekday_is_the_first_one_after_today() -> None:
     # dateparser 1.5 reads "next Tuesday" on a Monday as the coming Tuesday (tomorrow, 24 November), not the
-    # Tuesday of the following week; describe() states the weekday and date back so the person can see it.
+    # Tuesday of the following week; every answer states the weekday and date back (booking.local()), so the
+    # person can see it.
     parsed = parse("next Tuesday 3pm")
     assert parsed.at == datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
     assert not parsed.ambiguous and parsed.why is None
@@ -200,9 +201,3 @@ def test_unreadable_text_is_none(text: str) -> None:
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError, match="aware"):
         parse_time("tomorrow 10am", CHICAGO, datetime(2026, 11, 23, 15, 0))
-
-
-def test_describe_shows_the_weekday_and_a_24_hour_clock() -> None:
-    at = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
-    assert describe(at, CHICAGO) == "Tuesday 1 December 2026, 15:00 (America/Chicago)"
-    assert describe(at, "Asia/Phnom_Penh") == "Wednesday 2 December 2026, 04:00 (Asia/Phnom_Penh)"
