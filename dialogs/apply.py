@@ -404,14 +404,15 @@ def _editing(turn: Turn) -> bool:
 async def _ineligible(turn: Turn, application: Application, program: Program, rule: EligibilityQuestion) -> None:
     application.status, application.updated_at = "ineligible", turn.now
     turn.finish()
+    # A rule reads either as what the program asks for, or as who is not eligible.
+    if rule.rule.endswith("eligible"):
+        clause = f"In the {program.short_name}, {rule.rule}"
+    else:
+        clause = f"The {program.short_name} asks for {rule.rule}"
     turn.say(
-        f"Thank you for your interest, {turn.person.display_name}. The {program.short_name} asks for {rule.rule}, "
-        "so I have to end the application here: there is nothing more to fill in. If I misunderstood, you can "
-        f"start again with `apply {program.id}` while applications are open."
-        if not rule.rule.endswith("eligible")
-        else f"Thank you for your interest, {turn.person.display_name}. In the {program.short_name}, {rule.rule}, "
-        "so I have to end the application here: there is nothing more to fill in. If I misunderstood, you can "
-        f"start again with `apply {program.id}` while applications are open."
+        f"Thank you for your interest, {turn.person.display_name}. {clause}, so I have to end the application "
+        "here: there is nothing more to fill in. If I misunderstood, you can start again with "
+        f"`apply {program.id}` while applications are open."
     )
 
 
