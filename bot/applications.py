@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cohorts import calendar_span
 from bot.programs import EligibilityQuestion, Material, Program, Question
 from storage.models import Application, Cohort, Membership, Pair, Person, Seat
 
@@ -158,8 +159,8 @@ def _short(text: str, limit: int) -> str:
 async def open_cohort(session: AsyncSession, program: Program, today: date) -> Cohort | None:
     """The cohort of `program` taking applications today (the one starting last, if several)."""
     for cohort in await _cohorts(session, program.id):
-        opens, closes = application_window(cohort)
-        if opens is not None and closes is not None and opens <= today <= closes:
+        window = application_window(cohort)
+        if window is not None and window[0] <= today <= window[1]:
             return cohort
     return None
 
@@ -168,17 +169,14 @@ async def next_window(session: AsyncSession, program: Program, today: date) -> t
     """When applications open next: a cohort's coming window, or the program's own month-days."""
     upcoming = []
     for cohort in await _cohorts(session, program.id):
-        opens, closes = application_window(cohort)
-        if opens is not None and closes is not None and opens > today:
-            upcoming.append((opens, closes))
+        window = application_window(cohort)
+        if window is not None and window[0] > today:
+            upcoming.append(window)
     return min(upcoming) if upcoming else program.application.window.dates(today)
 
 
-def application_window(cohort: Cohort) -> tuple[date | None, date | None]:
-    span = (cohort.calendar or {}).get("application")
-    if not span:
-        return None, None
-    return date.fromisoformat(span[0]), date.fromisoformat(span[1])
+def application_window(cohort: Cohort) -> tuple[date, date] | None:
+    return calendar_span(cohort.calendar, "application")
 
 
 async def _cohorts(session: AsyncSession, program_id: str) -> list[Cohort]:

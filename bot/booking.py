@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import invites, outbox
+from bot.cohorts import calendar_span
 from bot.dialog import button
 from bot.messages import Reply
 from bot.pairs import PairInfo, pairings_of
@@ -51,8 +52,7 @@ async def pair_info(session: AsyncSession, pair_id: int, programs: ProgramCatalo
 
 
 def window_of(info: PairInfo) -> tuple[date, date] | None:
-    span = (info.cohort.calendar or {}).get("one_to_one")
-    return (date.fromisoformat(span[0]), date.fromisoformat(span[1])) if span else None
+    return calendar_span(info.cohort.calendar, "one_to_one")
 
 
 async def used(session: AsyncSession, pair_id: int) -> int:

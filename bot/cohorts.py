@@ -33,3 +33,9 @@ def cohort_calendar(program: Program, starts_on: date) -> dict[str, Any]:
         "peer_groups": _span(program.peer_groups.window if program.peer_groups else None, starts_on),
         "surveys": {survey.id: _span(survey.window, starts_on) for survey in program.surveys},
     }
+
+
+def calendar_span(calendar: dict[str, Any] | None, key: str) -> tuple[date, date] | None:
+    """A window of a cohort's calendar ("application", "one_to_one", "peer_groups") as dates, if it has one."""
+    span = (calendar or {}).get(key)
+    return (date.fromisoformat(span[0]), date.fromisoformat(span[1])) if span else None

@@ -103,7 +103,8 @@ async def _apply_to(turn: Turn, program: Program) -> None:
     application.submitted_at = application.decided_at = application.decided_by_id = None
     application.updated_at = turn.now
     await turn.session.flush()
-    closes = long_date(application_window(cohort)[1] or today)
+    window = application_window(cohort)
+    closes = long_date(window[1] if window else today)
     turn.say(
         f"Let's apply to the *{program.name}* ({cohort.name}). Applications close on {closes}. "
         "I save every answer as you go: you can stop at any time and type `apply` to continue later."

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import booking, outbox
 from bot.booking import local
+from bot.cohorts import calendar_span
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
 from bot.programs import Program
@@ -122,8 +123,7 @@ async def _scheduling_cohorts(turn: Turn) -> list[tuple[Program, Cohort]] | None
 
 
 def _window(cohort: Cohort) -> tuple[date, date] | None:
-    span = (cohort.calendar or {}).get("peer_groups")
-    return (date.fromisoformat(span[0]), date.fromisoformat(span[1])) if span else None
+    return calendar_span(cohort.calendar, "peer_groups")
 
 
 async def _check_and_confirm(turn: Turn, program: Program, cohort: Cohort, draft: dict[str, object]) -> None:
