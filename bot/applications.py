@@ -11,10 +11,10 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import calendar_span
+from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.programs import EligibilityQuestion, Material, Program, Question
 from storage.models import Application, Cohort, Membership, Pair, Person, Seat
 
@@ -213,21 +213,18 @@ async def accept(session: AsyncSession, application: Application, program: Progr
 
 
 async def _take_seat(session: AsyncSession, application: Application, seats: int) -> int:
-    # The (cohort, number) key decides a race between two coordinators: exactly one insert wins.
-    for _ in range(3):
-        taken = set(
-            (await session.execute(select(Seat.number).where(Seat.cohort_id == application.cohort_id))).scalars()
-        )
-        free = [number for number in range(1, seats + 1) if number not in taken]
-        if not free:
-            raise SelectionError(f"All {seats} seats are taken.")
-        try:
-            async with session.begin_nested():
-                session.add(Seat(cohort_id=application.cohort_id, number=free[0], application_id=application.id))
-        except IntegrityError:
-            continue
-        return free[0]
-    raise SelectionError("Another coordinator is deciding at the same moment; please try again.")
+    taken = await take_numbered_place(
+        session,
+        select(Seat.number).where(Seat.cohort_id == application.cohort_id),
+        seats,
+        lambda number: Seat(cohort_id=application.cohort_id, number=number, application_id=application.id),
+    )
+    if taken == FULL:
+        raise SelectionError(f"All {seats} seats are taken.")
+    if taken == CONTENDED:
+        raise SelectionError("Another coordinator is deciding at the same moment; please try again.")
+    assert isinstance(taken, int)
+    return taken
 
 
 async def _seat_of(session: AsyncSession, application_id: int) -> int | None:

@@ -24,6 +24,7 @@ from bot.booking import local
 from bot.cohorts import calendar_span
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
+from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.programs import Program
 from bot.timezones import date_span, today_in
 from bot.when import parse_time
@@ -36,8 +37,7 @@ SMALLEST, LARGEST = 2, 50
 TITLE_LENGTH = 120
 LABEL_LENGTH = 40
 SHOWN = 10  # groups listed with buttons
-SEAT_TRIES = 3
-BUSY, FULL, CONTENDED = "busy", "full", "contended"
+BUSY = "busy"
 MARKS = {"seat": " (you are in)", "waiting": " (you are on the waitlist)"}
 
 
@@ -382,21 +382,12 @@ async def _take_place(session: AsyncSession, group: GroupSession, person_id: int
 
 
 async def _take_seat(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int | str:
-    # The (group, number) key decides a race for the last place: exactly one insert wins.
-    for _ in range(SEAT_TRIES):
-        query = select(GroupSeat.number).where(GroupSeat.group_id == group.id)
-        taken = set((await session.execute(query)).scalars())
-        free = [number for number in range(1, group.capacity + 1) if number not in taken]
-        if not free:
-            return FULL
-        try:
-            async with session.begin_nested():
-                session.add(GroupSeat(group_id=group.id, number=free[0], person_id=person_id, joined_at=now))
-                await session.flush()
-        except IntegrityError:
-            continue
-        return free[0]
-    return CONTENDED
+    return await take_numbered_place(
+        session,
+        select(GroupSeat.number).where(GroupSeat.group_id == group.id),
+        group.capacity,
+        lambda number: GroupSeat(group_id=group.id, number=number, person_id=person_id, joined_at=now),
+    )
 
 
 async def _wait(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int:
