@@ -246,14 +246,8 @@ def _schedule_messages(session: AsyncSession, info: PairInfo, booking: CoachingS
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
         zone = person.timezone or "UTC"
-        for before in REMINDERS:
-            due = booking.starts_at - before
-            if due > now:
-                label = "tomorrow" if before >= timedelta(hours=24) else "in one hour"
-                reminder = Reply(
-                    f"Reminder: your session with {partner.display_name} is {label}, {local(booking.starts_at, zone)}."
-                )
-                outbox.queue(session, person.id, reminder, kind="reminder", now=now, due_at=due, ref=_ref(booking))
+        subject = f"your session with {partner.display_name}"
+        queue_reminders(session, person, subject, booking.starts_at, ref=_ref(booking), now=now)
         question = Reply(
             f"Did your session with {partner.display_name} on {local(booking.starts_at, zone)} take place? "
             "I only note which of these it was: nothing about what was said.",
@@ -265,6 +259,19 @@ def _schedule_messages(session: AsyncSession, info: PairInfo, booking: CoachingS
         outbox.queue(
             session, person.id, question, kind="outcome-question", now=now, due_at=booking.ends_at, ref=_ref(booking)
         )
+
+
+def queue_reminders(
+    session: AsyncSession, person: Person, subject: str, starts_at: datetime, *, ref: str, now: datetime
+) -> None:
+    """Reminders 24 hours and 1 hour before (those still ahead), due in the outbox, tagged with `ref`."""
+    zone = person.timezone or "UTC"
+    for before in REMINDERS:
+        due = starts_at - before
+        if due > now:
+            label = "tomorrow" if before >= timedelta(hours=24) else "in one hour"
+            reminder = Reply(f"Reminder: {subject} is {label}, {local(starts_at, zone)}.")
+            outbox.queue(session, person.id, reminder, kind="reminder", now=now, due_at=due, ref=ref)
 
 
 def local(moment: datetime, zone: str) -> str:

@@ -476,15 +476,8 @@ async def _free_slots(session: AsyncSession, group_id: int, person_id: int) -> N
 
 
 def _remind(session: AsyncSession, group: GroupSession, person: Person, now: datetime) -> None:
-    zone = person.timezone or "UTC"
-    for before in booking.REMINDERS:
-        due = group.starts_at - before
-        if due > now:
-            label = "tomorrow" if before >= timedelta(hours=24) else "in one hour"
-            reminder = Reply(
-                f"Reminder: the peer-group session {group.title} is {label}, {local(group.starts_at, zone)}."
-            )
-            outbox.queue(session, person.id, reminder, kind="reminder", now=now, due_at=due, ref=_ref(group, person.id))
+    subject = f"the peer-group session {group.title}"
+    booking.queue_reminders(session, person, subject, group.starts_at, ref=_ref(group, person.id), now=now)
 
 
 def _ref(group: GroupSession, person_id: int) -> str:
