@@ -17,29 +17,32 @@ NEXT_STEP = {
 
 
 async def show_status(turn: Turn, args: str) -> None:
-    lines = await _application_lines(turn) + await _pair_lines(turn)
+    application_lines, draft = await _applications(turn)
+    lines = application_lines + await _pair_lines(turn)
     if not lines:
         turn.say("You have no applications or pairings yet. Type `apply` to apply to a program.")
         return
     buttons = ()
-    draft = await _draft(turn)
     if draft is not None:
         buttons = (button("apply", "Continue my application", f"start|{draft}"),)
     turn.say("", title="Your status", lines=tuple(lines), buttons=buttons)
 
 
-async def _application_lines(turn: Turn) -> list[str]:
+async def _applications(turn: Turn) -> tuple[list[str], str | None]:
+    """A line per application, newest first, and the program of the newest one still in progress."""
     query = (
         select(Application, Cohort)
         .join(Cohort, Cohort.id == Application.cohort_id)
         .where(Application.person_id == turn.person.id)
         .order_by(Application.updated_at.desc())
     )
-    lines = []
+    lines, draft = [], None
     for application, cohort in (await turn.session.execute(query)).all():
         program = turn.programs.get(cohort.program_id)
         if program is None:
             continue
+        if application.status == "draft" and draft is None:
+            draft = program.id
         words = STATUS_WORDS[application.status]
         if application.submitted_at and application.status == "submitted":
             words = f"submitted on {long_date(today_in(application.submitted_at, turn.timezone))}"
@@ -47,7 +50,7 @@ async def _application_lines(turn: Turn) -> list[str]:
         if application.status == "draft" and next_step(application, program) is None:
             hint = "all answered: type `apply` to check and submit it"
         lines.append(f"{program.short_name} ({cohort.name}): application {words}" + (f"; {hint}" if hint else ""))
-    return lines
+    return lines, draft
 
 
 async def _pair_lines(turn: Turn) -> list[str]:
@@ -59,17 +62,6 @@ async def _pair_lines(turn: Turn) -> list[str]:
         else:
             lines.append(f"{program.short_name}: your {program.guide_role} is {info.guide.display_name}")
     return lines
-
-
-async def _draft(turn: Turn) -> str | None:
-    query = (
-        select(Cohort.program_id)
-        .join(Application, Application.cohort_id == Cohort.id)
-        .where(Application.person_id == turn.person.id, Application.status == "draft")
-        .order_by(Application.updated_at.desc())
-        .limit(1)
-    )
-    return (await turn.session.execute(query)).scalar_one_or_none()
 
 
 def register(registry: Registry) -> None:

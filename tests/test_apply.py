@@ -216,3 +216,13 @@ async def test_the_coordinator_notice_is_an_outbox_row_without_applicant_text(ch
         rows = (await session.execute(select(OutboxMessage))).scalars().all()
     assert [row.kind for row in rows] == ["application"]
     assert "caucus" not in str(rows[0].reply)  # the statement stays in the application only
+
+
+async def test_status_offers_to_continue_the_application_in_progress(chat):
+    dana = chat("participant2@demo.example")
+    await dana.say("apply aahsl")
+    for answer in AAHSL_YES_NO[:3]:
+        await dana.click(answer)
+    shown = await dana.say("status")
+    assert "AAHSL coaching pilot (Demo 2026-27): application in progress, not submitted yet" in shown
+    assert "(4 of 12)" in await dana.click("Continue my application")
