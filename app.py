@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp
@@ -25,7 +25,7 @@ from adapters.slack.app import SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
-from bot import when
+from bot import jobs, when
 from bot.booking import calendar_file
 from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
@@ -34,6 +34,7 @@ from bot.engine import Engine
 from bot.messages import Reply
 from bot.outbox import OutboxWorker, Sender
 from bot.programs import ProgramCatalog, ProgramError, load_programs
+from bot.scheduler import Scheduler
 from dialogs import (
     announce,
     apply,
@@ -41,6 +42,7 @@ from dialogs import (
     availability,
     book,
     cancel,
+    checkin,
     cohort,
     group,
     help,
@@ -62,8 +64,8 @@ log = logging.getLogger("coaching")
 DB = web.AppKey("db", Database)
 TEAMS_SENDER = web.AppKey("teams_sender", TeamsSender)
 SLACK_SENDER = web.AppKey("slack_sender", SlackSender)
-OUTBOX_TASK = web.AppKey("outbox_task", asyncio.Task)
-OUTBOX_POLL_SECONDS = 0.5
+BACKGROUND_POLL_SECONDS = 0.5  # how often the outbox and the scheduler look for due work when idle
+OUTBOX_LANES = 4  # messages in flight at once; the per-platform rate still bounds the pace
 
 
 def build_registry() -> Registry:
@@ -86,6 +88,7 @@ def build_registry() -> Registry:
     availability.register(registry)
     announce.register(registry)
     group.register(registry)
+    checkin.register(registry)
     return registry
 
 
@@ -98,6 +101,7 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     if seed and await _has_no_cohorts(db):
         created = await seed_demo(db, catalog, engine.clock())
         log.info("first start: created %d demo cohorts (the README lists the demo people)", len(created))
+    await jobs.plan_all(db, catalog, engine.clock())
     return db, engine
 
 
@@ -135,38 +139,64 @@ async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
     # The engine's clock, read at each use: the tests move it forward to make retries due.
-    worker = OutboxWorker(db, _senders(web_app), lambda: engine.clock(), rates=settings.outbox_rates)
-    _add_outbox_worker(web_app, worker)
+    worker = OutboxWorker(
+        db,
+        _senders(web_app),
+        lambda: engine.clock(),
+        rates=settings.outbox_rates,
+        lease=settings.outbox_lease,
+        lanes=OUTBOX_LANES,
+    )
+    scheduler = Scheduler(db, engine.programs, jobs.ALL, lambda: engine.clock())
+    _add_background(web_app, worker.run, scheduler.run)
     return web_app
 
 
-def _senders(web_app: web.Application) -> dict[str, Sender]:
-    teams = web_app[TEAMS_SENDER]
+class SlackDelivery:
+    """The outbox's way to Slack: the person's DM, found by their Slack user id."""
 
-    async def to_teams(account: Account, replies: Sequence[Reply]) -> None:
+    def __init__(self, slack: SlackSender) -> None:
+        self.slack = slack
+
+    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
+        await self.slack.send(account.external_id, replies, key)
+
+    async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
+        return await self.slack.delivered(account.external_id, key, since)
+
+
+class TeamsDelivery:
+    """The outbox's way to Teams: the ConversationReference stored when the person last wrote."""
+
+    def __init__(self, teams: TeamsSender) -> None:
+        self.teams = teams
+
+    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
         assert account.conversation_ref is not None
-        await teams.send(account.conversation_ref, replies)
+        await self.teams.send(account.conversation_ref, replies)
 
-    senders: dict[str, Sender] = {"teams": to_teams}
+    async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
+        return None  # the Bot Framework cannot list a conversation's messages: an in-doubt one is sent again
+
+
+def _senders(web_app: web.Application) -> dict[str, Sender]:
+    senders: dict[str, Sender] = {"teams": TeamsDelivery(web_app[TEAMS_SENDER])}
     if SLACK_SENDER in web_app:
-        slack = web_app[SLACK_SENDER]
-
-        async def to_slack(account: Account, replies: Sequence[Reply]) -> None:
-            await slack.send(account.external_id, replies)
-
-        senders["slack"] = to_slack
+        senders["slack"] = SlackDelivery(web_app[SLACK_SENDER])
     return senders
 
 
-def _add_outbox_worker(web_app: web.Application, worker: OutboxWorker) -> None:
+def _add_background(web_app: web.Application, *loops: Callable[[asyncio.Event, float], Awaitable[None]]) -> None:
+    """Run the outbox worker and the scheduler beside the server; on shutdown they finish their round."""
     stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
 
     async def start(_: web.Application) -> None:
-        web_app[OUTBOX_TASK] = asyncio.create_task(worker.run(stop, interval=OUTBOX_POLL_SECONDS))
+        tasks.extend(asyncio.create_task(loop(stop, BACKGROUND_POLL_SECONDS)) for loop in loops)
 
     async def finish(_: web.Application) -> None:
         stop.set()
-        await web_app[OUTBOX_TASK]
+        await asyncio.gather(*tasks)
 
     web_app.on_startup.append(start)
     web_app.on_cleanup.insert(0, finish)

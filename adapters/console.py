@@ -3,10 +3,13 @@
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from bot import jobs
 from bot.engine import Engine
 from bot.messages import Button, Inbound, Profile, Reply
 from bot.outbox import OutboxWorker, person_of_account
+from bot.scheduler import Scheduler
 from storage.models import Account
 
 CONSOLE = "console"
@@ -40,7 +43,8 @@ class ConsoleChat:
         self.directory = ConsoleDirectory(self.email)
         self.buttons: list[Button] = []
         # The terminal has no push: messages for this person are shown after each turn.
-        self.outbox = OutboxWorker(engine.db, {CONSOLE: self._receive}, engine.clock)
+        self.outbox = OutboxWorker(engine.db, {CONSOLE: self}, lambda: engine.clock())
+        self.scheduler = Scheduler(engine.db, engine.programs, jobs.ALL, lambda: engine.clock())
 
     def inbound_for(self, typed: str) -> Inbound:
         typed = typed.strip()
@@ -52,6 +56,7 @@ class ConsoleChat:
         replies = await self.engine.handle(self.inbound_for(typed), self.directory)
         self.buttons = []
         self.show(replies)
+        await self.scheduler.run_due()  # no server may be running: what came due goes now
         person_id = await person_of_account(self.engine.db, CONSOLE, self.email)
         if person_id is not None:
             await self.outbox.run_once(person_id)
@@ -62,9 +67,13 @@ class ConsoleChat:
             self.write(render(reply, len(self.buttons) + 1))
             self.buttons.extend(reply.buttons)
 
-    async def _receive(self, account: Account, replies: Sequence[Reply]) -> None:
+    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
+        """The outbox's way to this terminal: show the message now."""
         self.write("(a message for you)")
         self.show(replies)
+
+    async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
+        return None  # the terminal keeps no history to look in
 
     async def run(self) -> None:
         self.write(f"Chatting as {self.email}. Type `help`, or `quit` to leave.")

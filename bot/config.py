@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from storage.db import parse_database_url
@@ -41,6 +42,7 @@ class Settings:
     log_level_set: bool  # LOG_LEVEL given explicitly
     public_url: str = "http://localhost:3978"  # where browsers reach this server (calendar files)
     outbox_rates: dict[str, float] = field(default_factory=dict)  # messages a second, per platform
+    outbox_lease: timedelta = timedelta(seconds=60)  # how long a worker holds a message it is sending
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -122,6 +124,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level_set=_get(env, "LOG_LEVEL") is not None,
         public_url=_public_url(env),
         outbox_rates=_outbox_rates(env),
+        outbox_lease=_outbox_lease(env),
     )
 
 
@@ -141,6 +144,14 @@ def _outbox_rates(env: Mapping[str, str]) -> dict[str, float]:
             raise ConfigError(f"{name} must be a number of messages a second between 0 and 1000, got '{typed}'")
         rates[platform] = rate
     return rates
+
+
+def _outbox_lease(env: Mapping[str, str]) -> timedelta:
+    """OUTBOX_LEASE_SECONDS: after a crash, a message that was being sent is checked and retried this late."""
+    typed = _get(env, "OUTBOX_LEASE_SECONDS") or "60"
+    if not typed.isdigit() or not 3 <= int(typed) <= 3600:
+        raise ConfigError(f"OUTBOX_LEASE_SECONDS must be a whole number of seconds from 3 to 3600, got '{typed}'")
+    return timedelta(seconds=int(typed))
 
 
 def _public_url(env: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import checkins
 from bot.cohorts import cohort_calendar
 from bot.identity import get_or_create_person
 from bot.programs import Program, ProgramCatalog
@@ -108,6 +109,7 @@ async def seed_demo(db: Database, programs: ProgramCatalog, now: datetime) -> li
                             created_at=now,
                         )
                     )
+            await checkins.plan_next(session, cohort, program, now.date() - timedelta(days=1), now)
     return created
 
 

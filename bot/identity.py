@@ -110,5 +110,5 @@ async def link(
         account.conversation_ref = inbound.address
         reachable_now = True
     if reachable_now:  # messages that waited for a way to reach this person can go now
-        await outbox.release_held(session, person.id)
+        await outbox.release_held(session, person.id, now)
     return person, account

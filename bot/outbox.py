@@ -1,21 +1,34 @@
 """The durable outbox: what the assistant says without being asked.
 
 A dialog queues a message in the same transaction as the change that causes it (a decision, a pairing),
-so the message exists exactly when the change does. A worker claims due rows with a short lease
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), delivers each to the account the person
-last wrote from, and marks it sent. Message rows hold only what the assistant itself wrote.
+so the message exists exactly when the change does. Worker lanes then deliver due rows one at a time:
+
+    pending --claim--> sending --platform took it--> sent
+                          |--platform refused for good--> failed (coordinators are told)
+                          |--429--> pending again after the Retry-After
+                          '--no clear answer (timeout, 5xx, crash)--> in doubt
+
+A claim is one row taken with `FOR UPDATE SKIP LOCKED` (SQLite has one writer) and held by a lease and
+a token, so several processes on one PostgreSQL never hold the same row. The row says `sending` before
+the platform is called. A row still `sending` when its lease runs out is in doubt: the platform was
+called and did not clearly answer, or this process died before writing down that it did. Before an
+in-doubt row is sent again the platform is asked whether it has it: every Slack message carries its
+outbox key in Slack's message metadata, so conversations.history tells. The Bot Framework has no such
+look-up and no idempotency key, so an in-doubt Teams message is sent again (a rare duplicate rather than a
+loss). Message rows hold only what the assistant itself wrote.
 """
 
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
@@ -25,15 +38,26 @@ from storage.models import Account, Membership, OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # a claimed row another worker may take over if this one died
-BATCH = 50
+LEASE = timedelta(seconds=60)  # how long a claim is held; OUTBOX_LEASE_SECONDS changes it
 MAX_ATTEMPTS = 6
+BATCH = 20  # messages one claim takes
+ROUND_LIMIT = 10  # batches one run_once delivers at most
 NO_ACCOUNT_RETRY = timedelta(minutes=10)  # the person has not written to us on any platform yet
 NO_ACCOUNT = "no reachable account"
-
-# Delivers replies to one account; adapters provide one per platform and raise DeliveryError.
-Sender = Callable[[Account, Sequence[Reply]], Awaitable[None]]
+# Kinds sent only in the person's daytime, 08:00 to 20:00 their time; outside it they wait for 09:00.
+DAYTIME_KINDS = frozenset({"check-in", "check-in-reminder"})
+DAY_STARTS, DAY_ENDS, MORNING = 8, 20, 9
 DEFAULT_RATES = {"slack": 5.0, "teams": 15.0, "console": 1000.0}  # messages a second per platform
+
+
+class Sender(Protocol):
+    """How the worker writes to one platform; adapters provide one each and raise DeliveryError."""
+
+    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
+        """Deliver, carrying `key` with the message where the platform keeps it."""
+
+    async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
+        """Whether a message carrying `key` reached the account since `since`; None if it cannot tell."""
 
 
 class DeliveryError(Exception):
@@ -55,11 +79,15 @@ def retry_after_seconds(headers: Any) -> float:
 
 
 class Pace:
-    """Sends at most `rate` messages a second per platform, and holds a platform back after a 429."""
+    """At most `rate` messages a second per platform (shared by a process's lanes), and a hold after a 429."""
 
     def __init__(self, rates: dict[str, float]) -> None:
         self.rates = {**DEFAULT_RATES, **rates}
         self.next_free: dict[str, float] = {}
+
+    def wait_for(self, platform: str) -> float:
+        """Seconds until the platform's next free turn."""
+        return max(self.next_free.get(platform, 0.0) - time.monotonic(), 0.0)
 
     async def turn(self, platform: str) -> None:
         now = time.monotonic()
@@ -99,19 +127,28 @@ def queue(
 
 
 async def queue_many(
-    session: AsyncSession, person_ids: list[int], reply: Reply, *, kind: str, now: datetime, ref: str | None = None
+    session: AsyncSession,
+    person_ids: list[int],
+    reply: Reply,
+    *,
+    kind: str,
+    now: datetime,
+    ref: str | None = None,
+    due_at: dict[int, datetime] | None = None,
 ) -> None:
-    """The same message for many people in one statement: a 5,000-person announcement stays a short turn."""
+    """The same message for many people in one statement: a 5,000-person announcement stays a short turn.
+    `due_at` may give a time per person (their local morning); otherwise it is due now."""
     if not person_ids:
         return
+    reply_json = _to_json(reply)
     rows = [
         {
             "person_id": person_id,
             "kind": kind,
-            "reply": _to_json(reply),
+            "reply": reply_json,
             "status": "pending",
             "attempts": 0,
-            "due_at": now,
+            "due_at": (due_at or {}).get(person_id, now),
             "ref": ref,
             "created_at": now,
         }
@@ -126,6 +163,16 @@ async def withdraw_pending(session: AsyncSession, ref: str, kinds: tuple[str, ..
         delete(OutboxMessage).where(
             OutboxMessage.ref == ref, OutboxMessage.status == "pending", OutboxMessage.kind.in_(kinds)
         )
+    )
+
+
+async def release_held(session: AsyncSession, person_id: int, now: datetime) -> None:
+    """The person can be reached now: messages held for want of an account are due again."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.person_id == person_id, OutboxMessage.status == "pending")
+        .where(OutboxMessage.error == NO_ACCOUNT)
+        .values(due_at=now, error=None)
     )
 
 
@@ -146,8 +193,44 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
+def message_key(message_id: int) -> str:
+    """What a delivered message carries so the platform can tell us later that it has it."""
+    return f"outbox-{message_id}"
+
+
+def next_daytime(now: datetime, zone: str) -> datetime | None:
+    """None if it is daytime for the person now; else their next 09:00 (in UTC)."""
+    local = now.astimezone(ZoneInfo(zone))
+    if DAY_STARTS <= local.hour < DAY_ENDS:
+        return None
+    morning = local.replace(hour=MORNING, minute=0, second=0, microsecond=0)
+    if local.hour >= DAY_ENDS:
+        morning += timedelta(days=1)
+    return morning.astimezone(now.tzinfo)
+
+
+@dataclass
+class Claim:
+    """One message of a batch: it is `sending` now."""
+
+    message_id: int
+    kind: str
+    reply: Reply
+    account: Account
+    in_doubt_since: datetime | None  # set when an earlier attempt may have reached the platform
+
+
+@dataclass
+class Batch:
+    """Messages one lane holds; only the holder of `token` may settle them, until `until`."""
+
+    token: str
+    until: datetime
+    claims: list[Claim]
+
+
 class OutboxWorker:
-    """Claims due messages and delivers them through the senders this process has."""
+    """Claims due messages a batch at a time and delivers them through the senders this process has."""
 
     def __init__(
         self,
@@ -155,149 +238,289 @@ class OutboxWorker:
         senders: dict[str, Sender],
         clock: Clock = system_clock,
         rates: dict[str, float] | None = None,
+        *,
+        lease: timedelta = LEASE,
+        lanes: int = 1,
+        batch_size: int = BATCH,
     ) -> None:
-        self.db, self.senders, self.clock = db, senders, clock
+        self.db, self.senders, self.clock, self.lease, self.lanes = db, senders, clock, lease, lanes
+        self.batch_size = batch_size
         self.pace = Pace(rates or {})
+        # A send that takes longer than this is given up as in doubt, well inside the lease.
+        self.send_timeout = lease.total_seconds() / 3
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        """Deliver until `stop` is set, with `lanes` batches in flight at once."""
+        await asyncio.gather(*(self._lane(stop, interval) for _ in range(self.lanes)))
+
+    async def _lane(self, stop: asyncio.Event, interval: float) -> None:
         while not stop.is_set():
             try:
-                delivered = await self.run_once()
+                outcome = await self.deliver_batch()
             except Exception as exc:  # a database hiccup must not end the worker
                 log.error("outbox round failed error=%s", type(exc).__name__)
-                delivered = 0
-            if delivered == 0:
+                outcome = None
+            if outcome is None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
 
     async def run_once(self, person_id: int | None = None) -> int:
-        """Deliver what is due (for one person, if given); returns how many were sent."""
-        claimed = await self._claim(person_id)
+        """Deliver what is due now (for one person, if given); returns how many were sent."""
         sent = 0
-        for message_id in claimed:
-            sent += await self._deliver(message_id)
+        for _ in range(ROUND_LIMIT):
+            outcome = await self.deliver_batch(person_id)
+            if outcome is None:
+                break
+            sent += outcome
         return sent
 
-    async def _claim(self, person_id: int | None) -> list[int]:
-        now = self.clock()
-        async with self.db.transaction() as session:
-            query = (
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
-                .order_by(OutboxMessage.due_at, OutboxMessage.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            )
-            if person_id is not None:  # the person is here now: a hold for want of an account ends
-                query = query.where(OutboxMessage.person_id == person_id)
-                query = query.where(
-                    or_(
-                        OutboxMessage.claimed_until.is_(None),
-                        OutboxMessage.claimed_until < now,
-                        OutboxMessage.error == NO_ACCOUNT,
-                    )
-                )
-            else:
-                query = query.where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-            ids = list((await session.execute(query)).scalars())
-            if ids:
-                await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_until=now + LEASE)
-                )
-        return ids
+    async def deliver_batch(self, person_id: int | None = None) -> int | None:
+        """Claim due messages and deliver them: how many arrived, or None if nothing was due."""
+        batch = await self._claim(person_id)
+        if batch is None:
+            return None
+        arrived: list[Claim] = []
+        for index, claim in enumerate(batch.claims):
+            if self.clock() >= batch.until - timedelta(seconds=self.send_timeout):
+                await self._give_back(batch, batch.claims[index:], due_at=self.clock())  # never tried: safe
+                break
+            if await self._deliver(batch, claim):
+                arrived.append(claim)
+        await self._settle_arrived(batch, arrived)
+        return len(arrived)
 
-    async def _deliver(self, message_id: int) -> int:
-        async with self.db.transaction() as session:
-            message = await session.get_one(OutboxMessage, message_id)
-            account = await self._account_for(session, message.person_id)
-            reply = reply_of(message.reply)
-        now = self.clock()
-        if account is None:  # wait for the person to write to us from a platform this process serves
-            await self._hold(message_id, now + NO_ACCOUNT_RETRY)
-            return 0
-        await self.pace.turn(account.platform)
+    async def _deliver(self, batch: Batch, claim: Claim) -> bool:
+        """Send one message (after asking the platform, if an earlier attempt is in doubt). True if it
+        arrived; otherwise the claim is settled here: put off, in doubt or failed."""
+        if claim.in_doubt_since is not None:
+            arrived = await self._arrived_earlier(batch, claim)
+            if arrived is not False:  # True: it is there; None: the platform did not answer, ask again later
+                return bool(arrived)
+        platform = claim.account.platform
+        held_for = self.pace.wait_for(platform)
+        if held_for > self.send_timeout:  # held back by a 429: give it back for now
+            await self._give_back(batch, [claim], due_at=self.clock() + timedelta(seconds=held_for))
+            return False
+        await self.pace.turn(platform)
         try:
-            await self.senders[account.platform](account, [reply])
+            sending = self.senders[platform].send(claim.account, [claim.reply], message_key(claim.message_id))
+            await asyncio.wait_for(sending, self.send_timeout)
         except DeliveryError as error:
-            log.warning("outbox delivery failed id=%s platform=%s reason=%s", message_id, account.platform, error)
-            await self._after_failure(message_id, account, error)
-            return 0
-        except Exception as exc:  # a timeout or a connection error: worth another try
-            log.warning(
-                "outbox delivery failed id=%s platform=%s error=%s", message_id, account.platform, type(exc).__name__
-            )
-            await self._retry_later(message_id, now, error=type(exc).__name__)
-            return 0
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(status="sent", sent_at=now, platform=account.platform, claimed_until=None, error=None)
-            )
-        log.info("outbox sent id=%s kind=%s platform=%s", message_id, message.kind, account.platform)
-        return 1
+            log.warning("outbox delivery failed id=%s platform=%s reason=%s", claim.message_id, platform, error)
+            await self._refused(batch, claim, error)
+            return False
+        except Exception as exc:  # a timeout or a dropped connection: it may or may not have arrived
+            log.warning("outbox delivery unclear id=%s platform=%s error=%s", claim.message_id, platform, _reason(exc))
+            await self._in_doubt(batch, claim, reason=_reason(exc))
+            return False
+        return True
 
-    async def _account_for(self, session: AsyncSession, person_id: int) -> Account | None:
-        """The account the person last wrote from, among the platforms this process can write to."""
+    async def _arrived_earlier(self, batch: Batch, claim: Claim) -> bool | None:
+        """Ask the platform whether an earlier attempt arrived. False means send (again); None means the
+        platform could not be asked just now, and the claim was put back to ask later."""
+        assert claim.in_doubt_since is not None
+        sender = self.senders[claim.account.platform]
+        asking = sender.delivered(claim.account, message_key(claim.message_id), claim.in_doubt_since)
+        try:
+            found = await asyncio.wait_for(asking, self.send_timeout)
+        except DeliveryError as error:
+            if error.retry_after is not None:
+                self.pace.hold(claim.account.platform, error.retry_after)
+                await self._give_back(batch, [claim], due_at=self.clock() + timedelta(seconds=error.retry_after))
+            else:
+                await self._in_doubt(batch, claim, reason=error.reason)
+            return None
+        except Exception as exc:
+            await self._in_doubt(batch, claim, reason=_reason(exc))
+            return None
+        if found:
+            log.info("outbox in-doubt message had arrived id=%s", claim.message_id)
+            return True
+        if found is None:
+            log.warning(
+                "outbox sending in-doubt message again id=%s platform=%s", claim.message_id, claim.account.platform
+            )
+        return False
+
+    async def _claim(self, person_id: int | None) -> Batch | None:
+        """Take due rows: in-doubt ones first, then the oldest pending ones. Rows that must wait (no
+        account yet, night-time for the person) are put off in the same transaction."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            messages = await self._due(session, person_id, now)
+            if not messages:
+                return None
+            accounts = await self._accounts_for(session, messages)
+            zones = await _zones_of(session, {m.person_id for m in messages if m.kind in DAYTIME_KINDS})
+            batch = Batch(secrets.token_hex(8), now + self.lease, [])
+            for message in messages:
+                in_doubt = message.status == "sending"
+                account = accounts.get(message.id)
+                if account is None:  # wait for the person to write from a platform this process serves
+                    message.status, message.due_at, message.error = "pending", now + NO_ACCOUNT_RETRY, NO_ACCOUNT
+                    continue
+                morning = None if in_doubt else _morning_if_night(message, zones, now)
+                if morning is not None:
+                    message.due_at = morning
+                    continue
+                since = message.sending_since if in_doubt else None
+                batch.claims.append(Claim(message.id, message.kind, reply_of(message.reply), account, since))
+                message.status, message.claimed_by, message.claimed_until = "sending", batch.token, batch.until
+                message.sending_since = message.sending_since or now
+            return batch
+
+    async def _due(self, session: AsyncSession, person_id: int | None, now: datetime) -> list[OutboxMessage]:
+        in_doubt = select(OutboxMessage).where(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
+        pending = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
+        if person_id is not None:  # the person is here now: what waited for a way to reach them goes too
+            in_doubt = in_doubt.where(OutboxMessage.person_id == person_id)
+            pending = (
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.person_id == person_id)
+                .where((OutboxMessage.due_at <= now) | (OutboxMessage.error == NO_ACCOUNT))
+            )
+        found: list[OutboxMessage] = []
+        for query in (in_doubt, pending):
+            room = self.batch_size - len(found)
+            query = query.order_by(OutboxMessage.due_at, OutboxMessage.id).limit(room)
+            found.extend((await session.execute(query.with_for_update(skip_locked=True))).scalars())
+        return found
+
+    async def _accounts_for(self, session: AsyncSession, messages: list[OutboxMessage]) -> dict[int, Account]:
+        """Per message: the account an in-doubt attempt went to; else the one the person last wrote from,
+        among the platforms this process can write to (Teams only with a stored conversation reference)."""
         query = (
             select(Account)
-            .where(Account.person_id == person_id, Account.platform.in_(list(self.senders)))
-            .order_by(Account.last_seen_at.desc().nulls_last(), Account.id.desc())
+            .where(Account.person_id.in_({m.person_id for m in messages}), Account.platform.in_(list(self.senders)))
+            .where((Account.platform != "teams") | Account.conversation_ref.is_not(None))
+            .order_by(Account.person_id, Account.last_seen_at.desc().nulls_last(), Account.id.desc())
         )
+        by_id: dict[int, Account] = {}
+        latest: dict[int, Account] = {}
         for account in (await session.execute(query)).scalars():
-            if account.platform != "teams" or account.conversation_ref:
-                return account
-        return None
+            by_id[account.id] = account
+            latest.setdefault(account.person_id, account)
+        chosen: dict[int, Account] = {}
+        for message in messages:
+            earlier = by_id.get(message.account_id) if message.status == "sending" and message.account_id else None
+            account = earlier or latest.get(message.person_id)
+            if account is not None:
+                chosen[message.id] = account
+        return chosen
 
-    async def _after_failure(self, message_id: int, account: Account, error: DeliveryError) -> None:
-        now = self.clock()
+    async def _settle_arrived(self, batch: Batch, arrived: list[Claim]) -> None:
+        if not arrived:
+            return
+        table = OutboxMessage.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("message_id"), table.c.claimed_by == batch.token)
+            .values(
+                status="sent",
+                sent_at=self.clock(),
+                account_id=bindparam("to_account"),
+                platform=bindparam("to_platform"),
+                claimed_by=None,
+                claimed_until=None,
+                sending_since=None,
+                error=None,
+            )
+        )
+        rows = [
+            {"message_id": c.message_id, "to_account": c.account.id, "to_platform": c.account.platform} for c in arrived
+        ]
+        async with self.db.transaction() as session:
+            await session.execute(statement, rows)
+        for claim in arrived:
+            log.info("outbox sent id=%s kind=%s platform=%s", claim.message_id, claim.kind, claim.account.platform)
+
+    async def _refused(self, batch: Batch, claim: Claim, error: DeliveryError) -> None:
         if error.retry_after is not None:  # rate limited: not the message's fault, so no attempt is counted
-            self.pace.hold(account.platform, error.retry_after)
-            async with self.db.transaction() as session:
-                message = await session.get_one(OutboxMessage, message_id)
-                message.claimed_until, message.error = None, error.reason
-                message.due_at = now + timedelta(seconds=error.retry_after)
-            return
-        if not error.permanent:
-            await self._retry_later(message_id, now, error=error.reason)
-            return
-        async with self.db.transaction() as session:
-            message = await session.get_one(OutboxMessage, message_id)
-            message.status, message.error, message.claimed_until = "failed", error.reason, None
-            message.platform = account.platform
-            await _report_failure(session, message, account.platform, now)
+            self.pace.hold(claim.account.platform, error.retry_after)
+            due_at = self.clock() + timedelta(seconds=error.retry_after)
+            await self._give_back(batch, [claim], due_at=due_at, error=error.reason)
+        elif error.permanent:
+            await self._fail(batch, claim, error.reason)
+        else:
+            await self._in_doubt(batch, claim, reason=error.reason)
 
-    async def _hold(self, message_id: int, until: datetime) -> None:
+    async def _give_back(
+        self, batch: Batch, claims: list[Claim], *, due_at: datetime, error: str | None = None
+    ) -> None:
+        """Hand back claims whose send was not tried in this batch: pending again at `due_at`; a message
+        already in doubt stays in doubt, to be checked then."""
         async with self.db.transaction() as session:
-            message = await session.get_one(OutboxMessage, message_id)
-            message.claimed_until, message.error = until, NO_ACCOUNT
+            for claim in claims:
+                message = await self._held(session, batch, claim)
+                if message is None:
+                    continue
+                message.claimed_by = None
+                if claim.in_doubt_since is not None:
+                    message.claimed_until = due_at
+                else:
+                    message.status, message.due_at, message.claimed_until, message.sending_since = (
+                        "pending",
+                        due_at,
+                        None,
+                        None,
+                    )
+                message.error = error or message.error
 
-    async def _retry_later(self, message_id: int, now: datetime, *, error: str) -> None:
+    async def _in_doubt(self, batch: Batch, claim: Claim, *, reason: str) -> None:
+        """No clear answer: keep it `sending`, to be checked with the platform and retried after a backoff."""
         async with self.db.transaction() as session:
-            message = await session.get_one(OutboxMessage, message_id)
-            message.claimed_until = None
+            message = await self._held(session, batch, claim)
+            if message is None:
+                return
             message.attempts += 1
-            message.error = error
+            message.error, message.claimed_by = reason, None
+            message.account_id, message.platform = claim.account.id, claim.account.platform
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = "failed"
+                await _report_failure(session, message, claim.account.platform, self.clock())
             else:
-                message.due_at = now + backoff(message.attempts)
+                message.claimed_until = self.clock() + backoff(message.attempts)
+
+    async def _fail(self, batch: Batch, claim: Claim, reason: str) -> None:
+        async with self.db.transaction() as session:
+            message = await self._held(session, batch, claim)
+            if message is None:
+                return
+            message.status, message.error, message.claimed_by, message.sending_since = "failed", reason, None, None
+            message.account_id, message.platform = claim.account.id, claim.account.platform
+            await _report_failure(session, message, claim.account.platform, self.clock())
+
+    async def _held(self, session: AsyncSession, batch: Batch, claim: Claim) -> OutboxMessage | None:
+        """The claimed row, if this batch still holds it (its lease may have run out and passed on)."""
+        query = select(OutboxMessage).where(
+            OutboxMessage.id == claim.message_id, OutboxMessage.claimed_by == batch.token
+        )
+        return (await session.execute(query.with_for_update())).scalar_one_or_none()
+
+
+async def _zones_of(session: AsyncSession, person_ids: set[int]) -> dict[int, str]:
+    if not person_ids:
+        return {}
+    query = select(Person.id, Person.timezone).where(Person.id.in_(person_ids))
+    return {person_id: zone or "UTC" for person_id, zone in (await session.execute(query)).all()}
+
+
+def _morning_if_night(message: OutboxMessage, zones: dict[int, str], now: datetime) -> datetime | None:
+    if message.kind not in DAYTIME_KINDS:
+        return None
+    return next_daytime(now, zones.get(message.person_id, "UTC"))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DeliveryError):
+        return exc.reason
+    return "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
 
 
 async def person_of_account(db: Database, platform: str, external_id: str) -> int | None:
     async with db.transaction() as session:
         query = select(Account.person_id).where(Account.platform == platform, Account.external_id == external_id)
         return (await session.execute(query)).scalar_one_or_none()
-
-
-async def release_held(session: AsyncSession, person_id: int) -> None:
-    """The person can be reached now: messages held for want of an account are due again."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.person_id == person_id, OutboxMessage.status == "pending")
-        .where(OutboxMessage.error == NO_ACCOUNT)
-        .values(claimed_until=None, error=None)
-    )
 
 
 async def _report_failure(session: AsyncSession, message: OutboxMessage, platform: str, now: datetime) -> None:

@@ -8,7 +8,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,19 @@ class Survey:
 
 
 @dataclass(frozen=True)
+class CheckIns:
+    """How often pairs are asked how it is going, at what local time, and when one reminder follows."""
+
+    cadence: str  # monthly or quarterly, counted from the cohort's start
+    send_at: time  # in each person's own zone
+    remind_after_days: int
+
+    @property
+    def months(self) -> int:
+        return 3 if self.cadence == "quarterly" else 1
+
+
+@dataclass(frozen=True)
 class CoachHours:
     min_per_month: float
     max_per_month: float
@@ -157,7 +170,7 @@ class Program:
     application: Application
     one_to_one: SessionRules | None
     peer_groups: SessionRules | None
-    check_in_cadence: str
+    check_ins: CheckIns
     surveys: tuple[Survey, ...]
     coach_hours: CoachHours | None
     assessments: tuple[str, ...]
@@ -407,6 +420,20 @@ PROGRAM_KEYS = {
 }
 
 
+def _check_ins(t: _Table) -> CheckIns:
+    t.unknown_keys({"cadence", "send_at", "remind_after_days"})
+    send_at = t.text("send_at", required=False, default="09:00")
+    try:
+        at = time.fromisoformat(send_at)
+    except ValueError:
+        t.problem("send_at", f'must be a time of day like "09:00", got {send_at!r}')
+        at = time(9)
+    if not 8 <= at.hour < 20:
+        t.problem("send_at", f"must be in the daytime, from 08:00 to 19:59, got {send_at!r}")
+    remind_after = t.number("remind_after_days", minimum=1, required=False) or 5
+    return CheckIns(t.choice("cadence", CADENCES), at, remind_after)
+
+
 def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program:
     t = _Table(data, "", problems)
     t.unknown_keys(PROGRAM_KEYS)
@@ -455,7 +482,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         application=_application(t.table("application") or _Table({}, "application", []), roles, objectives),
         one_to_one=_sessions(t.table("one_to_one", required=False), window_required=False),
         peer_groups=_sessions(t.table("peer_groups", required=False), window_required=True),
-        check_in_cadence=check_ins.choice("cadence", CADENCES) if check_ins else "",
+        check_ins=_check_ins(check_ins or _Table({}, "check_ins", [])),
         surveys=surveys,
         coach_hours=coach_hours,
         assessments=t.texts("assessments", required=False),

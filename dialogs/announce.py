@@ -154,7 +154,8 @@ async def _status(turn: Turn) -> None:
         by_status = counts[ref]
         lines.append(
             f"{local_time(created[ref], turn.timezone)}, {cohorts[int(cohort_id)].name}, {_audience_words(audience)}: "
-            f"{by_status['sent']} delivered, {by_status['pending']} pending, {by_status['failed']} failed"
+            f"{by_status['sent']} delivered, {by_status['pending'] + by_status['sending']} pending, "
+            f"{by_status['failed']} failed"
         )
     turn.say("", title="Your recent announcements", lines=tuple(lines))
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -178,7 +178,8 @@ class OutboxMessage(Base):
     """A message the assistant sends on its own, written in the transaction that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    # Claims take the oldest due row: (status, due_at, id) hands it over without sorting the backlog.
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
@@ -187,8 +188,12 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    platform: Mapped[str | None] = mapped_column(String(16))  # where it went
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the claim's lease
+    claimed_by: Mapped[str | None] = mapped_column(String(32))  # the claim's token: only its holder settles it
+    # When the first attempt that may have reached the platform began (kept until the outcome is known).
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))  # where it went
+    platform: Mapped[str | None] = mapped_column(String(16))
     # What it is about ("session:42"), so a reminder can be withdrawn when the session moves or is cancelled.
     ref: Mapped[str | None] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(String(200))  # why it failed: a code, never message text
@@ -279,3 +284,44 @@ class BusySlot(Base):
     slot_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), index=True)
+
+
+class Job(Base):
+    """Work the scheduler does at a time: plan a cohort's check-ins, send their reminders, prune.
+
+    (kind, subject) is unique, so planning the same job twice keeps one; a job runs in the transaction
+    that marks it done, so it runs once even across crashes and several servers."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("kind", "subject"), Index("ix_jobs_due", "status", "due_at", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100))  # what it is about: "cohort:3:2026-12-01"
+    status: Mapped[str] = mapped_column(String(16))  # pending, done, failed
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))  # an exception's name, never data
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CheckIn(Base):
+    """One person asked how their pairing is going on one date, and their answer: buttons and a count.
+
+    There is no column for words: a check-in has no free text."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("pair_id", "person_id", "asked_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    asked_on: Mapped[date] = mapped_column(Date)  # the check-in's date in the program's cadence
+    status: Mapped[str | None] = mapped_column(String(24))  # on_track, some_difficulties, need_help
+    sessions: Mapped[int | None] = mapped_column(Integer)  # meetings since the last check-in
+    hours: Mapped[float | None] = mapped_column(Float)  # a coach's hours, where the program counts them
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,6 +1,7 @@
 """Nothing a person types in free text is written anywhere: not the database file, not the logs."""
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app import build_registry
@@ -52,3 +53,20 @@ async def test_a_rejected_answer_is_not_kept_with_the_open_question(sqlite_url, 
     await person.say(f"{MARKER} nowhere")  # rejected answer: the question stays open, the text is not kept
     await db.dispose()
     assert MARKER.encode() not in database_bytes(sqlite_url)
+
+
+async def test_words_typed_into_a_check_in_are_not_kept(sqlite_url, catalog, caplog):
+    """A check-in keeps the button and the number: what someone types about their pairing goes nowhere."""
+    caplog.set_level(logging.DEBUG)
+    db = Database(sqlite_url)
+    await seed_demo(db, catalog, FIXED_NOW)
+    engine = Engine(db, build_registry(), catalog, clock=lambda: datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
+    person = Chat(engine, "partner@demo.example")
+    assert "How is it going" in await person.say("status")
+    await person.click("Some difficulties")
+    assert "Please answer with a number" in await person.say(f"{MARKER} my coach and I disagree about the budget")
+    await person.say(f"1 {MARKER}")
+    await person.say("1")
+    await db.dispose()
+    assert MARKER.encode() not in database_bytes(sqlite_url)
+    assert MARKER not in caplog.text

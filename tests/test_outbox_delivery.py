@@ -74,6 +74,7 @@ async def test_slack_429_waits_the_retry_after_and_sends_once(database_url, fake
 async def test_a_slack_server_error_is_retried_with_backoff(database_url, fake_slack):  # noqa: F811
     async with running_server(database_url, slack_env(fake_slack)) as server:
         await SlackUser(server, fake_slack, PAT).say("help")
+        fake_slack.clock = lambda: server.engine.clock().timestamp()
         fake_slack.fail_next("chat.postMessage", 503, {"ok": False, "error": "service_unavailable"})
         message_id = await send_to(server, "participant@demo.example", "Cohort news after an outage")
 
@@ -81,8 +82,9 @@ async def test_a_slack_server_error_is_retried_with_backoff(database_url, fake_s
             found = await row(server, message_id)
             return found if found.attempts == 1 else None
 
+        # A 503 does not prove Slack dropped the message: it stays in doubt until the backoff ends.
         failed_once = await backed_off_row(backed_off)
-        assert failed_once.status == "pending" and failed_once.due_at == FIXED_NOW + timedelta(seconds=30)
+        assert (failed_once.status, failed_once.claimed_until) == ("sending", FIXED_NOW + timedelta(seconds=30))
         server.engine.clock = lambda: FIXED_NOW + timedelta(seconds=31)
 
         async def sent() -> OutboxMessage | None:
@@ -90,6 +92,36 @@ async def test_a_slack_server_error_is_retried_with_backoff(database_url, fake_s
             return found if found.status == "sent" else None
 
         await eventually(sent, "the retry")
+        # Before sending again the worker looked in the DM for the message's key, and did not find it.
+        [looked] = fake_slack.calls_to("conversations.history")
+        assert looked.args["include_all_metadata"] in ("1", "true", True)
+        assert fake_slack.posted_keys() == [f"outbox-{message_id}"]
+
+
+async def test_a_message_in_doubt_that_had_arrived_is_not_sent_again(database_url, fake_slack):  # noqa: F811
+    """Slack took the message but its answer never came (a timeout): the key in the DM's history settles it."""
+    async with running_server(database_url, slack_env(fake_slack, OUTBOX_LEASE_SECONDS="3")) as server:
+        await SlackUser(server, fake_slack, PAT).say("help")
+        fake_slack.clock = lambda: server.engine.clock().timestamp()
+        fake_slack.answer_delay = 2.0  # longer than the worker waits for an answer (a third of the lease)
+        message_id = await send_to(server, "participant@demo.example", "Cohort news, answer lost")
+
+        async def in_doubt() -> OutboxMessage | None:
+            found = await row(server, message_id)
+            return found if found.attempts == 1 else None
+
+        unclear = await eventually(in_doubt, "the send to time out")
+        assert (unclear.status, unclear.error) == ("sending", "timeout")
+        fake_slack.answer_delay = 0.0
+        server.engine.clock = lambda: FIXED_NOW + timedelta(seconds=31)
+
+        async def settled() -> OutboxMessage | None:
+            found = await row(server, message_id)
+            return found if found.status == "sent" else None
+
+        await eventually(settled, "the in-doubt message to be settled")
+        assert fake_slack.posted_keys() == [f"outbox-{message_id}"]  # posted once, never again
+        assert len(fake_slack.calls_to("conversations.history")) == 1
 
 
 async def backed_off_row(check: Callable[[], Awaitable[OutboxMessage | None]]) -> OutboxMessage:

@@ -32,7 +32,7 @@ def test_aahsl_pilot_facts(catalog):
     materials = {m.id: m for m in aahsl.application.materials}
     assert materials["goals_statement"].max_words == 500
     assert materials["additional_letters"].max_count == 2 and not materials["additional_letters"].required
-    assert aahsl.announce_accepted and aahsl.check_in_cadence == "monthly"
+    assert aahsl.announce_accepted and aahsl.check_ins.cadence == "monthly"
     assert [s.id for s in aahsl.surveys] == ["final"] and aahsl.surveys[0].window.opens == MonthDay(4, 1)
 
 
@@ -45,7 +45,7 @@ def test_iatul_facts(catalog):
 
 def test_alcts_facts(catalog):
     alcts = catalog.get("alcts-mentoring")
-    assert alcts.check_in_cadence == "quarterly"
+    assert alcts.check_ins.cadence == "quarterly" and alcts.check_ins.months == 3
     assert alcts.application.roles == ("mentor", "mentee")
     assert alcts.one_to_one.count is None and alcts.one_to_one.minimum_hours == 2
     assert [s.id for s in alcts.surveys] == ["midway", "final"]

@@ -8,6 +8,7 @@ is a few database statements, far inside Slack's 3 seconds; slow fan-out belongs
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -50,19 +51,54 @@ class SlackDirectory:
 
 
 class SlackSender:
-    """Writes first: conversations.open for the DM, then chat.postMessage."""
+    """Writes first: conversations.open for the DM, then chat.postMessage carrying the outbox key in
+    Slack's message metadata, so conversations.history can later say whether a message arrived."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def send(self, account_id: str, replies: Sequence[Reply]) -> None:
+    async def send(self, account_id: str, replies: Sequence[Reply], key: str) -> None:
         """Raises DeliveryError saying whether to retry, wait (429) or give up (account gone)."""
+        metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
         try:
-            opened = await self.client.conversations_open(users=inbound.user_of(account_id))
+            channel = await self._dm_of(account_id)
             text, blocks = render(replies)
-            await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, metadata=metadata)
         except SlackApiError as error:
             raise delivery_error(error) from None
+
+    async def delivered(self, account_id: str, key: str, since: datetime) -> bool:
+        """Whether the DM holds a message of ours carrying `key`, posted since `since`."""
+        try:
+            channel = await self._dm_of(account_id)
+            oldest = f"{since.timestamp() - CLOCK_SLACK:.6f}"
+            cursor = None
+            while True:
+                page = await self.client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
+                if any(_outbox_key(message) == key for message in page.get("messages") or []):
+                    return True
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return False
+        except SlackApiError as error:
+            raise delivery_error(error) from None
+
+    async def _dm_of(self, account_id: str) -> str:
+        opened = await self.client.conversations_open(users=inbound.user_of(account_id))
+        return str(opened["channel"]["id"])
+
+
+OUTBOX_EVENT = "coaching_outbox"  # the metadata event type our proactive messages carry
+CLOCK_SLACK = 60.0  # seconds of leeway between our clock and Slack's when reading history back
+
+
+def _outbox_key(message: dict[str, Any]) -> str | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != OUTBOX_EVENT:
+        return None
+    return (metadata.get("event_payload") or {}).get("key")
 
 
 # Errors after which writing to the person again cannot succeed until someone acts.

@@ -11,6 +11,7 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -56,6 +57,13 @@ class FakeSlackApi:
     _sockets: set[web.WebSocketResponse] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # channel -> messages posted there, as conversations.history returns them (newest last here)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # After taking a chat.postMessage (and keeping it in history), wait this long before answering:
+    # a crash test kills the server while it waits.
+    answer_delay: float = 0.0
+    # Slack's clock, which stamps messages (ts): tests whose server runs at a fixed time set it to match.
+    clock: Callable[[], float] = time.time
 
     def add_user(self, user_id: str, email: str | None, name: str, tz: str = "America/New_York") -> None:
         profile = {"real_name": name, **({"email": email} if email else {})}
@@ -114,7 +122,10 @@ class FakeSlackApi:
         if queued:
             status, headers, body = queued.pop(0)
             return web.json_response(body, status=status, headers=headers)
-        return web.json_response(self._answer(method, args))
+        answer = self._answer(method, args)
+        if method == "chat.postMessage":
+            await self._hold_answer()
+        return web.json_response(answer)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -135,8 +146,50 @@ class FakeSlackApi:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http://", "ws://").removesuffix("api/") + "socket"}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": args.get("channel"), "ts": f"{time.time():.0f}.{next(self._ts):06d}"}
+            return self._post(args)
+        if method == "conversations.history":
+            return self._history(args)
         return {"ok": True}
+
+    async def _hold_answer(self) -> None:
+        """Wait `answer_delay` seconds, or less if a test sets it back to 0 meanwhile."""
+        waited = 0.0
+        while waited < self.answer_delay:
+            await asyncio.sleep(0.05)
+            waited += 0.05
+
+    def _post(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{self.clock():.0f}.{next(self._ts):06d}"
+        message = {"type": "message", "ts": ts, "text": args.get("text", "")}
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):  # form-encoded calls send it as JSON text
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        self.history.setdefault(str(args.get("channel")), []).append(message)
+        return {"ok": True, "channel": args.get("channel"), "ts": ts}
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, from `oldest` on; metadata only with include_all_metadata, as Slack does."""
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = []
+        for message in reversed(self.history.get(str(args.get("channel")), [])):
+            if float(message["ts"]) >= oldest:
+                shown = dict(message)
+                if not with_metadata:
+                    shown.pop("metadata", None)
+                messages.append(shown)
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def posted_keys(self) -> list[str]:
+        """The outbox keys of every message posted, in order (duplicates included)."""
+        return [
+            message["metadata"]["event_payload"]["key"]
+            for messages in self.history.values()
+            for message in messages
+            if "metadata" in message
+        ]
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await self._args(request)))

@@ -1,0 +1,165 @@
+"""Check-ins: every pair is asked, in the program's cadence, how it is going.
+
+Monthly or quarterly from the cohort's start (the program file's `[check_ins]`), each member of every
+active pair gets a message in their own morning with three buttons (on track, some difficulties, need
+help) and then a count of sessions (or, where the program counts contact hours, of hours). Only those
+answers are stored. "Need help" goes to the program's coordinators at once. Whoever has not answered
+after `remind_after_days` gets one reminder.
+
+Jobs (bot/scheduler.py): "check-ins" sends a cohort's check-ins for one date and plans the reminder and
+the next date; "check-in-reminders" sends the reminders. Answers arrive in dialogs/checkin.py.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import outbox
+from bot.cohorts import add_months
+from bot.dialog import button
+from bot.messages import Reply
+from bot.programs import Program, ProgramCatalog
+from bot.scheduler import JobContext, JobHandler, schedule
+from bot.timezones import long_date
+from storage.db import Database
+from storage.models import CheckIn, Cohort, Pair, Person
+
+NAME = "check-in"  # the dialog that receives the answers
+SEND, REMIND = "check-ins", "check-in-reminders"
+ANSWERS = {"on_track": "On track", "some_difficulties": "Some difficulties", "need_help": "Need help"}
+EARLIEST_ZONE = timedelta(hours=14)  # UTC+14 (Kiribati): where any local time of a day comes first
+
+
+def check_in_dates(cohort: Cohort, program: Program) -> list[date]:
+    """The cohort's check-in dates: every month (or quarter) after its start, up to its end."""
+    step = program.check_ins.months
+    dates, number = [], 1
+    while (day := add_months(cohort.starts_on, step * number)) <= cohort.ends_on:
+        dates.append(day)
+        number += 1
+    return dates
+
+
+def first_moment(day: date, at: time) -> datetime:
+    """The first moment anywhere on Earth when it is `at` on `day`: a job due then is early for everyone."""
+    return datetime.combine(day, at, UTC) - EARLIEST_ZONE
+
+
+def local_moment(day: date, at: time, zone: str) -> datetime:
+    return datetime.combine(day, at, ZoneInfo(zone)).astimezone(UTC)
+
+
+def subject_of(cohort_id: int, day: date) -> str:
+    return f"cohort:{cohort_id}:{day.isoformat()}"
+
+
+def _parse_subject(subject: str) -> tuple[int, date]:
+    _, cohort_id, day = subject.split(":")
+    return int(cohort_id), date.fromisoformat(day)
+
+
+async def plan_next(session: AsyncSession, cohort: Cohort, program: Program, after: date, now: datetime) -> None:
+    """Plan the cohort's first check-in date after `after` (none once the cohort has ended)."""
+    upcoming = [day for day in check_in_dates(cohort, program) if day > after]
+    if upcoming:
+        day = upcoming[0]
+        await schedule(session, SEND, subject_of(cohort.id, day), first_moment(day, program.check_ins.send_at), now)
+
+
+async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:
+    """At start: every cohort that has not ended has its next check-in planned (planning twice keeps one)."""
+    async with db.transaction() as session:
+        cohorts = (await session.execute(select(Cohort).where(Cohort.ends_on >= now.date()))).scalars()
+        for cohort in cohorts:
+            program = programs.get(cohort.program_id)
+            if program is not None:
+                await plan_next(session, cohort, program, now.date() - timedelta(days=1), now)
+
+
+async def send_check_ins(context: JobContext) -> None:
+    """Ask both members of each active pair, each in their own morning; plan the reminder and what's next."""
+    session, now = context.session, context.now
+    cohort_id, day = _parse_subject(context.job.subject)
+    cohort = await session.get(Cohort, cohort_id)
+    program = context.programs.get(cohort.program_id) if cohort else None
+    if cohort is None or program is None:
+        return
+    at = program.check_ins.send_at
+    members = await _active_members(session, cohort.id)
+    check_ins = [
+        CheckIn(cohort_id=cohort.id, pair_id=pair.id, person_id=person.id, asked_on=day, created_at=now)
+        for pair, person, _ in members
+    ]
+    session.add_all(check_ins)
+    await session.flush()  # one batched insert gives every check-in its id, for its buttons
+    for check_in, (_, person, partner) in zip(check_ins, members, strict=True):
+        due_at = max(now, local_moment(day, at, person.timezone or "UTC"))
+        question = _question(check_in, program, cohort, partner, reminder=False)
+        ref = f"check-in:{check_in.id}"
+        outbox.queue(session, person.id, question, kind="check-in", now=now, due_at=due_at, ref=ref)
+    remind_on = day + timedelta(days=program.check_ins.remind_after_days)
+    await schedule(session, REMIND, context.job.subject, first_moment(remind_on, at), now)
+    await plan_next(session, cohort, program, day, now)
+
+
+async def remind(context: JobContext) -> None:
+    """One reminder to each person who has not answered the check-in of that date (and is still paired)."""
+    session, now = context.session, context.now
+    cohort_id, day = _parse_subject(context.job.subject)
+    cohort = await session.get(Cohort, cohort_id)
+    program = context.programs.get(cohort.program_id) if cohort else None
+    if cohort is None or program is None:
+        return
+    query = (
+        select(CheckIn, Pair, Person)
+        .join(Pair, Pair.id == CheckIn.pair_id)
+        .join(Person, Person.id == CheckIn.person_id)
+        .where(CheckIn.cohort_id == cohort.id, CheckIn.asked_on == day, Pair.status == "active")
+        .where(CheckIn.answered_at.is_(None), CheckIn.reminded_at.is_(None))
+    )
+    remind_on = day + timedelta(days=program.check_ins.remind_after_days)
+    for check_in, pair, person in (await session.execute(query)).all():
+        partner = await session.get_one(Person, pair.guided_id if person.id == pair.guide_id else pair.guide_id)
+        question = _question(check_in, program, cohort, partner, reminder=True)
+        due_at = max(now, local_moment(remind_on, program.check_ins.send_at, person.timezone or "UTC"))
+        ref = f"check-in:{check_in.id}"
+        outbox.queue(session, person.id, question, kind="check-in-reminder", now=now, due_at=due_at, ref=ref)
+        check_in.reminded_at = now
+
+
+async def _active_members(session: AsyncSession, cohort_id: int) -> list[tuple[Pair, Person, Person]]:
+    """(pair, person, their partner) for both members of each active pair of the cohort."""
+    pairs = (await session.execute(select(Pair).where(Pair.cohort_id == cohort_id, Pair.status == "active"))).scalars()
+    pairs = list(pairs)
+    ids = {p.guide_id for p in pairs} | {p.guided_id for p in pairs}
+    people = {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
+    members = []
+    for pair in sorted(pairs, key=lambda p: p.id):
+        members.append((pair, people[pair.guide_id], people[pair.guided_id]))
+        members.append((pair, people[pair.guided_id], people[pair.guide_id]))
+    return members
+
+
+def _question(check_in: CheckIn, program: Program, cohort: Cohort, partner: Person, *, reminder: bool) -> Reply:
+    cadence = "Quarterly" if program.check_ins.cadence == "quarterly" else "Monthly"
+    opening = "A reminder: I have not heard from you yet. " if reminder else ""
+    return Reply(
+        f"{opening}How is it going with {partner.display_name}? One click is enough; I keep only your answer, "
+        "and the coordinators hear about it only if you ask for help.",
+        title=f"{cadence} check-in, {program.short_name} ({cohort.name}), {long_date(check_in.asked_on)}",
+        buttons=tuple(
+            button(NAME, label, f"answer|{check_in.id}|{answer}", "danger" if answer == "need_help" else "default")
+            for answer, label in ANSWERS.items()
+        ),
+    )
+
+
+def counts_hours(program: Program) -> bool:
+    """ALCTS counts hours of contact rather than sessions: ask for hours there."""
+    rules = program.one_to_one
+    return rules is not None and rules.count is None and rules.minimum_hours is not None
+
+
+JOBS: dict[str, JobHandler] = {SEND: send_check_ins, REMIND: remind}

@@ -1,0 +1,38 @@
+"""Every kind of scheduled job and its handler (bot/scheduler.py runs them), and the housekeeping ones."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import checkins
+from bot.programs import ProgramCatalog
+from bot.scheduler import JobContext, JobHandler, schedule
+from storage.db import Database
+from storage.models import ProcessedEvent
+
+PRUNE = "prune-events"
+KEEP_EVENT_IDS = timedelta(days=2)  # Slack retries an event for minutes, never days
+
+
+async def prune_events(context: JobContext) -> None:
+    """Forget platform delivery ids old enough that no retry can come, and plan tomorrow's pruning."""
+    await context.session.execute(
+        delete(ProcessedEvent).where(ProcessedEvent.received_at < context.now - KEEP_EVENT_IDS)
+    )
+    await plan_pruning(context.session, context.now + timedelta(days=1), context.now)
+
+
+async def plan_pruning(session: AsyncSession, day: datetime, now: datetime) -> None:
+    at = day.replace(hour=3, minute=0, second=0, microsecond=0)
+    await schedule(session, PRUNE, f"day:{at.date().isoformat()}", at, now)
+
+
+ALL: dict[str, JobHandler] = {**checkins.JOBS, PRUNE: prune_events}
+
+
+async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:
+    """At start: each running cohort's next check-in, and tonight's pruning (planning twice keeps one)."""
+    await checkins.plan_all(db, programs, now)
+    async with db.transaction() as session:
+        await plan_pruning(session, now, now)

@@ -1,0 +1,131 @@
+"""Check-in answers: a click on one of the check-in's buttons, then how many sessions (or hours).
+
+The check-in itself is sent by the scheduler (bot/checkins.py). Only the button chosen and the number
+are stored; nothing typed is kept. "Need help" reaches the program's coordinators at once.
+"""
+
+from bot import outbox
+from bot.applications import coordinators_of
+from bot.checkins import ANSWERS, NAME, counts_hours
+from bot.dialog import Registry, Turn, button
+from bot.messages import Reply
+from bot.programs import Program
+from bot.timezones import long_date
+from storage.models import CheckIn, Cohort, Pair, Person
+
+MOST_SESSIONS, MOST_HOURS = 31, 200  # more than this in a month or a quarter is a typing slip
+
+
+class CheckInDialog:
+    name = NAME
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        step, _, rest = value.partition("|")
+        check_in_id, _, choice = rest.partition("|")
+        found = await _own_check_in(turn, check_in_id)
+        if found is None:
+            return
+        if step == "answer" and choice in ANSWERS:
+            await _answer(turn, *found, choice)
+        elif step == "count":
+            await _count(turn, found[0], found[1], choice)
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        found = await _own_check_in(turn, str((turn.active.data if turn.active else {}).get("id", "")))
+        if found is not None:
+            await _count(turn, found[0], found[1], text.strip())
+
+
+async def _own_check_in(turn: Turn, check_in_id: str) -> tuple[CheckIn, Program, Cohort, Pair] | None:
+    check_in = await turn.session.get(CheckIn, int(check_in_id)) if check_in_id.isdigit() else None
+    if check_in is None or check_in.person_id != turn.person.id:
+        turn.finish()
+        turn.say("That check-in is not yours to answer.")
+        return None
+    cohort = await turn.session.get_one(Cohort, check_in.cohort_id)
+    pair = await turn.session.get_one(Pair, check_in.pair_id)
+    program = turn.programs.get(cohort.program_id)
+    if program is None:
+        turn.finish()
+        turn.say("That program is no longer offered, so its check-in is closed.")
+        return None
+    return check_in, program, cohort, pair
+
+
+async def _answer(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohort, pair: Pair, choice: str) -> None:
+    if check_in.status is not None:
+        turn.finish()
+        turn.say(f"You answered this check-in already ({ANSWERS[check_in.status].lower()}). Thank you!")
+        return
+    check_in.status, check_in.answered_at = choice, turn.now
+    partner = await turn.session.get_one(Person, pair.guided_id if turn.person.id == pair.guide_id else pair.guide_id)
+    if choice == "need_help":
+        await _tell_coordinators(turn, check_in, program, cohort, partner)
+        thanks = "Thank you. I have told the coordinators that you would like help; they will be in touch."
+    elif choice == "some_difficulties":
+        thanks = "Thank you for telling me. If you would like the coordinators to help, click *Need help* any time."
+    else:
+        thanks = "Good to hear, thank you."
+    unit = "hours" if counts_hours(program) else "sessions"
+    buttons = tuple(button(NAME, label, f"count|{check_in.id}|{label}") for label in ("0", "1", "2", "3", "4"))
+    turn.ask(
+        NAME,
+        "count",
+        f"{thanks} One more: how many {_count_question(unit, partner)} since the last check-in? "
+        "Click a number, or type one.",
+        expects="choice",
+        buttons=buttons,
+        data={"id": check_in.id},
+    )
+
+
+def _count_question(unit: str, partner: Person) -> str:
+    if unit == "hours":
+        return f"hours have you and {partner.display_name} spent together"
+    return f"sessions have you had with {partner.display_name}"
+
+
+async def _count(turn: Turn, check_in: CheckIn, program: Program, typed: str) -> None:
+    hours = counts_hours(program)
+    most = MOST_HOURS if hours else MOST_SESSIONS
+    number = _number(typed, whole=not hours)
+    if number is None or not 0 <= number <= most:
+        kind = "hours, like 1.5" if hours else "sessions, like 2"
+        turn.say(f"Please answer with a number of {kind} (from 0 to {most}). Nothing was saved.")
+        return
+    turn.finish()
+    if check_in.sessions is not None or check_in.hours is not None:
+        turn.say("You answered this already. Thank you!")
+        return
+    if hours:
+        check_in.hours = number
+    else:
+        check_in.sessions = int(number)
+    turn.say("Thank you, that is all for this check-in.")
+
+
+def _number(typed: str, *, whole: bool) -> float | None:
+    try:
+        number = float(typed.replace(",", "."))
+    except ValueError:
+        return None
+    if whole and not number.is_integer():
+        return None
+    return number
+
+
+async def _tell_coordinators(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohort, partner: Person) -> None:
+    notice = Reply(
+        f"{turn.person.display_name} ({turn.person.email}) answered *Need help* in the "
+        f"{long_date(check_in.asked_on)} check-in of the {program.short_name} ({cohort.name}), about their "
+        f"pairing with {partner.display_name}. Please get in touch with them.",
+        title="A check-in asks for help",
+    )
+    for coordinator in await coordinators_of(turn.session, cohort, program):
+        outbox.queue(
+            turn.session, coordinator.id, notice, kind="check-in-help", now=turn.now, ref=f"check-in:{check_in.id}"
+        )
+
+
+def register(registry: Registry) -> None:
+    registry.add_dialog(CheckInDialog())
