@@ -88,6 +88,8 @@ class Pair(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active or ended
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(String(32))  # mutual_consent, withdrawn, coordinator
+    # Who paused relayed messages between the two (either may resume); None: relay is on.
+    relay_paused_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -325,3 +327,30 @@ class CheckIn(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HourEntry(Base):
+    """Time a coach spent for their program outside meetings: minutes, a category from the program
+    file and the day. There is no column for notes."""
+
+    __tablename__ = "hour_entries"
+    __table_args__ = (Index("ix_hour_entries_person_day", "person_id", "worked_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    worked_on: Mapped[date] = mapped_column(Date)  # the day in the coach's own zone
+    minutes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RelayCount(Base):
+    """How many messages a pair relayed through the assistant in a month, each way. Never their text."""
+
+    __tablename__ = "relay_counts"
+
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-11
+    from_guide: Mapped[int] = mapped_column(Integer, default=0)
+    from_guided: Mapped[int] = mapped_column(Integer, default=0)
