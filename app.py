@@ -50,6 +50,7 @@ from dialogs import (
     me,
     partner,
     programs,
+    relay,
     review,
     sessions,
     status,
@@ -89,11 +90,24 @@ def build_registry() -> Registry:
     announce.register(registry)
     group.register(registry)
     checkin.register(registry)
+    relay.register(registry)
     return registry
+
+
+# Libraries that log whole requests at DEBUG (slack_sdk logs each call's body, msrest each Bot Connector
+# request): a relayed message would end up in the log. They log at INFO at most, whatever LOG_LEVEL says.
+LIBRARIES_LOGGING_BODIES = ("slack_sdk", "slack_bolt", "msrest", "botbuilder", "botframework", "aiohttp.client")
+
+
+def keep_message_text_out_of_logs() -> None:
+    for name in LIBRARIES_LOGGING_BODIES:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
 
 
 async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = True) -> tuple[Database, Engine]:
     """Open the database, bring its schema up to date, and seed the demo on a first start."""
+    keep_message_text_out_of_logs()
     db = Database(settings.database_url)
     await migrate.upgrade(db)
     engine = Engine(db, build_registry(), catalog, public_url=settings.public_url)
@@ -138,10 +152,11 @@ async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
+    engine.senders = _senders(web_app)  # relayed messages go straight out this way, never via the outbox
     # The engine's clock, read at each use: the tests move it forward to make retries due.
     worker = OutboxWorker(
         db,
-        _senders(web_app),
+        engine.senders,
         lambda: engine.clock(),
         rates=settings.outbox_rates,
         lease=settings.outbox_lease,
@@ -158,7 +173,7 @@ class SlackDelivery:
     def __init__(self, slack: SlackSender) -> None:
         self.slack = slack
 
-    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
+    async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
         await self.slack.send(account.external_id, replies, key)
 
     async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
@@ -171,7 +186,7 @@ class TeamsDelivery:
     def __init__(self, teams: TeamsSender) -> None:
         self.teams = teams
 
-    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
+    async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
         assert account.conversation_ref is not None
         await self.teams.send(account.conversation_ref, replies)
 

@@ -67,7 +67,7 @@ class ConsoleChat:
             self.write(render(reply, len(self.buttons) + 1))
             self.buttons.extend(reply.buttons)
 
-    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
+    async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
         """The outbox's way to this terminal: show the message now."""
         self.write("(a message for you)")
         self.show(replies)

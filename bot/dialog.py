@@ -5,6 +5,7 @@ several turns, a Dialog that receives the answers. Dialog state is plain JSON sa
 """
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -17,6 +18,9 @@ from bot.roles import Roles
 from storage.models import Account, Person
 
 Expects = Literal["text", "choice"]
+SendNow = Callable[[int, Reply], Awaitable[Account]]
+# Plain text in a direct message that is no command: True if a dialog took it (the relay).
+Fallback = Callable[["Turn", str], Awaitable[bool]]
 
 
 @dataclass
@@ -43,7 +47,13 @@ class Turn:
     now: datetime
     active: ActiveDialog | None
     public_url: str = "http://localhost:3978"  # where people's browsers reach this server (calendar files)
+    # Delivers a message to a person at once, outside the outbox (relay); only in after_commit work.
+    send_now: "SendNow | None" = None
+    # A fresh transaction for after_commit work (the turn's own is over by then).
+    new_transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]] | None = None
     replies: list[Reply] = field(default_factory=list)
+    # Work to do once the turn is committed (a relay's delivery); it may add replies with say().
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def say(
         self, text: str, *, title: str | None = None, lines: tuple[str, ...] = (), buttons: tuple[Button, ...] = ()
@@ -102,6 +112,12 @@ class Registry:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
         self._dialogs: dict[str, Dialog] = {}
+        self.fallback: Fallback | None = None
+
+    def set_fallback(self, fallback: Fallback) -> None:
+        if self.fallback is not None:
+            raise ValueError("two dialogs claim the text that is no command")
+        self.fallback = fallback
 
     def add_command(self, command: Command) -> None:
         if command.verb in self._commands:

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -14,15 +14,17 @@ from bot.clock import Clock, system_clock
 from bot.commands import parse, suggest
 from bot.dialog import ActiveDialog, Registry, Turn
 from bot.messages import Inbound, Profile, Reply
+from bot.outbox import NO_ACCOUNT, DeliveryError, Sender, latest_accounts
 from bot.programs import ProgramCatalog
 from bot.roles import load_roles
 from storage.db import Database
-from storage.models import DialogState, ProcessedEvent
+from storage.models import Account, DialogState, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
 STATE_SCHEMA_VERSION = 1
 PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
+SEND_NOW_TIMEOUT = 8.0  # seconds a message delivered during a turn (a relay) may take
 
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}
 ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
@@ -45,6 +47,9 @@ class Engine:
     programs: ProgramCatalog
     clock: Clock = system_clock
     public_url: str = "http://localhost:3978"
+    # The platforms this process can write to at once (app.py fills it): relayed messages go this way,
+    # never through the outbox, so their text is never written down.
+    senders: dict[str, Sender] = field(default_factory=dict)
 
     async def handle(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
         """Run one turn. Everything it changes is committed before the replies are returned.
@@ -69,14 +74,29 @@ class Engine:
             return [Reply(SORRY)]
 
     async def _turn(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
-        replies = await self._run(inbound, profile=None, lookup_failed=False)
-        if replies is None:  # a new or stale account: ask the platform outside any transaction
+        outcome = await self._run(inbound, profile=None, lookup_failed=False)
+        if outcome is None:  # a new or stale account: ask the platform outside any transaction
             profile, lookup_failed = await self._lookup(inbound, directory)
-            replies = await self._run(inbound, profile=profile, lookup_failed=lookup_failed)
-        assert replies is not None
-        return replies
+            outcome = await self._run(inbound, profile=profile, lookup_failed=lookup_failed)
+        assert outcome is not None
+        if isinstance(outcome, Turn):  # committed: now what the turn left for afterwards (a relay)
+            for work in outcome.after_commit:
+                await work()
+            return outcome.replies
+        return outcome
 
-    async def _run(self, inbound: Inbound, *, profile: Profile | None, lookup_failed: bool) -> list[Reply] | None:
+    async def send_now(self, person_id: int, reply: Reply) -> Account:
+        """Deliver to the person's latest account at once, outside the outbox; raises DeliveryError."""
+        async with self.db.transaction() as session:
+            account = (await latest_accounts(session, {person_id}, list(self.senders))).get(person_id)
+        if account is None:
+            raise DeliveryError(NO_ACCOUNT, permanent=True)
+        await asyncio.wait_for(self.senders[account.platform].send(account, [reply], None), SEND_NOW_TIMEOUT)
+        return account
+
+    async def _run(
+        self, inbound: Inbound, *, profile: Profile | None, lookup_failed: bool
+    ) -> Turn | list[Reply] | None:
         """The turn in one transaction; None when the platform must be asked about the account first."""
         now = self.clock()
         async with self.db.transaction() as session:
@@ -102,10 +122,12 @@ class Engine:
                 now=now,
                 active=_active(stored),
                 public_url=self.public_url,
+                send_now=self.send_now,
+                new_transaction=self.db.transaction,
             )
             await self._route(turn)
             await _save_state(session, turn, stored)
-        return turn.replies
+        return turn
 
     async def _lookup(self, inbound: Inbound, directory: identity.Directory) -> tuple[Profile | None, bool]:
         """The platform's profile of the account; (None, True) when the platform could not be asked."""
@@ -136,6 +158,9 @@ class Engine:
                 return
             turn.finish()
         if command is None:
+            fallback = self.registry.fallback
+            if fallback is not None and not inbound.is_command and await fallback(turn, inbound.text):
+                return
             log.info("turn kind=unknown length=%d", len(inbound.text))
             self._unknown(turn, parsed.verb)
             return

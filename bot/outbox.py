@@ -53,8 +53,9 @@ DEFAULT_RATES = {"slack": 5.0, "teams": 15.0, "console": 1000.0}  # messages a s
 class Sender(Protocol):
     """How the worker writes to one platform; adapters provide one each and raise DeliveryError."""
 
-    async def send(self, account: Account, replies: list[Reply], key: str) -> None:
-        """Deliver, carrying `key` with the message where the platform keeps it."""
+    async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
+        """Deliver, carrying `key` with the message where the platform keeps it (None: a relayed message,
+        which carries nothing of ours)."""
 
     async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
         """Whether a message carrying `key` reached the account since `since`; None if it cannot tell."""
@@ -387,23 +388,18 @@ class OutboxWorker:
         return found
 
     async def _accounts_for(self, session: AsyncSession, messages: list[OutboxMessage]) -> dict[int, Account]:
-        """Per message: the account an in-doubt attempt went to; else the one the person last wrote from,
-        among the platforms this process can write to (Teams only with a stored conversation reference)."""
-        query = (
-            select(Account)
-            .where(Account.person_id.in_({m.person_id for m in messages}), Account.platform.in_(list(self.senders)))
-            .where((Account.platform != "teams") | Account.conversation_ref.is_not(None))
-            .order_by(Account.person_id, Account.last_seen_at.desc().nulls_last(), Account.id.desc())
-        )
-        by_id: dict[int, Account] = {}
-        latest: dict[int, Account] = {}
-        for account in (await session.execute(query)).scalars():
-            by_id[account.id] = account
-            latest.setdefault(account.person_id, account)
+        """Per message: the account an in-doubt attempt went to; else the one the person last wrote from."""
+        latest = await latest_accounts(session, {m.person_id for m in messages}, list(self.senders))
+        earlier_ids = {m.account_id for m in messages if m.status == "sending" and m.account_id}
+        earlier = {a.id: a for a in latest.values() if a.id in earlier_ids}
+        for account_id in earlier_ids - set(earlier):
+            account = await session.get(Account, account_id)
+            if account is not None and account.platform in self.senders:
+                earlier[account_id] = account
         chosen: dict[int, Account] = {}
         for message in messages:
-            earlier = by_id.get(message.account_id) if message.status == "sending" and message.account_id else None
-            account = earlier or latest.get(message.person_id)
+            account = earlier.get(message.account_id or 0) if message.status == "sending" else None
+            account = account or latest.get(message.person_id)
             if account is not None:
                 chosen[message.id] = account
         return chosen
@@ -509,6 +505,21 @@ def _morning_if_night(message: OutboxMessage, zones: dict[int, str], now: dateti
     if message.kind not in DAYTIME_KINDS:
         return None
     return next_daytime(now, zones.get(message.person_id, "UTC"))
+
+
+async def latest_accounts(session: AsyncSession, person_ids: set[int], platforms: list[str]) -> dict[int, Account]:
+    """Each person's account they last wrote from, among `platforms` (Teams only with a stored
+    conversation reference, without which the bot cannot write first)."""
+    query = (
+        select(Account)
+        .where(Account.person_id.in_(person_ids), Account.platform.in_(platforms))
+        .where((Account.platform != "teams") | Account.conversation_ref.is_not(None))
+        .order_by(Account.person_id, Account.last_seen_at.desc().nulls_last(), Account.id.desc())
+    )
+    latest: dict[int, Account] = {}
+    for account in (await session.execute(query)).scalars():
+        latest.setdefault(account.person_id, account)
+    return latest
 
 
 def _reason(exc: BaseException) -> str:

@@ -53,12 +53,17 @@ async def _own_check_in(turn: Turn, check_in_id: str) -> tuple[CheckIn, Program,
 
 
 async def _answer(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohort, pair: Pair, choice: str) -> None:
+    partner = await turn.session.get_one(Person, pair.guided_id if turn.person.id == pair.guide_id else pair.guide_id)
     if check_in.status is not None:
         turn.finish()
+        if choice == "need_help" and check_in.status != "need_help":  # asking for help is always possible
+            check_in.status = choice
+            await _tell_coordinators(turn, check_in, program, cohort, partner)
+            turn.say("I have told the coordinators that you would like help; they will be in touch.")
+            return
         turn.say(f"You answered this check-in already ({ANSWERS[check_in.status].lower()}). Thank you!")
         return
     check_in.status, check_in.answered_at = choice, turn.now
-    partner = await turn.session.get_one(Person, pair.guided_id if turn.person.id == pair.guide_id else pair.guide_id)
     if choice == "need_help":
         await _tell_coordinators(turn, check_in, program, cohort, partner)
         thanks = "Thank you. I have told the coordinators that you would like help; they will be in touch."

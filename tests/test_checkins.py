@@ -87,17 +87,23 @@ async def test_an_answer_is_two_clicks_and_only_they_are_kept(engine, db, chat):
     assert answer.answered_at == PHNOM_PENH_MORNING
 
 
-async def test_a_second_click_changes_nothing(engine, db, chat):
+async def test_a_second_click_changes_nothing_but_help_can_always_be_asked_for(engine, db, chat):
     sokha = chat("partner@demo.example")
     at(engine, PHNOM_PENH_MORNING)
     await sokha.say("status")
     check_in_buttons = list(sokha.console.buttons)
     await sokha.click("Some difficulties")
     sokha.console.buttons = check_in_buttons  # a click on the check-in message's buttons again
-    assert "You answered this check-in already (some difficulties)" in await sokha.click("Need help")
+    assert "You answered this check-in already (some difficulties)" in await sokha.click("On track")
     assert await check_in_messages(db, "coordinator@demo.example") == []  # no help notice
     [answer] = await rows(db, CheckIn, CheckIn.person_id == await person_id(db, "partner@demo.example"))
     assert answer.status == "some_difficulties"
+    # "Some difficulties" says help can be asked for at any time: so it can.
+    sokha.console.buttons = check_in_buttons
+    assert "told the coordinators" in await sokha.click("Need help")
+    [answer] = await rows(db, CheckIn, CheckIn.person_id == await person_id(db, "partner@demo.example"))
+    assert answer.status == "need_help"
+    assert [m.kind for m in await check_in_messages(db, "coordinator@demo.example")] == ["check-in-help"]
 
 
 async def test_need_help_reaches_the_coordinators_at_once(engine, db, chat):

@@ -57,9 +57,9 @@ class SlackSender:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def send(self, account_id: str, replies: Sequence[Reply], key: str) -> None:
+    async def send(self, account_id: str, replies: Sequence[Reply], key: str | None) -> None:
         """Raises DeliveryError saying whether to retry, wait (429) or give up (account gone)."""
-        metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
+        metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}} if key else None
         try:
             channel = await self._dm_of(account_id)
             text, blocks = render(replies)
