@@ -81,11 +81,10 @@ async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> Non
 async def send_check_ins(context: JobContext) -> None:
     """Ask both members of each active pair, each in their own morning; plan the reminder and what's next."""
     session, now = context.session, context.now
-    cohort_id, day = _parse_subject(context.job.subject)
-    cohort = await session.get(Cohort, cohort_id)
-    program = context.programs.get(cohort.program_id) if cohort else None
-    if cohort is None or program is None:
+    found = await _job_cohort(context)
+    if found is None:
         return
+    cohort, program, day = found
     at = program.check_ins.send_at
     members = await _active_members(session, cohort.id)
     check_ins = [
@@ -107,11 +106,10 @@ async def send_check_ins(context: JobContext) -> None:
 async def remind(context: JobContext) -> None:
     """One reminder to each person who has not answered the check-in of that date (and is still paired)."""
     session, now = context.session, context.now
-    cohort_id, day = _parse_subject(context.job.subject)
-    cohort = await session.get(Cohort, cohort_id)
-    program = context.programs.get(cohort.program_id) if cohort else None
-    if cohort is None or program is None:
+    found = await _job_cohort(context)
+    if found is None:
         return
+    cohort, program, day = found
     query = (
         select(CheckIn, Pair, Person)
         .join(Pair, Pair.id == CheckIn.pair_id)
@@ -127,6 +125,14 @@ async def remind(context: JobContext) -> None:
         ref = f"check-in:{check_in.id}"
         outbox.queue(session, person.id, question, kind="check-in-reminder", now=now, due_at=due_at, ref=ref)
         check_in.reminded_at = now
+
+
+async def _job_cohort(context: JobContext) -> tuple[Cohort, Program, date] | None:
+    """The cohort, its program and the check-in date a job's subject names (None if either is gone)."""
+    cohort_id, day = _parse_subject(context.job.subject)
+    cohort = await context.session.get(Cohort, cohort_id)
+    program = context.programs.get(cohort.program_id) if cohort else None
+    return (cohort, program, day) if cohort is not None and program is not None else None
 
 
 async def _active_members(session: AsyncSession, cohort_id: int) -> list[tuple[Pair, Person, Person]]:
