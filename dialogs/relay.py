@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Reply
-from bot.outbox import DeliveryError
+from bot.outbox import NO_ACCOUNT, DeliveryError
 from bot.pairs import PairInfo, pairings_of
 from bot.timezones import local_time
 from storage.models import Pair, Person, RelayCount
@@ -168,10 +168,7 @@ def _relay(turn: Turn, info: PairInfo, text: str) -> None:
         except Exception as exc:  # only the kind of failure is logged: never the message
             reason = exc.reason if isinstance(exc, DeliveryError) else type(exc).__name__
             log.warning("relay not delivered pair=%s reason=%s", info.pair.id, reason)
-            turn.say(
-                f"I could not deliver your message to {partner.display_name} just now. Please send it again "
-                "in a few minutes: I keep no copy of it."
-            )
+            turn.say(_not_delivered(partner, unreachable=reason == NO_ACCOUNT))
             return
         await _count(turn, info.pair, from_guide=from_guide)
         zone = partner.timezone or "UTC"
@@ -181,6 +178,19 @@ def _relay(turn: Turn, info: PairInfo, text: str) -> None:
         )
 
     turn.after_commit.append(deliver)
+
+
+def _not_delivered(partner: Person, *, unreachable: bool) -> str:
+    if unreachable:
+        return (
+            f"I could not deliver your message to {partner.display_name}: they have not written to me on Slack "
+            f"or Teams yet, so I cannot reach them. I keep no copy of it; please send it again once they have, "
+            f"or write to {partner.email}."
+        )
+    return (
+        f"I could not deliver your message to {partner.display_name} just now. Please send it again in a few "
+        "minutes: I keep no copy of it."
+    )
 
 
 async def _count(turn: Turn, pair: Pair, *, from_guide: bool) -> None:
