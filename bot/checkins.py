@@ -11,10 +11,12 @@ the next date; "check-in-reminders" sends the reminders. Answers arrive in dialo
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import outbox
 from bot.cohorts import add_months
@@ -79,25 +81,32 @@ async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> Non
 
 
 async def send_check_ins(context: JobContext) -> None:
-    """Ask both members of each active pair, each in their own morning; plan the reminder and what's next."""
+    """Ask both members of each active pair, each in their own morning; plan the reminder and what's next.
+    Rows are written in bulk: a cohort of thousands stays one short transaction."""
     session, now = context.session, context.now
     found = await _job_cohort(context)
     if found is None:
         return
     cohort, program, day = found
     at = program.check_ins.send_at
-    members = await _active_members(session, cohort.id)
-    check_ins = [
-        CheckIn(cohort_id=cohort.id, pair_id=pair.id, person_id=person.id, asked_on=day, created_at=now)
-        for pair, person, _ in members
-    ]
-    session.add_all(check_ins)
-    await session.flush()  # one batched insert gives every check-in its id, for its buttons
-    for check_in, (_, person, partner) in zip(check_ins, members, strict=True):
-        due_at = max(now, local_moment(day, at, person.timezone or "UTC"))
-        question = _question(check_in, program, cohort, partner, reminder=False)
-        ref = f"check-in:{check_in.id}"
-        outbox.queue(session, person.id, question, kind="check-in", now=now, due_at=due_at, ref=ref)
+    members = await _active_members(session, _active_pairs(cohort.id))
+    if members:
+        rows = [
+            {"cohort_id": cohort.id, "pair_id": m.pair_id, "person_id": m.person_id, "asked_on": day, "created_at": now}
+            for m in members
+        ]
+        created = await session.execute(insert(CheckIn).returning(CheckIn.id, CheckIn.pair_id, CheckIn.person_id), rows)
+        ids = {(pair_id, person_id): check_in_id for check_in_id, pair_id, person_id in created.all()}
+        messages = [
+            outbox.Queued(
+                m.person_id,
+                _question(ids[m.pair_id, m.person_id], day, program, cohort, m.partner_name, reminder=False),
+                due_at=max(now, local_moment(day, at, m.timezone)),
+                ref=f"check-in:{ids[m.pair_id, m.person_id]}",
+            )
+            for m in members
+        ]
+        await outbox.queue_each(session, messages, kind="check-in", now=now)
     remind_on = day + timedelta(days=program.check_ins.remind_after_days)
     await schedule(session, REMIND, context.job.subject, first_moment(remind_on, at), now)
     await plan_next(session, cohort, program, day, now)
@@ -110,21 +119,28 @@ async def remind(context: JobContext) -> None:
     if found is None:
         return
     cohort, program, day = found
-    query = (
-        select(CheckIn, Pair, Person)
-        .join(Pair, Pair.id == CheckIn.pair_id)
-        .join(Person, Person.id == CheckIn.person_id)
-        .where(CheckIn.cohort_id == cohort.id, CheckIn.asked_on == day, Pair.status == "active")
-        .where(CheckIn.answered_at.is_(None), CheckIn.reminded_at.is_(None))
+    unanswered = (
+        CheckIn.cohort_id == cohort.id,
+        CheckIn.asked_on == day,
+        CheckIn.pair_id.in_(_active_pairs(cohort.id)),
+        CheckIn.answered_at.is_(None),
+        CheckIn.reminded_at.is_(None),
     )
+    waiting = dict((await session.execute(select(CheckIn.person_id, CheckIn.id).where(*unanswered))).all())
+    waiting_pairs = select(CheckIn.pair_id).where(*unanswered)
     remind_on = day + timedelta(days=program.check_ins.remind_after_days)
-    for check_in, pair, person in (await session.execute(query)).all():
-        partner = await session.get_one(Person, pair.guided_id if person.id == pair.guide_id else pair.guide_id)
-        question = _question(check_in, program, cohort, partner, reminder=True)
-        due_at = max(now, local_moment(remind_on, program.check_ins.send_at, person.timezone or "UTC"))
-        ref = f"check-in:{check_in.id}"
-        outbox.queue(session, person.id, question, kind="check-in-reminder", now=now, due_at=due_at, ref=ref)
-        check_in.reminded_at = now
+    messages = [
+        outbox.Queued(
+            m.person_id,
+            _question(waiting[m.person_id], day, program, cohort, m.partner_name, reminder=True),
+            due_at=max(now, local_moment(remind_on, program.check_ins.send_at, m.timezone)),
+            ref=f"check-in:{waiting[m.person_id]}",
+        )
+        for m in await _active_members(session, waiting_pairs)
+        if m.person_id in waiting
+    ]
+    await outbox.queue_each(session, messages, kind="check-in-reminder", now=now)
+    await session.execute(update(CheckIn).where(*unanswered).values(reminded_at=now))
 
 
 async def _job_cohort(context: JobContext) -> tuple[Cohort, Program, date] | None:
@@ -135,28 +151,48 @@ async def _job_cohort(context: JobContext) -> tuple[Cohort, Program, date] | Non
     return (cohort, program, day) if cohort is not None and program is not None else None
 
 
-async def _active_members(session: AsyncSession, cohort_id: int) -> list[tuple[Pair, Person, Person]]:
-    """(pair, person, their partner) for both members of each active pair of the cohort."""
-    pairs = (await session.execute(select(Pair).where(Pair.cohort_id == cohort_id, Pair.status == "active"))).scalars()
-    pairs = list(pairs)
-    ids = {p.guide_id for p in pairs} | {p.guided_id for p in pairs}
-    people = {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
+class Member(NamedTuple):
+    """One side of a pair, with what its check-in message needs."""
+
+    pair_id: int
+    person_id: int
+    timezone: str
+    partner_name: str
+
+
+def _active_pairs(cohort_id: int) -> Select[tuple[int]]:
+    return select(Pair.id).where(Pair.cohort_id == cohort_id, Pair.status == "active")
+
+
+async def _active_members(session: AsyncSession, pair_ids: Select[tuple[int]]) -> list[Member]:
+    """Both members of each pair `pair_ids` selects, by one join (no list of ids: a cohort may hold more
+    people than a statement may have parameters)."""
+    guide, guided = aliased(Person), aliased(Person)
+    query = (
+        select(Pair.id, guide.id, guide.timezone, guide.display_name, guided.id, guided.timezone, guided.display_name)
+        .join(guide, guide.id == Pair.guide_id)
+        .join(guided, guided.id == Pair.guided_id)
+        .where(Pair.id.in_(pair_ids))
+        .order_by(Pair.id)
+    )
     members = []
-    for pair in sorted(pairs, key=lambda p: p.id):
-        members.append((pair, people[pair.guide_id], people[pair.guided_id]))
-        members.append((pair, people[pair.guided_id], people[pair.guide_id]))
+    for pair_id, guide_id, guide_zone, guide_name, guided_id, guided_zone, guided_name in await session.execute(query):
+        members.append(Member(pair_id, guide_id, guide_zone or "UTC", guided_name))
+        members.append(Member(pair_id, guided_id, guided_zone or "UTC", guide_name))
     return members
 
 
-def _question(check_in: CheckIn, program: Program, cohort: Cohort, partner: Person, *, reminder: bool) -> Reply:
+def _question(
+    check_in_id: int, day: date, program: Program, cohort: Cohort, partner_name: str, *, reminder: bool
+) -> Reply:
     cadence = "Quarterly" if program.check_ins.cadence == "quarterly" else "Monthly"
     opening = "A reminder: I have not heard from you yet. " if reminder else ""
     return Reply(
-        f"{opening}How is it going with {partner.display_name}? One click is enough; I keep only your answer, "
+        f"{opening}How is it going with {partner_name}? One click is enough; I keep only your answer, "
         "and the coordinators hear about it only if you ask for help.",
-        title=f"{cadence} check-in, {program.short_name} ({cohort.name}), {long_date(check_in.asked_on)}",
+        title=f"{cadence} check-in, {program.short_name} ({cohort.name}), {long_date(day)}",
         buttons=tuple(
-            button(NAME, label, f"answer|{check_in.id}|{answer}", "danger" if answer == "need_help" else "default")
+            button(NAME, label, f"answer|{check_in_id}|{answer}", "danger" if answer == "need_help" else "default")
             for answer, label in ANSWERS.items()
         ),
     )

@@ -127,35 +127,41 @@ def queue(
     )
 
 
-async def queue_many(
-    session: AsyncSession,
-    person_ids: list[int],
-    reply: Reply,
-    *,
-    kind: str,
-    now: datetime,
-    ref: str | None = None,
-    due_at: dict[int, datetime] | None = None,
-) -> None:
-    """The same message for many people in one statement: a 5,000-person announcement stays a short turn.
-    `due_at` may give a time per person (their local morning); otherwise it is due now."""
-    if not person_ids:
+@dataclass(frozen=True)
+class Queued:
+    """One message of a bulk queue_each: for whom, what, when, about what."""
+
+    person_id: int
+    reply: Reply
+    due_at: datetime | None = None
+    ref: str | None = None
+
+
+async def queue_each(session: AsyncSession, messages: list[Queued], *, kind: str, now: datetime) -> None:
+    """Many messages in one statement: a cohort's check-ins or a 5,000-person announcement stays a short turn."""
+    if not messages:
         return
-    reply_json = _to_json(reply)
     rows = [
         {
-            "person_id": person_id,
+            "person_id": message.person_id,
             "kind": kind,
-            "reply": reply_json,
+            "reply": _to_json(message.reply),
             "status": "pending",
             "attempts": 0,
-            "due_at": (due_at or {}).get(person_id, now),
-            "ref": ref,
+            "due_at": message.due_at or now,
+            "ref": message.ref,
             "created_at": now,
         }
-        for person_id in person_ids
+        for message in messages
     ]
     await session.execute(insert(OutboxMessage), rows)
+
+
+async def queue_many(
+    session: AsyncSession, person_ids: list[int], reply: Reply, *, kind: str, now: datetime, ref: str | None = None
+) -> None:
+    """The same message for many people in one statement."""
+    await queue_each(session, [Queued(person_id, reply, ref=ref) for person_id in person_ids], kind=kind, now=now)
 
 
 async def withdraw_pending(session: AsyncSession, ref: str, kinds: tuple[str, ...]) -> None:
