@@ -32,3 +32,5 @@ bench: install
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/parse_time.py
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/announce.py
+	$(BIN)/python bench/scheduler_tick.py
