@@ -46,6 +46,7 @@ from dialogs import (
     cohort,
     group,
     help,
+    hours,
     match,
     me,
     partner,
@@ -90,6 +91,7 @@ def build_registry() -> Registry:
     announce.register(registry)
     group.register(registry)
     checkin.register(registry)
+    hours.register(registry)
     relay.register(registry)
     return registry
 

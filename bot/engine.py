@@ -166,7 +166,8 @@ class Engine:
             return
         log.info("turn kind=command verb=%s", command.verb)
         if not turn.roles.has_any(command.roles):
-            who = " or ".join(sorted(command.roles))
+            roles = sorted(command.roles)
+            who = ", ".join(roles[:-1]) + " or " + roles[-1] if len(roles) > 1 else roles[0]
             turn.say(f"Only a {who} can use `{command.verb}`. Type `help` to see what you can do.")
             return
         if not command.keeps_dialog and turn.active is not None:

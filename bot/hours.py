@@ -62,6 +62,8 @@ DAY_WORDS = frozenset(
     | set(_MONTHS)
     | {month[:3] for month in _MONTHS}
 )
+# A number that starts a day: "3" (of "3 March"), "3rd", "22/11", "2026-11-20".
+DAY_NUMBER = re.compile(r"^(?:\d{1,2}(?:st|nd|rd|th)?|\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{2,4})?)$", re.IGNORECASE)
 FILLER = frozenset({"of"})  # "log 2 hours of answering questions"
 
 
@@ -157,7 +159,7 @@ def pick_category(words: list[str], categories: tuple[str, ...]) -> tuple[int, t
 
 
 def _looks_like_day(word: str) -> bool:
-    return word.lower() in DAY_WORDS or any(ch.isdigit() for ch in word)
+    return word.lower() in DAY_WORDS or DAY_NUMBER.match(word) is not None
 
 
 def read_day(words: list[str], zone: str, now: datetime) -> tuple[date | None, int]:
@@ -199,7 +201,7 @@ def commitment(hours: CoachHours) -> str:
 
 
 def standing(minutes: int, hours: CoachHours) -> str:
-    """ "under", "within" or "over" the commitment """
+    """ "under", "within" or "over" the commitment"""
     if minutes < hours.min_per_month * 60:
         return "under"
     return "over" if minutes > hours.max_per_month * 60 else "within"
@@ -313,6 +315,17 @@ async def monthly_totals(session: AsyncSession, cohort_id: int) -> dict[tuple[in
     return totals
 
 
+async def month_totals(session: AsyncSession, cohort_id: int, month: date) -> dict[int, int]:
+    """Minutes logged in the cohort in one month, by person id."""
+    query = (
+        select(HourEntry.person_id, func.sum(HourEntry.minutes))
+        .where(HourEntry.cohort_id == cohort_id, HourEntry.worked_on >= month)
+        .where(HourEntry.worked_on < add_months(month, 1))
+        .group_by(HourEntry.person_id)
+    )
+    return {person_id: int(minutes) for person_id, minutes in (await session.execute(query)).all()}
+
+
 async def coaches_of(session: AsyncSession, cohort: Cohort, program: Program) -> list[Person]:
     query = (
         select(Person)
@@ -352,9 +365,9 @@ async def remind(context: JobContext) -> None:
     query = query.where(Cohort.starts_on <= month.replace(day=REMIND_DAY), Cohort.ends_on >= month)
     for cohort in (await session.execute(query.order_by(Cohort.id))).scalars():
         program = counted[cohort.program_id]
-        totals = await monthly_totals(session, cohort.id)
+        totals = await month_totals(session, cohort.id, month)
         for coach in await coaches_of(session, cohort, program):
-            logged = totals.get((coach.id, month), 0)
+            logged = totals.get(coach.id, 0)
             zone = coach.timezone or "UTC"
             if standing(logged, program.coach_hours) != "under" or today_in(now, zone) >= next_month:
                 continue

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import checkins
+from bot import checkins, hours
 from bot.programs import ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
 from storage.db import Database
@@ -28,7 +28,7 @@ async def plan_pruning(session: AsyncSession, day: datetime, now: datetime) -> N
     await schedule(session, PRUNE, f"day:{at.date().isoformat()}", at, now)
 
 
-ALL: dict[str, JobHandler] = {**checkins.JOBS, PRUNE: prune_events}
+ALL: dict[str, JobHandler] = {**checkins.JOBS, **hours.JOBS, PRUNE: prune_events}
 
 
 async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:
@@ -36,3 +36,4 @@ async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> Non
     await checkins.plan_all(db, programs, now)
     async with db.transaction() as session:
         await plan_pruning(session, now, now)
+        await hours.plan_reminders(session, now)

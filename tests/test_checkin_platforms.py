@@ -14,7 +14,7 @@ the SIG-ALICE coaching; Cora also coaches Pat in the AAHSL pilot; Dara (partner2
 Asia/Phnom_Penh) is paired with Lee; Casey (coordinator@demo.example, America/Chicago) coordinates.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 
 import pytest
@@ -139,6 +139,12 @@ async def check_in_of(server: RunningServer, email: str, program_id: str) -> Che
         return (await session.execute(query)).scalar_one()
 
 
+async def _sent_only(found: Awaitable[list[OutboxMessage]]) -> OutboxMessage | None:
+    messages = await found
+    assert len(messages) == 1, messages
+    return messages[0] if messages[0].status == "sent" else None
+
+
 async def messages_of(server: RunningServer, email: str, kind: str) -> list[OutboxMessage]:
     return [message for message in await outbox_of(server, email) if message.kind == kind]
 
@@ -188,7 +194,10 @@ async def test_slack_partner_asks_for_help_and_the_teams_coordinator_is_told_at_
             "Cora Coach",
         )
         assert notice.startswith("**A check-in asks for help**")
-        [told] = await messages_of(server, CASEY_EMAIL, "check-in-help")
+        # The fake took it before the worker wrote down that it was sent: wait for that.
+        told = await eventually(
+            lambda: _sent_only(messages_of(server, CASEY_EMAIL, "check-in-help")), "the notice marked sent"
+        )
         assert (told.status, told.platform, told.due_at) == ("sent", "teams", PHNOM_PENH_MORNING)
         assert told.ref == f"check-in:{row.id}"
 
