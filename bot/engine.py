@@ -13,7 +13,7 @@ from bot import identity
 from bot.clock import Clock, system_clock
 from bot.commands import parse, suggest
 from bot.dialog import ActiveDialog, Registry, Turn
-from bot.messages import Inbound, Profile, Reply
+from bot.messages import PLATFORM_NAMES, Inbound, Profile, Reply
 from bot.outbox import NO_ACCOUNT, DeliveryError, Sender, latest_accounts
 from bot.programs import ProgramCatalog
 from bot.roles import load_roles
@@ -26,7 +26,6 @@ STATE_SCHEMA_VERSION = 1
 PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
 SEND_NOW_TIMEOUT = 8.0  # seconds a message delivered during a turn (a relay) may take
 
-PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}
 ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
 IN_PRIVATE_ONLY = (
     "I keep coaching matters private, so I only answer in a one-to-one chat. Open a chat with me and type `help` there."

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Platform = Literal["slack", "teams", "console"]
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}  # as people read them
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
 from bot.programs import ProgramCatalog
-from storage.db import Database
+from storage.db import Database, insert_or_merge
 from storage.models import Job
 
 log = logging.getLogger(__name__)
@@ -46,13 +44,7 @@ JobHandler = Callable[[JobContext], Awaitable[None]]
 async def schedule(session: AsyncSession, kind: str, subject: str, due_at: datetime, now: datetime) -> None:
     """Plan a job in the caller's transaction, unless (kind, subject) is planned already."""
     values = {"kind": kind, "subject": subject, "status": "pending", "due_at": due_at, "attempts": 0}
-    dialect = session.bind.dialect.name
-    if dialect == "sqlite":
-        statement = sqlite_insert(Job).values(**values, created_at=now).on_conflict_do_nothing()
-    elif dialect == "postgresql":
-        statement = postgresql_insert(Job).values(**values, created_at=now).on_conflict_do_nothing()
-    else:  # pragma: no cover - storage.db accepts only the two
-        statement = insert(Job).values(**values, created_at=now)
+    statement = insert_or_merge(session, Job).values(**values, created_at=now).on_conflict_do_nothing()
     await session.execute(statement)
 
 

@@ -14,22 +14,20 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialog import Command, Registry, Turn, button
-from bot.messages import Reply
+from bot.messages import PLATFORM_NAMES, Reply
 from bot.outbox import NO_ACCOUNT, DeliveryError
 from bot.pairs import PairInfo, pairings_of
 from bot.timezones import local_time
+from storage.db import insert_or_merge
 from storage.models import Pair, Person, RelayCount
 
 log = logging.getLogger(__name__)
 
 NAME = "relay"
 HOLD_SECONDS = 600  # how long a coach's message waits in memory for them to pick its recipient
-PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}
 
 
 @dataclass
@@ -220,8 +218,7 @@ NO_PARTNER = (
 async def _add_one(session: AsyncSession, pair_id: int, month: str, *, from_guide: bool) -> None:
     column = "from_guide" if from_guide else "from_guided"
     values = {"pair_id": pair_id, "month": month, "from_guide": int(from_guide), "from_guided": int(not from_guide)}
-    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgresql_insert
-    statement = insert(RelayCount).values(**values)
+    statement = insert_or_merge(session, RelayCount).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["pair_id", "month"], set_={column: getattr(RelayCount, column) + 1}
     )

@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -44,6 +46,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_or_merge(session: AsyncSession, table: Any) -> Any:
+    """An INSERT for `table` that takes ON CONFLICT clauses, in the session's database's own dialect
+    (SQLite and PostgreSQL both have them)."""
+    dialect_insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgresql_insert
+    return dialect_insert(table)
 
 
 class Database:
