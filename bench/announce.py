@@ -38,9 +38,6 @@ import argparse
 import asyncio
 import math
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +52,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
@@ -73,6 +69,7 @@ from tests.crowd import add_crowd  # noqa: E402
 from tests.fakes.bot_connector import FakeBotConnector  # noqa: E402
 from tests.fakes.postgres import ThrowawayPostgres  # noqa: E402
 from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
+from tests.server import ServerProcess  # noqa: E402
 from tests.test_slack import slack_env  # noqa: E402
 
 RECIPIENTS = 10_000
@@ -118,74 +115,22 @@ class TimedBotConnector(FakeBotConnector):
 # ---------------------------------------------------------------- the server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def server_env(database_url: str, slack: FakeSlackApi, rate: float) -> dict[str, str]:
+    return {
+        **slack_env(slack),
+        "DATABASE_URL": database_url,
+        "OUTBOX_RATE_SLACK": f"{rate:g}",
+        "OUTBOX_RATE_TEAMS": f"{rate:g}",
+    }
 
 
-class Server:
-    """`python app.py serve` in its own process, logging to a file."""
-
-    def __init__(self, database_url: str, slack: FakeSlackApi, rate: float, log_path: Path) -> None:
-        self.port, self.log_path = free_port(), log_path
-        env = {
-            **os.environ,
-            **slack_env(slack),
-            "DATABASE_URL": database_url,
-            "PROGRAMS_DIR": str(ROOT / "programs"),
-            "PORT": str(self.port),
-            "OUTBOX_RATE_SLACK": f"{rate:g}",
-            "OUTBOX_RATE_TEAMS": f"{rate:g}",
-            "LOG_LEVEL": "INFO",
-        }
-        for name in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_APP_TOKEN"):
-            env.pop(name, None)  # Teams anonymously to the fake's serviceUrl; Slack over HTTP
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "app.py", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    async def ready(self, seconds: float = 60.0) -> None:
-        async with aiohttp.ClientSession() as http:
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"the server ended at start:\n{self.log_tail()}")
-                try:
-                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"the server did not answer /healthz in {seconds:.0f} s:\n{self.log_tail()}")
-
-    async def stop(self, seconds: float = 30.0) -> int | None:
-        """SIGTERM, and wait (serving the fakes meanwhile) for it to finish its round; its exit code.
-        SIGKILL if it has not ended after `seconds`."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:  # in a thread: the fakes run on this loop, and the server's last sends need them
-                await asyncio.to_thread(self.process.wait, seconds)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        return self.process.returncode
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU the server has used so far (Linux /proc; NaN elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return math.nan
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-2000:]
-
-    def log_count(self, marker: str) -> int:
-        return self.log_path.read_text(errors="replace").count(marker)
+def cpu_seconds(server: ServerProcess) -> float:
+    """User and system CPU the server has used so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 # ---------------------------------------------------------------- setup and the announcement
@@ -349,12 +294,12 @@ async def run(url: str, args: argparse.Namespace, work: Path) -> None:
     await slack.start()
     await connector.start()
     db, observer = Database(url), create_async_engine(url)
-    server: Server | None = None
+    server: ServerProcess | None = None
     try:
         start = time.perf_counter()
         crowd = await add_recipients(db, catalog, recipients, args.teams_every, connector.service_url)
         data_at = time.perf_counter()
-        server = Server(url, slack, rate, work / "server.log")
+        server = ServerProcess(server_env(url, slack, rate), work / "server.log")
         await server.ready()
         server_at = time.perf_counter()
         casey = await prepare_announcement(db, catalog)
@@ -381,11 +326,11 @@ async def run(url: str, args: argparse.Namespace, work: Path) -> None:
 
 
 async def announce(
-    casey: Chat, observer: AsyncEngine, crowd: Crowd, server: Server, rate: float, limit: float | None
+    casey: Chat, observer: AsyncEngine, crowd: Crowd, server: ServerProcess, rate: float, limit: float | None
 ) -> Figures:
     """Press "Send to N people" and wait until every crowd row is sent."""
     teams = sum(1 for person_id in crowd.ids if crowd.on_teams(person_id))
-    cpu = (server.cpu_seconds(), time.process_time())
+    cpu = (cpu_seconds(server), time.process_time())
     pressed = time.perf_counter()
     confirmed = await casey.click("Send to")
     turn = time.perf_counter() - pressed
@@ -393,12 +338,12 @@ async def announce(
         raise RuntimeError(f"unexpected confirmation: {confirmed!r}")
     figures = Figures(len(crowd.ids) - teams, teams, rate, pressed, turn)
     figures.done = await until_all_sent(observer, crowd, limit or 6 * figures.bound + 60)
-    figures.server_cpu = server.cpu_seconds() - cpu[0]
+    figures.server_cpu = cpu_seconds(server) - cpu[0]
     figures.bench_cpu = time.process_time() - cpu[1]
     return figures
 
 
-def report(slack: TimedSlackApi, connector: TimedBotConnector, server: Server, figures: Figures) -> None:
+def report(slack: TimedSlackApi, connector: TimedBotConnector, server: ServerProcess, figures: Figures) -> None:
     rate, pressed = figures.rate, figures.pressed
     print(f"\nrecipients: {figures.total} ({figures.slack} on Slack, {figures.teams} on Teams)")
     print(f"rate: {rate:g} messages/s on Slack and {rate:g} on Teams (OUTBOX_RATE_SLACK, OUTBOX_RATE_TEAMS)")

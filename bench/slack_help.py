@@ -18,7 +18,6 @@ import asyncio
 import math
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
+from tests.fakes import free_port  # noqa: E402
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlackApi, signed_headers  # noqa: E402
 
 PYTHON = sys.executable
@@ -103,12 +103,6 @@ class ClosedResult:
 
 
 # ---------------------------------------------------------------- subprocesses
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def open_log(path: Path) -> IO[bytes]:

@@ -1,8 +1,16 @@
-"""Run the real aiohttp application (as `python app.py serve` builds it) on 127.0.0.1 for a test."""
+"""Run the real server for a test: in this process (the aiohttp application `python app.py serve` builds,
+on 127.0.0.1), or as `python app.py serve` in a process of its own, to be killed and restarted."""
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -13,8 +21,8 @@ from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.programs import load_programs
 from storage.db import Database
-from tests.conftest import FIXED_NOW, PROGRAMS_DIR
-from tests.fakes import serve_on_loopback
+from tests.conftest import FIXED_NOW, PROGRAMS_DIR, ROOT
+from tests.fakes import free_port, serve_on_loopback
 
 
 @dataclass
@@ -45,3 +53,56 @@ async def running_server(database_url: str, env: Mapping[str, str] | None = None
     finally:
         await runner.cleanup()
         await db.dispose()
+
+
+class ServerProcess:
+    """`python app.py serve` in its own process on a free port, logging to `log_path`."""
+
+    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
+        self.port, self.log_path = free_port(), log_path
+        full_env = {**os.environ, "PROGRAMS_DIR": str(PROGRAMS_DIR), "LOG_LEVEL": "INFO", **env}
+        full_env["PORT"] = str(self.port)
+        for name in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_APP_TOKEN"):
+            full_env.pop(name, None)  # Teams anonymously to the fake's serviceUrl; Slack over HTTP
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "app.py", "serve"], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    async def ready(self, seconds: float = 60.0) -> None:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the server ended at start:\n{self.log_tail()}")
+                try:
+                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"the server did not answer /healthz in {seconds:.0f} s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the server gets no chance to finish anything."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    async def stop(self, seconds: float = 30.0) -> int | None:
+        """SIGTERM, and wait (serving the fakes meanwhile) for it to finish its round; its exit code.
+        SIGKILL if it has not ended after `seconds`."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:  # in a thread: the fakes run on this loop, and the server's last sends need them
+                await asyncio.to_thread(self.process.wait, seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.returncode
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-2000:]
+
+    def log_count(self, marker: str) -> int:
+        return self.log_path.read_text(errors="replace").count(marker)

@@ -4,17 +4,10 @@ holds a message it took but has not answered), another starts, and every recipie
 PostgreSQL, three servers share one outbox and never send the same message twice."""
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -24,9 +17,10 @@ from bot.engine import Engine
 from bot.programs import ProgramCatalog
 from storage.db import Database
 from storage.models import Cohort, OutboxMessage
-from tests.conftest import PROGRAMS_DIR, ROOT, Chat
+from tests.conftest import Chat
 from tests.crowd import add_crowd
 from tests.fakes.slack_api import FakeSlackApi
+from tests.server import ServerProcess
 from tests.test_slack import slack_env
 
 RECIPIENTS = 5_000
@@ -40,60 +34,17 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
     await api.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def server_env(database_url: str, fake: FakeSlackApi) -> dict[str, str]:
+    """Slack against the fake, fast enough to matter, and a short lease so a restart takes over soon."""
+    return {
+        **slack_env(fake),
+        "DATABASE_URL": database_url,
+        "OUTBOX_RATE_SLACK": "1000",
+        "OUTBOX_LEASE_SECONDS": "3",
+    }
 
 
-class ServerProcess:
-    """`python app.py serve` in its own process, logging to a file."""
-
-    def __init__(self, database_url: str, fake: FakeSlackApi, log_path: Path) -> None:
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            **slack_env(fake),
-            "DATABASE_URL": database_url,
-            "PROGRAMS_DIR": str(PROGRAMS_DIR),
-            "PORT": str(self.port),
-            "OUTBOX_RATE_SLACK": "1000",
-            "OUTBOX_LEASE_SECONDS": "3",
-            "LOG_LEVEL": "INFO",
-        }
-        self.log_path = log_path
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=log_path.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-
-    async def ready(self) -> None:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                assert self.process.poll() is None, self.log_path.read_text()[-2000:]
-                try:
-                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("the server did not start")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
-
-    def sent_count(self) -> int:
-        return self.log_path.read_text().count("outbox sent id=")
+SENT = "outbox sent id="
 
 
 async def announce_to_crowd(db: Database, catalog: ProgramCatalog) -> int:
@@ -150,7 +101,7 @@ async def test_a_crash_mid_announcement_then_a_restart_delivers_each_message_onc
     total = await announce_to_crowd(db, catalog)
     assert total >= RECIPIENTS
 
-    first = ServerProcess(database_url, slack_api, tmp_path / "first.log")
+    first = ServerProcess(server_env(database_url, slack_api), tmp_path / "first.log")
     try:
         await first.ready()
         await until(lambda: len(slack_api.posted_keys()) >= total // 3, 120, "a third to be posted")
@@ -165,29 +116,29 @@ async def test_a_crash_mid_announcement_then_a_restart_delivers_each_message_onc
     assert in_doubt >= 1
     assert 0 < await count(db, OutboxMessage.status == "sent") < total
 
-    second = ServerProcess(database_url, slack_api, tmp_path / "second.log")
+    second = ServerProcess(server_env(database_url, slack_api), tmp_path / "second.log")
     try:
         await second.ready()
         await all_sent(db, total, seconds=240)
     finally:
-        second.stop()
+        await second.stop()
     assert_each_once(slack_api, total)
-    assert "outbox in-doubt message had arrived" in second.log_path.read_text()
+    assert second.log_count("outbox in-doubt message had arrived") >= 1
 
 
 async def test_three_servers_on_one_postgresql_never_send_a_message_twice(postgres_url, catalog, slack_api, tmp_path):
     db = Database(postgres_url)
     try:
         total = await announce_to_crowd(db, catalog)
-        servers = [ServerProcess(postgres_url, slack_api, tmp_path / f"server{n}.log") for n in range(3)]
+        servers = [ServerProcess(server_env(postgres_url, slack_api), tmp_path / f"server{n}.log") for n in range(3)]
         try:
             await asyncio.gather(*(server.ready() for server in servers))
             await all_sent(db, total, seconds=240)
         finally:
             for server in servers:
-                server.stop()
+                await server.stop()
         assert_each_once(slack_api, total)
-        shares = [server.sent_count() for server in servers]
+        shares = [server.log_count(SENT) for server in servers]
         assert sum(shares) == total and all(share > 0 for share in shares), shares
     finally:
         await db.dispose()

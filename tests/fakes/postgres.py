@@ -4,12 +4,13 @@ import asyncio
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import asyncpg
+
+from tests.fakes import free_port
 
 
 def _binary(name: str) -> str:
@@ -19,19 +20,13 @@ def _binary(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ThrowawayPostgres:
     """Start with start(), stop with stop(); databases are created from a migrated template."""
 
     def __init__(self) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="coaching-pg-"))
         self.data = self.base / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = os.environ.get("TEST_POSTGRES_OS_USER", "postgres")
         # PostgreSQL refuses to run as root: run its tools as the postgres account then.
         self.run_as = ["runuser", "-u", self.user, "--"] if os.geteuid() == 0 else []
