@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 
 from storage.models import CheckIn, Cohort, Job, OutboxMessage, Person
 from tests.fakes.bot_connector import FakeBotConnector, Sent
-from tests.fakes.slack_api import Call, FakeSlackApi
+from tests.fakes.slack_api import FakeSlackApi
 from tests.server import RunningServer, running_server
 from tests.test_booking_platforms import CORA_EMAIL, SOKHA, SOKHA_EMAIL, cora_on_teams, fake_slack  # noqa: F401
 from tests.test_selection_platforms import (
@@ -32,7 +32,6 @@ from tests.test_selection_platforms import (
     IATUL,
     SlackUser,
     TeamsUser,
-    blocks_of,
     card_text,
     eventually,
     outbox_of,
@@ -91,36 +90,8 @@ async def settle(server: RunningServer) -> None:
     await eventually(lambda: caught_up(server), f"the scheduler and the outbox to catch up at {server.engine.clock()}")
 
 
-async def slack_receives(user: SlackUser, since: int, *phrases: str) -> Call:
-    """Waits for the chat.postMessage the bot writes first into the user's DM with every phrase; shows its
-    buttons to the user, so that `user.click` clicks them."""
-
-    def found() -> Call | None:
-        calls = user.fake.calls[since:]
-        opened = [
-            i for i, c in enumerate(calls) if c.method == "conversations.open" and c.args["users"] == user.user_id
-        ]
-        posts = [] if not opened else user.posts(since=since + opened[0] + 1)
-        return next((post for post in posts if all(p in post.args["text"] for p in phrases)), None)
-
-    post = await eventually(found, f"a message to {user.user_id} with {phrases}")
-    user.shown, user.shown_ephemeral = blocks_of(post.args), False
-    return post
-
-
 def slack_posts_with(user: SlackUser, phrase: str) -> list[str]:
     return [post.args["text"] for post in user.posts() if phrase in post.args["text"]]
-
-
-async def teams_receives(user: TeamsUser, *phrases: str) -> Sent:
-    """Waits for an activity the bot writes first into the user's chat with every phrase; shows its card."""
-
-    def found() -> Sent | None:
-        return next((s for s in user.written_first() if all(p in card_text(s) for p in phrases)), None)
-
-    sent = await eventually(found, f"a message to {user.name} with {phrases}")
-    user.shown = sent.card
-    return sent
 
 
 def actions_of(sent: Sent) -> list[tuple[str, str]]:
@@ -165,7 +136,7 @@ async def test_slack_partner_asks_for_help_and_the_teams_coordinator_is_told_at_
 
         # 09:00 in Phnom Penh: the scheduler asks, the worker opens Sokha's DM and posts the check-in there.
         at(server, PHNOM_PENH_MORNING)
-        asked = await slack_receives(sokha, since, "How is it going with Cora Coach?")
+        asked = await sokha.receives_and_shows(since, "How is it going with Cora Coach?")
         assert {c.args["users"] for c in fake_slack.calls[since:] if c.method == "conversations.open"} == {SOKHA}
         assert asked.args["text"].startswith(CHECK_IN_TITLE)
         assert sokha.shown[0] == {"type": "header", "text": {"type": "plain_text", "text": CHECK_IN_TITLE}}
@@ -218,8 +189,8 @@ async def test_teams_coach_answers_with_a_card_click_and_a_typed_number(database
 
         # 09:00 in New York: both her pairings' check-ins arrive as Adaptive Cards in her own chat.
         at(server, NEW_YORK_MORNING)
-        iatul = await teams_receives(cora, "How is it going with Sokha Partner?")
-        aahsl = await teams_receives(cora, "How is it going with Pat Participant?")
+        iatul = await cora.receives_and_shows("How is it going with Sokha Partner?")
+        aahsl = await cora.receives_and_shows("How is it going with Pat Participant?")
         assert card_text(iatul).startswith(CHECK_IN_TITLE) and card_text(aahsl).startswith(AAHSL_TITLE)
         assert actions_of(iatul) == actions_of(aahsl) == [("Action.Submit", label) for label in ANSWER_LABELS]
         await settle(server)
@@ -261,8 +232,8 @@ async def test_no_answer_gets_one_reminder_in_the_persons_morning_and_never_a_se
         since = len(fake_slack.calls)
 
         at(server, PHNOM_PENH_MORNING)
-        await slack_receives(sokha, since, "How is it going with Cora Coach?")  # Sokha does not answer
-        await teams_receives(dara, "How is it going with Lee Coach?")
+        await sokha.receives_and_shows(since, "How is it going with Cora Coach?")  # Sokha does not answer
+        await dara.receives_and_shows("How is it going with Lee Coach?")
         assert "Thank you for telling me." in await dara.click("Some difficulties")  # Dara does
         assert "that is all for this check-in" in await dara.say("1")
 
@@ -275,7 +246,7 @@ async def test_no_answer_gets_one_reminder_in_the_persons_morning_and_never_a_se
         assert await messages_of(server, DARA_EMAIL, "check-in-reminder") == []  # she answered
 
         at(server, PHNOM_PENH_REMINDER_MORNING)
-        reminded = await slack_receives(sokha, since, "A reminder: I have not heard from you yet.")
+        reminded = await sokha.receives_and_shows(since, "A reminder: I have not heard from you yet.")
         assert reminded.args["text"].startswith(CHECK_IN_TITLE)
         assert "How is it going with Cora Coach?" in reminded.args["text"]
         assert list(slack_buttons(sokha.shown)) == ANSWER_LABELS

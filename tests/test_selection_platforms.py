@@ -186,6 +186,9 @@ class SlackUser:
 
     def written_first(self, since: int = 0) -> list[str]:
         """Texts the bot wrote first (the outbox): posts into the DM that a conversations.open for them opened."""
+        return [post.args["text"] for post in self._first_posts(since)]
+
+    def _first_posts(self, since: int) -> list[Call]:
         calls = self.fake.calls[since:]
         opened = next(
             (
@@ -198,16 +201,26 @@ class SlackUser:
         if opened is None:
             return []
         return [
-            call.args["text"]
+            call
             for call in calls[opened + 1 :]
             if call.method == "chat.postMessage" and call.args.get("channel") == self.channel
         ]
 
     async def receives(self, since: int, *phrases: str) -> str:
         """Waits for a message the bot writes first containing every phrase; its text."""
+        return (await self._receive(since, phrases)).args["text"]
 
-        def found() -> str | None:
-            return next((text for text in self.written_first(since) if all(p in text for p in phrases)), None)
+    async def receives_and_shows(self, since: int, *phrases: str) -> Call:
+        """As receives, and the message becomes the one shown, so that `click` clicks its buttons."""
+        post = await self._receive(since, phrases)
+        self.shown, self.shown_ephemeral = blocks_of(post.args), False
+        return post
+
+    async def _receive(self, since: int, phrases: tuple[str, ...]) -> Call:
+        def found() -> Call | None:
+            return next(
+                (post for post in self._first_posts(since) if all(p in post.args["text"] for p in phrases)), None
+            )
 
         return await eventually(found, f"a message to {self.user_id} with {phrases}")
 
@@ -292,9 +305,17 @@ class TeamsUser:
         return [s for s in self.connector.sent if s.conversation_id == self.conversation_id and s.reply_to is None]
 
     async def receives(self, *phrases: str) -> str:
-        def found() -> str | None:
-            texts = (card_text(sent) for sent in self.written_first())
-            return next((text for text in texts if all(p in text for p in phrases)), None)
+        return card_text(await self._receive(phrases))
+
+    async def receives_and_shows(self, *phrases: str) -> Sent:
+        """As receives, and the message's card becomes the one shown, so that `click` clicks its buttons."""
+        sent = await self._receive(phrases)
+        self.shown = sent.card
+        return sent
+
+    async def _receive(self, phrases: tuple[str, ...]) -> Sent:
+        def found() -> Sent | None:
+            return next((s for s in self.written_first() if all(p in card_text(s) for p in phrases)), None)
 
         return await eventually(found, f"a message to {self.name} with {phrases}")
 
