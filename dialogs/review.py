@@ -288,8 +288,7 @@ async def _announce_send(turn: Turn, cohort_id: str) -> None:
         return
     announcement = _announcement(program, cohort, names)
     recipients = await _cohort_members(turn, cohort.id)
-    for person_id in recipients:
-        outbox.queue(turn.session, person_id, announcement, kind="announcement", now=turn.now)
+    await outbox.queue_many(turn.session, recipients, announcement, kind="announcement", now=turn.now)
     turn.say(f"Sent: the {len(names)} accepted names are on their way to {len(recipients)} people.")
 
 

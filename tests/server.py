@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import func, or_, select
 
 from app import build_web_app, prepare
 from bot.config import load_settings
@@ -21,6 +22,7 @@ from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.programs import load_programs
 from storage.db import Database
+from storage.models import Job, OutboxMessage
 from tests.conftest import FIXED_NOW, PROGRAMS_DIR, ROOT
 from tests.fakes import free_port, serve_on_loopback
 
@@ -32,6 +34,29 @@ class RunningServer:
     engine: Engine
     web_app: web.Application
     http: aiohttp.ClientSession  # a client for posting to the server
+
+
+async def caught_up(server: RunningServer) -> bool:
+    """Nothing is due for the scheduler or the outbox worker at the clock's time: what the background loops
+    would do at this time is done (jobs first: a job that ran committed its messages with it)."""
+    now = server.engine.clock()
+    async with server.db.transaction() as session:
+        jobs = select(func.count()).select_from(Job).where(Job.status == "pending", Job.due_at <= now)
+        if (await session.execute(jobs)).scalar_one():
+            return False
+        due = (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now)
+        messages = select(func.count()).select_from(OutboxMessage).where(or_(due, OutboxMessage.status == "sending"))
+        return (await session.execute(messages)).scalar_one() == 0
+
+
+async def settle(server: RunningServer, within: float = 10.0) -> None:
+    """Wait until the background loops have caught up (a platform fake sees a message a moment before the
+    worker writes down that it was sent)."""
+    deadline = time.monotonic() + within
+    while not await caught_up(server):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the scheduler and the outbox did not catch up at {server.engine.clock()}")
+        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

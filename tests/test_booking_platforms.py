@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from storage.models import BusySlot, CoachingSession, OutboxMessage, Person
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
-from tests.server import RunningServer, running_server
+from tests.server import RunningServer, running_server, settle
 from tests.test_selection_platforms import DANA, SlackUser, TeamsUser, card_text, slack_buttons, slack_dm_of
 from tests.test_slack import PARTICIPANT, PAT, PAT_ZONE, slack_env, slash
 from tests.test_teams import CORA as CORA_TEAMS
@@ -127,6 +127,7 @@ async def test_slack_partner_books_and_the_teams_coach_is_told(
         )
         assert f"/calendar/{token}.ics" in told
         cora_id = await person_id(server, CORA_EMAIL)
+        await settle(server)
         [notice] = [m for m in await booking_messages(server) if m.kind == "booking"]
         assert (notice.status, notice.platform, notice.person_id) == ("sent", "teams", cora_id)
         assert ("POST", f"/v3/conversations/{cora.conversation_id}/activities") in connector.requests
@@ -198,6 +199,7 @@ async def test_teams_coach_cancels_and_the_slack_partner_is_told(
         [opened] = [c for c in fake_slack.calls[since:] if c.method == "conversations.open"]
         assert opened.args["users"] == SOKHA
         sokha_id = await person_id(server, SOKHA_EMAIL)
+        await settle(server)
         [cancelled] = [m for m in await booking_messages(server) if m.person_id == sokha_id and m.kind == "booking"]
         assert (cancelled.status, cancelled.platform) == ("sent", "slack")
 

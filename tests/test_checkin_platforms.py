@@ -14,16 +14,16 @@ the SIG-ALICE coaching; Cora also coaches Pat in the AAHSL pilot; Dara (partner2
 Asia/Phnom_Penh) is paired with Lee; Casey (coordinator@demo.example, America/Chicago) coordinates.
 """
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from storage.models import CheckIn, Cohort, Job, OutboxMessage, Person
+from storage.models import CheckIn, Cohort, OutboxMessage, Person
 from tests.fakes.bot_connector import FakeBotConnector, Sent
 from tests.fakes.slack_api import FakeSlackApi
-from tests.server import RunningServer, running_server
+from tests.server import RunningServer, running_server, settle
 from tests.test_booking_platforms import CORA_EMAIL, SOKHA, SOKHA_EMAIL, cora_on_teams, fake_slack  # noqa: F401
 from tests.test_selection_platforms import (
     AAHSL,
@@ -33,7 +33,6 @@ from tests.test_selection_platforms import (
     SlackUser,
     TeamsUser,
     card_text,
-    eventually,
     outbox_of,
     slack_buttons,
 )
@@ -73,23 +72,6 @@ def at(server: RunningServer, moment: datetime) -> None:
     server.engine.clock = lambda: moment
 
 
-async def caught_up(server: RunningServer) -> bool:
-    """Nothing is due for the scheduler or the outbox worker at the clock's time: what the background loops
-    would do at this time is done (jobs first: a job that ran committed its messages with it)."""
-    now = server.engine.clock()
-    async with server.db.transaction() as session:
-        jobs = select(func.count()).select_from(Job).where(Job.status == "pending", Job.due_at <= now)
-        if (await session.execute(jobs)).scalar_one():
-            return False
-        due = (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now)
-        messages = select(func.count()).select_from(OutboxMessage).where(or_(due, OutboxMessage.status == "sending"))
-        return (await session.execute(messages)).scalar_one() == 0
-
-
-async def settle(server: RunningServer) -> None:
-    await eventually(lambda: caught_up(server), f"the scheduler and the outbox to catch up at {server.engine.clock()}")
-
-
 def slack_posts_with(user: SlackUser, phrase: str) -> list[str]:
     return [post.args["text"] for post in user.posts() if phrase in post.args["text"]]
 
@@ -108,12 +90,6 @@ async def check_in_of(server: RunningServer, email: str, program_id: str) -> Che
             .where(Person.email == email, Cohort.program_id == program_id)
         )
         return (await session.execute(query)).scalar_one()
-
-
-async def _sent_only(found: Awaitable[list[OutboxMessage]]) -> OutboxMessage | None:
-    messages = await found
-    assert len(messages) == 1, messages
-    return messages[0] if messages[0].status == "sent" else None
 
 
 async def messages_of(server: RunningServer, email: str, kind: str) -> list[OutboxMessage]:
@@ -145,6 +121,7 @@ async def test_slack_partner_asks_for_help_and_the_teams_coordinator_is_told_at_
         assert buttons["Need help"]["style"] == "danger" and "style" not in buttons["On track"]
         row = await check_in_of(server, SOKHA_EMAIL, IATUL)
         assert buttons["Need help"]["value"] == f"check-in:answer|{row.id}|need_help"
+        await settle(server)
         [message] = await messages_of(server, SOKHA_EMAIL, "check-in")
         assert (message.status, message.platform, message.due_at) == ("sent", "slack", PHNOM_PENH_MORNING)
 
@@ -165,10 +142,8 @@ async def test_slack_partner_asks_for_help_and_the_teams_coordinator_is_told_at_
             "Cora Coach",
         )
         assert notice.startswith("**A check-in asks for help**")
-        # The fake took it before the worker wrote down that it was sent: wait for that.
-        told = await eventually(
-            lambda: _sent_only(messages_of(server, CASEY_EMAIL, "check-in-help")), "the notice marked sent"
-        )
+        await settle(server)
+        [told] = await messages_of(server, CASEY_EMAIL, "check-in-help")
         assert (told.status, told.platform, told.due_at) == ("sent", "teams", PHNOM_PENH_MORNING)
         assert told.ref == f"check-in:{row.id}"
 

@@ -27,7 +27,7 @@ from bot.programs import ProgramCatalog
 from storage.models import Application, Cohort, DialogState, Membership, OutboxMessage, Pair, Person, Seat
 from tests.fakes.bot_connector import FakeBotConnector, Sent, message_activity
 from tests.fakes.slack_api import Call, FakeSlackApi
-from tests.server import RunningServer, running_server
+from tests.server import RunningServer, running_server, settle
 from tests.test_slack import PARTICIPANT, PAT, PAT_ZONE, dm_event, slack_env, slash
 from tests.test_slack import load_payload as load_slack_payload
 from tests.test_slack import post as post_slack
@@ -533,6 +533,7 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
 
         # Delivered once each: the decision and the pairing, nothing twice.
         assert [m.kind for m in await outbox_of(server, APPLICANT)] == ["decision", "pairing"]
+        await settle(server)
         assert {(m.status, m.platform) for m in await outbox_of(server, APPLICANT)} == {("sent", "slack")}
         assert len(avery.written_first(since=0)) == 2
 
@@ -656,6 +657,7 @@ async def test_teams_partner_and_coach_apply_then_review_accept_and_match(
         await ngozi.receives(f"Your partner in the {iatul.name} ({COHORT}) is **Vannak Partner**, {NEW_PARTNER}")
 
         # Each message was written first into the person's own chat, once.
+        await settle(server)
         for person, email in ((vannak, NEW_PARTNER), (ngozi, NEW_COACH)):
             assert len(person.written_first()) == 2
             assert ("POST", f"/v3/conversations/{person.conversation_id}/activities") in connector.requests
