@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import checkins
+from bot import jobs
 from bot.cohorts import cohort_calendar
 from bot.identity import get_or_create_person
 from bot.programs import Program, ProgramCatalog
@@ -74,6 +74,9 @@ def demo_calendar(program: Program, today: date) -> dict[str, object]:
     for key in ("one_to_one", "peer_groups"):
         if calendar[key] is not None:
             calendar[key] = [(today - timedelta(days=30)).isoformat(), (today + timedelta(days=150)).isoformat()]
+    if program.surveys:  # the first survey has opened, so a newcomer can answer it and read its report
+        first = program.surveys[0].id
+        calendar["surveys"][first] = [(today - timedelta(days=1)).isoformat(), (today + timedelta(days=20)).isoformat()]
     return calendar
 
 
@@ -109,7 +112,7 @@ async def seed_demo(db: Database, programs: ProgramCatalog, now: datetime) -> li
                             created_at=now,
                         )
                     )
-            await checkins.plan_next(session, cohort, program, now.date() - timedelta(days=1), now)
+            await jobs.plan_cohort(session, cohort, program, now)
     return created
 
 

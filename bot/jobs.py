@@ -6,10 +6,10 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import checkins, hours
-from bot.programs import ProgramCatalog
+from bot.programs import Program, ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
 from storage.db import Database
-from storage.models import ProcessedEvent
+from storage.models import Cohort, ProcessedEvent
 
 PRUNE = "prune-events"
 KEEP_EVENT_IDS = timedelta(days=2)  # Slack retries an event for minutes, never days
@@ -29,6 +29,11 @@ async def plan_pruning(session: AsyncSession, day: datetime, now: datetime) -> N
 
 
 ALL: dict[str, JobHandler] = {**checkins.JOBS, **hours.JOBS, PRUNE: prune_events}
+
+
+async def plan_cohort(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> None:
+    """A new cohort's scheduled work: its first check-in (and, from there, the rest)."""
+    await checkins.plan_next(session, cohort, program, now.date() - timedelta(days=1), now)
 
 
 async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:

@@ -33,6 +33,10 @@ class Roles:
     def coordinates(self, program_id: str) -> bool:
         return program_id in self.coordinator_of
 
+    def coordinates_cohort(self, cohort: Cohort) -> bool:
+        """Whether this person coordinates this cohort (reports, surveys' results, and the like)."""
+        return self.coordinates(cohort.program_id)
+
 
 async def load_roles(session: AsyncSession, person: Person, programs: ProgramCatalog) -> Roles:
     query = (

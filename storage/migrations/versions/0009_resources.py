@@ -1,0 +1,24 @@
+"""resources
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-23 15:10:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import storage.types
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
