@@ -53,6 +53,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Image:
+    """A picture sent with a reply: a server-rendered PNG (charts in reports)."""
+
+    name: str  # file name, e.g. "report-aahsl-2026-11-23.png"
+    data: bytes  # PNG bytes
+    alt: str  # what it shows, in words (screen readers, notifications, the terminal)
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message from the assistant. Platforms show buttons natively; the console numbers them."""
 
@@ -60,6 +69,7 @@ class Reply:
     title: str | None = None
     lines: tuple[str, ...] = ()  # a list shown under the text (bullets on Slack and Teams)
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    image: Image | None = None  # only in a direct answer: the outbox refuses replies with images
 
     def plain_text(self) -> str:
         """The reply as plain text, for notifications and platforms without rich layout."""

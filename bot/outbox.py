@@ -45,7 +45,7 @@ ROUND_LIMIT = 10  # batches one run_once delivers at most
 NO_ACCOUNT_RETRY = timedelta(minutes=10)  # the person has not written to us on any platform yet
 NO_ACCOUNT = "no reachable account"
 # Kinds sent only in the person's daytime, 08:00 to 20:00 their time; outside it they wait for 09:00.
-DAYTIME_KINDS = frozenset({"check-in", "check-in-reminder", "hours-reminder"})
+DAYTIME_KINDS = frozenset({"check-in", "check-in-reminder", "hours-reminder", "survey", "survey-reminder"})
 DAY_STARTS, DAY_ENDS, MORNING = 8, 20, 9
 DEFAULT_RATES = {"slack": 5.0, "teams": 15.0, "console": 1000.0}  # messages a second per platform
 
@@ -184,7 +184,11 @@ async def release_held(session: AsyncSession, person_id: int, now: datetime) -> 
 
 
 def _to_json(reply: Reply) -> dict[str, Any]:
-    return asdict(reply)
+    if reply.image is not None:  # PNG bytes belong in no JSON column: images go only in direct answers
+        raise ValueError("a reply with an image cannot be queued in the outbox; send its text, or answer directly")
+    data = asdict(reply)
+    del data["image"]  # rows keep the shape they had before images existed
+    return data
 
 
 def reply_of(data: dict[str, Any]) -> Reply:

@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.slack.inbound import BUTTON_ACTION_PREFIX
-from bot.messages import Reply
+from bot.messages import Image, Reply
 
 SECTION_LIMIT = 3000  # characters in one section's text
 BUTTONS_PER_BLOCK = 25
 BLOCK_LIMIT = 50
+ALT_TEXT_LIMIT = 1000  # characters of an uploaded image's alt_txt
 
 
 def _pieces(line: str) -> list[str]:
@@ -58,8 +59,22 @@ def reply_blocks(reply: Reply, first_button: int = 0) -> list[dict[str, Any]]:
     return blocks
 
 
-def render(replies: Sequence[Reply]) -> tuple[str, list[dict[str, Any]]]:
-    """One Slack message for a turn's replies: fallback text and blocks (dividers between replies)."""
+def images_of(replies: Sequence[Reply]) -> list[Image]:
+    """The pictures a turn's replies carry: Slack gets them as uploaded files, after the message."""
+    return [reply.image for reply in replies if reply.image is not None]
+
+
+def images_in_dm_note(count: int) -> str:
+    """Said where a picture cannot go (an ephemeral answer carries no file), so it went to the DM."""
+    what = "The chart is" if count == 1 else "The charts are"
+    return f"{what} in your direct messages with the assistant."
+
+
+def render(replies: Sequence[Reply], *, images_in_dm: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """One Slack message for a turn's replies: fallback text and blocks (dividers between replies).
+
+    `images_in_dm`: the replies' images are uploaded to the person's DM rather than beside this message
+    (a slash command's ephemeral answer), so the message says where to find them."""
     blocks: list[dict[str, Any]] = []
     buttons_so_far = 0
     for reply in replies:
@@ -68,4 +83,10 @@ def render(replies: Sequence[Reply]) -> tuple[str, list[dict[str, Any]]]:
         blocks.extend(reply_blocks(reply, buttons_so_far))
         buttons_so_far += len(reply.buttons)
     text = "\n\n".join(reply.plain_text() for reply in replies)[:SECTION_LIMIT]
-    return text, blocks[:BLOCK_LIMIT]
+    images = len(images_of(replies))
+    if not (images_in_dm and images):
+        return text, blocks[:BLOCK_LIMIT]
+    note = images_in_dm_note(images)
+    context = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
+    text = "\n\n".join(part for part in (text[: SECTION_LIMIT - len(note) - 2], note) if part)
+    return text, [*blocks[: BLOCK_LIMIT - 1], context]

@@ -1,13 +1,15 @@
-"""Replies as Teams messages: markdown text, or an Adaptive Card with Action.Submit buttons."""
+"""Replies as Teams messages: markdown text, or an Adaptive Card with Action.Submit buttons; a picture
+goes with them as an inline image attachment."""
 
+import base64
 import re
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, Attachment, AttachmentLayoutTypes
 
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
-from bot.messages import Reply
+from bot.messages import Image, Reply
 
 MAX_CARD_BUTTONS = 6  # beyond this Teams hides actions; a drop-down list fits any number
 BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
@@ -55,6 +57,13 @@ def card(reply: Reply) -> dict[str, Any]:
     }
 
 
+def image_attachment(image: Image) -> Attachment:
+    """An inline image: Teams shows an image/* attachment as a picture, and a base64 data URI needs no
+    hosting (the chart exists only in this process). bot.charts keeps charts small enough to travel so."""
+    encoded = base64.b64encode(image.data).decode("ascii")
+    return Attachment(content_type="image/png", content_url=f"data:image/png;base64,{encoded}", name=image.name)
+
+
 def render(reply: Reply) -> Activity:
     if not reply.buttons:
         parts = [f"**{reply.title}**"] if reply.title else []
@@ -62,5 +71,12 @@ def render(reply: Reply) -> Activity:
         parts += [f"- {markdown(line)}" for line in reply.lines]
         activity = MessageFactory.text("\n\n".join(parts))
         activity.text_format = "markdown"
-        return activity
-    return MessageFactory.attachment(CardFactory.adaptive_card(card(reply)))
+    else:
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card(reply)))
+    if reply.image is not None:
+        # The picture rides in the same activity as the text or card it illustrates, not in one of its own:
+        # Teams shows a message's text with its image attachment under it (one message, one notification),
+        # and a card then the image stacked in list layout; and one send cannot deliver half a reply.
+        activity.attachments = [*(activity.attachments or []), image_attachment(reply.image)]
+        activity.attachment_layout = AttachmentLayoutTypes.list
+    return activity

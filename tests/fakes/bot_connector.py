@@ -1,5 +1,6 @@
 """A fake Bot Framework Connector (the serviceUrl Teams gives) on 127.0.0.1 that records replies."""
 
+import base64
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,18 @@ class Sent:
             if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
                 return attachment["content"]
         return None
+
+    @property
+    def images(self) -> list[tuple[str | None, bytes]]:
+        """The inline images sent (name, bytes), decoded from their base64 data URIs."""
+        found = []
+        for attachment in self.activity.get("attachments") or []:
+            url = str(attachment.get("contentUrl") or "")
+            if str(attachment.get("contentType", "")).startswith("image/") and url.startswith("data:"):
+                header, _, data = url.partition(",")
+                assert header.endswith(";base64"), header
+                found.append((attachment.get("name"), base64.b64decode(data, validate=True)))
+        return found
 
 
 @dataclass

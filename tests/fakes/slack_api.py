@@ -1,5 +1,9 @@
 """A fake Slack Web API (and response_url receiver) on 127.0.0.1 that records every call.
 
+File uploads work as files_upload_v2 drives them: files.getUploadURLExternal hands out an upload URL on
+this fake, the bytes are POSTed there, and files.completeUploadExternal shares them into a channel; each
+shared file lands in `uploads`.
+
 It also serves Socket Mode: apps.connections.open answers with a ws:// URL on the same fake, which says
 "hello", sends the envelopes queued in `socket_envelopes` (each once) and puts every ack the client sends
 back in `socket_acks`.
@@ -13,7 +17,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
@@ -23,6 +27,7 @@ from tests.fakes import serve_on_loopback
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0TEST"
+ALT_TEXT_LIMIT = 1000  # characters of an image's alt_txt Slack takes (more: alt_txt_too_large)
 
 
 def signed_headers(
@@ -45,6 +50,16 @@ class Call:
     token: str | None = None  # from the Authorization header
 
 
+class Upload(NamedTuple):
+    """A file shared through files.completeUploadExternal: where, under which name and title, what bytes."""
+
+    channel_id: str | None
+    filename: str
+    title: str
+    data: bytes
+    thread_ts: str | None = None
+
+
 @dataclass
 class FakeSlackApi:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -64,6 +79,10 @@ class FakeSlackApi:
     answer_delay: float = 0.0
     # Slack's clock, which stamps messages (ts): tests whose server runs at a fixed time set it to match.
     clock: Callable[[], float] = time.time
+    # Files shared into channels, in order; `_pending_files` holds what was announced or uploaded before that.
+    uploads: list[Upload] = field(default_factory=list)
+    _pending_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def add_user(self, user_id: str, email: str | None, name: str, tz: str = "America/New_York") -> None:
         profile = {"real_name": name, **({"email": email} if email else {})}
@@ -91,6 +110,7 @@ class FakeSlackApi:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # slack_sdk reads users.info and the like by GET
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}/api/"
@@ -149,7 +169,50 @@ class FakeSlackApi:
             return self._post(args)
         if method == "conversations.history":
             return self._history(args)
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(args)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(args)
         return {"ok": True}
+
+    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(str(args.get("alt_txt") or "")) > ALT_TEXT_LIMIT:
+            return {"ok": False, "error": "alt_txt_too_large"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self._pending_files[file_id] = {"filename": args["filename"], "length": int(args["length"]), "data": None}
+        upload_url = f"{self.base_url.removesuffix('api/')}upload/{file_id}"
+        return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: Slack answers the raw POST with plain text."""
+        pending = self._pending_files.get(request.match_info["file_id"])
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "length": len(data)}))
+        if pending is None:
+            return web.Response(status=404, text="file not found")
+        pending["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Shares the uploaded files into `channel_id` (or keeps them private without one), as Slack does."""
+        files = json.loads(args.get("files") or "[]")
+        done = []
+        for file in files:
+            pending = self._pending_files.get(str(file.get("id")))
+            if pending is None or pending["data"] is None or len(pending["data"]) != pending["length"]:
+                return {"ok": False, "error": "file_not_found" if pending is None else "file_upload_failed"}
+            done.append((file, pending))
+        shared = []
+        for file, pending in done:
+            del self._pending_files[file["id"]]
+            title = file.get("title") or pending["filename"]
+            channel = args.get("channel_id")
+            self.uploads.append(Upload(channel, pending["filename"], title, pending["data"], args.get("thread_ts")))
+            shares = {"private": {channel: [{"ts": f"{self.clock():.0f}.{next(self._ts):06d}"}]}} if channel else {}
+            shared.append({"id": file["id"], "name": pending["filename"], "title": title, "shares": shares})
+        return {"ok": True, "files": shared}
 
     async def _hold_answer(self) -> None:
         """Wait `answer_delay` seconds, or less if a test sets it back to 0 meanwhile."""
