@@ -5,6 +5,8 @@ python app.py chat --user EMAIL    the assistant in this terminal
 python app.py demo                 create the demo cohorts and people
 python app.py db upgrade           apply database migrations
 python app.py programs check       validate the program files
+python app.py cohorts create PROGRAM --starts YYYY-MM-DD [--region REGION] [--name NAME]
+                                   create a cohort (in a program with regions, one per region)
 """
 
 import argparse
@@ -13,7 +15,8 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -21,11 +24,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import func, select
 
 from adapters.console import ConsoleChat
-from adapters.slack.app import SlackSender, build_bolt_app
+from adapters.slack.app import ImageUploads, SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
-from bot import jobs, when
+from bot import jobs, surveys, when
+from bot import network as bot_network
 from bot.booking import calendar_file
 from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
@@ -35,6 +39,7 @@ from bot.messages import Reply
 from bot.outbox import OutboxWorker, Sender
 from bot.programs import ProgramCatalog, ProgramError, load_programs
 from bot.scheduler import Scheduler
+from bot.timezones import date_span
 from dialogs import (
     announce,
     apply,
@@ -49,12 +54,16 @@ from dialogs import (
     hours,
     match,
     me,
+    network,
     partner,
     programs,
     relay,
+    report,
+    resources,
     review,
     sessions,
     status,
+    survey,
     timezone,
 )
 from storage import migrate
@@ -93,6 +102,10 @@ def build_registry() -> Registry:
     checkin.register(registry)
     hours.register(registry)
     relay.register(registry)
+    network.register(registry)
+    survey.register(registry)
+    report.register(registry)
+    resources.register(registry)
     return registry
 
 
@@ -115,7 +128,7 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     engine = Engine(db, build_registry(), catalog, public_url=settings.public_url)
     await asyncio.to_thread(when.warm_up)  # dateparser's first parse costs about 0.25 s: not in a person's turn
     if seed and await _has_no_cohorts(db):
-        created = await seed_demo(db, catalog, engine.clock())
+        created = await seed_demo(db, catalog, engine.clock(), open_survey=True)
         log.info("first start: created %d demo cohorts (the README lists the demo people)", len(created))
     await jobs.plan_all(db, catalog, engine.clock())
     return db, engine
@@ -144,6 +157,21 @@ async def calendar(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)
 
 
+def survey_export(engine: Engine) -> Any:
+    """GET /exports/{token}.csv: a survey's anonymous answers, for the coordinator who asked for the link."""
+
+    async def handle(request: web.Request) -> web.Response:
+        async with request.app[DB].transaction() as session:
+            found = await surveys.export_file(session, request.match_info["token"], engine.programs, engine.clock())
+        if found is None:
+            raise web.HTTPNotFound(text="This link is unknown or has expired. Ask for a new one with `report survey`.")
+        name, text = found
+        headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+        return web.Response(text=text, content_type="text/csv", charset="utf-8", headers=headers)
+
+    return handle
+
+
 async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web.Application:
     """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP), and the
     outbox worker that delivers what the assistant sends on its own."""
@@ -151,6 +179,7 @@ async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web
     web_app[DB] = db
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/calendar/{token}.ics", calendar)
+    web_app.router.add_get("/exports/{token}.csv", survey_export(engine))
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
@@ -221,7 +250,8 @@ def _add_background(web_app: web.Application, *loops: Callable[[asyncio.Event, f
 
 def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:
     http = aiohttp.ClientSession()  # one session for every Web API call
-    bolt = build_bolt_app(slack, engine, http)
+    uploads = ImageUploads()  # report charts, uploaded after Slack has its answer
+    bolt = build_bolt_app(slack, engine, http, uploads=uploads)
     web_app[SLACK_SENDER] = SlackSender(bolt.client)
     if slack.app_token:
         socket_mode = AsyncSocketModeHandler(bolt, slack.app_token)
@@ -240,6 +270,7 @@ def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -
         log.info("slack: listening at /slack/events")
 
     async def close_http(_: web.Application) -> None:
+        await uploads.drain()  # charts under way finish before the connection pool closes
         await http.close()
 
     web_app.on_cleanup.append(close_http)
@@ -273,12 +304,49 @@ async def chat(settings: Settings, catalog: ProgramCatalog, email: str) -> None:
 
 async def demo(settings: Settings, catalog: ProgramCatalog) -> None:
     db, engine = await prepare(settings, catalog, seed=False)
-    created = await seed_demo(db, catalog, engine.clock())
+    created = await seed_demo(db, catalog, engine.clock(), open_survey=True)
     await db.dispose()
     print("Created: " + ", ".join(created) if created else "The demo cohorts exist already; nothing changed.")
     print("Demo people (try `python app.py chat --user EMAIL`):")
     for person in DEMO_PEOPLE:
-        print(f"  {person.email:28} {person.name:18} {', '.join(sorted(set(person.roles.values())))}")
+        print(f"  {person.email:28} {person.name:18} {', '.join(person.role_names)}")
+
+
+async def cohorts_create(settings: Settings, catalog: ProgramCatalog, args: argparse.Namespace) -> int:
+    """`cohorts create`: a new cohort with its windows from the program file, its scheduled work planned,
+    and the mentors its region's graduations promised."""
+    program = catalog.get(args.program) or catalog.find(args.program)
+    if program is None:
+        names = ", ".join(p.id for p in catalog)
+        print(f"cohorts create: there is no program '{args.program}'; the programs are: {names}", file=sys.stderr)
+        return 2
+    try:
+        starts_on = date.fromisoformat(args.starts)
+    except ValueError:
+        print(f"cohorts create: --starts must be a date written YYYY-MM-DD, not '{args.starts}'", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    await migrate.upgrade(db)
+    now = datetime.now(UTC)
+    try:
+        async with db.transaction() as session:
+            cohort = await bot_network.create_cohort(
+                session, program, starts_on, now, region_typed=args.region, name=args.name
+            )
+            await jobs.plan_cohort(session, cohort, program, now)
+            placed = await bot_network.place_graduates(session, cohort, program, now)
+    except bot_network.NetworkError as error:
+        print(f"cohorts create: {error} Nothing was created.", file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
+    print(f"Created {program.short_name}: {cohort.name}, from {date_span(cohort.starts_on, cohort.ends_on)}.")
+    window = cohort.calendar.get("application")
+    if window:
+        print(f"Applications: {date_span(date.fromisoformat(window[0]), date.fromisoformat(window[1]))}.")
+    if placed:
+        print(f"New {program.guide_role}s from graduations: {', '.join(p.display_name for p in placed)} (told).")
+    return 0
 
 
 async def db_upgrade(settings: Settings) -> None:
@@ -299,6 +367,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     db_parser.add_argument("action", choices=["upgrade"])
     programs_parser = commands.add_parser("programs", help="program files")
     programs_parser.add_argument("action", choices=["check"])
+    cohorts_parser = commands.add_parser("cohorts", help="cohorts of the programs")
+    cohort_actions = cohorts_parser.add_subparsers(dest="action", required=True)
+    create_parser = cohort_actions.add_parser("create", help="create a cohort of a program")
+    create_parser.add_argument("program", metavar="PROGRAM", help="the program's id (or name)")
+    create_parser.add_argument("--starts", required=True, metavar="YYYY-MM-DD", help="the cohort's first day")
+    create_parser.add_argument("--region", metavar="REGION", help="the region (id or name), in programs with regions")
+    create_parser.add_argument(
+        "--name", metavar="NAME", help='the name (default: the years and region, "2027-28 West")'
+    )
     return parser.parse_args(argv)
 
 
@@ -323,6 +400,8 @@ def main(argv: list[str]) -> int:
     if args.command == "programs":
         print(f"{len(catalog)} program files are valid: " + ", ".join(p.id for p in catalog))
         return 0
+    if args.command == "cohorts":
+        return asyncio.run(cohorts_create(settings, catalog, args))
     if args.command == "demo":
         asyncio.run(demo(settings, catalog))
     elif args.command == "chat":

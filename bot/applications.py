@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import calendar_span
+from bot.network import cohort_coordinators
 from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.programs import EligibilityQuestion, Material, Program, Question
 from storage.models import Application, Cohort, Membership, Pair, Person, Seat
@@ -156,13 +157,25 @@ def _short(text: str, limit: int) -> str:
 # Cohorts and their windows
 
 
-async def open_cohort(session: AsyncSession, program: Program, today: date) -> Cohort | None:
-    """The cohort of `program` taking applications today (the one starting last, if several)."""
+async def open_cohort(
+    session: AsyncSession, program: Program, today: date, region_id: str | None = None
+) -> Cohort | None:
+    """The cohort of `program` taking applications today (the one starting last, if several); in a
+    program with regions, `region_id` asks for that region's."""
+    cohorts = await open_cohorts(session, program, today)
+    if region_id is not None:
+        cohorts = [cohort for cohort in cohorts if cohort.region_id == region_id]
+    return cohorts[0] if cohorts else None
+
+
+async def open_cohorts(session: AsyncSession, program: Program, today: date) -> list[Cohort]:
+    """Every cohort of `program` taking applications today, the one starting last first."""
+    found = []
     for cohort in await _cohorts(session, program.id):
         window = application_window(cohort)
         if window is not None and window[0] <= today <= window[1]:
-            return cohort
-    return None
+            found.append(cohort)
+    return found
 
 
 async def next_window(session: AsyncSession, program: Program, today: date) -> tuple[date, date]:
@@ -185,14 +198,9 @@ async def _cohorts(session: AsyncSession, program_id: str) -> list[Cohort]:
 
 
 async def coordinators_of(session: AsyncSession, cohort: Cohort, program: Program) -> list[Person]:
-    """The cohort's coordinators and the program file's, as people known to the assistant."""
-    by_membership = select(Membership.person_id).where(
-        Membership.cohort_id == cohort.id, Membership.role == "coordinator"
-    )
-    condition = Person.id.in_(by_membership)
-    if program.coordinators:
-        condition = condition | Person.email.in_(list(program.coordinators))
-    return list((await session.execute(select(Person).where(condition).order_by(Person.id))).scalars())
+    """The people who coordinate the cohort: its own coordinators, its region's and the national ones
+    (program file and terms), as people known to the assistant."""
+    return await cohort_coordinators(session, cohort, program)
 
 
 # Decisions

@@ -1,4 +1,5 @@
-"""`python app.py demo`: one demo cohort per program, with example people in every role.
+"""`python app.py demo`: one demo cohort per program (per demo region in the coordinator network), with
+example people in every role and the network's national and regional coordinators.
 
 Demo cohorts have their application, one-to-one and peer-group windows open today, so a newcomer
 can try everything at once. Running it again changes nothing.
@@ -15,7 +16,7 @@ from bot.cohorts import cohort_calendar
 from bot.identity import get_or_create_person
 from bot.programs import Program, ProgramCatalog
 from storage.db import Database
-from storage.models import Cohort, Membership, Pair
+from storage.models import Cohort, CoordinatorTerm, Membership, Pair, Person, Resource
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,12 @@ class DemoPerson:
     email: str
     name: str
     timezone: str
-    roles: dict[str, str]  # program id -> role
+    roles: dict[str, str]  # demo cohort (a program id, or "program id/region id") -> role
+    terms: tuple[tuple[str, str | None], ...] = ()  # coordinator terms: (program id, region id or None: national)
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(set(self.roles.values()) | ({"coordinator"} if self.terms else set()))
 
 
 AAHSL, IATUL, ALCTS, NETWORK = (
@@ -32,92 +38,148 @@ AAHSL, IATUL, ALCTS, NETWORK = (
     "alcts-mentoring",
     "mentorship-coordinator-network",
 )
+# A program with regions runs one cohort per region: the demo has two of the network's.
+DEMO_REGIONS = {NETWORK: ("northeast", "west")}
+NORTHEAST, WEST = f"{NETWORK}/northeast", f"{NETWORK}/west"
 
 DEMO_PEOPLE = (
     DemoPerson(
         "coordinator@demo.example",
         "Casey Coordinator",
         "America/Chicago",
-        {AAHSL: "coordinator", IATUL: "coordinator", ALCTS: "coordinator", NETWORK: "coordinator"},
+        {AAHSL: "coordinator", IATUL: "coordinator", ALCTS: "coordinator"},
+        terms=((AAHSL, None), (IATUL, None), (ALCTS, None), (NETWORK, None)),  # national: every cohort
     ),
     DemoPerson(
         "coach@demo.example",
         "Cora Coach",
         "America/New_York",
-        {AAHSL: "coach", IATUL: "coach", ALCTS: "mentor", NETWORK: "mentor"},
+        {AAHSL: "coach", IATUL: "coach", ALCTS: "mentor", NORTHEAST: "mentor"},
     ),
     DemoPerson("coach2@demo.example", "Lee Coach", "Europe/London", {AAHSL: "coach", IATUL: "coach"}),
     DemoPerson(
         "participant@demo.example",
         "Pat Participant",
         "America/Los_Angeles",
-        {AAHSL: "participant", ALCTS: "mentee", NETWORK: "mentee"},
+        {AAHSL: "participant", ALCTS: "mentee", NORTHEAST: "mentee"},
     ),
     DemoPerson("participant2@demo.example", "Dana Participant", "America/Denver", {AAHSL: "participant"}),
     DemoPerson("partner@demo.example", "Sokha Partner", "Asia/Phnom_Penh", {IATUL: "partner"}),
     DemoPerson("partner2@demo.example", "Dara Partner", "Asia/Phnom_Penh", {IATUL: "partner"}),
+    DemoPerson("northeast@demo.example", "Nora Northeast", "America/New_York", {}, terms=((NETWORK, "northeast"),)),
+    DemoPerson("west@demo.example", "Wes West", "America/Los_Angeles", {}, terms=((NETWORK, "west"),)),
+    DemoPerson("mentor.west@demo.example", "Mia Mentor", "America/Los_Angeles", {WEST: "mentor"}),
+    DemoPerson("mentee.west@demo.example", "Milo Mentee", "America/Denver", {WEST: "mentee"}),
 )
 
-# (program, guide email, guided email); participant2 stays unpaired for matching.
+# (demo cohort, guide email, guided email); participant2 stays unpaired for matching.
 DEMO_PAIRS = (
     (AAHSL, "coach@demo.example", "participant@demo.example"),
     (IATUL, "coach@demo.example", "partner@demo.example"),
     (IATUL, "coach2@demo.example", "partner2@demo.example"),
     (ALCTS, "coach@demo.example", "participant@demo.example"),
-    (NETWORK, "coach@demo.example", "participant@demo.example"),
+    (NORTHEAST, "coach@demo.example", "participant@demo.example"),
+    (WEST, "mentor.west@demo.example", "mentee.west@demo.example"),
 )
 
 
-def demo_calendar(program: Program, today: date) -> dict[str, object]:
+def demo_calendar(program: Program, today: date, *, open_survey: bool = False) -> dict[str, object]:
     calendar = cohort_calendar(program, today - timedelta(days=60))
     calendar["application"] = [(today - timedelta(days=7)).isoformat(), (today + timedelta(days=30)).isoformat()]
     for key in ("one_to_one", "peer_groups"):
         if calendar[key] is not None:
             calendar[key] = [(today - timedelta(days=30)).isoformat(), (today + timedelta(days=150)).isoformat()]
-    if program.surveys:  # the first survey has opened, so a newcomer can answer it and read its report
+    surveys: dict[str, list[str]] = {}
+    for survey in program.surveys:  # none open today, whatever today is: surveys come when they are due ...
+        opens, closes = survey.window.dates(today + timedelta(days=1))
+        surveys[survey.id] = [opens.isoformat(), closes.isoformat()]
+    if open_survey and program.id == AAHSL:  # ... but this one has opened, for a newcomer to try
         first = program.surveys[0].id
-        calendar["surveys"][first] = [(today - timedelta(days=1)).isoformat(), (today + timedelta(days=20)).isoformat()]
+        surveys[first] = [(today - timedelta(days=1)).isoformat(), (today + timedelta(days=20)).isoformat()]
+    calendar["surveys"] = surveys
     return calendar
 
 
-async def seed_demo(db: Database, programs: ProgramCatalog, now: datetime) -> list[str]:
-    """Create what is missing of the demo; returns the names of the cohorts it created."""
+async def seed_demo(db: Database, programs: ProgramCatalog, now: datetime, *, open_survey: bool = False) -> list[str]:
+    """Create what is missing of the demo; returns the names of the cohorts it created. `open_survey`:
+    the AAHSL pilot's final evaluation has opened (the demo people see; tests ask for it when they need it)."""
     created: list[str] = []
     async with db.transaction() as session:
         people = {p.email: await get_or_create_person(session, p.email, p.name, p.timezone, now) for p in DEMO_PEOPLE}
         await session.flush()
         for program in programs:
-            cohort = await _demo_cohort(session, program, now)
-            if cohort is None:
-                continue
-            created.append(f"{program.short_name}: {cohort.name}")
-            for person in DEMO_PEOPLE:
-                if program.id in person.roles:
-                    session.add(
-                        Membership(
-                            cohort_id=cohort.id,
-                            person_id=people[person.email].id,
-                            role=person.roles[program.id],
-                            created_at=now,
-                        )
-                    )
-            for program_id, guide, guided in DEMO_PAIRS:
-                if program_id == program.id:
-                    session.add(
-                        Pair(
-                            cohort_id=cohort.id,
-                            guide_id=people[guide].id,
-                            guided_id=people[guided].id,
-                            status="active",
-                            created_at=now,
-                        )
-                    )
-            await jobs.plan_cohort(session, cohort, program, now)
+            for key, region_id in _demo_cohorts_of(program):
+                cohort = await _demo_cohort(session, program, region_id, now, open_survey)
+                if cohort is None:
+                    continue
+                created.append(f"{program.short_name}: {cohort.name}")
+                await _fill(session, cohort, key, people, now)
+                await jobs.plan_cohort(session, cohort, program, now)
+            await _demo_terms(session, program, people, now)
+        await _demo_resources(session, programs, people["coordinator@demo.example"].id, now)
     return created
 
 
-async def _demo_cohort(session: AsyncSession, program: Program, now: datetime) -> Cohort | None:
+def _demo_cohorts_of(program: Program) -> list[tuple[str, str | None]]:
+    """(demo cohort key, region id): one cohort, or one per demo region in a program with regions."""
+    if not program.regions:
+        return [(program.id, None)]
+    known = {region.id for region in program.regions}
+    regions = [r for r in DEMO_REGIONS.get(program.id, ()) if r in known] or [program.regions[0].id]
+    return [(f"{program.id}/{region}", region) for region in regions]
+
+
+async def _fill(session: AsyncSession, cohort: Cohort, key: str, people: dict[str, Person], now: datetime) -> None:
+    """The demo people's memberships and pairs in a new demo cohort."""
+    for person in DEMO_PEOPLE:
+        if key in person.roles:
+            session.add(
+                Membership(
+                    cohort_id=cohort.id, person_id=people[person.email].id, role=person.roles[key], created_at=now
+                )
+            )
+    for cohort_key, guide, guided in DEMO_PAIRS:
+        if cohort_key == key:
+            session.add(
+                Pair(
+                    cohort_id=cohort.id,
+                    guide_id=people[guide].id,
+                    guided_id=people[guided].id,
+                    status="active",
+                    created_at=now,
+                )
+            )
+
+
+async def _demo_terms(session: AsyncSession, program: Program, people: dict[str, Person], now: datetime) -> None:
+    """The demo coordinators' terms, started with the demo cohorts; none again once a person has had one
+    in the program (a demo coordinator who graduated stays graduated)."""
+    for person in DEMO_PEOPLE:
+        for program_id, region_id in person.terms:
+            if program_id != program.id:
+                continue
+            had = select(CoordinatorTerm.id).where(
+                CoordinatorTerm.program_id == program.id, CoordinatorTerm.person_id == people[person.email].id
+            )
+            if (await session.execute(had)).first() is None:
+                session.add(
+                    CoordinatorTerm(
+                        program_id=program.id,
+                        region_id=region_id,
+                        person_id=people[person.email].id,
+                        started_on=now.date() - timedelta(days=60),
+                        recorded_by_id=None,  # recorded by the demo
+                        created_at=now,
+                    )
+                )
+
+
+async def _demo_cohort(
+    session: AsyncSession, program: Program, region_id: str | None, now: datetime, open_survey: bool
+) -> Cohort | None:
     name = f"Demo {now.year}-{str(now.year + 1)[-2:]}"
+    if region_id is not None:
+        name += f" {next(r.name for r in program.regions if r.id == region_id)}"
     exists = await session.execute(select(Cohort.id).where(Cohort.program_id == program.id, Cohort.name == name))
     if exists.first() is not None:
         return None
@@ -127,10 +189,71 @@ async def _demo_cohort(session: AsyncSession, program: Program, now: datetime) -
         name=name,
         starts_on=today - timedelta(days=60),
         ends_on=today + timedelta(days=300),
-        calendar=demo_calendar(program, today),
+        calendar=demo_calendar(program, today, open_survey=open_survey),
+        region_id=region_id,
         is_demo=True,
         created_at=now,
     )
     session.add(cohort)
     await session.flush()
     return cohort
+
+
+# (title, link, kind, career stages, topics): example.org links, so no one mistakes them for real ones.
+DEMO_RESOURCES = (
+    (
+        "Mentoring agreement template (demo)",
+        "https://example.org/demo/mentoring-agreement",
+        "toolkit",
+        ["early career", "mid career"],
+        ["mentoring practice"],
+    ),
+    (
+        "Guide to a first year in academic libraries (demo)",
+        "https://example.org/demo/first-year-guide",
+        "guide",
+        ["student", "early career"],
+        ["job search", "public services"],
+    ),
+    (
+        "Leading through change: training module (demo)",
+        "https://example.org/demo/leading-change",
+        "training",
+        ["mid career", "senior"],
+        ["leadership", "management"],
+    ),
+    (
+        "Writing for publication in LIS (demo)",
+        "https://example.org/demo/writing-for-publication",
+        "link",
+        [],
+        ["research and publishing"],
+    ),
+)
+
+
+async def _demo_resources(session: AsyncSession, programs: ProgramCatalog, coordinator_id: int, now: datetime) -> None:
+    """A few demo links in the network's resource library, when the library is still empty."""
+    network = programs.get(NETWORK)
+    if network is None or network.resources is None:
+        return
+    if (await session.execute(select(Resource.id).where(Resource.program_id == NETWORK).limit(1))).first():
+        return
+    for number, (title, url, kind, stages, topics) in enumerate(DEMO_RESOURCES, 1):
+        session.add(
+            Resource(
+                program_id=NETWORK,
+                number=number,
+                title=title,
+                url=url,
+                kind=kind,
+                career_stages=stages,
+                topics=topics,
+                status="listed",
+                featured=number == 1,
+                added_by_id=coordinator_id,
+                added_at=now - timedelta(days=len(DEMO_RESOURCES) - number),
+                updated_by_id=coordinator_id,
+                updated_at=now,
+            )
+        )

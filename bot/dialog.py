@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, Inbound, Reply
+from bot.messages import Button, Image, Inbound, Reply
 from bot.programs import ProgramCatalog
 from bot.roles import Roles
 from storage.models import Account, Person
@@ -56,9 +56,15 @@ class Turn:
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def say(
-        self, text: str, *, title: str | None = None, lines: tuple[str, ...] = (), buttons: tuple[Button, ...] = ()
+        self,
+        text: str,
+        *,
+        title: str | None = None,
+        lines: tuple[str, ...] = (),
+        buttons: tuple[Button, ...] = (),
+        image: Image | None = None,
     ) -> None:
-        self.replies.append(Reply(text=text, title=title, lines=lines, buttons=buttons))
+        self.replies.append(Reply(text=text, title=title, lines=lines, buttons=buttons, image=image))
 
     def ask(
         self,
@@ -70,10 +76,11 @@ class Turn:
         buttons: tuple[Button, ...] = (),
         data: dict[str, Any] | None = None,
         lines: tuple[str, ...] = (),
+        title: str | None = None,
     ) -> None:
         """Ask a question and wait for the answer: the dialog's state is saved with this turn."""
         self.active = ActiveDialog(dialog, step, expects, data if data is not None else {})
-        self.say(text, lines=lines, buttons=buttons)
+        self.say(text, title=title, lines=lines, buttons=buttons)
 
     def finish(self) -> None:
         self.active = None

@@ -252,13 +252,14 @@ async def coach_cohorts(
 async def coordinated_cohorts(
     session: AsyncSession, roles: Roles, programs: ProgramCatalog, today: date
 ) -> list[tuple[Cohort, Program]]:
-    """The running cohorts of the programs the person coordinates that count hours."""
+    """The running cohorts the person coordinates, in programs that count hours."""
     counted = {p.id: p for p in programs if p.coach_hours is not None and roles.coordinates(p.id)}
     if not counted:
         return []
     query = (
         select(Cohort)
         .where(Cohort.program_id.in_(list(counted)), Cohort.starts_on <= today, Cohort.ends_on >= today - LATE)
+        .where(roles.coordinated_cohorts())
         .order_by(Cohort.program_id, Cohort.starts_on.desc())
     )
     return [(cohort, counted[cohort.program_id]) for cohort in (await session.execute(query)).scalars()]

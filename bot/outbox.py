@@ -28,13 +28,13 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
 from bot.messages import Button, Reply
 from storage.db import Database
-from storage.models import Account, Membership, OutboxMessage, Person
+from storage.models import Account, Cohort, CoordinatorTerm, Membership, OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
@@ -553,10 +553,22 @@ async def _report_failure(session: AsyncSession, message: OutboxMessage, platfor
     coordinators = select(Membership.person_id).where(
         Membership.cohort_id.in_(cohorts), Membership.role == "coordinator", Membership.person_id != person.id
     )
+    # ... and those whose term covers one of those cohorts: national, or of the cohort's region.
+    term_holders = (
+        select(CoordinatorTerm.person_id)
+        .join(Cohort, Cohort.program_id == CoordinatorTerm.program_id)
+        .where(
+            Cohort.id.in_(cohorts),
+            CoordinatorTerm.ended_on.is_(None),
+            or_(CoordinatorTerm.region_id.is_(None), CoordinatorTerm.region_id == Cohort.region_id),
+            CoordinatorTerm.person_id != person.id,
+        )
+    )
     notice = Reply(
         f"I could not deliver a message ({message.kind}) to {person.display_name} ({person.email}) on "
         f"{platform.capitalize()}: {message.error}. Please reach them another way.",
         title="A message could not be delivered",
     )
-    for coordinator_id in sorted(set((await session.execute(coordinators)).scalars())):
+    told = set((await session.execute(coordinators)).scalars()) | set((await session.execute(term_holders)).scalars())
+    for coordinator_id in sorted(told):
         queue(session, coordinator_id, notice, kind="delivery-failure", now=now)

@@ -152,6 +152,16 @@ class Region:
 
 
 @dataclass(frozen=True)
+class ResourceRules:
+    """A program's shared resource library (`[resources]`): the kinds of resource and the career stages and
+    topics they are filtered by."""
+
+    kinds: tuple[str, ...]
+    career_stages: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Program:
     id: str
     name: str
@@ -180,6 +190,7 @@ class Program:
     announce_accepted: bool
     pair_change_by_consent: bool  # either side may ask to end a pairing; it ends when the other agrees
     regions: tuple[Region, ...]
+    resources: ResourceRules | None  # None: the program has no resource library
     source: Path
 
 
@@ -364,14 +375,41 @@ def _sessions(t: _Table | None, *, window_required: bool) -> SessionRules | None
     return SessionRules(count, minutes, t.window("window", required=window_required), minimum_hours)
 
 
+# Words that ask what was said or worked on in coaching: a survey must never ask that (the programs
+# promise it). Checked after dropping what a question rules out ("(not about ...)", "Please do not ...").
+SESSION_CONTENT = re.compile(
+    r"\b(topics?|discuss\w*|talk(?:ed|s)? about|conversations?|confidential\w*|session (?:content|details?|notes?)"
+    r"|what (?:did|do|have) you (?:talk|discuss|share|bring|raise|work on)"
+    r"|(?:did|do|have) you (?:work(?:ed)? on|bring up|raise|discuss)"
+    r"|(?:issues?|problems?|challenges?|goals?) (?:you|they) (?:brought|raised|shared|discussed|worked on))\b",
+    re.IGNORECASE,
+)
+RULED_OUT = re.compile(
+    r"\((?:not|never|without)\b[^)]*\)|\b(?:please )?(?:do not|don't|never)\b[^.?!]*[.?!]?", re.IGNORECASE
+)
+
+
+def asks_about_sessions(question: str) -> str | None:
+    """The words by which a survey question looks like it asks about coaching topics or sessions."""
+    found = SESSION_CONTENT.search(RULED_OUT.sub(" ", question))
+    return found.group(0) if found else None
+
+
 def _survey(t: _Table, roles: tuple[str, ...]) -> Survey:
     questions = []
     for q in t.tables("questions", required=True):
         kind = q.choice("kind", SURVEY_QUESTION_KINDS)
         options = q.texts("options", required=kind in ("single", "multiple"))
-        questions.append(
-            SurveyQuestion(q.identifier("id"), q.text("text"), kind, options, q.flag("optional", default=False))
-        )
+        text, optional = q.text("text"), q.flag("optional", default=False)
+        if (words := asks_about_sessions(text)) is not None:
+            q.problem(
+                "text",
+                f"looks like it asks about coaching topics or sessions ({words!r}); surveys never ask "
+                "what was said or worked on. Reword it, or rule it out in the question, like '(not about ...)'",
+            )
+        if kind == "text" and not optional:
+            q.problem("optional", "must be true for a text question: nobody has to write anything")
+        questions.append(SurveyQuestion(q.identifier("id"), text, kind, options, optional))
     audience = t.texts("audience", allowed=roles)
     return Survey(
         t.identifier("id"),
@@ -417,6 +455,7 @@ PROGRAM_KEYS = {
     "regions",
     "matching",
     "pair_change_by_consent",
+    "resources",
 }
 
 
@@ -432,6 +471,30 @@ def _check_ins(t: _Table) -> CheckIns:
         t.problem("send_at", f"must be in the daytime, from 08:00 to 19:59, got {send_at!r}")
     remind_after = t.number("remind_after_days", minimum=1, required=False) or 5
     return CheckIns(t.choice("cadence", CADENCES), at, remind_after)
+
+
+RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'/-]{0,39}$")
+
+
+def _resources(t: _Table | None) -> ResourceRules | None:
+    """`[resources]`: kinds, career stages and topics, each a list of short names typed to filter the library
+    (`resources early career`), so a name may be used once across the stages and topics."""
+    if t is None:
+        return None
+    t.unknown_keys({"kinds", "career_stages", "topics"})
+    lists = {key: t.texts(key) for key in ("kinds", "career_stages", "topics")}
+    filters: dict[str, str] = {}  # a stage's or topic's name, lower-case -> its list
+    for key, names in lists.items():
+        if not names and key in t.data:
+            t.problem(key, "must list at least one name")
+        if len({name.lower() for name in names}) < len(names):
+            t.problem(key, "lists a name twice")
+        for name in names:
+            if not RESOURCE_NAME.match(name) or name.lower() == "all" or "  " in name:
+                t.problem(key, f"{name!r} must be a short name (up to 40 letters, digits or spaces), not 'all'")
+            elif key != "kinds" and filters.setdefault(name.lower(), key) != key:
+                t.problem(key, f"{name!r} is also in {filters[name.lower()]}: a filter word must name one thing")
+    return ResourceRules(lists["kinds"], lists["career_stages"], lists["topics"])
 
 
 def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program:
@@ -492,6 +555,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         announce_accepted=t.flag("announce_accepted", default=False),
         pair_change_by_consent=t.flag("pair_change_by_consent", default=False),
         regions=regions,
+        resources=_resources(t.table("resources", required=False)),
         source=source,
     )
 

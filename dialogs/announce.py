@@ -177,7 +177,11 @@ def _plural(role: str) -> str:
 
 async def _cohorts(turn: Turn) -> list[Cohort]:
     programs = [p.id for p in turn.programs if turn.roles.coordinates(p.id)]
-    query = select(Cohort).where(Cohort.program_id.in_(programs)).order_by(Cohort.program_id, Cohort.starts_on.desc())
+    query = (
+        select(Cohort)
+        .where(Cohort.program_id.in_(programs), turn.roles.coordinated_cohorts())
+        .order_by(Cohort.program_id, Cohort.starts_on.desc())
+    )
     return list((await turn.session.execute(query)).scalars())
 
 
@@ -186,6 +190,13 @@ async def _coordinated(turn: Turn, cohort_id: str) -> Cohort | None:
     if cohort is None or not turn.roles.coordinates(cohort.program_id):
         turn.finish()
         turn.say("Only coordinators of a cohort's program can announce to it. Nothing was sent.")
+        return None
+    if not turn.roles.coordinates_cohort(cohort):
+        turn.finish()
+        turn.say(
+            f"You coordinate other cohorts of the {_program(turn, cohort).short_name}, not {cohort.name}: only its "
+            "coordinators can announce to it. Nothing was sent."
+        )
         return None
     return cohort
 

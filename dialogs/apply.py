@@ -1,10 +1,13 @@
 """`apply [program]`: apply to a program whose application window is open, one question at a time.
 
-The person picks a program, answers its role choice, eligibility questions and questions, and gives
+The person picks a program (and in a program with regions their region, whose cohort takes the
+application), answers its role choice, eligibility questions and questions, and gives
 its materials (text, or files shared in the chat, or links). Every answer is saved as it is given, so
 `apply` continues where they left off, days or a restart later. At the end they see every answer, can
 change any of them, and submit; after that they can withdraw (`withdraw`).
 """
+
+from datetime import date
 
 from sqlalchemy import select
 
@@ -25,6 +28,7 @@ from bot.applications import (
     next_step,
     next_window,
     open_cohort,
+    open_cohorts,
     release,
     role_choices,
     roles_for,
@@ -35,7 +39,8 @@ from bot.applications import (
 )
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
-from bot.programs import EligibilityQuestion, Material, Program, Question
+from bot.network import find_region, region_name, region_names
+from bot.programs import EligibilityQuestion, Material, Program, Question, Region
 from bot.timezones import date_span, long_date, today_in
 from storage.models import Application, Cohort
 
@@ -81,9 +86,17 @@ async def _offer_programs(turn: Turn) -> None:
     turn.ask(NAME, "program", text, expects="choice", buttons=tuple(buttons), lines=tuple(closed))
 
 
-async def _apply_to(turn: Turn, program: Program) -> None:
+async def _apply_to(turn: Turn, program: Program, region: Region | None = None) -> None:
     today = today_in(turn.now, turn.timezone)
-    cohort = await open_cohort(turn.session, program, today) if program.application.roles else None
+    if program.regions and region is None and await open_cohorts(turn.session, program, today):
+        await _ask_region(turn, program, today)
+        return
+    region_id = region.id if region else None
+    cohort = await open_cohort(turn.session, program, today, region_id) if program.application.roles else None
+    if cohort is None and region is not None and await open_cohorts(turn.session, program, today):
+        turn.say(f"The {program.short_name} has no cohort in the {region.name} taking applications today.")
+        await _ask_region(turn, program, today)
+        return
     if cohort is None:
         opens, closes = await next_window(turn.session, program, today)
         turn.say(
@@ -110,6 +123,27 @@ async def _apply_to(turn: Turn, program: Program) -> None:
         "I save every answer as you go: you can stop at any time and type `apply` to continue later."
     )
     await _ask_next(turn, application, program)
+
+
+async def _ask_region(turn: Turn, program: Program, today: date) -> None:
+    """A program with regions runs one cohort per region: which one (unless an application is going on)."""
+    cohorts = await open_cohorts(turn.session, program, today)
+    for cohort in cohorts:
+        application = await _application_of(turn, cohort)
+        if application is not None and application.status not in ("withdrawn", "ineligible"):
+            await _continue(turn, application)
+            return
+    open_in = sorted({region_name(program, c.region_id) for c in cohorts if c.region_id is not None})
+    buttons = tuple(button(NAME, region.name, f"region|{program.id}|{region.id}") for region in program.regions)
+    turn.ask(
+        NAME,
+        "region",
+        f"The {program.short_name} runs one cohort per region. Which region are you in? "
+        f"Taking applications now: {', '.join(open_in) or 'none'}.",
+        expects="choice",
+        buttons=buttons,
+        data={"program_id": program.id},
+    )
 
 
 async def _continue(turn: Turn, application: Application) -> None:
@@ -214,6 +248,9 @@ class ApplyDialog:
                 return
             await _apply_to(turn, program)
             return
+        if step_key == "region":
+            await _region_typed(turn, str(turn.active.data.get("program_id")), text)
+            return
         application = await _own_draft(turn, turn.active.data.get("application_id"))
         if application is None:
             return
@@ -235,6 +272,15 @@ class ApplyDialog:
                 turn.say("That program is no longer offered. Type `apply` to see the programs.")
                 return
             await _apply_to(turn, program)
+            return
+        if action == "region":
+            program_id, _, region_id = rest.partition("|")
+            program = turn.programs.get(program_id)
+            region = next((r for r in program.regions if r.id == region_id), None) if program else None
+            if program is None or region is None:
+                turn.say("That region is no longer offered. Type `apply` to see the programs.")
+                return
+            await _apply_to(turn, program, region)
             return
         application_id, _, rest = rest.partition("|")
         if action in ("withdraw", "withdraw-confirm", "keep"):
@@ -262,6 +308,23 @@ class ApplyDialog:
                 _show_draft(turn, application, step)
             else:
                 await _answer(turn, application, program, step, action)
+
+
+async def _region_typed(turn: Turn, program_id: str, text: str) -> None:
+    program = turn.programs.get(program_id)
+    if program is None:
+        turn.finish()
+        turn.say("That program is no longer offered. Type `apply` to see the programs.")
+        return
+    typed = text.strip()
+    region = find_region(program, typed)
+    if region is None and typed.isdigit() and 1 <= int(typed) <= len(program.regions):
+        region = program.regions[int(typed) - 1]
+    if region is None:
+        turn.say(f"Please pick one of the regions: {region_names(program)}. Nothing was changed.")
+        await _ask_region(turn, program, today_in(turn.now, turn.timezone))
+        return
+    await _apply_to(turn, program, region)
 
 
 async def _answer(turn: Turn, application: Application, program: Program, step: Step, text: str) -> None:

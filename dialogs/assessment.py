@@ -137,7 +137,11 @@ async def _coordinated_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
     programs = {p.id: p for p in turn.programs if p.assessments and turn.roles.coordinates(p.id)}
     if not programs:
         return []
-    query = select(Cohort).where(Cohort.program_id.in_(list(programs))).order_by(Cohort.starts_on.desc())
+    query = (
+        select(Cohort)
+        .where(Cohort.program_id.in_(list(programs)), turn.roles.coordinated_cohorts())
+        .order_by(Cohort.starts_on.desc())
+    )
     return [(cohort, programs[cohort.program_id]) for cohort in (await turn.session.execute(query)).scalars()]
 
 

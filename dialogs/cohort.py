@@ -1,4 +1,4 @@
-"""`cohort` (coordinators): who is in the cohorts of the programs you coordinate, by role."""
+"""`cohort` (coordinators): who is in the cohorts you coordinate (all of a program's, or a region's), by role."""
 
 from collections import defaultdict
 
@@ -9,19 +9,18 @@ from storage.models import Cohort, Membership, Person
 
 
 async def show_cohorts(turn: Turn, args: str) -> None:
-    program_ids = sorted(turn.roles.coordinator_of)
     query = (
         select(Cohort.id, Cohort.name, Cohort.program_id, Membership.role, Person.display_name)
         .join(Membership, Membership.cohort_id == Cohort.id)
         .join(Person, Person.id == Membership.person_id)
-        .where(Cohort.program_id.in_(program_ids))
+        .where(turn.roles.coordinated_cohorts())
         .order_by(Cohort.program_id, Cohort.name, Membership.role, Person.display_name)
     )
     people: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for _id, name, program_id, role, person_name in (await turn.session.execute(query)).all():
         people[(program_id, name)][role].append(person_name)
     if not people:
-        turn.say("The programs you coordinate have no cohort members yet.")
+        turn.say("The cohorts you coordinate have no members yet.")
         return
     for (program_id, cohort_name), by_role in people.items():
         program = turn.programs.get(program_id)

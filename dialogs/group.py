@@ -114,7 +114,11 @@ async def _scheduling_cohorts(turn: Turn) -> list[tuple[Program, Cohort]] | None
     today = today_in(turn.now, turn.timezone)
     found = []
     for program in programs:
-        query = select(Cohort).where(Cohort.program_id == program.id).order_by(Cohort.starts_on.desc())
+        query = (
+            select(Cohort)
+            .where(Cohort.program_id == program.id, turn.roles.coordinated_cohorts())
+            .order_by(Cohort.starts_on.desc())
+        )
         for cohort in (await turn.session.execute(query)).scalars():
             window = _window(cohort)
             if window is None or window[1] >= today:

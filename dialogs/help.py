@@ -33,7 +33,14 @@ def _describe_roles(turn: Turn) -> str:
         turn.roles.coordinator_of - {e.program_id for e in turn.roles.in_cohorts if e.role == "coordinator"}
     ):
         program = turn.programs.get(program_id)
-        names.append(f"coordinator of {program.short_name if program else program_id}")
+        label = program.short_name if program else program_id
+        regions = sorted(
+            r.name for r in (program.regions if program else ()) if r.id in turn.roles.regions_in(program_id)
+        )
+        if regions and not turn.roles.coordinates_all(program_id):
+            names.append(f"{' and '.join(regions)} coordinator of {label}")
+        else:
+            names.append(f"coordinator of {label}")
     if not names:
         return f"Hi {turn.person.display_name}. You are not in a program yet."
     return f"Hi {turn.person.display_name}. You are " + "; ".join(names) + "."

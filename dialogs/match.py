@@ -36,7 +36,11 @@ async def start(turn: Turn, args: str) -> None:
         programs = [program]
     cohorts = []
     for program in programs:
-        query = select(Cohort).where(Cohort.program_id == program.id).order_by(Cohort.starts_on.desc())
+        query = (
+            select(Cohort)
+            .where(Cohort.program_id == program.id, turn.roles.coordinated_cohorts())
+            .order_by(Cohort.starts_on.desc())
+        )
         for cohort in (await turn.session.execute(query)).scalars():
             if (await _pool(turn, program, cohort))[0]:
                 cohorts.append(cohort)
@@ -291,6 +295,13 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
     if not turn.roles.coordinates(program.id):
         turn.finish()
         turn.say(f"Only coordinators of the {program.short_name} can match its cohorts. Nothing was changed.")
+        return None
+    if not turn.roles.coordinates_cohort(cohort):
+        turn.finish()
+        turn.say(
+            f"You coordinate other cohorts of the {program.short_name}, not {cohort.name}: only its coordinators "
+            "can match it. Nothing was changed."
+        )
         return None
     return program, cohort
 

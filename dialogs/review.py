@@ -48,7 +48,7 @@ async def start(turn: Turn, args: str) -> None:
         await _show_cohort(turn, program, cohort, applications)
         shown += 1
     if shown == 0:
-        turn.say("There are no applications to review in the programs you coordinate.")
+        turn.say("There are no applications to review in the cohorts you coordinate.")
 
 
 def _coordinated(turn: Turn, args: str) -> list[Program] | None:
@@ -68,6 +68,7 @@ async def _applications_by_cohort(turn: Turn, programs: list[Program]) -> list[t
         .join(Application, Application.cohort_id == Cohort.id)
         .join(Person, Person.id == Application.person_id)
         .where(Cohort.program_id.in_([p.id for p in programs]), Application.status.in_(DECIDABLE))
+        .where(turn.roles.coordinated_cohorts())
         .order_by(Cohort.program_id, Cohort.starts_on, Application.submitted_at, Application.id)
     )
     grouped: dict[int, list[tuple]] = defaultdict(list)  # type: ignore[type-arg]
@@ -242,7 +243,11 @@ async def _announce_choice(turn: Turn, typed: str) -> None:
         names = ", ".join(p.short_name for p in programs) or "The programs you coordinate"
         turn.say(f"{names}: the program files do not announce accepted names (announce_accepted is off).")
         return
-    query = select(Cohort).where(Cohort.program_id.in_([p.id for p in announcing])).order_by(Cohort.starts_on.desc())
+    query = (
+        select(Cohort)
+        .where(Cohort.program_id.in_([p.id for p in announcing]), turn.roles.coordinated_cohorts())
+        .order_by(Cohort.starts_on.desc())
+    )
     cohorts = list((await turn.session.execute(query)).scalars())
     if len(cohorts) == 1:
         await _announce_preview(turn, str(cohorts[0].id))
@@ -325,6 +330,12 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
         return None
     if not turn.roles.coordinates(program.id):
         turn.say(f"Only coordinators of the {program.short_name} can review its applications. Nothing was changed.")
+        return None
+    if not turn.roles.coordinates_cohort(cohort):
+        turn.say(
+            f"You coordinate other cohorts of the {program.short_name}, not {cohort.name}: only its coordinators "
+            "can review its applications. Nothing was changed."
+        )
         return None
     return program, cohort
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -58,6 +58,8 @@ class Cohort(Base):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     calendar: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # A region id of the program file, in programs with regions (one cohort per region); None: no region.
+    region_id: Mapped[str | None] = mapped_column(String(64))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -354,3 +356,116 @@ class RelayCount(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-11
     from_guide: Mapped[int] = mapped_column(Integer, default=0)
     from_guided: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SurveyInvitation(Base):
+    """A person asked to answer a survey of their cohort: how far they got, for resuming, and how many
+    reminders they had. It never says what they answered: SurveyAnswer rows carry no link back."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (UniqueConstraint("cohort_id", "survey_id", "person_id", name="uq_survey_invitations_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    survey_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))  # the audience role they were asked in
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # questions answered or skipped so far
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SurveyAnswer(Base):
+    """One answer to one survey question, and nothing that leads back to who gave it: no person, pair or
+    account id, no time, no sequence. The key is random and, on SQLite, the table is WITHOUT ROWID, so
+    rows are kept in the order of that random key, not in the order they came."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        Index("ix_survey_answers_question", "cohort_id", "survey_id", "question_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    survey_id: Mapped[str] = mapped_column(String(64))
+    question_id: Mapped[str] = mapped_column(String(64))
+    # The answerer's audience role, kept only where at least five people of that role were asked.
+    role: Mapped[str | None] = mapped_column(String(32))
+    answer: Mapped[Any] = mapped_column(JSON)  # 1-5, an option, a list of options, or short text
+
+
+class ExportLink(Base):
+    """An unguessable, short-lived link a coordinator asked for, to download anonymous survey answers."""
+
+    __tablename__ = "export_links"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    survey_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Resource(Base):
+    """A toolkit, guide, training module or link in a program's shared resource library, added and curated
+    by the program's coordinators. `number` is what people see and type (`resources retire 3`); it stays
+    the same while others are added, retired or featured."""
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        UniqueConstraint("program_id", "number", name="uq_resources_program_number"),
+        UniqueConstraint("program_id", "url", name="uq_resources_program_url"),  # one entry per link
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(500))  # http or https only, scheme and host in lower case
+    kind: Mapped[str] = mapped_column(String(40))  # one of the program file's [resources] kinds
+    career_stages: Mapped[list[str]] = mapped_column(JSON)  # [] : every stage
+    topics: Mapped[list[str]] = mapped_column(JSON)  # [] : every topic
+    status: Mapped[str] = mapped_column(String(16))  # listed, retired
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CoordinatorTerm(Base):
+    """A coordinator's term in a program: national (no region) or for one region of the program file.
+
+    A graduation ends the term and starts the successor's in the same region: this row is the hand-over
+    (the successor, who recorded it, when) and names the cohort where the graduate became a mentor,
+    None while the region's next cohort is still to be created."""
+
+    __tablename__ = "coordinator_terms"
+    # One current term per person and program: a second appointment is refused by the database.
+    __table_args__ = (
+        Index(
+            "uq_coordinator_terms_current",
+            "program_id",
+            "person_id",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(64), index=True)
+    region_id: Mapped[str | None] = mapped_column(String(64))  # None: national, every region
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(16))  # graduated, stepped_down
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    mentor_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))  # appointed by
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))  # hand-over by
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

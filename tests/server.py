@@ -60,8 +60,11 @@ async def settle(server: RunningServer, within: float = 10.0) -> None:
 
 
 @asynccontextmanager
-async def running_server(database_url: str, env: Mapping[str, str] | None = None) -> AsyncIterator[RunningServer]:
-    """The server over `database_url` with the demo seeded and the engine's clock at FIXED_NOW.
+async def running_server(
+    database_url: str, env: Mapping[str, str] | None = None, *, open_survey: bool = False
+) -> AsyncIterator[RunningServer]:
+    """The server over `database_url` with the demo seeded and the engine's clock at FIXED_NOW
+    (`open_survey`: with the AAHSL pilot's final evaluation open, as the demo people have it).
 
     `env` adds settings, e.g. SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL, MICROSOFT_APP_ID.
     """
@@ -69,7 +72,7 @@ async def running_server(database_url: str, env: Mapping[str, str] | None = None
     catalog = load_programs(settings.programs_dir)
     db, engine = await prepare(settings, catalog, seed=False)
     engine.clock = lambda: FIXED_NOW
-    await seed_demo(db, catalog, FIXED_NOW)
+    await seed_demo(db, catalog, FIXED_NOW, open_survey=open_survey)
     web_app = await build_web_app(settings, db, engine)
     runner, port = await serve_on_loopback(web_app)
     try:

@@ -111,3 +111,32 @@ def test_the_server_stops_cleanly_on_sigterm(tmp_path: Path, unused_tcp_port: in
     server.terminate()
     assert server.wait(timeout=30) == 0
     assert "stopping" in server.stderr.read()
+
+
+def test_cohorts_create_checks_the_program_region_and_name(tmp_path: Path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db", "PROGRAMS_DIR": str(PROGRAMS_DIR)}
+    assert run(["db", "upgrade"], env).returncode == 0
+    network = "mentorship-coordinator-network"
+    refusals = [
+        (["nowhere", "--starts", "2027-09-01"], "there is no program 'nowhere'; the programs are: "),
+        ([network, "--starts", "2027-09-01"], "runs one cohort per region: give --region (one of: Northeast, "),
+        ([network, "--starts", "2027-09-01", "--region", "atlantis"], "has no region 'atlantis'. Its regions are"),
+        (["aahsl-coaching-pilot", "--starts", "2027-09-01", "--region", "west"], "has no regions: leave out --region"),
+        ([network, "--starts", "1 September", "--region", "west"], "--starts must be a date written YYYY-MM-DD"),
+    ]
+    for args, error in refusals:
+        result = run(["cohorts", "create", *args], env)
+        assert result.returncode == 2 and error in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    created = run(["cohorts", "create", network, "--starts", "2027-09-01", "--region", "West"], env)
+    assert created.returncode == 0, created.stderr
+    assert "Created Coordinator network: 2027-28 West, from 1 September 2027 to 31 August 2028." in created.stdout
+    assert "Applications: 1 September to 15 October 2027." in created.stdout
+    again = run(
+        ["cohorts", "create", network, "--starts", "2028-09-01", "--region", "west", "--name", "2027-28 West"], env
+    )
+    assert again.returncode == 2 and "has a cohort named '2027-28 West' already. Nothing was created." in again.stderr
+    rows = (
+        sqlite3.connect(tmp_path / "c.db").execute("select name, region_id, starts_on, ends_on from cohorts").fetchall()
+    )
+    assert rows == [("2027-28 West", "west", "2027-09-01", "2028-08-31")]

@@ -46,6 +46,7 @@ async def test_alcts_mentor_and_mentee_apply_are_accepted_and_matched(chat, db):
 async def test_network_mentee_applies_is_accepted_and_matched_with_a_mentor(chat, db):
     mentee = chat("student@lis.example.edu")
     await mentee.say("apply network")
+    await mentee.click("Northeast")
     await mentee.click("Mentee")
     await mentee.click("Student")
     await mentee.say("Finding a first job in an academic library and building a professional network")
@@ -57,4 +58,5 @@ async def test_network_mentee_applies_is_accepted_and_matched_with_a_mentor(chat
     await casey.click("Confirm these pairs")
     assert await paired(db, "mentorship-coordinator-network", "coach@demo.example", "student@lis.example.edu")
     told = await chat("coach@demo.example").say("status")
-    assert "Your mentee in the Mentorship Coordinator Network for Librarians (Demo 2026-27) is *student*" in told
+    network = "Mentorship Coordinator Network for Librarians (Demo 2026-27 Northeast)"
+    assert f"Your mentee in the {network} is *student*" in told

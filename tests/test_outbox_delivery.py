@@ -143,7 +143,8 @@ async def test_an_inactive_slack_account_fails_and_the_coordinators_are_told(dat
         async with server.db.transaction() as session:
             query = select(OutboxMessage.reply, Person.email).join(Person, Person.id == OutboxMessage.person_id)
             notices = (await session.execute(query.where(OutboxMessage.kind == "delivery-failure"))).all()
-        assert {email for _reply, email in notices} == {"coordinator@demo.example"}
+        # Her cohorts' coordinators: Casey (national) and Nora (the network's Northeast, where Pat is a mentee).
+        assert {email for _reply, email in notices} == {"coordinator@demo.example", "northeast@demo.example"}
         assert "Pat Participant (participant@demo.example) on Slack: account_inactive" in notices[0][0]["text"]
         assert "departed member" not in str(notices)  # the failure report carries no message text
 

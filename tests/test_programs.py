@@ -104,3 +104,41 @@ def test_a_broken_file_names_file_key_and_problem(tmp_path, find, replace, expec
 def test_an_empty_folder_is_rejected(tmp_path):
     with pytest.raises(ProgramError, match="holds no program files"):
         load_programs(tmp_path)
+
+
+def test_the_network_has_a_resource_library_and_other_programs_none(catalog):
+    library = catalog.get("mentorship-coordinator-network").resources
+    assert library.kinds == ("toolkit", "guide", "training", "link")
+    network = catalog.get("mentorship-coordinator-network")
+    career_stage = next(q for q in network.application.questions if q.id == "career_stage")
+    assert library.career_stages == career_stage.choices  # the stages applicants choose from
+    assert {"leadership", "mentoring practice", "research and publishing"} <= set(library.topics)
+    assert [p.id for p in catalog if p.resources is not None] == ["mentorship-coordinator-network"]
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('kinds = ["toolkit"]\ncareer_stages = ["early career"]', "key 'resources.topics': is missing"),
+        (
+            'kinds = ["toolkit"]\ncareer_stages = ["early career"]\ntopics = ["Early career"]',
+            "key 'resources.topics': 'Early career' is also in career_stages",
+        ),
+        (
+            'kinds = ["toolkit", "toolkit"]\ncareer_stages = ["a"]\ntopics = ["b"]',
+            "key 'resources.kinds': lists a name",
+        ),
+        ('kinds = ["all"]\ncareer_stages = ["a"]\ntopics = ["b, c"]', "key 'resources.kinds': 'all' must be a short"),
+        ('kinds = ["guide"]\ncareer_stages = ["a"]\ntopics = ["b, c"]', "key 'resources.topics': 'b, c' must be a"),
+        ('kinds = ["guide"]\ncareer_stages = ["a"]\ntopics = ["b"]\ntags = []', "key 'resources.tags': is not a known"),
+    ],
+)
+def test_a_broken_resources_table_names_file_key_and_problem(tmp_path, table, expected):
+    folder = _broken_copy(tmp_path, "seats = 9", "seats = 9")
+    path = folder / "aahsl-coaching-pilot.toml"
+    path.write_text(path.read_text() + f"\n[resources]\n{table}\n")
+    with pytest.raises(ProgramError) as error:
+        load_programs(folder)
+    assert any(expected in problem and "aahsl-coaching-pilot.toml" in problem for problem in error.value.problems), (
+        error.value.problems
+    )

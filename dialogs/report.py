@@ -1,0 +1,226 @@
+"""`report` (coordinators): a cohort's figures in chat with a chart; `report survey`: a survey's results.
+
+Only cohorts the person coordinates (a regional coordinator: their region's). Survey results come
+aggregated per question, and any group under five answers is hidden (bot/surveys.py); the anonymous
+answers can be downloaded as CSV through a short-lived link.
+"""
+
+import asyncio
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot import reports, surveys
+from bot.charts import render_png
+from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Image
+from bot.programs import Program, Survey
+from bot.surveys import MIN_GROUP, QuestionResult, Tally
+from bot.timezones import today_in
+from storage.models import Cohort, ExportLink
+
+NAME = "report"
+RECENT = timedelta(days=90)  # cohorts that ended this long ago still have a report to read
+LINK_LIFETIME = timedelta(minutes=30)
+TEXTS_SHOWN = 10  # short text answers shown in chat; all of them are in the CSV
+
+
+async def report(turn: Turn, args: str) -> None:
+    wanted = args.strip().lower()
+    if wanted not in ("", "survey", "surveys"):
+        turn.say("Type `report` for a cohort's figures, or `report survey` for survey results.")
+        return
+    cohorts = await _coordinated_cohorts(turn)
+    if not cohorts:
+        turn.say("You do not coordinate a running cohort, so there is no report for you to see.")
+        return
+    if wanted:
+        await _pick_survey(turn, cohorts)
+    elif len(cohorts) == 1:
+        await _cohort_report(turn, *cohorts[0])
+    else:
+        turn.say(
+            "Which cohort?",
+            buttons=tuple(
+                button(NAME, f"{program.short_name}: {cohort.name}", f"cohort|{cohort.id}")
+                for cohort, program in cohorts
+            ),
+        )
+
+
+async def _coordinated_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
+    today = today_in(turn.now, turn.timezone)
+    query = select(Cohort).where(Cohort.ends_on >= today - RECENT).order_by(Cohort.program_id, Cohort.starts_on.desc())
+    found = []
+    for cohort in (await turn.session.execute(query)).scalars():
+        program = turn.programs.get(cohort.program_id)
+        if program is not None and turn.roles.coordinates_cohort(cohort):
+            found.append((cohort, program))
+    return found
+
+
+class ReportDialog:
+    name = NAME
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        step, _, rest = value.partition("|")
+        cohort_id, _, survey_id = rest.partition("|")
+        found = await _own_cohort(turn, cohort_id)
+        if found is None:
+            return
+        cohort, program = found
+        if step == "cohort":
+            await _cohort_report(turn, cohort, program)
+            return
+        survey = next((s for s in program.surveys if s.id == survey_id), None)
+        if survey is None:
+            turn.say("That survey is no longer part of the program.")
+        elif step == "survey":
+            await _survey_results(turn, cohort, program, survey)
+        elif step == "csv":
+            await _csv_link(turn, cohort, program, survey)
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        turn.finish()
+
+
+async def _own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | None:
+    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    program = turn.programs.get(cohort.program_id) if cohort else None
+    if cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
+        turn.say("Reports are for the coordinators of a cohort, and you do not coordinate that one.")
+        return None
+    return cohort, program
+
+
+# The cohort's figures
+
+
+async def _cohort_report(turn: Turn, cohort: Cohort, program: Program) -> None:
+    figures = await reports.cohort_report(turn.session, cohort, program, turn.now)
+    panels = reports.chart_panels(figures)
+    image = None
+    if panels:
+        title = f"{program.short_name}: {cohort.name}"
+        png = await asyncio.to_thread(render_png, title, panels)
+        alt = "Chart of " + ", ".join(panel.title.lower() for panel in panels)
+        image = Image(f"report-{program.id}-{cohort.id}-{turn.now:%Y-%m-%d}.png", png, alt)
+    turn.say(
+        f"Figures on {turn.now:%d %b %Y}. Numbers only: nothing anyone said is kept. "
+        "Type `report survey` for survey results.",
+        title=f"Report: {program.short_name} ({cohort.name})",
+        lines=tuple(reports.report_lines(figures)),
+        image=image,
+    )
+
+
+# Survey results
+
+
+async def _pick_survey(turn: Turn, cohorts: list[tuple[Cohort, Program]]) -> None:
+    today = today_in(turn.now, turn.timezone)
+    opened = [
+        (cohort, program, survey)
+        for cohort, program in cohorts
+        for survey in program.surveys
+        if surveys.survey_dates(cohort, survey)[0] <= today
+    ]
+    if not opened:
+        turn.say("None of your cohorts' surveys has opened yet, so there are no results.")
+    elif len(opened) == 1:
+        await _survey_results(turn, *opened[0])
+    else:
+        turn.say(
+            "Which survey?",
+            buttons=tuple(
+                button(NAME, f"{survey.title} ({program.short_name}, {cohort.name})", f"survey|{cohort.id}|{survey.id}")
+                for cohort, program, survey in opened
+            ),
+        )
+
+
+async def _survey_results(turn: Turn, cohort: Cohort, program: Program, survey: Survey) -> None:
+    rate = next(r for r in await surveys.response_rates(turn.session, cohort, program) if r.survey.id == survey.id)
+    results = await surveys.question_results(turn.session, cohort, survey)
+    lines = []
+    for number, result in enumerate(results, 1):
+        lines.append(f"*{number}. {result.question.text}* {_summary(result)}")
+        lines.extend(_texts(result))
+    shown = any(not result.hidden for result in results)
+    turn.say(
+        f"{rate.finished} of {rate.invited} people answered ({rate.percent}%), {rate.started} part way. "
+        f"Answers are anonymous; any question with fewer than {MIN_GROUP} answers is hidden.",
+        title=f"{survey.title}: {program.short_name} ({cohort.name})",
+        lines=tuple(lines),
+        buttons=(button(NAME, "Download the answers (CSV)", f"csv|{cohort.id}|{survey.id}"),) if shown else (),
+    )
+
+
+def _summary(result: QuestionResult) -> str:
+    if result.hidden:
+        return f"— hidden: {result.total.respondents} of the {MIN_GROUP} answers needed to show it"
+    text = _tally_text(result.total, result.question.kind, result.question.options)
+    if result.by_role:
+        text += ". By role: " + "; ".join(
+            f"{_plural(role)} {_tally_text(tally, result.question.kind, result.question.options)}"
+            for role, tally in sorted(result.by_role.items())
+        )
+    return text
+
+
+def _plural(role: str) -> str:
+    return f"{role}es" if role.endswith("ch") else f"{role}s"
+
+
+def _tally_text(tally: Tally, kind: str, options: tuple[str, ...]) -> str:
+    answers = f"{tally.respondents} answers"
+    if kind == "scale":
+        spread = ", ".join(f"{value}: {tally.counts.get(value, 0)}" for value in surveys.SCALE)
+        return f"average {tally.mean:.1f} of 5 from {answers} ({spread})"
+    if kind in ("single", "multiple"):
+        return ", ".join(f"{option} {tally.counts.get(option, 0)}" for option in options) + f" ({answers})"
+    return answers
+
+
+def _texts(result: QuestionResult) -> list[str]:
+    if result.hidden or result.question.kind != "text":
+        return []
+    texts = sorted(result.total.texts, key=str.lower)
+    shown = [f"“{text}”" for text in texts[:TEXTS_SHOWN]]
+    if len(texts) > TEXTS_SHOWN:
+        shown.append(f"… and {len(texts) - TEXTS_SHOWN} more in the CSV")
+    return shown
+
+
+async def _csv_link(turn: Turn, cohort: Cohort, program: Program, survey: Survey) -> None:
+    token = secrets.token_urlsafe(32)
+    turn.session.add(
+        ExportLink(
+            token=token,
+            person_id=turn.person.id,
+            cohort_id=cohort.id,
+            survey_id=survey.id,
+            expires_at=turn.now + LINK_LIFETIME,
+            created_at=turn.now,
+        )
+    )
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    turn.say(
+        f"Here are the anonymous answers to “{survey.title}” as a spreadsheet (CSV), one row per answer, "
+        f"questions under {MIN_GROUP} answers left out. The link works for {minutes} minutes; keep it to yourself:\n"
+        f"{turn.public_url}/exports/{token}.csv"
+    )
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            "report",
+            "a cohort's figures with a chart; `report survey` for survey results",
+            "report [survey]",
+            report,
+            roles=frozenset({"coordinator"}),
+        )
+    )
+    registry.add_dialog(ReportDialog())
