@@ -24,7 +24,7 @@ from bot.messages import Inbound
 from bot.outbox import reply_of
 from bot.programs import ProgramCatalog, ProgramError, load_program
 from storage.db import Database
-from storage.models import Base, Cohort, Job, OutboxMessage, SurveyAnswer, SurveyInvitation
+from storage.models import Base, Cohort, ExportLink, Job, OutboxMessage, SurveyAnswer, SurveyInvitation
 from tests.conftest import FIXED_NOW, PROGRAMS_DIR
 from tests.crowd import add_crowd
 from tests.test_checkins import at, person_id, rows
@@ -346,3 +346,17 @@ def test_a_text_question_must_be_optional(tmp_path):
     path.write_text((PROGRAMS_DIR / "alcts-mentoring.toml").read_text().replace("optional = true", "optional = false"))
     with pytest.raises(ProgramError, match="must be true for a text question"):
         load_program(path)
+
+
+async def test_a_regional_coordinator_reports_on_their_region_only(engine, db, chat):
+    nora = chat("northeast@demo.example")
+    shown = await nora.say("report")
+    assert "Report: Coordinator network (Demo 2026-27 Northeast)" in shown and "Which cohort?" not in shown
+    west = next(c for c in await rows(db, Cohort) if c.name.endswith("West"))
+    refused = await click_as(engine, "northeast@demo.example", f"report:cohort|{west.id}")
+    assert "you do not coordinate that one" in refused and "Report:" not in refused
+    refused = await click_as(engine, "northeast@demo.example", f"report:csv|{west.id}|feedback")
+    assert "you do not coordinate that one" in refused
+    assert await rows(db, ExportLink) == []
+    casey = await chat("coordinator@demo.example").say("report")
+    assert "Coordinator network: Demo 2026-27 Northeast" in casey and "Coordinator network: Demo 2026-27 West" in casey
