@@ -3,14 +3,14 @@
     .venv/bin/python bench/report.py [--people 2000] [--runs 20] [--database-url URL]
 
 On a fresh SQLite file (or the empty database URL given), with the clock at Monday 23 November 2026,
-15:00 UTC: migrates, seeds the demo, adds PEOPLE people (tests/crowd.py add_crowd) to the demo AAHSL
-cohort, half coaches and half participants, in PEOPLE / 2 active pairs (bulk-inserted), runs the real
-scheduler so its final evaluation opens (one invitation each), and lets every person answer every
-question through bot.surveys.record_answer (the dialog's own write). It then times, RUNS times each with
-time.perf_counter after two untimed runs: bot.reports.cohort_report (every figure of `report`),
-bot.surveys.question_results (every figure of `report survey`), bot.charts.render_png on the report's
-panels, and bot.surveys.export_csv. It prints medians, p95s, the PNG's size and the CSV's length;
-figures only, it never fails on timing.
+15:00 UTC: migrates, seeds the demo (its AAHSL final evaluation open), adds PEOPLE people
+(tests/crowd.py add_crowd) to the demo AAHSL cohort, half coaches and half participants, in PEOPLE / 2
+active pairs (bulk-inserted), runs the real scheduler so its final evaluation opens (one invitation
+each), and lets every person answer every question through bot.surveys.record_answer (the dialog's own
+write). It then times, RUNS times each with time.perf_counter after two untimed runs:
+bot.reports.cohort_report (every figure of `report`), bot.surveys.question_results (every figure of
+`report survey`), bot.charts.render_png on the report's panels, and bot.surveys.export_csv. It prints
+medians, p95s, the PNG's size and the CSV's length; figures only, it never fails on timing.
 """
 
 import argparse
@@ -62,7 +62,7 @@ async def main(people: int, runs: int, url: str) -> None:
     programs = load_programs(ROOT / "programs")
     program = programs.get(AAHSL)
     assert program is not None
-    await seed_demo(db, programs, NOW)
+    await seed_demo(db, programs, NOW, open_survey=True)  # the AAHSL final evaluation is open
     async with db.transaction() as session:
         cohort = (await session.execute(select(Cohort).where(Cohort.program_id == AAHSL))).scalar_one()
     started = time.perf_counter()
@@ -83,6 +83,8 @@ async def main(people: int, runs: int, url: str) -> None:
         for invitation in invitations:
             for index, question in enumerate(survey.questions):
                 await surveys.record_answer(session, invitation, survey, index, ANSWERS[question.kind])
+    if len(invitations) < people:
+        sys.exit(f"only {len(invitations)} of {people} people were invited: the survey did not open")
     print(f"{people:,} people, {len(invitations):,} invitations, {len(invitations) * len(survey.questions):,} answers")
     print(f"setup {time.perf_counter() - started:.1f} s")
 
