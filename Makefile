@@ -34,3 +34,4 @@ bench: install
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/announce.py
 	$(BIN)/python bench/scheduler_tick.py
+	$(BIN)/python bench/report.py

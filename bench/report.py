@@ -1,6 +1,6 @@
 """Benchmark: what `report` and `report survey` cost for a large cohort, and the chart's size.
 
-    .venv/bin/python bench/report.py [--people 2000] [--runs 20] [--database-url URL]
+    .venv/bin/python bench/report.py [--people 1000] [--runs 20] [--database-url URL]
 
 On a fresh SQLite file (or the empty database URL given), with the clock at Monday 23 November 2026,
 15:00 UTC: migrates, seeds the demo (its AAHSL final evaluation open), adds PEOPLE people
@@ -118,7 +118,7 @@ async def main(people: int, runs: int, url: str) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database-url")
     args = parser.parse_args()
