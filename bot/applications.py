@@ -14,7 +14,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import calendar_span
-from bot.network import cohort_coordinators
 from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.programs import EligibilityQuestion, Material, Program, Question
 from storage.models import Application, Cohort, Membership, Pair, Person, Seat
@@ -195,12 +194,6 @@ def application_window(cohort: Cohort) -> tuple[date, date] | None:
 async def _cohorts(session: AsyncSession, program_id: str) -> list[Cohort]:
     query = select(Cohort).where(Cohort.program_id == program_id).order_by(Cohort.starts_on.desc(), Cohort.id.desc())
     return list((await session.execute(query)).scalars())
-
-
-async def coordinators_of(session: AsyncSession, cohort: Cohort, program: Program) -> list[Person]:
-    """The people who coordinate the cohort: its own coordinators, its region's and the national ones
-    (program file and terms), as people known to the assistant."""
-    return await cohort_coordinators(session, cohort, program)
 
 
 # Decisions

@@ -26,10 +26,10 @@ from sqlalchemy import Integer, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.applications import coordinators_of
 from bot.checkins import first_moment, local_moment
 from bot.dialog import button
 from bot.messages import Reply
+from bot.network import cohort_coordinators
 from bot.programs import Program, ProgramCatalog, Survey, SurveyQuestion
 from bot.roles import load_roles
 from bot.scheduler import JobContext, JobHandler, schedule
@@ -113,7 +113,7 @@ async def audience(session: AsyncSession, cohort: Cohort, program: Program, surv
         if known is None or survey.audience.index(role) < survey.audience.index(known.role):
             found[person_id] = Target(person_id, role, zone or "UTC")
     if "coordinator" in survey.audience:
-        for person in await coordinators_of(session, cohort, program):
+        for person in await cohort_coordinators(session, cohort, program):
             found.setdefault(person.id, Target(person.id, "coordinator", person.timezone or "UTC"))
     return sorted(found.values(), key=lambda target: target.person_id)
 
@@ -256,7 +256,7 @@ async def close_survey(context: JobContext) -> None:
         "Type `report survey` for the results; answers are anonymous and groups under five are hidden.",
         title=f"The survey “{survey.title}” of {program.short_name} ({cohort.name}) has closed",
     )
-    for person in await coordinators_of(session, cohort, program):
+    for person in await cohort_coordinators(session, cohort, program):
         outbox.queue(session, person.id, reply, kind="survey-closed", now=now)
 
 

@@ -21,7 +21,6 @@ from bot.applications import (
     answer_lines,
     application_window,
     choices_of,
-    coordinators_of,
     find_step,
     links_in,
     material_files,
@@ -39,7 +38,7 @@ from bot.applications import (
 )
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
-from bot.network import find_region, region_name, region_names
+from bot.network import cohort_coordinators, find_region, region_name, region_names
 from bot.programs import EligibilityQuestion, Material, Program, Question, Region
 from bot.timezones import date_span, long_date, today_in
 from storage.models import Application, Cohort
@@ -507,7 +506,7 @@ async def _submit(turn: Turn, application: Application, program: Program, cohort
         f"New application: {turn.person.display_name} applied to the {program.short_name} ({cohort.name}) "
         f"as {roles}. Type `review` to read it and decide."
     )
-    for coordinator in await coordinators_of(turn.session, cohort, program):
+    for coordinator in await cohort_coordinators(turn.session, cohort, program):
         if coordinator.id != turn.person.id:
             outbox.queue(turn.session, coordinator.id, notice, kind="application", now=turn.now)
     turn.finish()
@@ -560,7 +559,7 @@ async def withdraw(turn: Turn, application: Application, program: Program, cohor
         notice = Reply(
             f"{turn.person.display_name} withdrew their application to the {program.short_name} ({cohort.name}).{seat}"
         )
-        for coordinator in await coordinators_of(turn.session, cohort, program):
+        for coordinator in await cohort_coordinators(turn.session, cohort, program):
             if coordinator.id != turn.person.id:
                 outbox.queue(turn.session, coordinator.id, notice, kind="withdrawal", now=turn.now)
     turn.say(f"Done: your application to the {program.short_name} is withdrawn. Thank you for letting us know.")

@@ -5,10 +5,10 @@ are stored; nothing typed is kept. "Need help" reaches the program's coordinator
 """
 
 from bot import outbox
-from bot.applications import coordinators_of
 from bot.checkins import ANSWERS, NAME, counts_hours
 from bot.dialog import Registry, Turn, button
 from bot.messages import Reply
+from bot.network import cohort_coordinators
 from bot.programs import Program
 from bot.timezones import long_date
 from storage.models import CheckIn, Cohort, Pair, Person
@@ -126,7 +126,7 @@ async def _tell_coordinators(turn: Turn, check_in: CheckIn, program: Program, co
         f"pairing with {partner.display_name}. Please get in touch with them.",
         title="A check-in asks for help",
     )
-    for coordinator in await coordinators_of(turn.session, cohort, program):
+    for coordinator in await cohort_coordinators(turn.session, cohort, program):
         outbox.queue(
             turn.session, coordinator.id, notice, kind="check-in-help", now=turn.now, ref=f"check-in:{check_in.id}"
         )

@@ -9,9 +9,9 @@ record (status, date, reason); no reasons in words are asked for or kept.
 from sqlalchemy import select
 
 from bot import outbox
-from bot.applications import coordinators_of
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
+from bot.network import cohort_coordinators
 from bot.pairs import pairings_of
 from bot.programs import Program
 from bot.timezones import local_time, long_date, today_in
@@ -140,7 +140,7 @@ async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
         f"{asker.display_name} and {turn.person.display_name} ended their pairing in the {program.short_name} "
         f"({cohort.name}) by mutual consent. Type `match` to pair them again."
     )
-    for coordinator in await coordinators_of(turn.session, cohort, program):
+    for coordinator in await cohort_coordinators(turn.session, cohort, program):
         outbox.queue(turn.session, coordinator.id, notice, kind="pair-change", now=turn.now)
     turn.say(f"Done: your pairing with {asker.display_name} has ended, and the coordinators know.")
 
