@@ -51,11 +51,15 @@ async def report(turn: Turn, args: str) -> None:
 
 async def _coordinated_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
     today = today_in(turn.now, turn.timezone)
-    query = select(Cohort).where(Cohort.ends_on >= today - RECENT).order_by(Cohort.program_id, Cohort.starts_on.desc())
+    query = (
+        select(Cohort)
+        .where(Cohort.ends_on >= today - RECENT, turn.roles.coordinated_cohorts())
+        .order_by(Cohort.program_id, Cohort.starts_on.desc())
+    )
     found = []
     for cohort in (await turn.session.execute(query)).scalars():
         program = turn.programs.get(cohort.program_id)
-        if program is not None and turn.roles.coordinates_cohort(cohort):
+        if program is not None:
             found.append((cohort, program))
     return found
 
