@@ -76,6 +76,14 @@ class Roles:
         return or_(*conditions) if conditions else false()
 
 
+def other_cohort_refusal(program_name: str, cohort: Cohort, may: str, outcome: str) -> str:
+    """What a coordinator of some of a program's cohorts is told about one of the others."""
+    return (
+        f"You coordinate other cohorts of the {program_name}, not {cohort.name}: only its coordinators can {may}. "
+        f"{outcome}"
+    )
+
+
 async def load_roles(session: AsyncSession, person: Person, programs: ProgramCatalog) -> Roles:
     query = (
         select(Cohort.program_id, Cohort.id, Cohort.name, Membership.role)

@@ -14,6 +14,7 @@ from bot import outbox
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Reply
 from bot.programs import Program
+from bot.roles import other_cohort_refusal
 from bot.timezones import local_time
 from storage.models import Cohort, Membership, OutboxMessage
 
@@ -193,10 +194,7 @@ async def _coordinated(turn: Turn, cohort_id: str) -> Cohort | None:
         return None
     if not turn.roles.coordinates_cohort(cohort):
         turn.finish()
-        turn.say(
-            f"You coordinate other cohorts of the {_program(turn, cohort).short_name}, not {cohort.name}: only its "
-            "coordinators can announce to it. Nothing was sent."
-        )
+        turn.say(other_cohort_refusal(_program(turn, cohort).short_name, cohort, "announce to it", "Nothing was sent."))
         return None
     return cohort
 

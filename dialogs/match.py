@@ -19,6 +19,7 @@ from bot.dialog import Command, Registry, Turn, button
 from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
 from bot.programs import Program
+from bot.roles import other_cohort_refusal
 from bot.timezones import today_in
 from storage.models import Application, Cohort, Membership, Pair, Person
 
@@ -298,10 +299,7 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
         return None
     if not turn.roles.coordinates_cohort(cohort):
         turn.finish()
-        turn.say(
-            f"You coordinate other cohorts of the {program.short_name}, not {cohort.name}: only its coordinators "
-            "can match it. Nothing was changed."
-        )
+        turn.say(other_cohort_refusal(program.short_name, cohort, "match it", "Nothing was changed."))
         return None
     return program, cohort
 

@@ -24,6 +24,7 @@ from bot.applications import (
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
 from bot.programs import Program
+from bot.roles import other_cohort_refusal
 from bot.timezones import long_date, today_in
 from storage.models import Application, Cohort, Membership, Person
 
@@ -332,10 +333,7 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
         turn.say(f"Only coordinators of the {program.short_name} can review its applications. Nothing was changed.")
         return None
     if not turn.roles.coordinates_cohort(cohort):
-        turn.say(
-            f"You coordinate other cohorts of the {program.short_name}, not {cohort.name}: only its coordinators "
-            "can review its applications. Nothing was changed."
-        )
+        turn.say(other_cohort_refusal(program.short_name, cohort, "review its applications", "Nothing was changed."))
         return None
     return program, cohort
 
