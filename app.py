@@ -153,8 +153,13 @@ async def calendar(request: web.Request) -> web.Response:
     if found is None:
         raise web.HTTPNotFound(text="No such calendar invitation.")
     name, body = found
+    return download(name, body, "text/calendar")
+
+
+def download(name: str, body: bytes, content_type: str) -> web.Response:
+    """A file the browser saves under `name`, kept by no cache (its link may be the only key to it)."""
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)
+    return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
 
 
 def survey_export(engine: Engine) -> Any:
@@ -166,8 +171,7 @@ def survey_export(engine: Engine) -> Any:
         if found is None:
             raise web.HTTPNotFound(text="This link is unknown or has expired. Ask for a new one with `report survey`.")
         name, text = found
-        headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-        return web.Response(text=text, content_type="text/csv", charset="utf-8", headers=headers)
+        return download(name, text.encode("utf-8"), "text/csv")
 
     return handle
 
