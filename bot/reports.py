@@ -238,7 +238,7 @@ def report_lines(report: CohortReport) -> list[str]:
 def _pairs_line(pairs: PairFigures, program: Program) -> str:
     return (
         f"*Pairs:* {pairs.active} active, {pairs.ended} ended; "
-        f"{pairs.unpaired} {_plural(program.guided_role, pairs.unpaired)} without a {program.guide_role}"
+        f"{pairs.unpaired} {role_plural(program.guided_role, pairs.unpaired)} without a {program.guide_role}"
     )
 
 
@@ -265,7 +265,7 @@ def _groups_line(groups: GroupFigures) -> str:
 
 
 def _hours_line(figures: HoursFigures, program: Program) -> str:
-    guides = _plural(program.guide_role, figures.under + figures.within + figures.over)
+    guides = role_plural(program.guide_role, figures.under + figures.within + figures.over)
     return (
         f"*{program.guide_role.title()} hours, {figures.month:%B %Y}:* {figures.total_minutes / 60:.1f} hours logged; "
         f"{guides} under the commitment ({figures.commitment}): {figures.under}, within: {figures.within}, "
@@ -299,8 +299,11 @@ def _survey_line(rate: ResponseRate) -> str:
     )
 
 
-def _plural(role: str, count: int) -> str:
-    return role if count == 1 else f"{role}s"
+def role_plural(role: str, count: int = 2) -> str:
+    """A role's name for `count` people: "1 coach", "2 coaches", "3 mentees"."""
+    if count == 1:
+        return role
+    return f"{role}es" if role.endswith("ch") else f"{role}s"
 
 
 def chart_panels(report: CohortReport) -> list[Panel]:
@@ -331,7 +334,7 @@ def chart_panels(report: CohortReport) -> list[Panel]:
         h = report.hours
         panels.append(
             Panel(
-                f"{report.program.guide_role.title()}s by hours, {h.month:%B %Y}",
+                f"{role_plural(report.program.guide_role).capitalize()} by hours, {h.month:%B %Y}",
                 (Bar("Under", h.under), Bar("Within", h.within), Bar("Over", h.over)),
                 "people",
             )

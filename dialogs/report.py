@@ -167,14 +167,10 @@ def _summary(result: QuestionResult) -> str:
     text = _tally_text(result.total, result.question.kind, result.question.options)
     if result.by_role:
         text += ". By role: " + "; ".join(
-            f"{_plural(role)} {_tally_text(tally, result.question.kind, result.question.options)}"
+            f"{reports.role_plural(role)} {_tally_text(tally, result.question.kind, result.question.options)}"
             for role, tally in sorted(result.by_role.items())
         )
     return text
-
-
-def _plural(role: str) -> str:
-    return f"{role}es" if role.endswith("ch") else f"{role}s"
 
 
 def _tally_text(tally: Tally, kind: str, options: tuple[str, ...]) -> str:

@@ -360,3 +360,12 @@ async def test_a_regional_coordinator_reports_on_their_region_only(engine, db, c
     assert await rows(db, ExportLink) == []
     casey = await chat("coordinator@demo.example").say("report")
     assert "Coordinator network: Demo 2026-27 Northeast" in casey and "Coordinator network: Demo 2026-27 West" in casey
+
+
+async def test_the_report_counts_coaches_against_their_hours_commitment(engine, db, chat):
+    casey = chat("coordinator@demo.example")
+    await casey.say("report")
+    shown = await casey.click("SIG-ALICE coaching: Demo 2026-27")
+    hours = "*Coach hours, November 2026:* 0.0 hours logged; coaches under the commitment (2-5 hours a month): 2"
+    assert hours in shown
+    assert "Chart saved:" in shown and "coaches by hours" in shown
