@@ -31,6 +31,7 @@ from adapters.teams.app import add_routes as add_teams_routes
 from bot import jobs, surveys, when
 from bot import network as bot_network
 from bot.booking import calendar_file
+from bot.cohorts import calendar_lines, upgrade_calendars
 from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
 from bot.dialog import Registry
@@ -125,6 +126,8 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     keep_message_text_out_of_logs()
     db = Database(settings.database_url)
     await migrate.upgrade(db)
+    async with db.transaction() as session:
+        await upgrade_calendars(session, catalog)
     engine = Engine(db, build_registry(), catalog, public_url=settings.public_url)
     await asyncio.to_thread(when.warm_up)  # dateparser's first parse costs about 0.25 s: not in a person's turn
     if seed and await _has_no_cohorts(db):
@@ -345,9 +348,9 @@ async def cohorts_create(settings: Settings, catalog: ProgramCatalog, args: argp
     finally:
         await db.dispose()
     print(f"Created {program.short_name}: {cohort.name}, from {date_span(cohort.starts_on, cohort.ends_on)}.")
-    window = cohort.calendar.get("application")
-    if window:
-        print(f"Applications: {date_span(date.fromisoformat(window[0]), date.fromisoformat(window[1]))}.")
+    print("Its calendar:")
+    for line in calendar_lines(cohort, program, None):
+        print(f"  {line.replace('`', '')}")
     if placed:
         print(f"New {program.guide_role}s from graduations: {', '.join(p.display_name for p in placed)} (told).")
     return 0
@@ -391,7 +394,9 @@ def main(argv: list[str]) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     # The terminal chat shares the screen with the log: only problems, unless LOG_LEVEL says otherwise.
-    level = "WARNING" if args.command == "chat" and not settings.log_level_set else settings.log_level
+    # So does a command that prints (the cohort's calendar, without migration lines in between).
+    quiet = args.command in ("chat", "cohorts") and not settings.log_level_set
+    level = "WARNING" if quiet else settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "db":
         asyncio.run(db_upgrade(settings))

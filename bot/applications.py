@@ -7,13 +7,14 @@ saves every answer as it is given; the next step is always the first one still u
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cohorts import calendar_span
+from bot.cohorts import application_phase
+from bot.cycle import DatedPhase, dated_phase
 from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.programs import EligibilityQuestion, Material, Program, Question
 from storage.models import Application, Cohort, Membership, Pair, Person, Seat
@@ -157,38 +158,50 @@ def _short(text: str, limit: int) -> str:
 
 
 async def open_cohort(
-    session: AsyncSession, program: Program, today: date, region_id: str | None = None
+    session: AsyncSession, program: Program, now: datetime, region_id: str | None = None
 ) -> Cohort | None:
-    """The cohort of `program` taking applications today (the one starting last, if several); in a
+    """The cohort of `program` taking applications now (the one starting last, if several); in a
     program with regions, `region_id` asks for that region's."""
-    cohorts = await open_cohorts(session, program, today)
+    cohorts = await open_cohorts(session, program, now)
     if region_id is not None:
         cohorts = [cohort for cohort in cohorts if cohort.region_id == region_id]
     return cohorts[0] if cohorts else None
 
 
-async def open_cohorts(session: AsyncSession, program: Program, today: date) -> list[Cohort]:
-    """Every cohort of `program` taking applications today, the one starting last first."""
+async def open_cohorts(session: AsyncSession, program: Program, now: datetime) -> list[Cohort]:
+    """Every cohort of `program` taking applications now, the one starting last first."""
     found = []
     for cohort in await _cohorts(session, program.id):
-        window = application_window(cohort)
-        if window is not None and window[0] <= today <= window[1]:
+        call = application_phase(cohort, program)
+        if call is not None and call.is_open(now):
             found.append(cohort)
     return found
 
 
-async def next_window(session: AsyncSession, program: Program, today: date) -> tuple[date, date]:
-    """When applications open next: a cohort's coming window, or the program's own month-days."""
+async def next_call(session: AsyncSession, program: Program, now: datetime) -> DatedPhase:
+    """The next call that is really coming: a cohort's that has not opened yet, else the program's own
+    cycle placed in the coming years (this year's, when it is still ahead)."""
     upcoming = []
     for cohort in await _cohorts(session, program.id):
-        window = application_window(cohort)
-        if window is not None and window[0] > today:
-            upcoming.append(window)
-    return min(upcoming) if upcoming else program.application.window.dates(today)
+        call = application_phase(cohort, program)
+        if call is not None and call.opening > now:
+            upcoming.append(call)
+    if upcoming:
+        return min(upcoming, key=lambda call: call.opening)
+    work = program.calendar.rule(program.calendar.work)
+    assert work is not None
+    for year in range(now.year - 1, now.year + 3):
+        calendar = program.calendar.place(work.opens.in_cycle(year))
+        call = dated_phase(calendar, program.application.phase)
+        if call is not None and call.opening > now:
+            return call
+    raise AssertionError("unreachable: a yearly call opens within three years")
 
 
-def application_window(cohort: Cohort) -> tuple[date, date] | None:
-    return calendar_span(cohort.calendar, "application")
+def submittable_until(application: Application, call: DatedPhase | None) -> datetime | None:
+    """Until when a draft may be submitted: the call's deadline, or later where a coordinator reopened it."""
+    deadlines = [moment for moment in (call.deadline if call else None, application.reopened_until) if moment]
+    return max(deadlines) if deadlines else None
 
 
 async def _cohorts(session: AsyncSession, program_id: str) -> list[Cohort]:

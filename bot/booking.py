@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import invites, outbox
-from bot.cohorts import calendar_span
+from bot.cohorts import sessions_phase
 from bot.dialog import button
 from bot.messages import Reply
 from bot.pairs import PairInfo, pairings_of
@@ -52,7 +52,11 @@ async def pair_info(session: AsyncSession, pair_id: int, programs: ProgramCatalo
 
 
 def window_of(info: PairInfo) -> tuple[date, date] | None:
-    return calendar_span(info.cohort.calendar, "one_to_one")
+    """The days sessions may fall on: the sessions' phase, and never after the cohort's end."""
+    phase = sessions_phase(info.cohort, info.program)
+    if phase is None:
+        return None
+    return phase.opens, min(phase.closes, info.cohort.ends_on)
 
 
 async def used(session: AsyncSession, pair_id: int) -> int:
@@ -69,11 +73,16 @@ async def rule_broken(
         return "That time has already passed: please give a time in the future."
     window = window_of(info)
     zone = info.guided.timezone or "UTC"
-    if window is not None and not window[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= window[1]:
-        first, last = window
-        return f"One-to-one sessions in the {info.program.short_name} take place from {date_span(first, last)}."
     rules = info.program.one_to_one
     assert rules is not None
+    if window is not None and not window[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= window[1]:
+        first, last = window
+        count = await used(session, info.pair.id)
+        of = f" of {rules.count}" if rules.count is not None else ""
+        return (
+            f"One-to-one sessions in the {info.program.short_name} ({info.cohort.name}) take place from "
+            f"{date_span(first, last)}. You have used {count}{of} so far."
+        )
     if rules.count is not None and moving is None:
         count = await used(session, info.pair.id)
         if count >= rules.count:

@@ -35,13 +35,22 @@ EARLIEST_ZONE = timedelta(hours=14)  # UTC+14 (Kiribati): where any local time o
 
 
 def check_in_dates(cohort: Cohort, program: Program) -> list[date]:
-    """The cohort's check-in dates: every month (or quarter) after its start, up to its end."""
+    """The cohort's check-in dates: every month (or quarter) after its start, inside its working period."""
     step = program.check_ins.months
     dates, number = [], 1
     while (day := add_months(cohort.starts_on, step * number)) <= cohort.ends_on:
         dates.append(day)
         number += 1
     return dates
+
+
+def overtaken(cohort: Cohort, program: Program, day: date, now: datetime) -> bool:
+    """The check-in of `day` is stale: the next one is due already, or the working period is over. What
+    could not go out while the server was down is dropped, not delivered in a pile with what follows."""
+    later = [other for other in check_in_dates(cohort, program) if other > day]
+    if later:
+        return now >= first_moment(later[0], program.check_ins.send_at)
+    return now.date() > cohort.ends_on + timedelta(days=1)
 
 
 def first_moment(day: date, at: time) -> datetime:
@@ -89,6 +98,9 @@ async def send_check_ins(context: JobContext) -> None:
         return
     cohort, program, day = found
     at = program.check_ins.send_at
+    if overtaken(cohort, program, day, now):  # the server was down: the next check-in replaces this one
+        await plan_next(session, cohort, program, day, now)
+        return
     members = await _active_members(session, _active_pairs(cohort.id))
     if members:
         rows = [
@@ -119,6 +131,8 @@ async def remind(context: JobContext) -> None:
     if found is None:
         return
     cohort, program, day = found
+    if overtaken(cohort, program, day, now):
+        return
     unanswered = (
         CheckIn.cohort_id == cohort.id,
         CheckIn.asked_on == day,

@@ -1,9 +1,14 @@
-"""Turning a program's month-day calendar into a cohort's real dates."""
+"""A cohort's dated calendar: the program's cycle placed at the cohort's start (bot/cycle.py)."""
 
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from bot.programs import Program, Window
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cycle import DatedPhase, dated_phase, dated_phases
+from bot.programs import Program, ProgramCatalog, Survey
+from storage.models import Cohort
 
 
 def add_months(start: date, months: int) -> date:
@@ -12,30 +17,88 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, 28)) if start.day > 28 else date(year, month, start.day)
 
 
-def _span(window: Window | None, starts_on: date) -> list[str] | None:
-    if window is None:
-        return None
-    opens, closes = window.dates(starts_on)
-    return [opens.isoformat(), closes.isoformat()]
-
-
-def cohort_dates(program: Program, first_day: date) -> tuple[date, date]:
-    """A cohort starting on the program's `year_starts` on or after `first_day`, for its term."""
-    starts_on = program.year_starts.on_or_after(first_day)
-    return starts_on, add_months(starts_on, program.term_months) - timedelta(days=1)
-
-
 def cohort_calendar(program: Program, starts_on: date) -> dict[str, Any]:
-    """Every window of the program as ISO dates, anchored at the cohort's start."""
-    return {
-        "application": _span(program.application.window, starts_on),
-        "one_to_one": _span(program.one_to_one.window if program.one_to_one else None, starts_on),
-        "peer_groups": _span(program.peer_groups.window if program.peer_groups else None, starts_on),
-        "surveys": {survey.id: _span(survey.window, starts_on) for survey in program.surveys},
-    }
+    """Every phase of the program as ISO dates, for a cohort whose work begins on `starts_on`."""
+    return program.calendar.place(starts_on)
 
 
-def calendar_span(calendar: dict[str, Any] | None, key: str) -> tuple[date, date] | None:
-    """A window of a cohort's calendar ("application", "one_to_one", "peer_groups") as dates, if it has one."""
-    span = (calendar or {}).get(key)
-    return (date.fromisoformat(span[0]), date.fromisoformat(span[1])) if span else None
+def work_span(calendar: dict[str, Any], program: Program) -> tuple[date, date]:
+    """The working period's first and last day: a cohort's `starts_on` and `ends_on`."""
+    work = dated_phase(calendar, program.calendar.work)
+    assert work is not None, "a cohort calendar holds its program's work phase"
+    return work.opens, work.closes
+
+
+def calendar_span(calendar: dict[str, Any] | None, phase_id: str | None) -> tuple[date, date] | None:
+    """A phase of a cohort's calendar as its first and last day, if it has that phase."""
+    phase = dated_phase(calendar, phase_id)
+    return (phase.opens, phase.closes) if phase else None
+
+
+def application_phase(cohort: Cohort, program: Program) -> DatedPhase | None:
+    return dated_phase(cohort.calendar, program.application.phase)
+
+
+def sessions_phase(cohort: Cohort, program: Program) -> DatedPhase | None:
+    """When one-to-one sessions may take place: their own phase, else the whole working period."""
+    if program.one_to_one is None:
+        return None
+    return dated_phase(cohort.calendar, program.one_to_one.phase or program.calendar.work)
+
+
+def peer_groups_phase(cohort: Cohort, program: Program) -> DatedPhase | None:
+    if program.peer_groups is None:
+        return None
+    return dated_phase(cohort.calendar, program.peer_groups.phase)
+
+
+def survey_phase(cohort: Cohort, survey: Survey) -> DatedPhase | None:
+    return dated_phase(cohort.calendar, survey.phase)
+
+
+def cycle_end(cohort: Cohort) -> date:
+    """The last day of anything in the cohort's calendar (a final evaluation may follow the work)."""
+    return max([cohort.ends_on, *(phase.closes for phase in dated_phases(cohort.calendar).values())])
+
+
+async def upgrade_calendars(session: AsyncSession, programs: ProgramCatalog) -> int:
+    """Cohorts written before calendars had phases get their program's cycle, placed at their start.
+    Returns how many were upgraded."""
+    upgraded = 0
+    for cohort in (await session.execute(select(Cohort))).scalars():
+        program = programs.get(cohort.program_id)
+        if program is None or "phases" in (cohort.calendar or {}):
+            continue
+        cohort.calendar = program.calendar.place(cohort.starts_on)
+        cohort.starts_on, cohort.ends_on = work_span(cohort.calendar, program)
+        upgraded += 1
+    return upgraded
+
+
+def calendar_lines(cohort: Cohort, program: Program, reader_zone: str | None) -> list[str]:
+    """The cohort's dated calendar, one phase a line in the order they open, with what happens in each."""
+    uses = _phase_uses(program)
+    lines = []
+    for phase in dated_phases(cohort.calendar).values():
+        what = f" [{', '.join(uses[phase.id])}]" if phase.id in uses else ""
+        lines.append(f"{phase.name} (`{phase.id}`){what}: {phase.words(reader_zone)}")
+    return lines
+
+
+def _phase_uses(program: Program) -> dict[str, list[str]]:
+    """What happens in which phase, in words: {"sessions": ["one-to-one sessions"], ...}."""
+    uses: dict[str, list[str]] = {}
+    pairs = [(program.calendar.work, "the working period: check-ins"), (program.application.phase, "applications")]
+    if program.one_to_one is not None:
+        pairs.append((program.one_to_one.phase or program.calendar.work, "one-to-one sessions"))
+    if program.peer_groups is not None and program.peer_groups.phase:
+        pairs.append((program.peer_groups.phase, "peer groups"))
+    pairs += [(survey.phase, f"survey: {survey.title}") for survey in program.surveys]
+    for phase_id, use in pairs:
+        uses.setdefault(phase_id, []).append(use)
+    return uses
+
+
+def running(cohort: Cohort, now: datetime) -> bool:
+    """The cohort's calendar has not ended (its work, or a survey after it)."""
+    return cycle_end(cohort) >= now.date()

@@ -1,18 +1,22 @@
 """`python app.py demo`: one demo cohort per program (per demo region in the coordinator network), with
 example people in every role and the network's national and regional coordinators.
 
-Demo cohorts have their application, one-to-one and peer-group windows open today, so a newcomer
-can try everything at once. Running it again changes nothing.
+Each demo cohort is its program's own cycle shifted whole, so phases keep their order and lengths and
+refuse what a real year refuses: this year's cohort is running today (one-to-one sessions and peer groups
+open, pairs made), and next year's has its call open today, so a newcomer can apply. Running it again
+changes nothing.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import jobs
-from bot.cohorts import cohort_calendar
+from bot.cohorts import work_span
+from bot.cycle import dated_phase, with_phase
 from bot.identity import get_or_create_person
 from bot.programs import Program, ProgramCatalog
 from storage.db import Database
@@ -83,20 +87,42 @@ DEMO_PAIRS = (
 )
 
 
-def demo_calendar(program: Program, today: date, *, open_survey: bool = False) -> dict[str, object]:
-    calendar = cohort_calendar(program, today - timedelta(days=60))
-    calendar["application"] = [(today - timedelta(days=7)).isoformat(), (today + timedelta(days=30)).isoformat()]
-    for key in ("one_to_one", "peer_groups"):
-        if calendar[key] is not None:
-            calendar[key] = [(today - timedelta(days=30)).isoformat(), (today + timedelta(days=150)).isoformat()]
-    surveys: dict[str, list[str]] = {}
-    for survey in program.surveys:  # none open today, whatever today is: surveys come when they are due ...
-        opens, closes = survey.window.dates(today + timedelta(days=1))
-        surveys[survey.id] = [opens.isoformat(), closes.isoformat()]
-    if open_survey and program.id == AAHSL:  # ... but this one has opened, for a newcomer to try
-        first = program.surveys[0].id
-        surveys[first] = [(today - timedelta(days=1)).isoformat(), (today + timedelta(days=20)).isoformat()]
-    calendar["surveys"] = surveys
+def running_start(program: Program, today: date) -> date:
+    """Where a running demo cohort starts so that today falls inside its work, its one-to-one sessions and
+    its peer groups (two months in, or halfway through where they overlap for less): the program's own
+    cycle, shifted whole."""
+    nominal = program.calendar.place(_nominal_start(program, today.year))
+    uses = [program.calendar.work]
+    uses += [rules.phase for rules in (program.one_to_one, program.peer_groups) if rules is not None and rules.phase]
+    spans = [dated_phase(nominal, phase_id) for phase_id in uses]
+    first = max(span.opens for span in spans if span)
+    last = min(span.closes for span in spans if span)
+    into = min(timedelta(days=60), (last - first) / 2)
+    return _nominal_start(program, today.year) + (today - (first + into))
+
+
+def next_start(program: Program, today: date) -> date:
+    """Where next year's demo cohort starts so that its call opened a week ago."""
+    nominal = program.calendar.place(_nominal_start(program, today.year))
+    call = dated_phase(nominal, program.application.phase)
+    assert call is not None
+    return _nominal_start(program, today.year) + (today - (call.opens + timedelta(days=7)))
+
+
+def _nominal_start(program: Program, year: int) -> date:
+    work = program.calendar.rule(program.calendar.work)
+    assert work is not None
+    return work.opens.in_cycle(year)
+
+
+def demo_calendar(program: Program, starts_on: date, today: date, *, open_survey: bool) -> dict[str, Any]:
+    """The program's cycle placed at `starts_on`; with `open_survey` the AAHSL final evaluation is moved
+    to have opened yesterday, as a coordinator could with `cohort dates`, for a newcomer to try."""
+    calendar = program.calendar.place(starts_on)
+    if open_survey and program.id == AAHSL and program.surveys:
+        survey = dated_phase(calendar, program.surveys[0].phase)
+        assert survey is not None
+        calendar = with_phase(calendar, survey.moved(today - timedelta(days=1), today + timedelta(days=20)))
     return calendar
 
 
@@ -109,12 +135,16 @@ async def seed_demo(db: Database, programs: ProgramCatalog, now: datetime, *, op
         await session.flush()
         for program in programs:
             for key, region_id in _demo_cohorts_of(program):
-                cohort = await _demo_cohort(session, program, region_id, now, open_survey)
-                if cohort is None:
-                    continue
-                created.append(f"{program.short_name}: {cohort.name}")
-                await _fill(session, cohort, key, people, now)
-                await jobs.plan_cohort(session, cohort, program, now)
+                for running in (True, False):
+                    cohort = await _demo_cohort(
+                        session, program, region_id, now, running=running, open_survey=open_survey
+                    )
+                    if cohort is None:
+                        continue
+                    created.append(f"{program.short_name}: {cohort.name}")
+                    if running:
+                        await _fill(session, cohort, key, people, now)
+                    await jobs.plan_cohort(session, cohort, program, now)
             await _demo_terms(session, program, people, now)
         await _demo_resources(session, programs, people["coordinator@demo.example"].id, now)
     return created
@@ -175,21 +205,25 @@ async def _demo_terms(session: AsyncSession, program: Program, people: dict[str,
 
 
 async def _demo_cohort(
-    session: AsyncSession, program: Program, region_id: str | None, now: datetime, open_survey: bool
+    session: AsyncSession, program: Program, region_id: str | None, now: datetime, *, running: bool, open_survey: bool
 ) -> Cohort | None:
-    name = f"Demo {now.year}-{str(now.year + 1)[-2:]}"
+    """A demo cohort: this year's, running today (`running`), or next year's, whose call is open today."""
+    year = now.year if running else now.year + 1
+    name = f"Demo {year}-{str(year + 1)[-2:]}"
     if region_id is not None:
         name += f" {next(r.name for r in program.regions if r.id == region_id)}"
     exists = await session.execute(select(Cohort.id).where(Cohort.program_id == program.id, Cohort.name == name))
     if exists.first() is not None:
         return None
     today = now.date()
+    starts_on = running_start(program, today) if running else next_start(program, today)
+    calendar = demo_calendar(program, starts_on, today, open_survey=open_survey and running)
     cohort = Cohort(
         program_id=program.id,
         name=name,
-        starts_on=today - timedelta(days=60),
-        ends_on=today + timedelta(days=300),
-        calendar=demo_calendar(program, today, open_survey=open_survey),
+        starts_on=starts_on,
+        ends_on=work_span(calendar, program)[1],
+        calendar=calendar,
         region_id=region_id,
         is_demo=True,
         created_at=now,

@@ -8,14 +8,14 @@ when that cohort exists, otherwise when it is created (`python app.py cohorts cr
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.cohorts import add_months, cohort_calendar
+from bot.cohorts import cohort_calendar, work_span
 from bot.messages import Reply
 from bot.programs import Program, Region
 from bot.timezones import long_date
@@ -316,7 +316,12 @@ async def create_cohort(
     """A new cohort of the program from `starts_on`, its windows from the program file; NetworkError
     for a region the program does not have (or lacks), or a name the program has already."""
     region = _region_for_cohort(program, region_typed)
-    ends_on = add_months(starts_on, program.term_months) - timedelta(days=1)
+    if starts_on < now.date():
+        raise NetworkError(
+            f"{long_date(starts_on)} has passed: a new cohort starts on a day to come (the day its work begins)."
+        )
+    calendar = cohort_calendar(program, starts_on)
+    ends_on = work_span(calendar, program)[1]
     name = " ".join((name or default_cohort_name(starts_on, ends_on, region)).split())
     if not name or len(name) > 200:
         raise NetworkError("A cohort's name must have from 1 to 200 characters.")
@@ -325,7 +330,7 @@ async def create_cohort(
         name=name,
         starts_on=starts_on,
         ends_on=ends_on,
-        calendar=cohort_calendar(program, starts_on),
+        calendar=calendar,
         region_id=region.id if region else None,
         is_demo=False,
         created_at=now,

@@ -1,16 +1,28 @@
 """Program definitions: one TOML file per program in PROGRAMS_DIR, validated with clear errors.
 
-A program is the rules; a cohort is one run of it with real dates. Calendar entries are month-days
-("10-01"), so one file serves every year.
+A program is the rules; a cohort is one run of it with real dates. The calendar is one cycle of phases
+placed from the cycle's start (bot/cycle.py), so one file serves every year; the application, the
+sessions, the peer groups and each survey name the phase they happen in.
 """
 
 import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import time
 from pathlib import Path
 from typing import Any
+
+from bot.cycle import (
+    CalendarRules,
+    PhaseRule,
+    PhaseUses,
+    YearDay,
+    contradictions,
+    dated_phases,
+    parse_year_day,
+)
+from bot.timezones import is_valid_timezone
 
 ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
 KINDS = ("coaching", "mentoring")
@@ -20,7 +32,7 @@ MATERIAL_KINDS = ("text", "file")
 SURVEY_QUESTION_KINDS = ("scale", "single", "multiple", "text")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MONTH_DAY_PATTERN = re.compile(r"^(\d\d)-(\d\d)$")
+PLACED_IN = 2025  # a year to place a program's cycle in while checking it (any year does)
 
 
 class ProgramError(Exception):
@@ -29,33 +41,6 @@ class ProgramError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class MonthDay:
-    month: int
-    day: int
-
-    def on_or_after(self, start: date) -> date:
-        """The first date with this month-day on or after `start` (29 Feb falls back to 28 Feb)."""
-        for year in (start.year, start.year + 1):
-            candidate = date(year, self.month, min(self.day, 28 if self.month == 2 else self.day))
-            if candidate >= start:
-                return candidate
-        raise AssertionError("unreachable: a month-day recurs within a year")
-
-    def __str__(self) -> str:
-        return f"{self.month:02d}-{self.day:02d}"
-
-
-@dataclass(frozen=True)
-class Window:
-    opens: MonthDay
-    closes: MonthDay
-
-    def dates(self, cohort_start: date) -> tuple[date, date]:
-        first = self.opens.on_or_after(cohort_start)
-        return first, self.closes.on_or_after(first)
 
 
 @dataclass(frozen=True)
@@ -90,7 +75,7 @@ class Material:
 
 @dataclass(frozen=True)
 class Application:
-    window: Window
+    phase: str  # the call: when applications are taken
     roles: tuple[str, ...]
     allow_both: bool  # one person may apply for every applicant role at once (ALCTS: mentor and mentee)
     eligibility: tuple[EligibilityQuestion, ...]
@@ -102,7 +87,7 @@ class Application:
 class SessionRules:
     count: int | None  # None: no quota (ALCTS expects hours of contact instead)
     minutes: int
-    window: Window | None
+    phase: str | None  # when sessions may take place; None: the whole working period
     minimum_hours: float | None  # contact the pair commits to over the term
 
 
@@ -120,7 +105,7 @@ class Survey:
     id: str
     title: str
     audience: tuple[str, ...]
-    window: Window
+    phase: str  # when it is open
     questions: tuple[SurveyQuestion, ...]
 
 
@@ -175,8 +160,7 @@ class Program:
     guided_role: str  # participant, mentee or partner
     seats: int | None
     guide_capacity: int  # how many people one coach or mentor takes, unless they said otherwise
-    term_months: int
-    year_starts: MonthDay
+    calendar: CalendarRules
     application: Application
     one_to_one: SessionRules | None
     peer_groups: SessionRules | None
@@ -273,22 +257,12 @@ class _Table:
                 self.problem(key, f"{email!r} is not an email address")
         return tuple(email.lower() for email in found)
 
-    def month_day(self, key: str) -> MonthDay:
+    def year_day(self, key: str) -> Any:
         value = self.text(key)
-        match = MONTH_DAY_PATTERN.match(value) if value else None
-        if match:
-            month, day = int(match[1]), int(match[2])
-            if 1 <= month <= 12 and 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31):
-                return MonthDay(month, day)
-        if value:
-            self.problem(key, f"must be a month-day like '10-01', got {value!r}")
-        return MonthDay(1, 1)
-
-    def window(self, key: str, *, required: bool = True) -> Window | None:
-        table = self.table(key, required=required)
-        if table is None:
-            return None
-        return Window(table.month_day("opens"), table.month_day("closes"))
+        found = parse_year_day(value) if value else None
+        if value and found is None:
+            self.problem(key, f"must be a month-day like '10-01' or '04-30 next year', got {value!r}")
+        return found
 
     def table(self, key: str, *, required: bool = True) -> "_Table | None":
         value = self._value(key, required)
@@ -349,7 +323,7 @@ def _material(t: _Table, applicant_roles: tuple[str, ...]) -> Material:
 
 
 def _application(t: _Table, roles: tuple[str, ...], objectives: tuple[str, ...]) -> Application:
-    window = t.window("window") or Window(MonthDay(1, 1), MonthDay(12, 31))
+    phase = t.identifier("phase")
     applicant_roles = t.texts("roles")
     for role in applicant_roles:
         if role not in roles:
@@ -361,10 +335,10 @@ def _application(t: _Table, roles: tuple[str, ...], objectives: tuple[str, ...])
     questions = tuple(_question(q, applicant_roles, objectives) for q in t.tables("questions"))
     materials = tuple(_material(m, applicant_roles) for m in t.tables("materials"))
     _unique_ids(t, "eligibility", [q.id for q in eligibility] + [q.id for q in questions] + [m.id for m in materials])
-    return Application(window, applicant_roles, allow_both, eligibility, questions, materials)
+    return Application(phase, applicant_roles, allow_both, eligibility, questions, materials)
 
 
-def _sessions(t: _Table | None, *, window_required: bool) -> SessionRules | None:
+def _sessions(t: _Table | None, *, phase_required: bool) -> SessionRules | None:
     if t is None:
         return None
     count = t.number("count", minimum=1, required=False)
@@ -372,7 +346,8 @@ def _sessions(t: _Table | None, *, window_required: bool) -> SessionRules | None
     minimum_hours = t.number("minimum_hours", minimum=0, required=False, whole=False)
     if count is None and minimum_hours is None:
         t.problem("count", "is missing (or give minimum_hours for programs without a session quota)")
-    return SessionRules(count, minutes, t.window("window", required=window_required), minimum_hours)
+    phase = t.text("phase", required=phase_required) or None
+    return SessionRules(count, minutes, phase, minimum_hours)
 
 
 # Words that ask what was said or worked on in coaching: a survey must never ask that (the programs
@@ -415,7 +390,7 @@ def _survey(t: _Table, roles: tuple[str, ...]) -> Survey:
         t.identifier("id"),
         t.text("title"),
         audience,
-        t.window("window") or Window(MonthDay(1, 1), MonthDay(1, 1)),
+        t.identifier("phase"),
         tuple(questions),
     )
 
@@ -439,8 +414,7 @@ PROGRAM_KEYS = {
     "roles",
     "pairing",
     "seats",
-    "term_months",
-    "year_starts",
+    "calendar",
     "application",
     "one_to_one",
     "peer_groups",
@@ -471,6 +445,47 @@ def _check_ins(t: _Table) -> CheckIns:
         t.problem("send_at", f"must be in the daytime, from 08:00 to 19:59, got {send_at!r}")
     remind_after = t.number("remind_after_days", minimum=1, required=False) or 5
     return CheckIns(t.choice("cadence", CADENCES), at, remind_after)
+
+
+def _phase(t: _Table) -> PhaseRule:
+    t.unknown_keys({"id", "name", "opens", "closes", "closes_at", "zone"})
+    phase_id, name = t.identifier("id"), t.text("name")
+    opens, closes = t.year_day("opens"), t.year_day("closes")
+    closes_at, zone = t.text("closes_at", required=False), t.text("zone", required=False)
+    hour = None
+    if closes_at:
+        try:
+            hour = time.fromisoformat(closes_at)
+        except ValueError:
+            t.problem("closes_at", f'must be a time of day like "23:59", got {closes_at!r}')
+        if not zone:
+            t.problem("closes_at", f'phase {phase_id!r} gives a deadline hour without a zone: add zone = "..."')
+    if zone and not is_valid_timezone(zone):
+        t.problem("zone", f"{zone!r} is not a time zone name like 'America/Los_Angeles'")
+    nowhere = YearDay(1, 1)
+    return PhaseRule(phase_id, name, opens or nowhere, closes or nowhere, hour, zone or None)
+
+
+def _calendar(t: _Table | None, uses: PhaseUses) -> CalendarRules:
+    """`[calendar]`: the phases of one cycle and its working period, checked against each other."""
+    if t is None:
+        return CalendarRules((), "")
+    t.unknown_keys({"work", "phases"})
+    phases = tuple(_phase(p) for p in t.tables("phases", required=True))
+    _unique_ids(t, "phases", [p.id for p in phases])
+    rules = CalendarRules(phases, t.identifier("work"))
+    known = {p.id for p in phases}
+    links = [("calendar.work", uses.work), ("application.phase", uses.application)]
+    links += [("one_to_one.phase", uses.one_to_one), ("peer_groups.phase", uses.peer_groups)]
+    links += [(f"surveys '{survey}'.phase", phase) for survey, phase in uses.surveys]
+    missing = [(key, phase) for key, phase in links if phase and phase not in known]
+    for key, phase in missing:
+        t.problems.append(f"key '{key}': {phase!r} is not one of the phases ({', '.join(sorted(known))})")
+    work = rules.rule(rules.work)
+    if work is not None and not missing:
+        for problem in contradictions(dated_phases(rules.place(work.opens.in_cycle(PLACED_IN))), uses):
+            t.problem("phases", problem)
+    return rules
 
 
 RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'/-]{0,39}$")
@@ -527,6 +542,17 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
     guide_capacity = (matching.number("capacity", minimum=1) if matching else None) or 2
     objectives = t.texts("objectives", required=False)
     _unique_ids(t, "regions", [r.id for r in regions])
+    application = _application(t.table("application") or _Table({}, "application", []), roles, objectives)
+    one_to_one = _sessions(t.table("one_to_one", required=False), phase_required=False)
+    peer_groups = _sessions(t.table("peer_groups", required=False), phase_required=True)
+    uses = PhaseUses(
+        work=(t.table("calendar") or _Table({}, "calendar", [])).data.get("work", ""),
+        application=application.phase,
+        one_to_one=one_to_one.phase if one_to_one else None,
+        peer_groups=peer_groups.phase if peer_groups else None,
+        surveys=tuple((survey.id, survey.phase) for survey in surveys),
+    )
+    calendar = _calendar(t.table("calendar"), uses)
     return Program(
         id=t.identifier("id"),
         name=t.text("name"),
@@ -540,11 +566,10 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         guided_role=guided,
         seats=t.number("seats", minimum=1, required=False),
         guide_capacity=guide_capacity,
-        term_months=t.number("term_months", minimum=1) or 12,
-        year_starts=t.month_day("year_starts"),
-        application=_application(t.table("application") or _Table({}, "application", []), roles, objectives),
-        one_to_one=_sessions(t.table("one_to_one", required=False), window_required=False),
-        peer_groups=_sessions(t.table("peer_groups", required=False), window_required=True),
+        calendar=calendar,
+        application=application,
+        one_to_one=one_to_one,
+        peer_groups=peer_groups,
         check_ins=_check_ins(check_ins or _Table({}, "check_ins", [])),
         surveys=surveys,
         coach_hours=coach_hours,

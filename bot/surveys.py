@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.checkins import first_moment, local_moment
+from bot.cohorts import survey_phase
+from bot.cycle import LONGEST_PHASE
 from bot.dialog import button
 from bot.messages import Reply
 from bot.network import cohort_coordinators
@@ -50,11 +52,10 @@ CLOSE_AT = time(12)  # UTC: the closing day has ended everywhere on Earth (UTC-1
 
 
 def survey_dates(cohort: Cohort, survey: Survey) -> tuple[date, date]:
-    """The survey's first and last day for this cohort: its calendar, else the program file's month-days."""
-    span = ((cohort.calendar or {}).get("surveys") or {}).get(survey.id)
-    if span:
-        return date.fromisoformat(span[0]), date.fromisoformat(span[1])
-    return survey.window.dates(cohort.starts_on)
+    """The survey's first and last day for this cohort: its phase in the cohort's calendar."""
+    phase = survey_phase(cohort, survey)
+    assert phase is not None, "a validated program's survey names a phase every cohort calendar has"
+    return phase.opens, phase.closes
 
 
 def is_open(cohort: Cohort, survey: Survey, today: date) -> bool:
@@ -77,14 +78,15 @@ async def plan(session: AsyncSession, cohort: Cohort, program: Program, now: dat
     """Plan the opening of each of the cohort's surveys that has not closed yet (planning twice keeps one)."""
     for survey in program.surveys:
         opens, closes = survey_dates(cohort, survey)
-        if closes >= now.date() and opens <= cohort.ends_on:
+        if closes >= now.date():
             due = first_moment(opens, program.check_ins.send_at)
             await schedule(session, OPEN, subject_of(cohort.id, survey.id), due, now)
 
 
 async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:
     async with db.transaction() as session:
-        for cohort in (await session.execute(select(Cohort).where(Cohort.ends_on >= now.date()))).scalars():
+        recent = select(Cohort).where(Cohort.ends_on >= now.date() - LONGEST_PHASE)  # a survey may follow the end
+        for cohort in (await session.execute(recent)).scalars():
             program = programs.get(cohort.program_id)
             if program is not None:
                 await plan(session, cohort, program, now)

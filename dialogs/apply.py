@@ -7,8 +7,6 @@ its materials (text, or files shared in the chat, or links). Every answer is sav
 change any of them, and submit; after that they can withdraw (`withdraw`).
 """
 
-from datetime import date
-
 from sqlalchemy import select
 
 from bot import outbox
@@ -19,13 +17,12 @@ from bot.applications import (
     STATUS_WORDS,
     Step,
     answer_lines,
-    application_window,
     choices_of,
     find_step,
     links_in,
     material_files,
+    next_call,
     next_step,
-    next_window,
     open_cohort,
     open_cohorts,
     release,
@@ -33,14 +30,16 @@ from bot.applications import (
     roles_for,
     step_label,
     steps,
+    submittable_until,
     waitlist_names,
     word_count,
 )
+from bot.cohorts import application_phase
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
 from bot.network import cohort_coordinators, find_region, region_name, region_names
 from bot.programs import EligibilityQuestion, Material, Program, Question, Region
-from bot.timezones import date_span, long_date, today_in
+from bot.timezones import deadline_words
 from storage.models import Application, Cohort
 
 NAME = "apply"
@@ -69,15 +68,14 @@ async def start(turn: Turn, args: str) -> None:
 
 
 async def _offer_programs(turn: Turn) -> None:
-    today = today_in(turn.now, turn.timezone)
     buttons: list[Button] = []
     closed: list[str] = []
     for program in turn.programs:
-        if program.application.roles and await open_cohort(turn.session, program, today):
+        if program.application.roles and await open_cohort(turn.session, program, turn.now):
             buttons.append(button(NAME, program.short_name, f"start|{program.id}"))
         else:
-            opens, closes = await next_window(turn.session, program, today)
-            closed.append(f"{program.short_name}: applications open {date_span(opens, closes)}")
+            call = await next_call(turn.session, program, turn.now)
+            closed.append(f"{program.short_name}: applications open {call.words(turn.timezone)}")
     if not buttons:
         turn.say("No program is taking applications right now.", lines=tuple(closed))
         return
@@ -86,21 +84,20 @@ async def _offer_programs(turn: Turn) -> None:
 
 
 async def _apply_to(turn: Turn, program: Program, region: Region | None = None) -> None:
-    today = today_in(turn.now, turn.timezone)
-    if program.regions and region is None and await open_cohorts(turn.session, program, today):
-        await _ask_region(turn, program, today)
+    if program.regions and region is None and await open_cohorts(turn.session, program, turn.now):
+        await _ask_region(turn, program)
         return
     region_id = region.id if region else None
-    cohort = await open_cohort(turn.session, program, today, region_id) if program.application.roles else None
-    if cohort is None and region is not None and await open_cohorts(turn.session, program, today):
+    cohort = await open_cohort(turn.session, program, turn.now, region_id) if program.application.roles else None
+    if cohort is None and region is not None and await open_cohorts(turn.session, program, turn.now):
         turn.say(f"The {program.short_name} has no cohort in the {region.name} taking applications today.")
-        await _ask_region(turn, program, today)
+        await _ask_region(turn, program)
         return
     if cohort is None:
-        opens, closes = await next_window(turn.session, program, today)
+        call = await next_call(turn.session, program, turn.now)
         turn.say(
-            f"Applications for the {program.short_name} are closed today. "
-            f"They open next from {date_span(opens, closes)}."
+            f"Applications for the {program.short_name} are closed now. "
+            f"The next call is open from {call.words(turn.timezone)}."
         )
         return
     application = await _application_of(turn, cohort)
@@ -115,8 +112,8 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     application.submitted_at = application.decided_at = application.decided_by_id = None
     application.updated_at = turn.now
     await turn.session.flush()
-    window = application_window(cohort)
-    closes = long_date(window[1] if window else today)
+    call = application_phase(cohort, program)
+    closes = deadline_words(call.deadline, call.zone, turn.timezone) if call else "when the coordinators say"
     turn.say(
         f"Let's apply to the *{program.name}* ({cohort.name}). Applications close on {closes}. "
         "I save every answer as you go: you can stop at any time and type `apply` to continue later."
@@ -124,9 +121,9 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     await _ask_next(turn, application, program)
 
 
-async def _ask_region(turn: Turn, program: Program, today: date) -> None:
+async def _ask_region(turn: Turn, program: Program) -> None:
     """A program with regions runs one cohort per region: which one (unless an application is going on)."""
-    cohorts = await open_cohorts(turn.session, program, today)
+    cohorts = await open_cohorts(turn.session, program, turn.now)
     for cohort in cohorts:
         application = await _application_of(turn, cohort)
         if application is not None and application.status not in ("withdrawn", "ineligible"):
@@ -148,6 +145,8 @@ async def _ask_region(turn: Turn, program: Program, today: date) -> None:
 async def _continue(turn: Turn, application: Application) -> None:
     program, cohort = await _program_and_cohort(turn, application)
     if application.status == "draft":
+        if _past_deadline(turn, application, program, cohort):
+            return
         turn.say(f"Welcome back: here is your {program.short_name} application where you left it.")
         await _ask_next(turn, application, program)
         return
@@ -321,7 +320,7 @@ async def _region_typed(turn: Turn, program_id: str, text: str) -> None:
         region = program.regions[int(typed) - 1]
     if region is None:
         turn.say(f"Please pick one of the regions: {region_names(program)}. Nothing was changed.")
-        await _ask_region(turn, program, today_in(turn.now, turn.timezone))
+        await _ask_region(turn, program)
         return
     await _apply_to(turn, program, region)
 
@@ -494,7 +493,23 @@ def _offer_changes(turn: Turn, application: Application, program: Program) -> No
     )
 
 
+def _past_deadline(turn: Turn, application: Application, program: Program, cohort: Cohort) -> bool:
+    """Say so when the call has closed for this draft (the draft stays as it is)."""
+    until = submittable_until(application, application_phase(cohort, program))
+    if until is None or turn.now < until:
+        return False
+    turn.finish()
+    turn.say(
+        f"The call for the {program.short_name} ({cohort.name}) closed on "
+        f"{deadline_words(until, None, turn.timezone)}, so your application can no longer be submitted. Your "
+        "draft is kept as it is: a coordinator can reopen it for you, or extend the call."
+    )
+    return True
+
+
 async def _submit(turn: Turn, application: Application, program: Program, cohort: Cohort) -> None:
+    if _past_deadline(turn, application, program, cohort):
+        return
     missing = next_step(application, program)
     if missing is not None:
         turn.say("One answer is still missing.")

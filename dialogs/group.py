@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import booking, outbox
 from bot.booking import local
-from bot.cohorts import calendar_span
+from bot.cohorts import peer_groups_phase
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
 from bot.places import CONTENDED, FULL, take_numbered_place
@@ -120,20 +120,22 @@ async def _scheduling_cohorts(turn: Turn) -> list[tuple[Program, Cohort]] | None
             .order_by(Cohort.starts_on.desc())
         )
         for cohort in (await turn.session.execute(query)).scalars():
-            window = _window(cohort)
+            window = _window(cohort, program)
             if window is None or window[1] >= today:
                 found.append((program, cohort))
     return found
 
 
-def _window(cohort: Cohort) -> tuple[date, date] | None:
-    return calendar_span(cohort.calendar, "peer_groups")
+def _window(cohort: Cohort, program: Program) -> tuple[date, date] | None:
+    """The days peer groups may fall on: their phase, and never after the cohort's end."""
+    phase = peer_groups_phase(cohort, program)
+    return (phase.opens, min(phase.closes, cohort.ends_on)) if phase else None
 
 
 async def _check_and_confirm(turn: Turn, program: Program, cohort: Cohort, draft: dict[str, object]) -> None:
     """Refuse a time outside the window; ask first when the phrase left something open; else schedule."""
     starts_at = datetime.fromisoformat(str(draft["at"]))
-    window = _window(cohort)
+    window = _window(cohort, program)
     if window is not None and not window[0] <= today_in(starts_at, turn.timezone) <= window[1]:
         turn.finish()
         turn.say(

@@ -1,37 +1,39 @@
 """`programs`: the programs this assistant runs, their current cohorts and application windows."""
 
-from datetime import date
-
 from sqlalchemy import select
 
+from bot.cohorts import application_phase
 from bot.dialog import Command, Registry, Turn
+from bot.programs import Program
+from bot.timezones import deadline_words, long_date
 from storage.models import Cohort
 
 
 async def list_programs(turn: Turn, args: str) -> None:
     cohorts = (await turn.session.execute(select(Cohort).order_by(Cohort.starts_on))).scalars().all()
-    today = turn.now.date()
     lines = []
     for program in turn.programs:
         runs = [c for c in cohorts if c.program_id == program.id]
-        lines.append(f"*{program.name}* ({program.organisation}): {_cohort_summary(runs, today)}")
+        lines.append(f"*{program.name}* ({program.organisation}): {_cohort_summary(turn, program, runs)}")
     turn.say(
         "Ask a coordinator or type `help` to see what you can do in a program.", title="Programs", lines=tuple(lines)
     )
 
 
-def _cohort_summary(cohorts: list[Cohort], today: date) -> str:
+def _cohort_summary(turn: Turn, program: Program, cohorts: list[Cohort]) -> str:
     if not cohorts:
         return "no cohort yet"
     parts = []
     for cohort in cohorts:
-        opens, closes = (date.fromisoformat(d) for d in cohort.calendar["application"])
-        if opens <= today <= closes:
-            state = f"applications open until {closes:%d %b %Y}"
-        elif today < opens:
-            state = f"applications open {opens:%d %b %Y}"
+        call = application_phase(cohort, program)
+        if call is not None and call.is_open(turn.now):
+            state = f"applications open until {deadline_words(call.deadline, call.zone, turn.timezone)}"
+        elif call is not None and turn.now < call.opening:
+            state = f"applications open {call.words(turn.timezone)}"
+        elif turn.now.date() > cohort.ends_on:
+            state = f"ran from {long_date(cohort.starts_on)} to {long_date(cohort.ends_on)}"
         else:
-            state = f"runs {cohort.starts_on:%b %Y} to {cohort.ends_on:%b %Y}"
+            state = f"runs from {long_date(cohort.starts_on)} to {long_date(cohort.ends_on)}"
         parts.append(f"{cohort.name}, {state}")
     return "; ".join(parts)
 

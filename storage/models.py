@@ -47,7 +47,8 @@ class Account(Base):
 
 
 class Cohort(Base):
-    """One run of a program with real dates; `calendar` holds its windows as ISO dates."""
+    """One run of a program with real dates: `calendar` holds its phases as ISO dates (bot/cycle.py);
+    `starts_on` and `ends_on` are its working period's first and last day."""
 
     __tablename__ = "cohorts"
     __table_args__ = (UniqueConstraint("program_id", "name"),)
@@ -137,6 +138,8 @@ class Application(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    # A coordinator reopened this one application after the call closed: it may be submitted until then.
+    reopened_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,0 +1,24 @@
+"""seat confirmation (issue 13, point 6)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-03 12:30:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import storage.types
+
+
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
