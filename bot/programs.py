@@ -74,6 +74,16 @@ class Material:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """`[application.confirmation]`: an accepted applicant confirms the commitment in the program's words
+    within `within_days` (a coordinator may change it), with one reminder after `remind_after_days`."""
+
+    asks: str  # the commitment, as the program words it
+    within_days: int
+    remind_after_days: int
+
+
+@dataclass(frozen=True)
 class Application:
     phase: str  # the call: when applications are taken
     roles: tuple[str, ...]
@@ -81,6 +91,7 @@ class Application:
     eligibility: tuple[EligibilityQuestion, ...]
     questions: tuple[Question, ...]
     materials: tuple[Material, ...]
+    confirmation: Confirmation | None = None  # None: an acceptance needs no confirmation
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,8 @@ class Program:
     regions: tuple[Region, ...]
     resources: ResourceRules | None  # None: the program has no resource library
     source: Path
+    # `[calendar] after_end`: what pairs may do once the working period is over, in the program's words
+    after_end: str | None = None
 
 
 class _Table:
@@ -335,7 +348,26 @@ def _application(t: _Table, roles: tuple[str, ...], objectives: tuple[str, ...])
     questions = tuple(_question(q, applicant_roles, objectives) for q in t.tables("questions"))
     materials = tuple(_material(m, applicant_roles) for m in t.tables("materials"))
     _unique_ids(t, "eligibility", [q.id for q in eligibility] + [q.id for q in questions] + [m.id for m in materials])
-    return Application(phase, applicant_roles, allow_both, eligibility, questions, materials)
+    confirmation = _confirmation(t.table("confirmation", required=False))
+    return Application(phase, applicant_roles, allow_both, eligibility, questions, materials, confirmation)
+
+
+MOST_DAYS_TO_CONFIRM = 90
+
+
+def _confirmation(t: _Table | None) -> Confirmation | None:
+    """`[application.confirmation]`: what an accepted applicant confirms, and in how many days."""
+    if t is None:
+        return None
+    t.unknown_keys({"asks", "within_days", "remind_after_days"})
+    asks = t.text("asks")
+    within = t.number("within_days", minimum=2, required=False) or 14
+    if within > MOST_DAYS_TO_CONFIRM:
+        t.problem("within_days", f"must be at most {MOST_DAYS_TO_CONFIRM} days, got {within!r}")
+    remind = t.number("remind_after_days", minimum=1, required=False) or 7
+    if remind >= within:
+        t.problem("remind_after_days", f"must be fewer than within_days ({within}): the reminder comes before the end")
+    return Confirmation(asks, within, remind)
 
 
 def _sessions(t: _Table | None, *, phase_required: bool) -> SessionRules | None:
@@ -470,7 +502,7 @@ def _calendar(t: _Table | None, uses: PhaseUses) -> CalendarRules:
     """`[calendar]`: the phases of one cycle and its working period, checked against each other."""
     if t is None:
         return CalendarRules((), "")
-    t.unknown_keys({"work", "phases"})
+    t.unknown_keys({"work", "phases", "after_end"})
     phases = tuple(_phase(p) for p in t.tables("phases", required=True))
     _unique_ids(t, "phases", [p.id for p in phases])
     rules = CalendarRules(phases, t.identifier("work"))
@@ -582,6 +614,8 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         regions=regions,
         resources=_resources(t.table("resources", required=False)),
         source=source,
+        after_end=(t.table("calendar", required=False) or _Table({}, "calendar", [])).text("after_end", required=False)
+        or None,
     )
 
 

@@ -140,6 +140,11 @@ class Application(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     # A coordinator reopened this one application after the call closed: it may be submitted until then.
     reopened_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # In programs whose accepted applicants confirm the commitment (bot/confirmation.py): the place is held
+    # until confirm_by; one reminder before it. None: nothing to confirm.
+    confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirm_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -16,9 +16,15 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = ('confirm_by', 'confirmed_at', 'confirm_reminded_at')
+
+
 def upgrade() -> None:
-    pass
+    for name in COLUMNS:
+        op.add_column('applications', sa.Column(name, storage.types.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('applications') as batch:
+        for name in reversed(COLUMNS):
+            batch.drop_column(name)
