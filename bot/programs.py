@@ -520,6 +520,15 @@ def _calendar(t: _Table | None, uses: PhaseUses) -> CalendarRules:
     return rules
 
 
+def _after_end(t: _Table) -> str | None:
+    """`[calendar] after_end`: what pairs may do once the working period is over (ALCTS: go on informally,
+    on their own), told to them the day after it ends (bot/ending.py)."""
+    calendar = t.data.get("calendar")
+    if not isinstance(calendar, dict):
+        return None
+    return _Table(calendar, "calendar", t.problems).text("after_end", required=False) or None
+
+
 RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'/-]{0,39}$")
 
 
@@ -614,8 +623,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         regions=regions,
         resources=_resources(t.table("resources", required=False)),
         source=source,
-        after_end=(t.table("calendar", required=False) or _Table({}, "calendar", [])).text("after_end", required=False)
-        or None,
+        after_end=_after_end(t),
     )
 
 
