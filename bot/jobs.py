@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import checkins, hours, surveys
+from bot import checkins, confirmation, ending, hours, surveys
 from bot.programs import Program, ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
 from storage.db import Database
@@ -28,19 +28,28 @@ async def plan_pruning(session: AsyncSession, day: datetime, now: datetime) -> N
     await schedule(session, PRUNE, f"day:{at.date().isoformat()}", at, now)
 
 
-ALL: dict[str, JobHandler] = {**checkins.JOBS, **hours.JOBS, **surveys.JOBS, PRUNE: prune_events}
+ALL: dict[str, JobHandler] = {
+    **checkins.JOBS,
+    **hours.JOBS,
+    **surveys.JOBS,
+    **ending.JOBS,
+    **confirmation.JOBS,
+    PRUNE: prune_events,
+}
 
 
 async def plan_cohort(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> None:
-    """A new cohort's scheduled work: its first check-in (and, from there, the rest) and its surveys."""
+    """A new cohort's scheduled work: its first check-in (and, from there, the rest), its surveys and its end."""
     await checkins.plan_next(session, cohort, program, now.date() - timedelta(days=1), now)
     await surveys.plan(session, cohort, program, now)
+    await ending.plan(session, cohort, program, now)
 
 
 async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:
     """At start: each running cohort's next check-in, and tonight's pruning (planning twice keeps one)."""
     await checkins.plan_all(db, programs, now)
     await surveys.plan_all(db, programs, now)
+    await ending.plan_all(db, programs, now)
     async with db.transaction() as session:
         await plan_pruning(session, now, now)
         await hours.plan_reminders(session, now)

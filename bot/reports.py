@@ -25,8 +25,14 @@ from storage.models import CheckIn, CoachingSession, Cohort, GroupSeat, GroupSes
 @dataclass(frozen=True)
 class PairFigures:
     active: int
-    ended: int
-    unpaired: int  # people in the guided role with no active pair
+    ended: int  # ended before the program did (mutual consent, withdrawal)
+    unpaired: int  # people in the guided role with no pair running or completed
+    completed: int = 0  # ran until the program ended (bot/ending.py)
+
+    @property
+    def working(self) -> int:
+        """Pairs that are, or were until the end, meant to meet: the base of the session quota."""
+        return self.active + self.completed
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ async def cohort_report(session: AsyncSession, cohort: Cohort, program: Program,
         await _pairs(session, cohort, program),
         await _sessions(session, cohort, program, now) if program.one_to_one else None,
         await _groups(session, cohort, program, now) if program.peer_groups else None,
-        await _hours(session, cohort, program, now.date()) if program.coach_hours else None,
+        await _hours(session, cohort, program, min(now.date(), cohort.ends_on)) if program.coach_hours else None,
         await _check_ins(session, cohort),
         await surveys.response_rates(session, cohort, program),
     )
@@ -104,7 +110,7 @@ async def _pairs(session: AsyncSession, cohort: Cohort, program: Program) -> Pai
             ).all()
         )
     )
-    paired = select(Pair.guided_id).where(Pair.cohort_id == cohort.id, Pair.status == "active")
+    paired = select(Pair.guided_id).where(Pair.cohort_id == cohort.id, Pair.status.in_(("active", "completed")))
     unpaired = await session.scalar(
         select(func.count(func.distinct(Membership.person_id))).where(
             Membership.cohort_id == cohort.id,
@@ -112,7 +118,7 @@ async def _pairs(session: AsyncSession, cohort: Cohort, program: Program) -> Pai
             Membership.person_id.not_in(paired),
         )
     )
-    return PairFigures(statuses["active"], statuses["ended"], unpaired or 0)
+    return PairFigures(statuses["active"], statuses["ended"], unpaired or 0, statuses["completed"])
 
 
 async def _sessions(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> SessionFigures:
@@ -225,7 +231,7 @@ async def _open_requests(session: AsyncSession, cohort: Cohort) -> list[tuple[st
 def report_lines(report: CohortReport) -> list[str]:
     lines = [_pairs_line(report.pairs, report.program)]
     if report.sessions:
-        lines.append(_sessions_line(report.sessions, report.pairs.active))
+        lines.append(_sessions_line(report.sessions, report.pairs.working))
     if report.groups:
         lines.append(_groups_line(report.groups))
     if report.hours:
@@ -236,6 +242,12 @@ def report_lines(report: CohortReport) -> list[str]:
 
 
 def _pairs_line(pairs: PairFigures, program: Program) -> str:
+    if pairs.completed:
+        return (
+            f"*Pairs:* {pairs.completed} completed the program, {pairs.ended} ended earlier; "
+            f"{pairs.unpaired} {role_plural(program.guided_role, pairs.unpaired)} without a {program.guide_role} "
+            "at the end"
+        )
     return (
         f"*Pairs:* {pairs.active} active, {pairs.ended} ended; "
         f"{pairs.unpaired} {role_plural(program.guided_role, pairs.unpaired)} without a {program.guide_role}"
@@ -310,7 +322,7 @@ def chart_panels(report: CohortReport) -> list[Panel]:
     """The same figures as bars, where a picture reads better: progress against targets."""
     panels = []
     if report.sessions:
-        target = report.sessions.quota * report.pairs.active if report.sessions.quota else None
+        target = report.sessions.quota * report.pairs.working if report.sessions.quota else None
         panels.append(
             Panel(
                 "One-to-one sessions",

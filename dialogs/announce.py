@@ -10,7 +10,8 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from bot import outbox
+from bot import ending, outbox
+from bot.cohorts import has_members
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Reply
 from bot.programs import Program
@@ -19,6 +20,7 @@ from bot.timezones import local_time
 from storage.models import Cohort, Membership, OutboxMessage
 
 NAME = "announce"
+ENDED = "announcements are no longer sent"
 EVERYONE = "everyone"
 MAX_CHARACTERS = 3000
 STATUS_SHOWN = 5
@@ -32,6 +34,11 @@ async def start(turn: Turn, args: str) -> None:
     if not cohorts:
         turn.say("The programs you coordinate have no cohorts yet.")
         return
+    running = [c for c in cohorts if not ending.has_ended(c, _program(turn, c), turn.now)]
+    if not running:
+        turn.say(ending.refusal([(c, _program(turn, c)) for c in cohorts], ENDED, "Nothing was sent."))
+        return
+    cohorts = running
     if len(cohorts) == 1:
         await _ask_audience(turn, cohorts[0])
         return
@@ -180,7 +187,7 @@ async def _cohorts(turn: Turn) -> list[Cohort]:
     programs = [p.id for p in turn.programs if turn.roles.coordinates(p.id)]
     query = (
         select(Cohort)
-        .where(Cohort.program_id.in_(programs), turn.roles.coordinated_cohorts())
+        .where(Cohort.program_id.in_(programs), turn.roles.coordinated_cohorts(), has_members())
         .order_by(Cohort.program_id, Cohort.starts_on.desc())
     )
     return list((await turn.session.execute(query)).scalars())
@@ -195,6 +202,10 @@ async def _coordinated(turn: Turn, cohort_id: str) -> Cohort | None:
     if not turn.roles.coordinates_cohort(cohort):
         turn.finish()
         turn.say(other_cohort_refusal(_program(turn, cohort).short_name, cohort, "announce to it", "Nothing was sent."))
+        return None
+    if ending.has_ended(cohort, _program(turn, cohort), turn.now):
+        turn.finish()
+        turn.say(ending.refusal([(cohort, _program(turn, cohort))], ENDED, "Nothing was sent."))
         return None
     return cohort
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import outbox
+from bot import ending, outbox
 from bot.dialog import Command, Registry, Turn, button
 from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
@@ -25,6 +25,7 @@ from storage.models import Application, Cohort, Membership, Pair, Person
 
 NAME = "match"
 TEXT_ANSWERS_SKIPPED = ("career_stage", "capacity")
+ENDED = "no more pairs are made"
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -35,7 +36,7 @@ async def start(turn: Turn, args: str) -> None:
             turn.say(f"You don't coordinate a program called `{args.strip()[:60]}`. Type `match` to see yours.")
             return
         programs = [program]
-    cohorts = []
+    cohorts, ended, running = [], [], 0
     for program in programs:
         query = (
             select(Cohort)
@@ -43,8 +44,15 @@ async def start(turn: Turn, args: str) -> None:
             .order_by(Cohort.starts_on.desc())
         )
         for cohort in (await turn.session.execute(query)).scalars():
+            if ending.has_ended(cohort, program, turn.now):
+                ended.append((cohort, program))
+                continue
+            running += 1
             if (await _pool(turn, program, cohort))[0]:
                 cohorts.append(cohort)
+    if ended and not running:
+        turn.say(ending.refusal(ended, ENDED, "Nothing was changed."))
+        return
     if not cohorts:
         turn.say("Everyone in the cohorts you coordinate is paired: there is no one to match.")
         return
@@ -300,6 +308,10 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
     if not turn.roles.coordinates_cohort(cohort):
         turn.finish()
         turn.say(other_cohort_refusal(program.short_name, cohort, "match it", "Nothing was changed."))
+        return None
+    if ending.has_ended(cohort, program, turn.now):
+        turn.finish()
+        turn.say(ending.refusal([(cohort, program)], ENDED, "Nothing was changed."))
         return None
     return program, cohort
 

@@ -11,13 +11,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import reports, surveys
+from bot import ending, reports, surveys
 from bot.charts import render_png
+from bot.cohorts import has_members
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Image
 from bot.programs import Program, Survey
 from bot.surveys import MIN_GROUP, QuestionResult, Tally
-from bot.timezones import today_in
+from bot.timezones import long_date, today_in
 from storage.models import Cohort, ExportLink
 
 NAME = "report"
@@ -43,7 +44,11 @@ async def report(turn: Turn, args: str) -> None:
         turn.say(
             "Which cohort?",
             buttons=tuple(
-                button(NAME, f"{program.short_name}: {cohort.name}", f"cohort|{cohort.id}")
+                button(
+                    NAME,
+                    f"{program.short_name}: {cohort.name}{_ended_mark(cohort, program, turn)}",
+                    f"cohort|{cohort.id}",
+                )
                 for cohort, program in cohorts
             ),
         )
@@ -53,7 +58,7 @@ async def _coordinated_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
     today = today_in(turn.now, turn.timezone)
     query = (
         select(Cohort)
-        .where(Cohort.ends_on >= today - RECENT, turn.roles.coordinated_cohorts())
+        .where(Cohort.ends_on >= today - RECENT, turn.roles.coordinated_cohorts(), has_members())
         .order_by(Cohort.program_id, Cohort.starts_on.desc())
     )
     found = []
@@ -62,6 +67,10 @@ async def _coordinated_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
         if program is not None:
             found.append((cohort, program))
     return found
+
+
+def _ended_mark(cohort: Cohort, program: Program, turn: Turn) -> str:
+    return " (ended)" if ending.has_ended(cohort, program, turn.now) else ""
 
 
 class ReportDialog:
@@ -110,10 +119,12 @@ async def _cohort_report(turn: Turn, cohort: Cohort, program: Program) -> None:
         png = await asyncio.to_thread(render_png, title, panels)
         alt = "Chart of " + ", ".join(panel.title.lower() for panel in panels)
         image = Image(f"report-{program.id}-{cohort.id}-{turn.now:%Y-%m-%d}.png", png, alt)
+    when, heading = f"Figures on {turn.now:%d %b %Y}.", "Report"
+    if ending.has_ended(cohort, program, turn.now):
+        when, heading = f"{cohort.name} ended on {long_date(cohort.ends_on)}; final figures.", "Final report"
     turn.say(
-        f"Figures on {turn.now:%d %b %Y}. Numbers only: nothing anyone said is kept. "
-        "Type `report survey` for survey results.",
-        title=f"Report: {program.short_name} ({cohort.name})",
+        f"{when} Numbers only: nothing anyone said is kept. Type `report survey` for survey results.",
+        title=f"{heading}: {program.short_name} ({cohort.name})",
         lines=tuple(reports.report_lines(figures)),
         image=image,
     )

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from bot import outbox
+from bot import ending, outbox
 from bot.applications import (
     DECIDABLE,
     SelectionError,
@@ -46,6 +46,8 @@ async def start(turn: Turn, args: str) -> None:
     for cohort, applications in await _applications_by_cohort(turn, programs):
         program = turn.programs.get(cohort.program_id)
         assert program is not None
+        if ending.has_ended(cohort, program, turn.now):
+            continue  # an ended cohort is read-only
         await _show_cohort(turn, program, cohort, applications)
         shown += 1
     if shown == 0:
@@ -334,6 +336,9 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
         return None
     if not turn.roles.coordinates_cohort(cohort):
         turn.say(other_cohort_refusal(program.short_name, cohort, "review its applications", "Nothing was changed."))
+        return None
+    if ending.has_ended(cohort, program, turn.now):
+        turn.say(ending.refusal([(cohort, program)], "its applications are no longer decided", "Nothing was changed."))
         return None
     return program, cohort
 

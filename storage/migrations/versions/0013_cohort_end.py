@@ -1,4 +1,7 @@
-"""the end of a cohort (issue 13, point 7)
+"""the end of a cohort (issue 13, point 7): no schema change
+
+A cohort's end needs no column: its pairs are marked with the columns they have (status "completed",
+ended_at, end_reason "program_ended"), and the "cohort-end" job's row records that it ran.
 
 Revision ID: 0013
 Revises: 0012
