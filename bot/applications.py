@@ -29,6 +29,7 @@ STATUS_WORDS = {
     "waitlisted": "on the waitlist",
     "declined": "declined",
     "withdrawn": "withdrawn",
+    "lapsed": "ended: the place was not confirmed in time, so it went to the next person waiting",
 }
 OPEN_STATUSES = ("draft", "submitted", "accepted", "waitlisted")  # ones a person can still withdraw
 DECIDABLE = ("submitted", "waitlisted", "accepted")
