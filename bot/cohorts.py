@@ -3,12 +3,12 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cycle import DatedPhase, dated_phase, dated_phases
 from bot.programs import Program, ProgramCatalog, Survey
-from storage.models import Cohort
+from storage.models import Cohort, Membership
 
 
 def add_months(start: date, months: int) -> date:
@@ -102,3 +102,9 @@ def _phase_uses(program: Program) -> dict[str, list[str]]:
 def running(cohort: Cohort, now: datetime) -> bool:
     """The cohort's calendar has not ended (its work, or a survey after it)."""
     return cycle_end(cohort) >= now.date()
+
+
+def has_members() -> ColumnElement[bool]:
+    """A condition on Cohort: someone besides its coordinators is in it. Next year's cohort, still taking
+    applications, has nobody yet: there is no one to announce to, report on or schedule a group for."""
+    return exists().where(Membership.cohort_id == Cohort.id, Membership.role != "coordinator")

@@ -88,12 +88,16 @@ DEMO_PAIRS = (
 
 
 def running_start(program: Program, today: date) -> date:
-    """Where a running demo cohort starts so that today falls inside its work, its one-to-one sessions and
-    its peer groups (two months in, or halfway through where they overlap for less): the program's own
-    cycle, shifted whole."""
-    nominal = program.calendar.place(_nominal_start(program, today.year))
+    """Where a running demo cohort starts: two months before today, as long as today then falls inside its
+    work, its one-to-one sessions and its peer groups; else where today is two months into all three (or
+    halfway, where they overlap for less). The program's own cycle, shifted whole."""
     uses = [program.calendar.work]
     uses += [rules.phase for rules in (program.one_to_one, program.peer_groups) if rules is not None and rules.phase]
+    usual = today - timedelta(days=60)
+    spans = [dated_phase(program.calendar.place(usual), phase_id) for phase_id in uses]
+    if all(span is not None and span.has_day(today) for span in spans):
+        return usual
+    nominal = program.calendar.place(_nominal_start(program, today.year))
     spans = [dated_phase(nominal, phase_id) for phase_id in uses]
     first = max(span.opens for span in spans if span)
     last = min(span.closes for span in spans if span)

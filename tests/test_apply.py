@@ -1,14 +1,15 @@
 """Applying, as conversations through the engine, for every shipped program, on SQLite and PostgreSQL."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app import build_registry
+from bot.cycle import dated_phase, with_phase
 from bot.engine import Engine
 from bot.messages import Inbound, SharedFile
-from storage.models import Application, Cohort, DialogState, OutboxMessage, Person
-from tests.conftest import FIXED_NOW, Chat
+from storage.models import Application, DialogState, OutboxMessage, Person
+from tests.conftest import FIXED_NOW, Chat, next_cohort
 
 AAHSL_YES_NO = ("Yes", "Yes", "Yes", "Yes", "Yes", "No", "No")  # all seven rules met
 
@@ -33,7 +34,9 @@ async def answer_aahsl_until_summary(dana: Chat) -> str:
 async def test_aahsl_application_from_first_question_to_submitted(chat, db):
     dana = chat("participant2@demo.example")
     first = await dana.say("apply aahsl")
-    assert "Applications close on 23 December 2026" in first
+    # Next year's cohort takes applications; its call closes at 23:59 Pacific, shown in Dana's zone too.
+    assert "(Demo 2027-28). Applications close on 11 January 2027 at 23:59 (America/Los_Angeles), that is " in first
+    assert "12 January 2027 at 00:59 your time (America/Denver)" in first
     assert "(1 of 12)" in first and "middle management" in first
     summary = await answer_aahsl_until_summary(dana)
     assert "Please check your answers" in summary
@@ -112,7 +115,7 @@ async def test_withdrawing_after_submitting_tells_the_coordinators(chat, db):
     await answer_aahsl_until_summary(dana)
     await dana.click("Submit my application")
     asked = await dana.say("withdraw")
-    assert "Withdraw your application to the AAHSL coaching pilot (Demo 2026-27)?" in asked
+    assert "Withdraw your application to the AAHSL coaching pilot (Demo 2027-28)?" in asked
     assert "is withdrawn" in await dana.click("Yes, withdraw")
     assert (await application_of(db, "participant2@demo.example")).status == "withdrawn"
     assert "application withdrawn" in await dana.say("status")
@@ -188,16 +191,17 @@ async def test_an_iatul_coach_gives_expertise_cv_and_statement(chat, engine, db)
     assert application.roles == ["coach"] and application.answers["expertise"].startswith("Library spaces")
 
 
-async def test_a_closed_window_is_explained_with_its_dates(chat, db):
+async def test_a_closed_call_names_the_next_one_really_coming(chat, db):
     async with db.transaction() as session:
-        await session.execute(
-            update(Cohort)
-            .where(Cohort.program_id == "aahsl-coaching-pilot")
-            .values(calendar={"application": ["2027-07-01", "2027-08-26"]})
-        )
+        cohort = (await session.execute(next_cohort("aahsl-coaching-pilot"))).scalar_one()
+        call = dated_phase(cohort.calendar, "call").moved(date(2027, 7, 1), date(2027, 8, 26))
+        cohort.calendar = with_phase(cohort.calendar, call)
     answer = await chat("participant2@demo.example").say("apply aahsl")
-    assert "Applications for the AAHSL coaching pilot are closed today" in answer
-    assert "1 July to 26 August 2027" in answer
+    assert "Applications for the AAHSL coaching pilot are closed now. The next call is open from " in answer
+    assert (
+        "1 July to 26 August 2027, closing 26 August 2027 at 23:59 (America/Los_Angeles), that is 27 August 2027 "
+        "at 00:59 your time (America/Denver)" in answer
+    )
     async with db.transaction() as session:
         assert (await session.execute(select(Application))).first() is None
 
@@ -224,5 +228,5 @@ async def test_status_offers_to_continue_the_application_in_progress(chat):
     for answer in AAHSL_YES_NO[:3]:
         await dana.click(answer)
     shown = await dana.say("status")
-    assert "AAHSL coaching pilot (Demo 2026-27): application in progress, not submitted yet" in shown
+    assert "AAHSL coaching pilot (Demo 2027-28): application in progress, not submitted yet" in shown
     assert "(4 of 12)" in await dana.click("Continue my application")

@@ -5,14 +5,15 @@ At FIXED_NOW (Monday 23 November 2026, 15:00 UTC) it is 07:00 for Pat (Los Angel
 """
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app import build_registry
+from bot.cycle import dated_phase, with_phase
 from bot.engine import Engine
-from storage.models import BusySlot, CoachingSession, Cohort, OutboxMessage
-from tests.conftest import FIXED_NOW, Chat
+from storage.models import BusySlot, CoachingSession, OutboxMessage
+from tests.conftest import FIXED_NOW, Chat, running_cohort
 from tests.races import through_one_gate
 
 
@@ -81,24 +82,23 @@ async def test_daylight_saving_moves_the_coachs_hours_for_a_partner_in_phnom_pen
 
 async def test_the_quota_is_enforced_with_the_count_used(chat, db):
     sokha = chat("partner@demo.example")
-    for day in ("30 November", "1 December", "2 December", "3 December", "6 December", "7 December"):
-        assert "Booked:" in await sokha.say(f"book {day} 2027 22:00")
-    refused = await sokha.say("book 8 December 2027 22:00")
+    for day in ("30 November", "1 December", "2 December", "3 December", "4 December", "7 December"):
+        assert "Booked:" in await sokha.say(f"book {day} 2026 22:00")
+    refused = await sokha.say("book 8 December 2026 22:00")
     assert "You have used all 6 one-to-one sessions of the SIG-ALICE coaching (6 booked or held)" in refused
     assert len(await sessions_in(db)) == 6
 
 
-async def test_the_program_window_is_enforced(chat, db):
+async def test_the_program_window_is_enforced_and_the_refusal_gives_the_count_used(chat, db):
     async with db.transaction() as session:
-        await session.execute(
-            update(Cohort)
-            .where(Cohort.program_id == "aahsl-coaching-pilot")
-            .values(calendar={"one_to_one": ["2026-10-01", "2027-04-30"]})
-        )
+        cohort = (await session.execute(running_cohort("aahsl-coaching-pilot"))).scalar_one()
+        sessions = dated_phase(cohort.calendar, "sessions").moved(date(2026, 10, 1), date(2027, 4, 30))
+        cohort.calendar = with_phase(cohort.calendar, sessions)
     pat = chat("participant@demo.example")
+    assert "Booked:" in await pat.say("book with cora 1 December 2026 9am")
     refused = await pat.say("book with cora 3 May 2027 9am")
-    assert "take place from 1 October 2026 to 30 April 2027" in refused
-    assert await sessions_in(db) == []
+    assert "take place from 1 October 2026 to 30 April 2027. You have used 1 of 6 so far." in refused
+    assert len(await sessions_in(db)) == 1
 
 
 async def test_bad_input_changes_nothing(chat, db):

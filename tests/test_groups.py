@@ -11,12 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from app import build_registry
+from bot.cohorts import cohort_calendar
 from bot.engine import Engine
 from bot.identity import get_or_create_person
 from bot.messages import Button
 from storage.db import Database
 from storage.models import BusySlot, Cohort, GroupSeat, GroupSession, GroupWaitlist, Membership, OutboxMessage, Person
-from tests.conftest import FIXED_NOW, Chat
+from tests.conftest import FIXED_NOW, Chat, running_cohort
 from tests.races import through_one_gate
 
 AAHSL = "aahsl-coaching-pilot"
@@ -27,7 +28,7 @@ TUESDAY_3PM_CHICAGO = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
 async def participant(db: Database, email: str, name: str, zone: str) -> None:
     """An accepted participant of the demo AAHSL cohort (test data, as review leaves them)."""
     async with db.transaction() as session:
-        cohort = (await session.execute(select(Cohort).where(Cohort.program_id == AAHSL))).scalar_one()
+        cohort = (await session.execute(running_cohort(AAHSL))).scalar_one()
         person = await get_or_create_person(session, email, name, zone, FIXED_NOW)
         await session.flush()
         session.add(Membership(cohort_id=cohort.id, person_id=person.id, role="participant", created_at=FIXED_NOW))
@@ -223,23 +224,26 @@ async def test_an_unclear_time_is_confirmed_before_scheduling(chat, db):
     assert len(await groups_in(db)) == 1
 
 
-async def test_a_coordinator_of_several_cohorts_is_asked_which(chat, db):
+async def test_a_coordinator_of_several_cohorts_is_asked_which(chat, db, catalog):
     async with db.transaction() as session:
         spring = Cohort(
             program_id=AAHSL,
             name="Spring 2027",
             starts_on=date(2027, 1, 1),
-            ends_on=date(2027, 10, 31),
-            calendar={"peer_groups": ["2027-01-01", "2027-06-30"]},
+            ends_on=date(2027, 8, 30),
+            calendar=cohort_calendar(catalog.get(AAHSL), date(2027, 1, 1)),
             created_at=FIXED_NOW,
         )
         session.add(spring)
+        await session.flush()
+        dana = await get_or_create_person(session, "participant2@demo.example", "Dana", "America/Denver", FIXED_NOW)
+        session.add(Membership(cohort_id=spring.id, person_id=dana.id, role="participant", created_at=FIXED_NOW))
     casey = chat(CASEY)
     asked = await casey.say("group schedule Leading change | 11 May 2027 3pm | 4")
     assert "For which cohort is Leading change?" in asked
     assert await groups_in(db) == []
     refused = await casey.click("Demo 2026-27")
-    assert "take place from 24 October 2026 to 22 April 2027" in refused
+    assert "take place from 24 September 2026 to 23 April 2027" in refused
     await casey.say("group schedule Leading change | 11 May 2027 3pm | 4")
     done = await casey.click("Spring 2027")
     assert "Scheduled: Leading change, Tuesday 11 May, 15:00 (America/Chicago), 90 minutes, 4 places" in done
@@ -250,8 +254,8 @@ async def test_a_coordinator_of_several_cohorts_is_asked_which(chat, db):
 async def test_bad_scheduling_input_is_refused_and_changes_nothing(chat, db):
     casey = chat(CASEY)
     outside = await casey.say("group schedule Late | 1 June 2027 3pm")
-    assert "Peer-group sessions of the AAHSL coaching pilot (Demo 2026-27) take place from 24 October 2026" in outside
-    assert "to 22 April 2027. Nothing was scheduled." in outside
+    assert "Peer-group sessions of the AAHSL coaching pilot (Demo 2026-27) take place from 24 September 2026" in outside
+    assert "to 23 April 2027. Nothing was scheduled." in outside
     assert "already passed" in await casey.say("group schedule Past | yesterday 3pm")
     assert "I couldn't read `purple elephant` as a time" in await casey.say("group schedule X | purple elephant")
     for capacity in ("1", "51", "eight", "2.5"):

@@ -22,7 +22,7 @@ from bot.identity import get_or_create_person
 from bot.programs import load_programs
 from storage.db import Database
 from storage.models import Cohort, DialogState, HourEntry, Job, Membership, OutboxMessage, Person
-from tests.conftest import FIXED_NOW, PROGRAMS_DIR, Chat
+from tests.conftest import FIXED_NOW, PROGRAMS_DIR, Chat, running_cohort
 from tests.test_confidentiality import MARKER, database_bytes
 
 CORA, LEE = "coach@demo.example", "coach2@demo.example"
@@ -57,7 +57,7 @@ async def add_member(db: Database, email: str, program_id: str, role: str) -> No
     """Someone else in a demo cohort: as the application and selection dialogs would have made them."""
     async with db.transaction() as session:
         person = await get_or_create_person(session, email, email.split("@")[0].title(), "Europe/Paris", FIXED_NOW)
-        cohort = (await session.execute(select(Cohort).where(Cohort.program_id == program_id))).scalar_one()
+        cohort = (await session.execute(running_cohort(program_id))).scalar_one()
         session.add(Membership(cohort_id=cohort.id, person_id=person.id, role=role, created_at=FIXED_NOW))
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, inspect, select
 from bot.identity import get_or_create_person
 from storage.db import Database
 from storage.models import Application, Assessment, Cohort, Membership, OutboxMessage, Pair, Person
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, running_cohort
 
 AAHSL, IATUL, ALCTS = "aahsl-coaching-pilot", "iatul-sig-alice", "alcts-mentoring"
 
@@ -13,7 +13,7 @@ AAHSL, IATUL, ALCTS = "aahsl-coaching-pilot", "iatul-sig-alice", "alcts-mentorin
 async def accepted(db: Database, program_id: str, email: str, name: str, role: str, zone: str, **answers: str) -> None:
     """An accepted applicant with their cohort role, as review leaves them (test data)."""
     async with db.transaction() as session:
-        cohort = (await session.execute(select(Cohort).where(Cohort.program_id == program_id))).scalar_one()
+        cohort = (await session.execute(running_cohort(program_id))).scalar_one()
         person = await get_or_create_person(session, email, name, zone, FIXED_NOW)
         await session.flush()
         session.add(Membership(cohort_id=cohort.id, person_id=person.id, role=role, created_at=FIXED_NOW))

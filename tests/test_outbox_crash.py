@@ -16,8 +16,8 @@ from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.programs import ProgramCatalog
 from storage.db import Database
-from storage.models import Cohort, OutboxMessage
-from tests.conftest import Chat
+from storage.models import OutboxMessage
+from tests.conftest import Chat, running_cohort
 from tests.crowd import add_crowd
 from tests.fakes.slack_api import FakeSlackApi
 from tests.server import ServerProcess
@@ -52,8 +52,7 @@ async def announce_to_crowd(db: Database, catalog: ProgramCatalog) -> int:
     now = datetime.now(UTC)  # the servers run on the real clock
     await seed_demo(db, catalog, now)
     async with db.transaction() as session:
-        query = select(Cohort).where(Cohort.program_id == "alcts-mentoring")
-        alcts = (await session.execute(query)).scalar_one()
+        alcts = (await session.execute(running_cohort("alcts-mentoring"))).scalar_one()
     await add_crowd(db, alcts.id, RECIPIENTS, now, role="mentee")
     casey = Chat(Engine(db, build_registry(), catalog), "coordinator@demo.example")
     await casey.say("announce")

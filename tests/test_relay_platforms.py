@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from storage.models import Base, Cohort, OutboxMessage, Pair, Person, RelayCount
+from tests.conftest import running_cohort
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.server import RunningServer, running_server
@@ -156,7 +157,7 @@ async def test_a_coach_with_two_partners_picks_whom_a_message_is_for(database_ur
     async with running_server(database_url, slack_env(slack_api)) as server:
         async with server.db.transaction() as session:
             people = {p.email: p for p in (await session.execute(select(Person))).scalars()}
-            cohort = (await session.execute(select(Cohort).where(Cohort.program_id == "iatul-sig-alice"))).scalar_one()
+            cohort = (await session.execute(running_cohort("iatul-sig-alice"))).scalar_one()
             session.add(
                 Pair(
                     cohort_id=cohort.id,

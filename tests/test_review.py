@@ -9,7 +9,7 @@ from bot.engine import Engine
 from bot.identity import get_or_create_person
 from storage.db import Database
 from storage.models import Application, Cohort, Membership, OutboxMessage, Person, Seat
-from tests.conftest import FIXED_NOW, Chat
+from tests.conftest import FIXED_NOW, Chat, running_cohort
 from tests.races import through_one_gate
 
 AAHSL = "aahsl-coaching-pilot"
@@ -19,7 +19,7 @@ async def submit_applications(db: Database, program_id: str, count: int, role: s
     """`count` submitted applications from new people (test data, written as the apply dialog leaves them)."""
     emails = []
     async with db.transaction() as session:
-        cohort = (await session.execute(select(Cohort).where(Cohort.program_id == program_id))).scalar_one()
+        cohort = (await session.execute(running_cohort(program_id))).scalar_one()
         for number in range(1, count + 1):
             email = f"applicant{number}@example.org"
             person = await get_or_create_person(session, email, f"Applicant {number:02d}", "America/Chicago", FIXED_NOW)
@@ -110,7 +110,7 @@ async def test_two_coordinators_racing_for_the_last_seat_get_exactly_one(db, cat
     for number in range(1, 9):
         await decide(first, f"Applicant {number:02d}", "Accept")
     async with db.transaction() as session:
-        cohort = (await session.execute(select(Cohort).where(Cohort.program_id == AAHSL))).scalar_one()
+        cohort = (await session.execute(running_cohort(AAHSL))).scalar_one()
         session.add(
             Membership(
                 cohort_id=cohort.id,

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from bot.outbox import NO_ACCOUNT
 from bot.programs import ProgramCatalog
 from storage.models import Application, Cohort, DialogState, Membership, OutboxMessage, Pair, Person, Seat
+from tests.conftest import running_cohort
 from tests.fakes.bot_connector import FakeBotConnector, Sent, message_activity
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.server import RunningServer, running_server, settle
@@ -336,7 +337,7 @@ async def application_of(server: RunningServer, email: str, program_id: str) -> 
 
 async def cohort_of(server: RunningServer, program_id: str) -> Cohort:
     async with server.db.transaction() as session:
-        return (await session.execute(select(Cohort).where(Cohort.program_id == program_id))).scalar_one()
+        return (await session.execute(running_cohort(program_id))).scalar_one()
 
 
 async def active_guide_of(server: RunningServer, email: str, program_id: str) -> Person | None:
