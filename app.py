@@ -50,6 +50,7 @@ from dialogs import (
     cancel,
     checkin,
     cohort,
+    confirm,
     group,
     help,
     hours,
@@ -92,6 +93,7 @@ def build_registry() -> Registry:
     apply.register(registry)
     status.register(registry)
     review.register(registry)
+    confirm.register(registry)
     match.register(registry)
     partner.register(registry)
     assessment.register(registry)

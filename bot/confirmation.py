@@ -70,12 +70,14 @@ def is_waiting(application: Application, now: datetime) -> bool:
     )
 
 
-def state_words(application: Application, zone: str) -> str:
+def state_words(application: Application, zone: str, now: datetime) -> str:
     """For `review` and `status`: "confirmed", "to confirm by ...", or "" when nothing is asked."""
     if application.status != "accepted" or application.confirm_by is None:
         return ""
     if application.confirmed_at is not None:
         return "confirmed"
+    if now >= application.confirm_by:
+        return f"not confirmed by {moment_words(application.confirm_by, zone)}: the place is being released"
     return f"to confirm by {moment_words(application.confirm_by, zone)}"
 
 
@@ -115,18 +117,18 @@ async def ask_to_confirm(
     now: datetime,
     *,
     opening: str = "",
+    due_at: datetime | None = None,
 ) -> datetime | None:
-    """On acceptance: hold the place until now + within_days, queue the request in this transaction, plan
-    the reminder and the end. The confirm-by, or None when the program asks no confirmation."""
+    """On acceptance: hold the place until now + within_days, queue the request in this transaction (sent
+    at once, or at `due_at`), plan the reminder and the end. The confirm-by, or None when the program asks
+    no confirmation."""
     rules = program.application.confirmation
     if rules is None:
         return None
     application.confirm_by = now + timedelta(days=rules.within_days)
     application.confirmed_at = application.confirm_reminded_at = None
     reply = request(application, program, cohort, zone_of(person), opening)
-    outbox.queue(
-        session, person.id, reply, kind=ASKED, now=now, due_at=_daytime(now, person), ref=ref_of(application.id)
-    )
+    outbox.queue(session, person.id, reply, kind=ASKED, now=now, due_at=due_at, ref=ref_of(application.id))
     await _plan(session, application, person, rules, now)
     return application.confirm_by
 
@@ -160,9 +162,7 @@ async def move_confirm_by(
         application.confirm_by, application.updated_at = confirm_by, now
         opening = "The coordinators have changed the time to confirm your place. "
         reply = request(application, program, cohort, zone_of(person), opening)
-        outbox.queue(
-            session, person.id, reply, kind=ASKED, now=now, due_at=_daytime(now, person), ref=ref_of(application.id)
-        )
+        outbox.queue(session, person.id, reply, kind=ASKED, now=now, ref=ref_of(application.id))
         await _plan(session, application, person, rules, now)
         moved.append(person)
     return moved
@@ -306,7 +306,9 @@ async def _offer(session: AsyncSession, ended: Application, program: Program, co
         application.status, application.decided_at, application.decided_by_id = "accepted", now, None
         roles = " and ".join(application.roles)
         opening = f"Good news: a place has opened in the {program.name} ({cohort.name}) and it is yours, as {roles}. "
-        until = await ask_to_confirm(session, application, program, cohort, person, now, opening=opening)
+        until = await ask_to_confirm(
+            session, application, program, cohort, person, now, opening=opening, due_at=_daytime(now, person)
+        )
         return Ending(person, until)
     return Ending(None, None)
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from bot import ending, outbox
+from bot import confirmation, ending, outbox
 from bot.applications import (
     DECIDABLE,
     SelectionError,
@@ -38,6 +38,9 @@ async def start(turn: Turn, args: str) -> None:
     words = args.split(maxsplit=1)
     if words and words[0].lower() == "announce":
         await _announce_choice(turn, words[1] if len(words) > 1 else "")
+        return
+    if words and words[0].lower() == "confirm-by":
+        await _confirm_by(turn, words[1] if len(words) > 1 else "")
         return
     programs = _coordinated(turn, args)
     if programs is None:
@@ -87,6 +90,8 @@ async def _show_cohort(turn: Turn, program: Program, cohort: Cohort, application
     buttons: list[Button] = []
     for application, person in applications:
         roles = " and ".join(application.roles)
+        if state := confirmation.state_words(application, turn.timezone, turn.now):
+            roles += f", {state}"
         by_status[application.status].append(f"{person.display_name} ({roles})")
         buttons.append(button(NAME, f"{person.display_name}: {application.status}", f"open|{application.id}"))
     seats = ""
@@ -135,6 +140,9 @@ class ReviewDialog:
         elif action == "stop":
             turn.finish()
             turn.say("Fine: nothing was sent.")
+        elif action == "confirm-by":
+            cohort_id, _, until = rest.partition("|")
+            await _move_confirm_by(turn, cohort_id, until)
 
 
 async def _open(turn: Turn, application_id: str) -> None:
@@ -204,8 +212,13 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
         kind="decision",
         now=turn.now,
     )
+    until = None
+    if decision == "accept":
+        until = await confirmation.ask_to_confirm(turn.session, application, program, cohort, person, turn.now)
     seat_text = f" (seat {seat} of {program.seats})" if seat else ""
     turn.say(f"Done: {person.display_name} is {new_status}{seat_text}. I am sending them a direct message.")
+    if until is not None:
+        turn.say(f"I asked them to confirm their place by {confirmation.moment_words(until, turn.timezone)}.")
     if freed:
         waiting = await waitlist_names(turn.session, cohort.id)
         if waiting:
@@ -308,6 +321,57 @@ def _announcement(program: Program, cohort: Cohort, names: list[str]) -> Reply:
     )
 
 
+# The time accepted applicants have to confirm their place (bot/confirmation.py)
+
+
+async def _confirm_by(turn: Turn, typed: str) -> None:
+    """`review confirm-by DAYS|DATE`: a new time to confirm for the places still waiting in a cohort."""
+    until = confirmation.read_confirm_by(typed, turn.timezone, turn.now)
+    if isinstance(until, str):
+        turn.say(until)
+        return
+    asking = [p.id for p in turn.programs if p.application.confirmation and turn.roles.coordinates(p.id)]
+    query = (
+        select(Cohort)
+        .where(Cohort.program_id.in_(asking), turn.roles.coordinated_cohorts())
+        .where(Cohort.id.in_(confirmation.cohorts_waiting(turn.now)))
+        .order_by(Cohort.program_id, Cohort.starts_on)
+    )
+    cohorts = list((await turn.session.execute(query)).scalars())
+    if not cohorts:
+        turn.say("No one is waiting to confirm a place in the cohorts you coordinate, so there is nothing to change.")
+    elif len(cohorts) == 1:
+        await _move_confirm_by(turn, str(cohorts[0].id), until.isoformat())
+    else:
+        buttons = tuple(
+            button(NAME, f"{c.name} ({c.program_id})", f"confirm-by|{c.id}|{until.isoformat()}") for c in cohorts
+        )
+        turn.ask(NAME, "confirm-by", "Which cohort's places should wait until then?", expects="choice", buttons=buttons)
+
+
+async def _move_confirm_by(turn: Turn, cohort_id: str, until_text: str) -> None:
+    turn.finish()
+    found = await _coordinated_cohort(turn, cohort_id)
+    until = confirmation.parse_instant(until_text)
+    if found is None or until is None:
+        if until is None:
+            turn.say("That button is broken, so nothing was changed. Type `review confirm-by` again.")
+        return
+    program, cohort = found
+    if program.application.confirmation is None or until <= turn.now:
+        turn.say(f"The {program.short_name} asks no confirmation, or that time has passed. Nothing was changed.")
+        return
+    moved = await confirmation.move_confirm_by(turn.session, cohort, program, until, turn.now)
+    if not moved:
+        turn.say(f"No one in {cohort.name} is waiting to confirm a place any more. Nothing was changed.")
+        return
+    names = ", ".join(person.display_name for person in moved)
+    turn.say(
+        f"Done: {names} ({program.short_name}, {cohort.name}) now have until "
+        f"{confirmation.moment_words(until, turn.timezone)} to confirm. I am telling them by direct message."
+    )
+
+
 # Loading, with the permission check in one place
 
 
@@ -363,7 +427,7 @@ def register(registry: Registry) -> None:
         Command(
             NAME,
             "read applications and accept, waitlist or decline them",
-            "review [PROGRAM] | review announce",
+            "review [PROGRAM] | review announce | review confirm-by DAYS|DATE",
             start,
             roles=frozenset({"coordinator"}),
         )

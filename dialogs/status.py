@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from bot.applications import STATUS_WORDS, next_step
+from bot.confirmation import is_waiting, state_words
 from bot.dialog import Command, Registry, Turn, button
 from bot.pairs import pairings_of
 from bot.timezones import long_date, today_in
@@ -49,6 +50,9 @@ async def _applications(turn: Turn) -> tuple[list[str], str | None]:
         hint = NEXT_STEP.get(application.status, "")
         if application.status == "draft" and next_step(application, program) is None:
             hint = "all answered: type `apply` to check and submit it"
+        if state := state_words(application, turn.timezone, turn.now):
+            words = f"accepted, {state}"
+            hint = "type `confirm` to confirm it" if is_waiting(application, turn.now) else hint
         lines.append(f"{program.short_name} ({cohort.name}): application {words}" + (f"; {hint}" if hint else ""))
     return lines, draft
 
