@@ -50,6 +50,7 @@ from dialogs import (
     cancel,
     checkin,
     cohort,
+    cohort_calendar,
     confirm,
     group,
     help,
@@ -90,6 +91,7 @@ def build_registry() -> Registry:
     timezone.register(registry)
     programs.register(registry)
     cohort.register(registry)
+    cohort_calendar.register(registry)
     apply.register(registry)
     status.register(registry)
     review.register(registry)

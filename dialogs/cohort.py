@@ -1,11 +1,32 @@
-"""`cohort` (coordinators): who is in the cohorts you coordinate (all of a program's, or a region's), by role."""
+"""`cohort` (coordinators): who is in the cohorts you coordinate (all of a program's, or a region's), by role;
+`cohort calendar`, `cohort dates` and `cohort new` for their dated calendars (dialogs/cohort_calendar.py,
+dialogs/cohort_new.py)."""
 
 from collections import defaultdict
 
 from sqlalchemy import select
 
 from bot.dialog import Command, Registry, Turn
+from dialogs import cohort_calendar, cohort_new
 from storage.models import Cohort, Membership, Person
+
+USAGE = "cohort | cohort calendar [COHORT] | cohort dates PHASE FROM TO [COHORT] | cohort new PROGRAM [STARTS]"
+VERBS = {
+    "calendar": cohort_calendar.show_calendar,
+    "dates": cohort_calendar.move_phase,
+    "new": cohort_new.new_cohort,
+}
+
+
+async def cohort(turn: Turn, args: str) -> None:
+    verb, _, rest = args.strip().partition(" ")
+    run = VERBS.get(verb.lower())
+    if run is not None:
+        await run(turn, rest)
+    elif verb:
+        turn.say(f"I don't know `cohort {verb[:30]}`. Type one of: " + ", ".join(f"`{u}`" for u in USAGE.split(" | ")))
+    else:
+        await show_cohorts(turn, "")
 
 
 async def show_cohorts(turn: Turn, args: str) -> None:
@@ -33,9 +54,9 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             "cohort",
-            "the members of the cohorts you coordinate",
-            "cohort",
-            show_cohorts,
+            "the members of the cohorts you coordinate; their calendars: see, move a phase, create the next cohort",
+            USAGE,
+            cohort,
             roles=frozenset({"coordinator"}),
             keeps_dialog=True,
         )

@@ -26,6 +26,7 @@ from bot.messages import Button, Reply
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
 from bot.timezones import long_date, today_in
+from dialogs import review_reopen
 from storage.models import Application, Cohort, Membership, Person
 
 NAME = "review"
@@ -38,6 +39,9 @@ async def start(turn: Turn, args: str) -> None:
     words = args.split(maxsplit=1)
     if words and words[0].lower() == "announce":
         await _announce_choice(turn, words[1] if len(words) > 1 else "")
+        return
+    if words and words[0].lower() == "reopen":
+        await review_reopen.reopen(turn, words[1] if len(words) > 1 else "")
         return
     if words and words[0].lower() == "confirm-by":
         await _confirm_by(turn, words[1] if len(words) > 1 else "")
@@ -137,6 +141,8 @@ class ReviewDialog:
             await _announce_preview(turn, rest)
         elif action == "announce-send":
             await _announce_send(turn, rest)
+        elif action == "reopen":
+            await review_reopen.reopen_draft(turn, rest)
         elif action == "stop":
             turn.finish()
             turn.say("Fine: nothing was sent.")
@@ -427,7 +433,7 @@ def register(registry: Registry) -> None:
         Command(
             NAME,
             "read applications and accept, waitlist or decline them",
-            "review [PROGRAM] | review announce | review confirm-by DAYS|DATE",
+            "review [PROGRAM] | review announce | review reopen EMAIL [UNTIL] | review confirm-by DAYS|DATE",
             start,
             roles=frozenset({"coordinator"}),
         )

@@ -1,0 +1,358 @@
+"""A coordinator moves a phase of a cohort's dated calendar: the checks, what it would change, and the change.
+
+A move is checked on the whole calendar (bot/cycle.py contradictions): a phase may not close before it
+opens, last longer than the cycle, end the call after the work begins, or put sessions, peer groups or a
+survey outside the working period. A phase that has ended is history and stays as it was.
+
+What a move changes, shown before it is made: the check-in dates planned again when the working period
+moves, a survey's window when its phase moves, and the booked one-to-one sessions and scheduled peer
+groups that would fall outside their window. Those are listed, never cancelled: the coordinator decides.
+
+The change itself: the calendar (a new dict, so SQLAlchemy sees it), `starts_on`/`ends_on` kept equal to
+the working period, and the scheduled work planned again. Pending check-in jobs whose date no longer fits
+are removed and the next one planned; a moved survey's pending jobs are planned again from its new dates.
+A job that already ran is history and is left alone.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot import checkins, jobs, surveys
+from bot.cohorts import cohort_calendar, peer_groups_phase, sessions_phase, work_span
+from bot.cycle import DatedPhase, PhaseUses, contradictions, dated_phase, dated_phases, with_phase
+from bot.network import create_cohort, default_cohort_name, place_graduates
+from bot.programs import Program, Region, Survey
+from bot.scheduler import schedule
+from bot.timezones import date_span, long_date
+from bot.when import parse_time
+from storage.models import CoachingSession, Cohort, GroupSeat, GroupSession, Job, Pair, Person
+
+
+class CalendarError(Exception):
+    """A change to a cohort's calendar that cannot be made, with the sentence that says why."""
+
+
+def phase_uses(program: Program) -> PhaseUses:
+    """What the program does in which phase, as bot/cycle.py checks a calendar against it."""
+    return PhaseUses(
+        work=program.calendar.work,
+        application=program.application.phase,
+        one_to_one=program.one_to_one.phase if program.one_to_one else None,
+        peer_groups=program.peer_groups.phase if program.peer_groups else None,
+        surveys=tuple((survey.id, survey.phase) for survey in program.surveys),
+    )
+
+
+def phase_ids(cohort: Cohort) -> str:
+    return ", ".join(f"`{phase_id}`" for phase_id in dated_phases(cohort.calendar))
+
+
+@dataclass(frozen=True)
+class Move:
+    """One phase of a cohort with new dates, checked; `calendar` is the cohort's calendar after it."""
+
+    cohort: Cohort
+    program: Program
+    before: DatedPhase
+    after: DatedPhase
+    calendar: dict[str, Any]
+
+    @property
+    def moves_work(self) -> bool:
+        return self.after.id == self.program.calendar.work
+
+    @property
+    def surveys(self) -> list[Survey]:
+        return [survey for survey in self.program.surveys if survey.phase == self.after.id]
+
+    def moved_cohort(self) -> Cohort:
+        """The cohort as it would be after the move: a copy that is not in the database."""
+        starts_on, ends_on = work_span(self.calendar, self.program)
+        return Cohort(
+            id=self.cohort.id,
+            program_id=self.cohort.program_id,
+            name=self.cohort.name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            calendar=self.calendar,
+            region_id=self.cohort.region_id,
+        )
+
+
+def plan_move(cohort: Cohort, program: Program, phase_id: str, opens: date, closes: date, now: datetime) -> Move:
+    """The move of one phase to [opens, closes], checked; CalendarError says why it cannot be made."""
+    before = dated_phase(cohort.calendar, phase_id)
+    if before is None:
+        raise CalendarError(
+            f"The {program.short_name} ({cohort.name}) has no phase `{phase_id[:40]}`. Its phases are: "
+            f"{phase_ids(cohort)}."
+        )
+    if before.deadline <= now:
+        raise CalendarError(
+            f"{before.name} (`{before.id}`) ended on {long_date(before.closes)}: a phase that is over stays as it was."
+        )
+    if closes < opens:
+        raise CalendarError(f"{long_date(closes)} is before {long_date(opens)}: give the first day, then the last.")
+    after = before.moved(opens, closes)
+    if after == before:
+        raise CalendarError(f"{before.name} (`{before.id}`) runs from {date_span(opens, closes)} already.")
+    if after.deadline <= now:
+        raise CalendarError(f"{before.name} (`{before.id}`) would close on {long_date(closes)}, which has passed.")
+    calendar = with_phase(cohort.calendar, after)
+    uses = phase_uses(program)
+    known = set(contradictions(dated_phases(cohort.calendar), uses))
+    problems = [problem for problem in contradictions(dated_phases(calendar), uses) if problem not in known]
+    if problems:
+        raise CalendarError("That does not fit the rest of the calendar: " + "; ".join(problems) + ".")
+    return Move(cohort, program, before, after, calendar)
+
+
+# What a move would change
+
+
+@dataclass(frozen=True)
+class OutsideSession:
+    """A booked one-to-one session or a scheduled peer group that would fall outside its window."""
+
+    starts_at: datetime
+    who: str  # "Pat Participant with Cora Coach", or a peer group's title and its number of people
+    window: tuple[date, date]
+
+
+@dataclass(frozen=True)
+class Effects:
+    check_in_dates: list[date] | None  # the upcoming check-in dates, when the working period moves
+    survey_windows: list[tuple[Survey, DatedPhase]]
+    sessions: list[OutsideSession]
+    groups: list[OutsideSession]
+
+
+async def effects(session: AsyncSession, move: Move, now: datetime) -> Effects:
+    moved = move.moved_cohort()
+    check_in_dates = None
+    if move.moves_work:
+        check_in_dates = [day for day in checkins.check_in_dates(moved, move.program) if day >= now.date()]
+    windows = [(survey, move.after) for survey in move.surveys]
+    return Effects(
+        check_in_dates,
+        windows,
+        await _sessions_outside(session, move, moved, now),
+        await _groups_outside(session, move, moved, now),
+    )
+
+
+def _window(phase: DatedPhase | None, cohort: Cohort) -> tuple[date, date] | None:
+    """The days sessions may fall on: their phase, and never after the cohort's end (as booking checks)."""
+    return (phase.opens, min(phase.closes, cohort.ends_on)) if phase else None
+
+
+async def _sessions_outside(session: AsyncSession, move: Move, moved: Cohort, now: datetime) -> list[OutsideSession]:
+    """Booked sessions to come that the new one-to-one window leaves out, by the participant's day (as
+    booking checks them)."""
+    old = _window(sessions_phase(move.cohort, move.program), move.cohort)
+    new = _window(sessions_phase(moved, move.program), moved)
+    if new is None or new == old:
+        return []
+    guide, guided = aliased(Person), aliased(Person)
+    query = (
+        select(CoachingSession.starts_at, guided.display_name, guided.timezone, guide.display_name)
+        .join(Pair, Pair.id == CoachingSession.pair_id)
+        .join(guide, guide.id == Pair.guide_id)
+        .join(guided, guided.id == Pair.guided_id)
+        .where(Pair.cohort_id == move.cohort.id, CoachingSession.status == "booked", CoachingSession.starts_at >= now)
+        .order_by(CoachingSession.starts_at, CoachingSession.id)
+    )
+    return [
+        OutsideSession(starts_at, f"{guided_name} with {guide_name}", new)
+        for starts_at, guided_name, zone, guide_name in await session.execute(query)
+        if not new[0] <= starts_at.astimezone(ZoneInfo(zone or "UTC")).date() <= new[1]
+    ]
+
+
+async def _groups_outside(session: AsyncSession, move: Move, moved: Cohort, now: datetime) -> list[OutsideSession]:
+    old = _window(peer_groups_phase(move.cohort, move.program), move.cohort)
+    new = _window(peer_groups_phase(moved, move.program), moved)
+    if new is None or new == old:
+        return []
+    query = (
+        select(GroupSession.id, GroupSession.starts_at, GroupSession.title)
+        .where(GroupSession.cohort_id == move.cohort.id, GroupSession.status == "scheduled")
+        .where(GroupSession.starts_at >= now)
+        .order_by(GroupSession.starts_at, GroupSession.id)
+    )
+    outside = []
+    for group_id, starts_at, title in await session.execute(query):
+        if not new[0] <= starts_at.astimezone(UTC).date() <= new[1]:
+            seated = await session.execute(select(GroupSeat.person_id).where(GroupSeat.group_id == group_id))
+            outside.append(OutsideSession(starts_at, f"{title} ({len(seated.all())} joined)", new))
+    return outside
+
+
+# Making the move
+
+
+async def apply_move(session: AsyncSession, move: Move, now: datetime) -> None:
+    """Save the moved phase and plan the cohort's scheduled work again (in the caller's transaction)."""
+    cohort = move.cohort
+    cohort.calendar = move.calendar
+    cohort.starts_on, cohort.ends_on = work_span(move.calendar, move.program)
+    if move.moves_work:
+        await _replan_check_ins(session, cohort, move.program, now)
+    for survey in move.surveys:
+        await _replan_survey(session, cohort, move.program, survey, now)
+
+
+async def _replan_check_ins(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> None:
+    """Remove the pending check-ins (and reminders) whose date is no longer one of the cohort's, and plan
+    the next one after the last that went out (or from today)."""
+    prefix = f"cohort:{cohort.id}:"
+    query = select(Job).where(Job.kind.in_((checkins.SEND, checkins.REMIND)), Job.subject.startswith(prefix))
+    dates = set(checkins.check_in_dates(cohort, program))
+    last_sent = now.date() - timedelta(days=1)
+    for job in (await session.execute(query)).scalars():
+        day = date.fromisoformat(job.subject.removeprefix(prefix))
+        if job.status == "pending" and day not in dates:
+            await session.delete(job)
+        elif job.kind == checkins.SEND and job.status == "done":
+            last_sent = max(last_sent, day)
+    await session.flush()
+    await checkins.plan_next(session, cohort, program, last_sent, now)
+
+
+async def _replan_survey(
+    session: AsyncSession, cohort: Cohort, program: Program, survey: Survey, now: datetime
+) -> None:
+    """Plan a moved survey again: its opening if it has not opened yet, else its reminders and closing."""
+    subject = surveys.subject_of(cohort.id, survey.id)
+    kinds = (surveys.OPEN, surveys.REMIND, surveys.CLOSE)
+    query = select(Job).where(Job.kind.in_(kinds), Job.subject.startswith(subject))
+    found = [
+        job for job in (await session.execute(query)).scalars() if job.subject.split(":")[:3] == subject.split(":")
+    ]
+    opened = any(job.kind == surveys.OPEN and job.status == "done" for job in found)
+    pending = [job.id for job in found if job.status == "pending"]
+    if pending:
+        await session.execute(delete(Job).where(Job.id.in_(pending)))
+    if not opened:
+        await surveys.plan(session, cohort, program, now)
+        return
+    opens, closes = surveys.survey_dates(cohort, survey)
+    send_at = program.check_ins.send_at
+    for day in surveys.reminder_days(opens, closes):
+        if day > now.date():
+            await schedule(
+                session, surveys.REMIND, f"{subject}:{day.isoformat()}", checkins.first_moment(day, send_at), now
+            )
+    closing = datetime.combine(closes + timedelta(days=1), surveys.CLOSE_AT, UTC)
+    await schedule(session, surveys.CLOSE, subject, closing, now)
+
+
+# Reading the dates a coordinator typed
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"\d{4}"
+DATE_PHRASE = re.compile(
+    rf"^(?:from\s+|until\s+)?(?P<date>\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|(?:{_DAY}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+{_DAY})(?:,?\s+(?P<year>{_YEAR}))?)(?![\w-])"
+    r"(?:\s*(?:to|until|-|–)(?=\s|$))?\s*",
+    re.IGNORECASE,
+)
+DATE_EXAMPLES = "`2027-01-31` or `31 January 2027`"
+
+
+def read_date(text: str, zone: str, now: datetime, *, near: date | None = None) -> tuple[date | None, str]:
+    """The date that `text` starts with ("2027-01-31", "31 January 2027", "Jan 31"), and the text after it
+    (with a "to" that follows). A date without a year is the one nearest `near` (else the next to come).
+    (None, text) when it starts with no date; CalendarError for a date that does not exist."""
+    text = " ".join(text.split())
+    match = DATE_PHRASE.match(text)
+    if match is None:
+        return None, text
+    typed = match["date"]
+    if typed[:4].isdigit():
+        try:
+            return date.fromisoformat(typed), text[match.end() :]
+        except ValueError:
+            raise CalendarError(f"`{typed}` is not a day of the calendar: write dates like {DATE_EXAMPLES}.") from None
+    parsed = parse_time(typed, zone, now)
+    if parsed is None:
+        raise CalendarError(f"I couldn't read `{typed[:40]}` as a date: write dates like {DATE_EXAMPLES}.")
+    day = parsed.at.astimezone(ZoneInfo(zone)).date()
+    if near is not None and match["year"] is None:
+        day = min((_in_year(day, day.year + years) for years in (-1, 0, 1)), key=lambda d: abs(d - near))
+    return day, text[match.end() :]
+
+
+def _in_year(day: date, year: int) -> date:
+    return day.replace(year=year, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=year)
+
+
+def end_of_day(day: date, zone: str) -> datetime:
+    """The first instant after `day` in `zone`: a deadline that includes the whole day."""
+    return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(zone)).astimezone(UTC)
+
+
+# A new cohort of a program
+
+
+@dataclass(frozen=True)
+class NewCohort:
+    """A cohort about to be created, checked: its program, region, start, name and calendar."""
+
+    program: Program
+    region: Region | None
+    starts_on: date
+    name: str
+    calendar: dict[str, Any]
+
+    def preview(self) -> Cohort:
+        """The cohort as it would be: a copy that is not in the database (for its calendar lines)."""
+        starts_on, ends_on = work_span(self.calendar, self.program)
+        return Cohort(
+            program_id=self.program.id, name=self.name, starts_on=starts_on, ends_on=ends_on, calendar=self.calendar
+        )
+
+
+async def next_start(session: AsyncSession, program: Program, region: Region | None, today: date) -> date:
+    """The program's next cycle start (its working period's first month-day) after the latest cohort's
+    start (the region's, in a program with regions), and not before today."""
+    query = select(func.max(Cohort.starts_on)).where(Cohort.program_id == program.id)
+    if region is not None:
+        query = query.where(Cohort.region_id == region.id)
+    latest = (await session.execute(query)).scalar_one_or_none()
+    after = max(latest or today, today - timedelta(days=1))
+    work = program.calendar.rule(program.calendar.work)
+    assert work is not None, "a validated program names its work phase"
+    return next(day for year in range(after.year, after.year + 3) if (day := work.opens.in_cycle(year)) > after)
+
+
+async def plan_new(
+    session: AsyncSession, program: Program, region: Region | None, starts_on: date, today: date
+) -> NewCohort:
+    """The new cohort, checked as bot/network.py create_cohort will check it; CalendarError says why not."""
+    if starts_on < today:
+        raise CalendarError(f"{long_date(starts_on)} has passed: a new cohort starts on a day to come.")
+    calendar = cohort_calendar(program, starts_on)
+    name = default_cohort_name(starts_on, work_span(calendar, program)[1], region)
+    taken = select(Cohort.id).where(Cohort.program_id == program.id, Cohort.name == name)
+    if (await session.execute(taken)).first() is not None:
+        raise CalendarError(f"The {program.short_name} has a cohort named '{name}' already.")
+    return NewCohort(program, region, starts_on, name, calendar)
+
+
+async def create(session: AsyncSession, new: NewCohort, now: datetime) -> tuple[Cohort, list[Person]]:
+    """Create the cohort, plan its scheduled work and place the mentors its region's graduations promised
+    (as `python app.py cohorts create` does); NetworkError if it can no longer be made."""
+    region_id = new.region.id if new.region else None
+    cohort = await create_cohort(session, new.program, new.starts_on, now, region_typed=region_id, name=new.name)
+    await jobs.plan_cohort(session, cohort, new.program, now)
+    placed = await place_graduates(session, cohort, new.program, now)
+    return cohort, placed

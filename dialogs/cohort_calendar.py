@@ -1,0 +1,304 @@
+"""`cohort calendar`, `cohort dates` and `cohort new` (coordinators): a cohort's dated calendar in chat.
+
+`cohort calendar [COHORT]` shows a cohort's phases, one a line with the id to type. `cohort dates PHASE
+FROM TO [COHORT]` moves one phase: the new dates are checked on the whole calendar, a preview lists what
+the move changes (check-in dates, a survey's window, sessions that would fall outside their window), and
+the coordinator confirms. Extending the call for applications is `cohort dates call ...`. `cohort new
+PROGRAM [STARTS] [REGION]` creates the program's next cohort after a preview of its calendar.
+
+A cohort is named by its name ("Demo 2027-28") or by program words and its name ("aahsl Demo 2027-28");
+with none named, the coordinator's running cohorts are offered as buttons when there are several.
+The rules live in bot/calendar_changes.py.
+"""
+
+from sqlalchemy import select
+
+from bot.calendar_changes import (
+    DATE_EXAMPLES,
+    CalendarError,
+    Effects,
+    Move,
+    apply_move,
+    effects,
+    plan_move,
+    read_date,
+)
+from bot.cohorts import calendar_lines, running
+from bot.cycle import dated_phase
+from bot.dialog import Registry, Turn, button
+from bot.programs import Program, ProgramCatalog
+from bot.timezones import date_span, local_time, long_date
+from dialogs import cohort_new
+from storage.models import Cohort
+
+NAME = "cohort"
+DATES_USAGE = "`cohort dates PHASE FROM TO [COHORT]`"
+YES = frozenset({"yes", "y", "ok", "okay", "move it", "create it", "go"})
+NO = frozenset({"no", "n", "cancel", "stop", "don't", "dont"})
+
+
+# Which cohort
+
+
+async def coordinated(turn: Turn) -> list[tuple[Cohort, Program]]:
+    """Every cohort the person coordinates whose program file is known, newest first in each program."""
+    query = select(Cohort).where(turn.roles.coordinated_cohorts()).order_by(Cohort.program_id, Cohort.starts_on.desc())
+    found = []
+    for cohort in (await turn.session.execute(query)).scalars():
+        program = turn.programs.get(cohort.program_id)
+        if program is not None:
+            found.append((cohort, program))
+    return found
+
+
+def named(typed: str, cohorts: list[tuple[Cohort, Program]], programs: ProgramCatalog) -> list[tuple[Cohort, Program]]:
+    """The cohorts `typed` names: by name ("Demo 2027-28"), program words and name ("aahsl Demo 2027-28"),
+    or program words alone (that program's cohorts)."""
+    wanted = " ".join(typed.lower().split())
+    found = []
+    for cohort, program in cohorts:
+        name = " ".join(cohort.name.lower().split())
+        prefix = wanted.removesuffix(name).strip() if wanted.endswith(name) else None
+        if prefix == "" or (prefix and programs.find(prefix) is program):
+            found.append((cohort, program))
+    if not found and (program := programs.find(wanted)) is not None:
+        found = [(cohort, p) for cohort, p in cohorts if p is program]
+    return found
+
+
+async def _choose(turn: Turn, typed: str) -> list[tuple[Cohort, Program]]:
+    """The cohorts the person may mean: the ones named, else the running ones. Says so when none fits."""
+    cohorts = await coordinated(turn)
+    if typed.strip():
+        found = named(typed, cohorts, turn.programs)
+        if not found:
+            yours = ", ".join(f"{p.short_name} ({c.name})" for c, p in cohorts if running(c, turn.now))
+            turn.say(f"You coordinate no cohort called `{typed.strip()[:60]}`. Yours: {yours or 'none running'}.")
+        return found
+    found = [(cohort, program) for cohort, program in cohorts if running(cohort, turn.now)]
+    if not found:
+        turn.say("You coordinate no cohort whose calendar is still running.")
+    return found
+
+
+def _cohort_buttons(action: str, cohorts: list[tuple[Cohort, Program]]) -> tuple:  # type: ignore[type-arg]
+    return tuple(button(NAME, f"{p.short_name}: {c.name}", f"{action}|{c.id}") for c, p in cohorts)
+
+
+async def own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | None:
+    """The cohort of a click, if the person coordinates it; otherwise they are told, and None."""
+    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    program = turn.programs.get(cohort.program_id) if cohort else None
+    if cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
+        turn.finish()
+        turn.say(
+            "Only the coordinators of a cohort can see and change its calendar, and you do not coordinate that one."
+        )
+        return None
+    return cohort, program
+
+
+# cohort calendar [COHORT]
+
+
+async def show_calendar(turn: Turn, args: str) -> None:
+    found = await _choose(turn, args)
+    if len(found) == 1:
+        _say_calendar(turn, *found[0])
+    elif found:
+        turn.ask(
+            NAME, "calendar", "Which cohort's calendar?", expects="choice", buttons=_cohort_buttons("calendar", found)
+        )
+
+
+def _say_calendar(turn: Turn, cohort: Cohort, program: Program) -> None:
+    turn.finish()
+    turn.say(
+        f"Times are in your zone ({turn.timezone}). To move a phase: `cohort dates PHASE FROM TO {program.id} "
+        f"{cohort.name}`, with dates like {DATE_EXAMPLES}.",
+        title=f"Calendar: {program.short_name} ({cohort.name})",
+        lines=tuple(calendar_lines(cohort, program, turn.timezone)),
+    )
+
+
+# cohort dates PHASE FROM TO [COHORT]
+
+
+async def move_phase(turn: Turn, args: str) -> None:
+    turn.finish()
+    phase_id, _, rest = " ".join(args.split()).partition(" ")
+    try:
+        typed = _dates_typed(turn, rest)
+    except CalendarError as error:
+        turn.say(f"{error} Nothing was changed.")
+        return
+    if not phase_id or typed is None:
+        turn.say(
+            f"Write it as {DATES_USAGE}, with dates like {DATE_EXAMPLES}: `cohort dates call 2026-11-16 "
+            "2027-01-31`. Type `cohort calendar` to see the phases. Nothing was changed."
+        )
+        return
+    from_typed, to_typed, cohort_typed = typed
+    draft = {"phase": phase_id.lower(), "from": from_typed, "to": to_typed}
+    found = await _choose(turn, cohort_typed)
+    if len(found) > 1:
+        found = _with_phase(turn, found, draft["phase"])
+    if len(found) == 1:
+        await _preview_move(turn, *found[0], draft)
+    elif found:
+        turn.ask(
+            NAME,
+            "dates-cohort",
+            f"Which cohort's phase `{draft['phase']}`?",
+            expects="choice",
+            buttons=_cohort_buttons("dates", found),
+            data=draft,
+        )
+
+
+def _dates_typed(turn: Turn, text: str) -> tuple[str, str, str] | None:
+    """The two dates as typed and what follows (the cohort); None unless two dates lead the text."""
+    first, after_first = read_date(text, turn.timezone, turn.now)
+    second, after_second = read_date(after_first, turn.timezone, turn.now)
+    if first is None or second is None:
+        return None
+    text = " ".join(text.split())
+    from_typed = text[: len(text) - len(after_first)]
+    return from_typed, after_first[: len(after_first) - len(after_second)], after_second
+
+
+def _with_phase(turn: Turn, found: list[tuple[Cohort, Program]], phase_id: str) -> list[tuple[Cohort, Program]]:
+    """The cohorts that have the phase; when none has, the person is told each program's phases."""
+    having = [(c, p) for c, p in found if dated_phase(c.calendar, phase_id) is not None]
+    if not having:
+        phases = {p.short_name: ", ".join(f"`{r.id}`" for r in p.calendar.phases) for _, p in found}
+        turn.say(
+            f"None of your cohorts has a phase `{phase_id[:40]}`. Nothing was changed.",
+            lines=tuple(f"{name}: {ids}" for name, ids in phases.items()),
+        )
+    return having
+
+
+async def _preview_move(turn: Turn, cohort: Cohort, program: Program, draft: dict[str, str]) -> None:
+    move = _checked_move(turn, cohort, program, draft)
+    if move is None:
+        return
+    shown = await effects(turn.session, move, turn.now)
+    before, after = move.before, move.after
+    turn.ask(
+        NAME,
+        "move",
+        f"Move {after.name} (`{after.id}`) of the {program.short_name} ({cohort.name})?",
+        expects="choice",
+        buttons=(button(NAME, "Move it", "move", "primary"), button(NAME, "Cancel", "stop")),
+        data={
+            "cohort_id": cohort.id,
+            "phase": after.id,
+            "from": after.opens.isoformat(),
+            "to": after.closes.isoformat(),
+        },
+        title=f"Preview: {program.short_name} ({cohort.name})",
+        lines=(
+            f"Now: {before.words(turn.timezone)}",
+            f"New: {after.words(turn.timezone)}",
+            *_effect_lines(turn, shown),
+        ),
+    )
+
+
+def _checked_move(turn: Turn, cohort: Cohort, program: Program, draft: dict[str, str]) -> Move | None:
+    """The move the draft describes, checked; the person is told why not (and the dialog ends) otherwise."""
+    phase = dated_phase(cohort.calendar, draft["phase"])
+    try:
+        opens, _ = read_date(draft["from"], turn.timezone, turn.now, near=phase.opens if phase else None)
+        closes, _ = read_date(draft["to"], turn.timezone, turn.now, near=phase.closes if phase else None)
+        if opens is None or closes is None:
+            raise CalendarError(f"I couldn't read the dates: write them like {DATE_EXAMPLES}.")
+        return plan_move(cohort, program, draft["phase"], opens, closes, turn.now)
+    except CalendarError as error:
+        turn.finish()
+        turn.say(f"{error} Nothing was changed.")
+        return None
+
+
+def _effect_lines(turn: Turn, shown: Effects) -> list[str]:
+    lines = []
+    if shown.check_in_dates is not None:
+        dates = ", ".join(long_date(day) for day in shown.check_in_dates) or "none left to send"
+        lines.append(f"Check-ins planned again: {dates}")
+    for survey, phase in shown.survey_windows:
+        lines.append(f"Survey “{survey.title}”: open from {date_span(phase.opens, phase.closes)}, planned again")
+    for what, rows in (("One-to-one session", shown.sessions), ("Peer group", shown.groups)):
+        for row in rows:
+            when = local_time(row.starts_at, turn.timezone)
+            lines.append(
+                f"{what} outside the new window ({date_span(*row.window)}): {when}, {row.who}. "
+                "It stays booked: tell the people or move it."
+            )
+    return lines
+
+
+async def _move(turn: Turn) -> None:
+    data = turn.active.data if turn.active and turn.active.step == "move" else {}
+    turn.finish()
+    if "cohort_id" not in data:
+        turn.say(f"That change is no longer waiting. Type {DATES_USAGE} to make it again.")
+        return
+    found = await own_cohort(turn, str(data["cohort_id"]))
+    if found is None:
+        return
+    cohort, program = found
+    move = _checked_move(turn, cohort, program, data)
+    if move is None:
+        return
+    await apply_move(turn.session, move, turn.now)
+    turn.say(
+        f"Moved: {move.after.name} (`{move.after.id}`) now runs {move.after.words(turn.timezone)}.",
+        title=f"Calendar: {program.short_name} ({cohort.name})",
+        lines=tuple(calendar_lines(cohort, program, turn.timezone)),
+    )
+
+
+# The answers
+
+
+class CohortCalendarDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        step = turn.active.step if turn.active else ""
+        answer = " ".join(text.lower().split()).strip(".!")
+        if step in ("move", "new") and answer in YES:
+            await (_move(turn) if step == "move" else cohort_new.create(turn))
+        elif step in ("move", "new") and answer in NO:
+            _cancel(turn)
+        else:
+            turn.say("Please use the buttons above (or type yes or no), or type `cohort calendar` to start again.")
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        if action == "calendar" and (found := await own_cohort(turn, rest)):
+            _say_calendar(turn, *found)
+        elif action == "dates" and (found := await own_cohort(turn, rest)):
+            data = turn.active.data if turn.active and turn.active.step == "dates-cohort" else {}
+            if "phase" not in data:
+                turn.say(f"That change is no longer waiting. Type {DATES_USAGE} to make it again.")
+                return
+            await _preview_move(turn, *found, data)
+        elif action == "move":
+            await _move(turn)
+        elif action == "create":
+            await cohort_new.create(turn)
+        elif action == "stop":
+            _cancel(turn)
+
+
+def _cancel(turn: Turn) -> None:
+    waiting = turn.active.step if turn.active else ""
+    turn.finish()
+    turn.say("Fine: nothing was created." if waiting == "new" else "Fine: nothing was changed.")
+
+
+def register(registry: Registry) -> None:
+    """The answers to the `cohort` command's questions (the command itself is in dialogs/cohort.py)."""
+    registry.add_dialog(CohortCalendarDialog())

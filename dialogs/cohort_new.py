@@ -1,0 +1,126 @@
+"""`cohort new PROGRAM [STARTS] [REGION]` (coordinators of the program): its next cohort, after a preview.
+
+STARTS is the day the work begins (`2027-09-01` or `1 September 2027`); without it, the program's next
+cycle start after its latest cohort's. A program with regions runs one cohort per region: the region is
+typed last (`cohort new network 2027-11-01 West`). The preview shows the name and the dated calendar; on
+*Create it* the cohort is made as `python app.py cohorts create` makes it (bot/calendar_changes.py create).
+The answers come back to the `cohort` dialog (dialogs/cohort_calendar.py).
+"""
+
+from bot import calendar_changes
+from bot.calendar_changes import DATE_EXAMPLES, CalendarError, NewCohort, next_start, plan_new, read_date
+from bot.cohorts import calendar_lines
+from bot.dialog import Turn, button
+from bot.network import NetworkError, find_region, region_names
+from bot.programs import Program, ProgramCatalog, Region
+from bot.timezones import date_span, long_date
+
+NAME = "cohort"  # the dialog that receives the answers (dialogs/cohort_calendar.py)
+USAGE = "`cohort new PROGRAM [STARTS]`"
+
+
+async def new_cohort(turn: Turn, args: str) -> None:
+    turn.finish()
+    words = args.split()
+    program, used = _program_in(words, turn.programs)
+    mine = [p for p in turn.programs if turn.roles.coordinates(p.id)]
+    if program is None:
+        ids = ", ".join(f"`{p.id}`" for p in mine)
+        turn.say(f"Write it as {USAGE}, with one of the programs you coordinate: {ids}. Nothing was created.")
+        return
+    if program not in mine:
+        turn.say(
+            f"You don't coordinate the {program.short_name}, so you can't create its cohorts. Nothing was created."
+        )
+        return
+    try:
+        new = await _new_from(turn, program, " ".join(words[used:]))
+    except CalendarError as error:
+        turn.say(f"{error} Nothing was created.")
+        return
+    preview = new.preview()
+    turn.ask(
+        NAME,
+        "new",
+        f"Create the {program.short_name} cohort '{new.name}', its work from "
+        f"{date_span(preview.starts_on, preview.ends_on)}? I will plan its check-ins and surveys.",
+        expects="choice",
+        buttons=(button(NAME, "Create it", "create", "primary"), button(NAME, "Cancel", "stop")),
+        data={
+            "program_id": program.id,
+            "region_id": new.region.id if new.region else None,
+            "starts": str(new.starts_on),
+        },
+        title=f"Preview: {program.short_name} ({new.name})",
+        lines=tuple(calendar_lines(preview, program, turn.timezone)),
+    )
+
+
+def _program_in(words: list[str], programs: ProgramCatalog) -> tuple[Program | None, int]:
+    """The program the leading words name (the longest such phrase), and how many words it took."""
+    for end in range(len(words), 0, -1):
+        program = programs.find(" ".join(words[:end]))
+        if program is not None:
+            return program, end
+    return None, 0
+
+
+async def _new_from(turn: Turn, program: Program, rest: str) -> NewCohort:
+    """The checked new cohort from what followed the program: a start, a region; CalendarError if not."""
+    starts_on, rest = read_date(rest, turn.timezone, turn.now)
+    region = _region(turn, program, rest)
+    if starts_on is None:
+        starts_on = await next_start(turn.session, program, region, turn.now.date())
+    return await plan_new(turn.session, program, region, starts_on, turn.now.date())
+
+
+def _region(turn: Turn, program: Program, typed: str) -> Region | None:
+    if not program.regions:
+        if typed:
+            raise CalendarError(
+                f"I couldn't read `{typed[:40]}` as the day the work begins: write it like {DATE_EXAMPLES}."
+            )
+        return None
+    region = find_region(program, typed) if typed else None
+    if region is None:
+        what = f"has no region `{typed[:40]}`" if typed else "runs one cohort per region: add the region last"
+        raise CalendarError(
+            f"The {program.short_name} {what}, like `cohort new {program.id} {program.regions[0].name}`. "
+            f"Its regions: {region_names(program)}."
+        )
+    if not turn.roles.coordinates_all(program.id) and region.id not in turn.roles.regions_in(program.id):
+        raise CalendarError(f"You don't coordinate the {region.name} of the {program.short_name}.")
+    return region
+
+
+async def create(turn: Turn) -> None:
+    data = turn.active.data if turn.active and turn.active.step == "new" else {}
+    turn.finish()
+    program = turn.programs.get(str(data.get("program_id")))
+    if program is None or "starts" not in data:
+        turn.say(f"That cohort is no longer waiting to be created. Type {USAGE} to start again.")
+        return
+    if not turn.roles.coordinates(program.id):
+        turn.say(
+            f"You don't coordinate the {program.short_name}, so you can't create its cohorts. Nothing was created."
+        )
+        return
+    region = next((r for r in program.regions if r.id == data.get("region_id")), None)
+    try:
+        starts_on = read_date(str(data["starts"]), turn.timezone, turn.now)[0]
+        assert starts_on is not None, "the preview stored an ISO date"
+        new = await plan_new(turn.session, program, region, starts_on, turn.now.date())
+        cohort, placed = await calendar_changes.create(turn.session, new, turn.now)
+    except (CalendarError, NetworkError) as error:
+        turn.say(f"{error} Nothing was created.")
+        return
+    lines = tuple(calendar_lines(cohort, program, turn.timezone))
+    if placed:
+        names = ", ".join(person.display_name for person in placed)
+        lines += (f"New {program.guide_role}s from graduations (told): {names}",)
+    turn.say(
+        f"Created: {program.short_name} ({cohort.name}), starting on {long_date(cohort.starts_on)}. Its check-ins "
+        "and surveys are planned; `cohort dates` moves a phase.",
+        title=f"Calendar: {program.short_name} ({cohort.name})",
+        lines=lines,
+    )
