@@ -397,3 +397,25 @@ def test_a_broken_confirmation_table_is_refused(tmp_path, find, replace, expecte
     assert any(expected in problem and "alcts-mentoring.toml" in problem for problem in error.value.problems), (
         error.value.problems
     )
+
+
+async def test_an_acceptance_after_a_waitlisting_holds_the_place_afresh(engine, db, chat):
+    [email] = await applicants(db, AAHSL, ["participant"])
+    casey = chat("coordinator@demo.example")
+    await decide(casey, "Applicant 01", "Accept")
+    at(engine, FIXED_NOW + timedelta(days=1))
+    await decide(casey, "Applicant 01", "Waitlist")
+    at(engine, FIXED_NOW + timedelta(days=2))
+    assert "I asked them to confirm their place by Wednesday 9 December 2026" in await decide(
+        casey, "Applicant 01", "Accept"
+    )
+    application = await application_of(db, email)
+    jobs = await jobs_of(db, application.id)
+    assert application.confirm_by == CONFIRM_BY + timedelta(days=2)
+    assert (jobs[LAPSE].due_at, jobs[LAPSE].status) == (CONFIRM_BY + timedelta(days=2), "pending")
+    at(engine, CONFIRM_BY)  # the first acceptance's confirm-by: nothing lapses
+    await casey.say("status")
+    assert (await application_of(db, email)).status == "accepted"
+    at(engine, CONFIRM_BY + timedelta(days=2))
+    await casey.say("status")
+    assert (await application_of(db, email)).status == "lapsed"
