@@ -52,6 +52,7 @@ from dialogs import (
     cohort,
     cohort_calendar,
     confirm,
+    event,
     group,
     help,
     hours,
@@ -104,6 +105,7 @@ def build_registry() -> Registry:
     availability.register(registry)
     announce.register(registry)
     group.register(registry)
+    event.register(registry)
     checkin.register(registry)
     hours.register(registry)
     relay.register(registry)
@@ -152,15 +154,20 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "database unreachable"}, status=503)
 
 
-async def calendar(request: web.Request) -> web.Response:
-    """GET /calendar/{token}.ics: a session's invitation, always its latest version (moved or cancelled)."""
-    token = request.match_info["token"]
-    async with request.app[DB].transaction() as session:
-        found = await calendar_file(session, token, datetime.now(UTC))
-    if found is None:
-        raise web.HTTPNotFound(text="No such calendar invitation.")
-    name, body = found
-    return download(name, body, "text/calendar")
+def calendar(engine: Engine) -> Any:
+    """GET /calendar/{token}.ics: a session's or an event's invitation, always its latest version (moved
+    or cancelled)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        async with request.app[DB].transaction() as session:
+            found = await calendar_file(session, token, datetime.now(UTC), engine.programs)
+        if found is None:
+            raise web.HTTPNotFound(text="No such calendar invitation.")
+        name, body = found
+        return download(name, body, "text/calendar")
+
+    return handle
 
 
 def download(name: str, body: bytes, content_type: str) -> web.Response:
@@ -189,7 +196,7 @@ async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web
     web_app = web.Application()
     web_app[DB] = db
     web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/calendar/{token}.ics", calendar)
+    web_app.router.add_get("/calendar/{token}.ics", calendar(engine))
     web_app.router.add_get("/exports/{token}.csv", survey_export(engine))
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     if settings.slack is not None:

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import invites, outbox
 from bot.cohorts import sessions_phase
 from bot.dialog import button
+from bot.events import PEER_GROUP
+from bot.events import invite as invite_of
 from bot.messages import Reply
 from bot.pairs import PairInfo, pairings_of
 from bot.programs import ProgramCatalog
@@ -297,8 +299,11 @@ def calendar_link(public_url: str, token: str) -> str:
     return f"{public_url}/calendar/{token}.ics"
 
 
-async def calendar_file(session: AsyncSession, token: str, now: datetime) -> tuple[str, bytes] | None:
-    """The .ics for a one-to-one or peer-group session by its unguessable token; None if unknown."""
+async def calendar_file(
+    session: AsyncSession, token: str, now: datetime, programs: ProgramCatalog | None = None
+) -> tuple[str, bytes] | None:
+    """The .ics for a one-to-one session, a peer-group session or an event by its unguessable token;
+    None if unknown. `programs` words an event's invitation and finds its audience."""
     one_to_one = (
         await session.execute(select(CoachingSession).where(CoachingSession.calendar_token == token))
     ).scalar_one_or_none()
@@ -310,7 +315,9 @@ async def calendar_file(session: AsyncSession, token: str, now: datetime) -> tup
         ).scalar_one_or_none()
         if group is None:
             return None
-        invite = await _group_invite(session, group)
+        invite = await (
+            _group_invite(session, group) if group.kind == PEER_GROUP else invite_of(session, group, programs)
+        )
     return invites.file_name(invite), invites.ics_bytes(invite, now=now)
 
 

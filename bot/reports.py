@@ -150,7 +150,9 @@ async def _groups(session: AsyncSession, cohort: Cohort, program: Program, now: 
     groups = (
         await session.execute(
             select(GroupSession.id, GroupSession.ends_at, GroupSession.capacity).where(
-                GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled"
+                GroupSession.cohort_id == cohort.id,
+                GroupSession.kind == "peer-group",  # the table's other rows are events
+                GroupSession.status == "scheduled",
             )
         )
     ).all()

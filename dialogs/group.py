@@ -5,30 +5,29 @@ them; coordinators schedule them.
 it against the cohort's peer-group window, asks which cohort when there are several and asks to confirm
 when the phrase left something open; every participant of the cohort is then told, with a Join button.
 `group` lists the coming groups, each in the reader's own zone with the places left, and how many of
-the program's sessions the reader has joined. Joining takes a numbered seat (the (group, number) key
-keeps a full group from taking one more, even when two people race for the last place) and the
-reader's busy quarter hours (another session then refuses it); a full group puts the person on its
-waitlist. Leaving frees the seat, and the first person waiting who is free then and under the
-program's count gets it and is told.
+the program's sessions the reader has joined. Joining takes a numbered seat and the reader's busy
+quarter hours; a full group puts the person on its waitlist. Leaving frees the seat, and the first
+person waiting who is free then and under the program's count gets it and is told. Seats, waitlists
+and busy quarter hours work as for events with places: bot/gatherings.py holds them for both.
 """
 
 import secrets
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import booking, outbox
+from bot import gatherings, outbox
 from bot.booking import local
 from bot.cohorts import peer_groups_phase
 from bot.dialog import Command, Registry, Turn, button
+from bot.events import PEER_GROUP
 from bot.messages import Button, Reply
-from bot.places import CONTENDED, FULL, take_numbered_place
+from bot.places import CONTENDED
 from bot.programs import Program
 from bot.timezones import date_span, today_in
 from bot.when import parse_time
-from storage.models import BusySlot, Cohort, GroupSeat, GroupSession, GroupWaitlist, Membership, Person
+from storage.models import Cohort, GroupSeat, GroupSession, Membership, Person
 
 NAME = "group"
 USAGE = "`group schedule TITLE | WHEN | CAPACITY`, like `group schedule Leading change | next Tuesday 3pm | 8`"
@@ -37,8 +36,7 @@ SMALLEST, LARGEST = 2, 50
 TITLE_LENGTH = 120
 LABEL_LENGTH = 40
 SHOWN = 10  # groups listed with buttons
-BUSY = "busy"
-MARKS = {"seat": " (you are in)", "waiting": " (you are on the waitlist)"}
+MARKS = {gatherings.SEATED: " (you are in)", gatherings.WAITING: " (you are on the waitlist)"}
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -238,6 +236,7 @@ async def _upcoming(turn: Turn, cohort_ids: list[int]) -> list[GroupSession]:
         select(GroupSession)
         .where(
             GroupSession.cohort_id.in_(cohort_ids),
+            GroupSession.kind == PEER_GROUP,
             GroupSession.status == "scheduled",
             GroupSession.starts_at > turn.now,
         )
@@ -248,8 +247,8 @@ async def _upcoming(turn: Turn, cohort_ids: list[int]) -> list[GroupSession]:
 
 async def _list_to_join(turn: Turn, mine: dict[int, Program]) -> None:
     groups = await _upcoming(turn, list(mine))
-    seated, waiting = await _counts(turn.session, [g.id for g in groups])
-    held = await _held(turn, [g.id for g in groups])
+    seated, waiting = await gatherings.counts(turn.session, [g.id for g in groups])
+    held = await gatherings.held(turn.session, turn.person.id, [g.id for g in groups])
     lines, buttons = [], []
     for group in groups:
         mark, action = MARKS.get(held.get(group.id, ""), ""), "Leave" if group.id in held else "Join"
@@ -270,7 +269,7 @@ async def _list_to_join(turn: Turn, mine: dict[int, Program]) -> None:
 
 async def _list_coordinated(turn: Turn, cohorts: list[tuple[Program, Cohort]]) -> None:
     groups = await _upcoming(turn, [cohort.id for _program, cohort in cohorts])
-    seated, waiting = await _counts(turn.session, [g.id for g in groups])
+    seated, waiting = await gatherings.counts(turn.session, [g.id for g in groups])
     lines = tuple(f"{_when(turn, group)}: {_places(group, seated, waiting)}" for group in groups)
     lead = "" if groups else "No peer-group sessions are coming up in the cohorts you coordinate. "
     turn.say(f"{lead}To schedule one: {USAGE}.", title="Peer-group sessions you coordinate", lines=lines)
@@ -299,26 +298,6 @@ def _tally(program: Program, joined: int) -> str:
     return f"You have joined {joined} of {count} peer-group sessions of the {program.short_name}."
 
 
-async def _counts(session: AsyncSession, group_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
-    """Seats taken and people waiting, by group."""
-    found = []
-    for table in (GroupSeat, GroupWaitlist):
-        query = select(table.group_id, func.count()).where(table.group_id.in_(group_ids)).group_by(table.group_id)
-        found.append({group_id: number for group_id, number in (await session.execute(query)).all()})
-    return found[0], found[1]
-
-
-async def _held(turn: Turn, group_ids: list[int]) -> dict[int, str]:
-    """group id -> "seat" or "waiting", for this person."""
-    person = turn.person.id
-    seats = select(GroupSeat.group_id).where(GroupSeat.person_id == person, GroupSeat.group_id.in_(group_ids))
-    held = {group_id: "seat" for group_id in (await turn.session.execute(seats)).scalars()}
-    waits = select(GroupWaitlist.group_id).where(
-        GroupWaitlist.person_id == person, GroupWaitlist.group_id.in_(group_ids)
-    )
-    return {group_id: "waiting" for group_id in (await turn.session.execute(waits)).scalars()} | held
-
-
 async def _joined(session: AsyncSession, person_id: int, cohort_id: int) -> int:
     """The scheduled groups of the cohort the person holds a seat in, past and coming: the program's count."""
     query = (
@@ -326,7 +305,7 @@ async def _joined(session: AsyncSession, person_id: int, cohort_id: int) -> int:
         .select_from(GroupSeat)
         .join(GroupSession, GroupSession.id == GroupSeat.group_id)
         .where(GroupSeat.person_id == person_id, GroupSession.cohort_id == cohort_id)
-        .where(GroupSession.status == "scheduled")
+        .where(GroupSession.kind == PEER_GROUP, GroupSession.status == "scheduled")
     )
     return (await session.execute(query)).scalar_one()
 
@@ -336,7 +315,7 @@ async def _joined(session: AsyncSession, person_id: int, cohort_id: int) -> int:
 
 async def _join(turn: Turn, group: GroupSession, program: Program) -> None:
     session, person_id = turn.session, turn.person.id
-    if await _seat_of(session, group.id, person_id) is not None:
+    if await gatherings.seat_of(session, group.id, person_id) is not None:
         turn.say(f"You are already in {_when(turn, group)}.", buttons=(_leave_button(group),))
         return
     joined = await _joined(session, person_id, group.cohort_id)
@@ -348,22 +327,18 @@ async def _join(turn: Turn, group: GroupSession, program: Program) -> None:
             "leave one before joining another. Nothing changed."
         )
         return
-    taken = await _take_place(session, group, person_id, turn.now)
-    if taken == BUSY:
+    taken, position = await gatherings.join(session, group, person_id, turn.now)
+    if taken == gatherings.BUSY:
         turn.say(f"You have another session then, so you can't join {_when(turn, group)}. Nothing changed.")
     elif taken == CONTENDED:
         turn.say("Many people are joining that group at this moment; please try again. Nothing changed.")
-    elif taken == FULL:
-        position = await _wait(session, group, person_id, turn.now)
+    elif taken == gatherings.WAITING:
         turn.say(
             f"{_when(turn, group)} is full, so you are on its waitlist: number {position}. When a place frees up "
             "and you are free then, it is yours and I will tell you.",
             buttons=(button(NAME, "Leave the waitlist", f"leave|{group.id}"),),
         )
     else:
-        await session.execute(
-            delete(GroupWaitlist).where(GroupWaitlist.group_id == group.id, GroupWaitlist.person_id == person_id)
-        )
         _remind(session, group, turn.person, turn.now)
         turn.say(
             f"You are in: {_when(turn, group)}, {program.peer_groups.minutes} minutes. " + _tally(program, joined + 1),
@@ -372,72 +347,15 @@ async def _join(turn: Turn, group: GroupSession, program: Program) -> None:
         )
 
 
-async def _take_place(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int | str:
-    """The seat number taken, or BUSY, FULL or CONTENDED with nothing changed."""
-    try:  # the (person, quarter hour) key refuses a second session over the same time
-        async with session.begin_nested():
-            for slot in booking.slots(group.starts_at, group.ends_at):
-                session.add(BusySlot(person_id=person_id, slot_start=slot, group_id=group.id))
-            await session.flush()
-    except IntegrityError:
-        return BUSY
-    taken = await _take_seat(session, group, person_id, now)
-    if not isinstance(taken, int):
-        await _free_slots(session, group.id, person_id)
-    return taken
-
-
-async def _take_seat(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int | str:
-    return await take_numbered_place(
-        session,
-        select(GroupSeat.number).where(GroupSeat.group_id == group.id),
-        group.capacity,
-        lambda number: GroupSeat(group_id=group.id, number=number, person_id=person_id, joined_at=now),
-    )
-
-
-async def _wait(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int:
-    """Put the person on the group's waitlist (if not there yet); their place in it."""
-    query = select(GroupWaitlist).where(GroupWaitlist.group_id == group.id, GroupWaitlist.person_id == person_id)
-    if (await session.execute(query)).scalar_one_or_none() is None:
-        # Order is first come, first served by created_at; an arrival in the same instant as the last
-        # (a coarse clock) goes one microsecond after it, so the order stays the order of arrival.
-        last = select(func.max(GroupWaitlist.created_at)).where(GroupWaitlist.group_id == group.id)
-        latest = (await session.execute(last)).scalar_one_or_none()
-        at = max(now, latest + timedelta(microseconds=1)) if latest is not None else now
-        try:
-            async with session.begin_nested():
-                session.add(GroupWaitlist(group_id=group.id, person_id=person_id, created_at=at))
-        except IntegrityError:  # a double click: already waiting
-            pass
-    return [row.person_id for row in await _waiting(session, group.id)].index(person_id) + 1
-
-
-async def _waiting(session: AsyncSession, group_id: int) -> list[GroupWaitlist]:
-    query = (
-        select(GroupWaitlist)
-        .where(GroupWaitlist.group_id == group_id)
-        .order_by(GroupWaitlist.created_at, GroupWaitlist.person_id)
-    )
-    return list((await session.execute(query)).scalars())
-
-
 async def _leave(turn: Turn, group: GroupSession, program: Program) -> None:
     session, person_id = turn.session, turn.person.id
-    seat = await _seat_of(session, group.id, person_id)
-    if seat is None:
-        removed = await session.execute(
-            delete(GroupWaitlist).where(GroupWaitlist.group_id == group.id, GroupWaitlist.person_id == person_id)
-        )
-        if removed.rowcount:  # type: ignore[attr-defined]
+    left = await gatherings.leave(session, group, person_id)
+    if left != gatherings.SEATED:
+        if left == gatherings.WAITING:
             turn.say(f"You are off the waitlist of {_when(turn, group)}.")
         else:
             turn.say(f"You are not in {_when(turn, group)}, so there is nothing to leave.")
         return
-    await session.delete(seat)
-    await _free_slots(session, group.id, person_id)
-    await outbox.withdraw_pending(session, _ref(group, person_id), ("reminder",))
-    await session.flush()
     await _give_place_to_first_waiting(turn, group, program)
     joined = await _joined(session, person_id, group.cohort_id)
     turn.say(f"You left {_when(turn, group)}. " + _tally(program, joined))
@@ -448,50 +366,30 @@ async def _give_place_to_first_waiting(turn: Turn, group: GroupSession, program:
     session = turn.session
     assert program.peer_groups is not None
     count = program.peer_groups.count
-    for waiting in await _waiting(session, group.id):
-        joined = await _joined(session, waiting.person_id, group.cohort_id)
-        if count is not None and joined >= count:
-            continue
-        taken = await _take_place(session, group, waiting.person_id, turn.now)
-        if taken == BUSY:
-            continue
-        if not isinstance(taken, int):
-            return
-        await session.delete(waiting)
-        person = await session.get_one(Person, waiting.person_id)
-        _remind(session, group, person, turn.now)
-        zone = person.timezone or "UTC"
-        told = Reply(
-            f"A place freed up in {group.title}, {local(group.starts_at, zone)}, and it is yours: you are in. "
-            + _tally(program, joined + 1),
-            title="You have a place in a peer-group session",
-            lines=(f"Calendar invitation: {_link(turn, group)}",),
-            buttons=(_leave_button(group),),
-        )
-        outbox.queue(session, person.id, told, kind="group", now=turn.now)
+
+    async def under_count(person_id: int) -> bool:
+        return count is None or await _joined(session, person_id, group.cohort_id) < count
+
+    person = await gatherings.give_place_to_first_waiting(session, group, turn.now, under_count)
+    if person is None:
         return
-
-
-async def _seat_of(session: AsyncSession, group_id: int, person_id: int) -> GroupSeat | None:
-    query = select(GroupSeat).where(GroupSeat.group_id == group_id, GroupSeat.person_id == person_id)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def _free_slots(session: AsyncSession, group_id: int, person_id: int) -> None:
-    await session.execute(delete(BusySlot).where(BusySlot.group_id == group_id, BusySlot.person_id == person_id))
+    _remind(session, group, person, turn.now)
+    told = Reply(
+        f"A place freed up in {group.title}, {local(group.starts_at, person.timezone or 'UTC')}, and it is yours: "
+        "you are in. " + _tally(program, await _joined(session, person.id, group.cohort_id)),
+        title="You have a place in a peer-group session",
+        lines=(f"Calendar invitation: {_link(turn, group)}",),
+        buttons=(_leave_button(group),),
+    )
+    outbox.queue(session, person.id, told, kind="group", now=turn.now)
 
 
 def _remind(session: AsyncSession, group: GroupSession, person: Person, now: datetime) -> None:
-    subject = f"the peer-group session {group.title}"
-    booking.queue_reminders(session, person, subject, group.starts_at, ref=_ref(group, person.id), now=now)
-
-
-def _ref(group: GroupSession, person_id: int) -> str:
-    return f"group:{group.id}:{person_id}"
+    gatherings.remind(session, group, person, f"the peer-group session {group.title}", now)
 
 
 def _link(turn: Turn, group: GroupSession) -> str:
-    return booking.calendar_link(turn.public_url, group.calendar_token)
+    return gatherings.link(turn.public_url, group)
 
 
 def _leave_button(group: GroupSession) -> Button:
@@ -501,6 +399,8 @@ def _leave_button(group: GroupSession) -> Button:
 async def _own_group(turn: Turn, group_id: str) -> tuple[GroupSession, Program] | None:
     """The group, when it is a coming one of a cohort this person is a participant of; else says why."""
     group = await turn.session.get(GroupSession, int(group_id)) if group_id.isdigit() else None
+    if group is not None and group.kind != PEER_GROUP:  # an event's id: not a peer group
+        group = None
     program = _participant_cohorts(turn).get(group.cohort_id) if group is not None else None
     if group is None or program is None:
         turn.say("That peer-group session is not one of your cohorts'. Type `group` to see yours. Nothing changed.")

@@ -247,16 +247,21 @@ class CoachingSession(Base):
 
 
 class GroupSession(Base):
-    """A peer-group session a coordinator scheduled for a cohort."""
+    """A peer-group session or an event (orientation, kickoff, training, meeting) a coordinator scheduled
+    for a cohort: both take places, a waitlist, busy quarter hours and reminders the same way."""
 
     __tablename__ = "group_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    # peer-group, or an event's kind: orientation, kickoff, training, meeting (bot/events.py)
+    kind: Mapped[str] = mapped_column(String(16), default="peer-group", server_default="peer-group")
+    # An event's audience: everyone, coordinators, or one role of the cohort; None for a peer group.
+    audience: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    capacity: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)  # places; 0: an event its whole audience is invited to
     status: Mapped[str] = mapped_column(String(16))  # scheduled, cancelled
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True)

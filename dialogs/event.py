@@ -1,0 +1,435 @@
+"""`event`: a cohort's orientation, kickoff, training or online meeting, for an audience.
+
+Coordinators type `event schedule orientation | Welcome | 25 May 3pm | everyone | 30`, or less and answer
+what is missing (buttons for the kind, the cohort and the audience). The time is read in their zone; the
+event falls in the calendar's phase of its kind when there is one (ALCTS's orientation) and never after
+the cohort's last day, and the cohort is the one the day fits (asked when several do). Everyone in the
+audience is told at once with the calendar invitation. With no capacity they are all invited and get
+reminders; with one they join and leave as in peer groups, with a waitlist. `event cancel N` tells them
+and withdraws the reminders. `event` or `events` lists the coming events for the reader.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import booking, gatherings, outbox
+from bot.booking import local
+from bot.dialog import Command, Registry, Turn, button
+from bot.events import (
+    COORDINATORS,
+    KINDS,
+    MINUTES,
+    OPEN,
+    audience_people,
+    audience_words,
+    audiences,
+    capitalised,
+    days_words,
+    event_name,
+    fits,
+    read_audience,
+    read_kind,
+    still_open,
+    subject,
+)
+from bot.messages import Reply
+from bot.outbox import Queued
+from bot.programs import Program
+from bot.timezones import long_date, today_in
+from bot.when import parse_time
+from dialogs import event_places
+from dialogs.event_places import NAME, when
+from storage.models import BusySlot, Cohort, GroupSession, Person
+
+USAGE = (
+    "`event schedule KIND | TITLE | WHEN | AUDIENCE | CAPACITY`, like "
+    "`event schedule orientation | Welcome to the program | 25 May 3pm | everyone | 30`"
+)
+FIELDS = ("kind", "title", "when", "audience", "capacity")
+TITLE_LENGTH = 120
+SMALLEST, LARGEST = 2, 500
+NO_LIMIT = ("none", "no limit", "unlimited", "-")
+
+
+async def start(turn: Turn, args: str) -> None:
+    verb, _, rest = args.strip().partition(" ")
+    if verb.lower() == "schedule":
+        await _schedule(turn, rest)
+    elif verb.lower() == "cancel":
+        await _cancel(turn, rest.strip())
+    elif verb:
+        turn.say(f"Type `events` to see the coming events. Coordinators: {USAGE}, and `event cancel NUMBER`.")
+    else:
+        await event_places.show(turn, USAGE)
+
+
+# Scheduling (coordinators)
+
+
+async def _schedule(turn: Turn, rest: str) -> None:
+    cohorts = await _scheduling_cohorts(turn)
+    if cohorts is None:
+        turn.say("Only a program's coordinators can schedule events. Nothing was scheduled.")
+        return
+    if not cohorts:
+        turn.say("All the cohorts you coordinate have ended. Nothing was scheduled.")
+        return
+    parts = [" ".join(part.split()) for part in rest.split("|")] if rest.strip() else []
+    if len(parts) > len(FIELDS):
+        turn.say(f"Write it as {USAGE}. Nothing was scheduled.")
+        return
+    draft: dict[str, Any] = {}
+    for field, typed in zip(FIELDS, parts, strict=False):
+        problem = _set(turn, draft, field, typed) if typed else None
+        if problem:
+            turn.say(f"{problem} Nothing was scheduled.")
+            return
+    if len(parts) >= 4:  # the audience given and no capacity: they are all invited
+        draft.setdefault("capacity", OPEN)
+    await _next(turn, draft)
+
+
+def _set(turn: Turn, draft: dict[str, Any], field: str, typed: str) -> str | None:
+    """Put one typed field in the draft; or why it cannot be used."""
+    if field == "kind":
+        draft["kind"] = read_kind(typed)
+        return None if draft["kind"] else f"`{typed[:30]}` is not a kind of event: {', '.join(KINDS)}."
+    if field == "title":
+        if len(typed) > TITLE_LENGTH:
+            return f"Please keep the title to {TITLE_LENGTH} characters."
+        draft["title"] = typed
+        return None
+    if field == "when":
+        parsed = parse_time(typed, turn.timezone, turn.now)
+        if parsed is None:
+            return f"I couldn't read `{typed[:60]}` as a time. Try `25 May 3pm` or `next Tuesday 10:00`."
+        if parsed.at <= turn.now:
+            return "That time has already passed: please give a time in the future."
+        draft |= {"at": parsed.at.isoformat(), "why": parsed.why}
+        return None
+    if field == "audience":
+        draft["audience_typed"] = typed[:40]  # read once the cohort, and so the program, is known
+        return None
+    capacity = _capacity(typed)
+    if capacity is None:
+        return f"The capacity must be a whole number from {SMALLEST} to {LARGEST}, or `none`, not `{typed[:20]}`."
+    draft["capacity"] = capacity
+    return None
+
+
+def _capacity(typed: str) -> int | None:
+    if typed.lower() in NO_LIMIT:
+        return OPEN
+    if not (typed.isascii() and typed.isdigit()) or not SMALLEST <= int(typed) <= LARGEST:
+        return None
+    return int(typed)
+
+
+async def _next(turn: Turn, draft: dict[str, Any]) -> None:
+    """Ask for what is missing, one thing at a time; schedule once all is known."""
+    if not draft.get("kind"):
+        buttons = tuple(button(NAME, capitalised(kind), f"kind|{kind}") for kind in KINDS)
+        turn.ask(NAME, "kind", "Which kind of event?", expects="choice", buttons=buttons, data=draft)
+    elif "title" not in draft:
+        turn.ask(NAME, "title", f"What is the {draft['kind']}'s title? Like `Welcome to the program`.", data=draft)
+    elif "at" not in draft:
+        turn.ask(NAME, "when", f"When is it? Like `25 May 3pm`, in your time zone ({turn.timezone}).", data=draft)
+    elif "cohort_id" not in draft:
+        await _choose_cohort(turn, draft)
+    elif "audience" not in draft:
+        await _choose_audience(turn, draft)
+    elif "capacity" not in draft:
+        turn.ask(
+            NAME,
+            "capacity",
+            f"How many places? Type a number from {SMALLEST} to {LARGEST}: people then join, with a waitlist. "
+            "Or no limit: everyone it is for is simply invited.",
+            buttons=(button(NAME, "No limit: invite them all", "capacity|0", "primary"),),
+            data=draft,
+        )
+    elif draft.get("why"):
+        program, cohort = await _chosen(turn, draft) or (None, None)
+        if program is None or cohort is None:
+            await _create(turn, draft)  # says why it cannot
+            return
+        turn.ask(
+            NAME,
+            "confirm",
+            f"{draft['why']} So: {_summary(turn, draft, program, cohort)}. Schedule it?",
+            expects="choice",
+            buttons=(button(NAME, "Schedule it", "confirm", "primary"), button(NAME, "Don't schedule", "drop")),
+            data=draft,
+        )
+    else:
+        await _create(turn, draft)
+
+
+async def _scheduling_cohorts(turn: Turn) -> list[tuple[Program, Cohort]] | None:
+    """The cohorts this person coordinates that have not ended; None: a coordinator of no program."""
+    programs = {program.id: program for program in turn.programs if turn.roles.coordinates(program.id)}
+    if not programs:
+        return None
+    query = (
+        select(Cohort)
+        .where(Cohort.program_id.in_(sorted(programs)), turn.roles.coordinated_cohorts())
+        .where(Cohort.ends_on >= today_in(turn.now, turn.timezone))
+        .order_by(Cohort.program_id, Cohort.starts_on, Cohort.id)
+    )
+    return [(programs[cohort.program_id], cohort) for cohort in (await turn.session.execute(query)).scalars()]
+
+
+async def _fitting(turn: Turn, draft: dict[str, Any]) -> tuple[list[tuple[Program, Cohort]], list[str]]:
+    """The cohorts the event's day fits, and for the refusal each open cohort's allowed days."""
+    kind, day = draft["kind"], today_in(datetime.fromisoformat(draft["at"]), turn.timezone)
+    today = today_in(turn.now, turn.timezone)
+    open_ = [(p, c) for p, c in await _scheduling_cohorts(turn) or [] if still_open(c, kind, today)]
+    return [(p, c) for p, c in open_ if fits(c, kind, day)], [days_words(p, c, kind) for p, c in open_]
+
+
+async def _choose_cohort(turn: Turn, draft: dict[str, Any]) -> None:
+    fitting, allowed = await _fitting(turn, draft)
+    if len(fitting) == 1:
+        draft["cohort_id"] = fitting[0][1].id
+        await _next(turn, draft)
+    elif not fitting:
+        turn.finish()
+        day = long_date(today_in(datetime.fromisoformat(draft["at"]), turn.timezone))
+        if not allowed:
+            turn.say(f"The {draft['kind']} phase of every cohort you coordinate has passed. Nothing was scheduled.")
+        elif len(allowed) == 1:
+            turn.say(f"{allowed[0]} Nothing was scheduled.")
+        else:
+            turn.say(f"{day} fits none of the cohorts you coordinate. Nothing was scheduled.", lines=tuple(allowed))
+    else:
+        buttons = tuple(button(NAME, f"{c.name} ({p.short_name})", f"cohort|{c.id}") for p, c in fitting)
+        turn.ask(
+            NAME, "cohort", f"For which cohort is {draft['title']}?", expects="choice", buttons=buttons, data=draft
+        )
+
+
+async def _choose_audience(turn: Turn, draft: dict[str, Any]) -> None:
+    program, _cohort = await _chosen(turn, draft) or (None, None)
+    if program is None:
+        await _create(turn, draft)  # says why it cannot
+        return
+    typed = draft.pop("audience_typed", None)
+    if typed is None:
+        buttons = tuple(
+            button(NAME, capitalised(audience_words(program, a)), f"audience|{a}") for a in audiences(program)
+        )
+        turn.ask(NAME, "audience", f"Who is the {draft['kind']} for?", expects="choice", buttons=buttons, data=draft)
+        return
+    draft["audience"] = read_audience(program, typed)
+    if draft["audience"] is None:
+        turn.finish()
+        choices = ", ".join(audience_words(program, a) for a in audiences(program))
+        turn.say(f"`{typed}` is not an audience of the {program.short_name}: {choices}. Nothing was scheduled.")
+        return
+    await _next(turn, draft)
+
+
+async def _chosen(turn: Turn, draft: dict[str, Any]) -> tuple[Program, Cohort] | None:
+    """The draft's cohort, if this person may still schedule for it."""
+    found = [(p, c) for p, c in await _scheduling_cohorts(turn) or [] if c.id == draft.get("cohort_id")]
+    return found[0] if found else None
+
+
+def _summary(turn: Turn, draft: dict[str, Any], program: Program, cohort: Cohort) -> str:
+    kind, audience, capacity = draft["kind"], draft["audience"], draft["capacity"]
+    places = f"{capacity} places" if capacity != OPEN else "everyone invited"
+    return (
+        f"{capitalised(event_name(kind, audience, program))}: {draft['title']}, "
+        f"{local(datetime.fromisoformat(draft['at']), turn.timezone)}, {MINUTES[kind]} minutes, "
+        f"for {audience_words(program, audience)} of the {program.short_name} ({cohort.name}), {places}"
+    )
+
+
+async def _create(turn: Turn, draft: dict[str, Any]) -> None:
+    turn.finish()
+    chosen = await _chosen(turn, draft)
+    starts_at = datetime.fromisoformat(draft["at"])
+    if chosen is None:
+        turn.say("You no longer coordinate that cohort, or it has ended. Nothing was scheduled.")
+        return
+    program, cohort = chosen
+    if starts_at <= turn.now:
+        turn.say("That time has passed in the meantime. Nothing was scheduled.")
+        return
+    if not fits(cohort, draft["kind"], today_in(starts_at, turn.timezone)):
+        turn.say(f"{days_words(program, cohort, draft['kind'])} Nothing was scheduled.")
+        return
+    event = GroupSession(
+        cohort_id=cohort.id,
+        kind=draft["kind"],
+        audience=draft["audience"],
+        title=draft["title"],
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=MINUTES[draft["kind"]]),
+        capacity=draft["capacity"],
+        status="scheduled",
+        sequence=0,
+        calendar_token=secrets.token_urlsafe(24),
+        created_by_id=turn.person.id,
+        created_at=turn.now,
+    )
+    turn.session.add(event)
+    await turn.session.flush()
+    people = await audience_people(turn.session, cohort, program, event.audience or COORDINATORS)
+    told = [person for person in people if person.id != turn.person.id]
+    news = [Queued(person.id, _news(turn, event, program, cohort, person)) for person in told]
+    await outbox.queue_each(turn.session, news, kind="event", now=turn.now)
+    if event.capacity == OPEN:  # no joining: everyone it is for is reminded
+        for person in people:
+            booking.queue_reminders(
+                turn.session, person, subject(event, program), starts_at, ref=_ref(event), now=turn.now
+            )
+    turn.say(
+        f"Scheduled: {_summary(turn, draft, program, cohort)}. I told {_people(len(told))}.",
+        lines=(
+            f"Calendar invitation: {gatherings.link(turn.public_url, event)}",
+            f"To cancel it: `event cancel {event.id}`",
+        ),
+    )
+
+
+def _news(turn: Turn, event: GroupSession, program: Program, cohort: Cohort, person: Person) -> Reply:
+    zone = person.timezone or "UTC"
+    invited = " Join to take one of its places." if event.capacity != OPEN else " You are invited."
+    return Reply(
+        f"{event.title}: {local(event.starts_at, zone)}, {MINUTES.get(event.kind, 60)} minutes, for "
+        f"{audience_words(program, event.audience or COORDINATORS)}.{invited} `events` lists the coming events.",
+        title=f"{capitalised(event_name(event.kind, event.audience, program))} of the {program.short_name} "
+        f"({cohort.name})",
+        lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
+        buttons=(button(NAME, "Join", f"join|{event.id}", "primary"),) if event.capacity != OPEN else (),
+    )
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def _ref(event: GroupSession) -> str:
+    """What the reminders of an event with no places are about: all of them, withdrawn together."""
+    return f"event:{event.id}"
+
+
+# Cancelling (coordinators)
+
+
+async def _cancel(turn: Turn, typed: str) -> None:
+    session = turn.session
+    event = await session.get(GroupSession, int(typed)) if typed.isascii() and typed.isdigit() else None
+    cohort = await session.get(Cohort, event.cohort_id) if event is not None and event.kind in KINDS else None
+    program = turn.programs.get(cohort.program_id) if cohort is not None else None
+    if event is None or cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
+        turn.say(
+            f"There is no event `{typed[:20]}` in the cohorts you coordinate: `events` shows their numbers. "
+            "Nothing was cancelled."
+        )
+        return
+    if event.status != "scheduled":
+        turn.say(f"{event.title} is cancelled already. Nothing changed.")
+        return
+    if event.starts_at <= turn.now:
+        turn.say(f"{when(turn, event)} has already started. Nothing was cancelled.")
+        return
+    event.status, event.sequence = "cancelled", event.sequence + 1
+    holders = await gatherings.seat_holders(session, event.id)
+    await _withdraw_reminders(session, event, holders)
+    await session.execute(delete(BusySlot).where(BusySlot.group_id == event.id))
+    people = {p.id: p for p in await audience_people(session, cohort, program, event.audience or COORDINATORS)}
+    people |= {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(holders)))).scalars()}
+    told = [person for person_id, person in sorted(people.items()) if person_id != turn.person.id]
+    name = capitalised(event_name(event.kind, event.audience, program))
+    link = f"Calendar update (it removes the event): {gatherings.link(turn.public_url, event)}"
+    news = [
+        Queued(
+            person.id,
+            Reply(
+                f"{event.title}, {local(event.starts_at, person.timezone or 'UTC')}, is cancelled.",
+                title=f"Cancelled: {name} of the {program.short_name} ({cohort.name})",
+                lines=(link,),
+            ),
+        )
+        for person in told
+    ]
+    await outbox.queue_each(session, news, kind="event", now=turn.now)
+    turn.say(f"Cancelled: {name}: {when(turn, event)}. I told {_people(len(told))}.", lines=(link,))
+
+
+async def _withdraw_reminders(session: AsyncSession, event: GroupSession, holders: list[int]) -> None:
+    await outbox.withdraw_pending(session, _ref(event), ("reminder",))
+    for person_id in holders:
+        await outbox.withdraw_pending(session, gatherings.ref(event, person_id), ("reminder",))
+
+
+class EventDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        draft = dict(turn.active.data) if turn.active and turn.active.dialog == NAME else None
+        step = turn.active.step if turn.active else ""
+        if draft is None:
+            turn.finish()
+            turn.say(f"Start again with {USAGE}.")
+            return
+        typed = " ".join(text.split())
+        if step in ("kind", "title", "when", "capacity"):
+            problem = _set(turn, draft, step, typed) if typed else "Please type an answer."
+        elif step == "audience":
+            draft["audience_typed"] = typed[:40]
+            problem = None
+        else:
+            problem = "Please use the buttons above, or type `cancel` to stop."
+        if problem:
+            turn.say(problem)
+        await _next(turn, draft)
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, rest = value.partition("|")
+        if action in ("join", "leave"):
+            found = await event_places.own_event(turn, rest)
+            if found is not None:
+                await (event_places.join if action == "join" else event_places.leave)(turn, *found)
+            return
+        active = turn.active if turn.active and turn.active.dialog == NAME else None
+        if action == "drop" or active is None or active.step != action:
+            turn.finish()
+            turn.say("Fine: nothing was scheduled." if action == "drop" else f"That question is out of date. {USAGE}.")
+            return
+        draft = dict(active.data)
+        if action == "kind":
+            draft["kind"] = read_kind(rest)
+        elif action == "cohort":
+            fitting, _allowed = await _fitting(turn, draft)
+            if not any(str(cohort.id) == rest for _program, cohort in fitting):
+                turn.finish()
+                turn.say("You can't schedule that event for that cohort. Nothing was scheduled.")
+                return
+            draft["cohort_id"] = int(rest)
+        elif action == "audience":
+            draft["audience_typed"] = rest
+        elif action == "capacity":
+            draft["capacity"] = OPEN
+        elif action == "confirm":
+            draft["why"] = None
+        await _next(turn, draft)
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            "event",
+            "coming orientations, kickoffs, trainings and meetings: see, join or leave (coordinators: schedule, "
+            "cancel)",
+            "event [schedule KIND | TITLE | WHEN | AUDIENCE | CAPACITY] [cancel NUMBER]",
+            start,
+        )
+    )
+    registry.add_command(Command("events", "the coming events for you, the same as `event`", "events", start))
+    registry.add_dialog(EventDialog())

@@ -1,0 +1,179 @@
+"""`events`: the coming events for the reader, in their zone, and joining or leaving those with places.
+
+A reader sees the events of their cohorts whose audience they are in (everyone, their role, or the
+coordinators; in the coordinator network every coordinator's meetings), and the coordinators also every
+event of the cohorts they coordinate, with the number `event cancel` takes. Events with places have
+Join and Leave buttons and a waitlist, as peer groups (bot/gatherings.py); the others are open to
+everyone they are for.
+"""
+
+from sqlalchemy import and_, or_, select
+
+from bot import gatherings, outbox
+from bot.booking import local
+from bot.dialog import Turn, button
+from bot.events import (
+    COORDINATORS,
+    KINDS,
+    MINUTES,
+    OPEN,
+    audience_words,
+    capitalised,
+    event_name,
+    in_audience,
+    subject,
+)
+from bot.messages import Button, Reply
+from bot.places import CONTENDED
+from bot.programs import Program
+from storage.models import Cohort, GroupSession
+
+NAME = "event"
+SHOWN = 10  # events listed with buttons
+LABEL_LENGTH = 40
+MARKS = {gatherings.SEATED: " (you are in)", gatherings.WAITING: " (you are on the waitlist)"}
+
+
+def invited(turn: Turn, event: GroupSession, cohort: Cohort, program: Program) -> bool:
+    return in_audience(turn.roles, event, cohort, program)
+
+
+async def show(turn: Turn, usage: str) -> None:
+    shown = await _coming(turn)
+    coordinator = bool(turn.roles.coordinator_of)
+    if not shown:
+        hint = f" To schedule one: {usage}." if coordinator else ""
+        turn.say(f"No events are coming up for you; I will tell you when one is scheduled.{hint}")
+        return
+    ids = [event.id for event, _program, _cohort in shown]
+    seated, waiting = await gatherings.counts(turn.session, ids)
+    held = await gatherings.held(turn.session, turn.person.id, ids)
+    lines, buttons = [], []
+    for event, program, cohort in shown:
+        line = f"{capitalised(event_name(event.kind, event.audience, program))}: {when(turn, event)}, for "
+        line += f"{audience_words(program, event.audience or COORDINATORS)} of the {program.short_name} ({cohort.name})"
+        mine = invited(turn, event, cohort, program)
+        if event.capacity != OPEN:
+            left = event.capacity - seated.get(event.id, 0)
+            line += (
+                f": {left} of {event.capacity} places left"
+                if left > 0
+                else f": full, {waiting.get(event.id, 0)} waiting"
+            )
+            line += MARKS.get(held.get(event.id, ""), "")
+        elif mine:
+            line += " (you are invited)"
+        if turn.roles.coordinates_cohort(cohort):
+            line += f" [number {event.id}]"
+        lines.append(line)
+        if event.capacity != OPEN and mine and len(buttons) < SHOWN:
+            action = "Leave" if event.id in held else "Join"
+            label = event.title if len(event.title) <= LABEL_LENGTH else event.title[: LABEL_LENGTH - 1] + "…"
+            style = "primary" if action == "Join" else "default"
+            buttons.append(button(NAME, f"{action} {label}", f"{action.lower()}|{event.id}", style))
+    text = "Each in your time zone."
+    if coordinator:
+        text += f" To cancel one you coordinate: `event cancel NUMBER`. To schedule one: {usage}."
+    turn.say(text, title="Coming events", lines=tuple(lines), buttons=tuple(buttons))
+
+
+async def _coming(turn: Turn) -> list[tuple[GroupSession, Program, Cohort]]:
+    """The coming events of the reader's cohorts and audiences, and of the cohorts they coordinate."""
+    network = [p.id for p in turn.programs if p.regions and turn.roles.coordinates(p.id)]
+    whose = or_(
+        Cohort.id.in_(sorted({entry.cohort_id for entry in turn.roles.in_cohorts})),
+        turn.roles.coordinated_cohorts(),
+        and_(Cohort.program_id.in_(network), GroupSession.audience == COORDINATORS),
+    )
+    query = (
+        select(GroupSession, Cohort)
+        .join(Cohort, Cohort.id == GroupSession.cohort_id)
+        .where(GroupSession.kind.in_(KINDS), GroupSession.status == "scheduled", GroupSession.starts_at > turn.now)
+        .where(whose)
+        .order_by(GroupSession.starts_at, GroupSession.id)
+    )
+    found = []
+    for event, cohort in (await turn.session.execute(query)).all():
+        program = turn.programs.get(cohort.program_id)
+        if program is not None and (invited(turn, event, cohort, program) or turn.roles.coordinates_cohort(cohort)):
+            found.append((event, program, cohort))
+    return found
+
+
+async def own_event(turn: Turn, event_id: str) -> tuple[GroupSession, Program] | None:
+    """The event, when it is a coming one with places for this person; else says why."""
+    session = turn.session
+    event = await session.get(GroupSession, int(event_id)) if event_id.isdigit() else None
+    cohort = await session.get(Cohort, event.cohort_id) if event is not None and event.kind in KINDS else None
+    program = turn.programs.get(cohort.program_id) if cohort is not None else None
+    if event is None or cohort is None or program is None or not invited(turn, event, cohort, program):
+        turn.say("That is not one of your events. Type `events` to see yours. Nothing changed.")
+        return None
+    if event.status != "scheduled":
+        turn.say(f"{event.title} was cancelled. Type `events` to see the others. Nothing changed.")
+    elif event.starts_at <= turn.now:
+        turn.say(f"{when(turn, event)} has already started. Nothing changed.")
+    elif event.capacity == OPEN:
+        turn.say(f"{event.title} has no places to take: everyone it is for is invited. Nothing changed.")
+    else:
+        return event, program
+    return None
+
+
+async def join(turn: Turn, event: GroupSession, program: Program) -> None:
+    session, person = turn.session, turn.person
+    if await gatherings.seat_of(session, event.id, person.id) is not None:
+        turn.say(f"You are already in {when(turn, event)}.", buttons=(leave_button(event),))
+        return
+    outcome, position = await gatherings.join(session, event, person.id, turn.now)
+    if outcome == gatherings.BUSY:
+        turn.say(f"You have another session then, so you can't join {when(turn, event)}. Nothing changed.")
+    elif outcome == CONTENDED:
+        turn.say("Many people are joining that event at this moment; please try again. Nothing changed.")
+    elif outcome == gatherings.WAITING:
+        turn.say(
+            f"{when(turn, event)} is full, so you are on its waitlist: number {position}. When a place frees up "
+            "and you are free then, it is yours and I will tell you.",
+            buttons=(button(NAME, "Leave the waitlist", f"leave|{event.id}"),),
+        )
+    else:
+        gatherings.remind(session, event, person, subject(event, program), turn.now)
+        turn.say(
+            f"You are in: {when(turn, event)}, {MINUTES.get(event.kind, 60)} minutes.",
+            lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
+            buttons=(leave_button(event),),
+        )
+
+
+async def leave(turn: Turn, event: GroupSession, program: Program) -> None:
+    left = await gatherings.leave(turn.session, event, turn.person.id)
+    if left is None:
+        turn.say(f"You are not in {when(turn, event)}, so there is nothing to leave.")
+        return
+    if left == gatherings.WAITING:
+        turn.say(f"You are off the waitlist of {when(turn, event)}.")
+        return
+
+    async def anyone(_person_id: int) -> bool:
+        return True
+
+    person = await gatherings.give_place_to_first_waiting(turn.session, event, turn.now, anyone)
+    if person is not None:
+        gatherings.remind(turn.session, event, person, subject(event, program), turn.now)
+        told = Reply(
+            f"A place freed up in {event.title}, {local(event.starts_at, person.timezone or 'UTC')}, and it is "
+            "yours: you are in.",
+            title=f"You have a place in the {event_name(event.kind, event.audience, program)}",
+            lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
+            buttons=(leave_button(event),),
+        )
+        outbox.queue(turn.session, person.id, told, kind="event", now=turn.now)
+    turn.say(f"You left {when(turn, event)}.")
+
+
+def when(turn: Turn, event: GroupSession) -> str:
+    return f"{event.title}, {local(event.starts_at, turn.timezone)}"
+
+
+def leave_button(event: GroupSession) -> Button:
+    return button(NAME, "Leave", f"leave|{event.id}")
