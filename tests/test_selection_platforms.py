@@ -532,11 +532,11 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
         assert "What I can do for you" in await dana.say("help")
         await dana.receives(since, f"Your coach in the {aahsl.name} ({COHORT}) is")
 
-        # Delivered once each: the decision and the pairing, nothing twice.
-        assert [m.kind for m in await outbox_of(server, APPLICANT)] == ["decision", "pairing"]
+        # Delivered once each: the decision, the request to confirm the place and the pairing, nothing twice.
+        assert [m.kind for m in await outbox_of(server, APPLICANT)] == ["decision", "confirmation", "pairing"]
         await settle(server)
         assert {(m.status, m.platform) for m in await outbox_of(server, APPLICANT)} == {("sent", "slack")}
-        assert len(avery.written_first(since=0)) == 2
+        assert len(avery.written_first(since=0)) == 3
 
 
 # Teams people: two newcomers (a partner and a coach for SIG-ALICE) and the demo coordinator
