@@ -128,15 +128,42 @@ def test_cohorts_create_checks_the_program_region_and_name(tmp_path: Path):
         result = run(["cohorts", "create", *args], env)
         assert result.returncode == 2 and error in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
-    created = run(["cohorts", "create", network, "--starts", "2027-09-01", "--region", "West"], env)
+    created = run(["cohorts", "create", network, "--starts", "2027-11-01", "--region", "West"], env)
     assert created.returncode == 0, created.stderr
-    assert "Created Coordinator network: 2027-28 West, from 1 September 2027 to 31 August 2028." in created.stdout
-    assert "Applications: 1 September to 15 October 2027." in created.stdout
+    assert "Created Coordinator network: 2027-28 West, from 1 November 2027 to 31 August 2028." in created.stdout
+    assert "Call for mentors and mentees (call) [applications]: 1 September to 15 October 2027" in created.stdout
     again = run(
-        ["cohorts", "create", network, "--starts", "2028-09-01", "--region", "west", "--name", "2027-28 West"], env
+        ["cohorts", "create", network, "--starts", "2028-11-01", "--region", "west", "--name", "2027-28 West"], env
     )
     assert again.returncode == 2 and "has a cohort named '2027-28 West' already. Nothing was created." in again.stderr
     rows = (
         sqlite3.connect(tmp_path / "c.db").execute("select name, region_id, starts_on, ends_on from cohorts").fetchall()
     )
-    assert rows == [("2027-28 West", "west", "2027-09-01", "2028-08-31")]
+    assert rows == [("2027-28 West", "west", "2027-11-01", "2028-08-31")]
+    past = run(["cohorts", "create", "alcts", "--starts", "2019-06-01"], env)
+    assert past.returncode == 2 and "1 June 2019 has passed: a new cohort starts on a day to come" in past.stderr
+
+
+def test_cohorts_create_prints_the_dated_calendar_with_the_deadlines_hour_and_zone(tmp_path: Path):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db", "PROGRAMS_DIR": str(PROGRAMS_DIR)}
+    created = run(["cohorts", "create", "aahsl-coaching-pilot", "--starts", "2027-09-01"], env)
+    assert created.returncode == 0, created.stderr
+    assert "alembic" not in created.stdout + created.stderr  # no migration lines in between
+    assert created.stdout.splitlines() == [
+        "Created AAHSL coaching pilot: 2027-28, from 1 September 2027 to 30 April 2028.",
+        "Its calendar:",
+        "  Call for applications (call) [applications]: 1 July to 26 August 2027, closing 26 August 2027 at 23:59 "
+        "(America/Los_Angeles)",
+        "  Selection and announcement of participants (selection): 27 August to 30 September 2027",
+        "  Peer-coaching group sessions (peer-groups) [peer groups]: 1 September 2027 to 31 March 2028",
+        "  The coaching program (program) [the working period: check-ins]: 1 September 2027 to 30 April 2028",
+        "  One-to-one coaching sessions (sessions) [one-to-one sessions]: 1 October 2027 to 30 April 2028",
+        "  Final evaluation for NNLM and AAHSL (final-evaluation) [survey: Final evaluation of the coaching program "
+        "(for NNLM and AAHSL)]: 1 April to 30 April 2028",
+    ]
+    sig_alice = run(["cohorts", "create", "iatul-sig-alice", "--starts", "2027-06-01"], env)
+    assert "  Call for coaches and partners (call) [applications]: 1 April to 22 April 2027" in sig_alice.stdout
+    assert (
+        "  The one-year partnership (partnership) [the working period: check-ins, one-to-one sessions]: 1 June "
+        "2027 to 31 May 2028" in sig_alice.stdout
+    )

@@ -40,10 +40,17 @@ async def test_alcts_mentor_and_mentee_apply_are_accepted_and_matched(chat, db):
     assert "mentee with mentor: score" in proposals and "shared interests: metadata, standards" in proposals
     await casey.click("Confirm these pairs")
     assert await paired(db, "alcts-mentoring", "mentor@member.example", "mentee@member.example")
-    assert "Your mentor in the ALCTS Mentoring Program (Demo 2026-27) is *mentor*" in await mentee.say("partner")
+    assert "Your mentor in the ALCTS Mentoring Program (Demo 2027-28) is *mentor*" in await mentee.say("partner")
 
 
 async def test_network_mentee_applies_is_accepted_and_matched_with_a_mentor(chat, db):
+    cora = chat("coach@demo.example")  # a mentor this year, she applies for next year's Northeast cohort too
+    await cora.say("apply network")
+    await cora.click("Northeast")
+    await cora.click("Mentor")
+    await cora.click("Senior")
+    await cora.say("Helping students find a first job in academic libraries")
+    assert "Submitted!" in await cora.click("Submit")
     mentee = chat("student@lis.example.edu")
     await mentee.say("apply network")
     await mentee.click("Northeast")
@@ -52,11 +59,12 @@ async def test_network_mentee_applies_is_accepted_and_matched_with_a_mentor(chat
     await mentee.say("Finding a first job in an academic library and building a professional network")
     await mentee.click("Submit")
     casey = chat("coordinator@demo.example")
+    await accept(casey, "network", "Cora Coach")
     await accept(casey, "network", "student")
     proposals = await casey.say("match network")
     assert "student with Cora Coach" in proposals
     await casey.click("Confirm these pairs")
     assert await paired(db, "mentorship-coordinator-network", "coach@demo.example", "student@lis.example.edu")
     told = await chat("coach@demo.example").say("status")
-    network = "Mentorship Coordinator Network for Librarians (Demo 2026-27 Northeast)"
+    network = "Mentorship Coordinator Network for Librarians (Demo 2027-28 Northeast)"
     assert f"Your mentee in the {network} is *student*" in told

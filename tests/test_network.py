@@ -10,10 +10,11 @@ FIXED_NOW is Monday 23 November 2026; the demo terms started on 24 September 202
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app import cohorts_create, parse_args
 from bot import network
+from bot.cohorts import cohort_calendar, work_span
 from bot.config import load_settings
 from bot.identity import get_or_create_person
 from bot.messages import Button
@@ -30,6 +31,7 @@ NETWORK, IATUL = "mentorship-coordinator-network", "iatul-sig-alice"
 CASEY, NORA, WES = "coordinator@demo.example", "northeast@demo.example", "west@demo.example"
 PAT, SAM, ZOE = "participant@demo.example", "sam@example.org", "zoe@example.org"
 NORTHEAST, WEST = "Demo 2026-27 Northeast", "Demo 2026-27 West"
+NEXT_WEST = "Demo 2027-28 West"  # next year's, taking applications
 TODAY = date(2026, 11, 23)
 
 
@@ -200,8 +202,10 @@ async def test_a_cohort_coordinator_sees_only_that_cohorts_hours_and_members(cha
     """Scoping holds for cohort coordinators too: Sam coordinates a second SIG-ALICE cohort only."""
     async with db.transaction() as session:
         second = await network.create_cohort(
-            session, catalog.get(IATUL), date(2026, 10, 1), FIXED_NOW, name="Second 2026-27"
+            session, catalog.get(IATUL), date(2026, 12, 1), FIXED_NOW, name="Second 2026-27"
         )
+        second.calendar = cohort_calendar(catalog.get(IATUL), date(2026, 10, 1))  # it began in October
+        second.starts_on, second.ends_on = work_span(second.calendar, catalog.get(IATUL))
         sam = await get_or_create_person(session, SAM, "Sam Second", "America/Chicago", FIXED_NOW)
         lee = (await session.execute(select(Person).where(Person.email == "coach2@demo.example"))).scalar_one()
         await session.flush()
@@ -233,18 +237,18 @@ async def test_applying_asks_the_region_and_files_the_application_in_its_cohort(
     async with db.transaction() as session:
         assert (await session.execute(select(func.count()).select_from(Application))).scalar_one() == 0
     started = await student.say("west")
-    assert "Let's apply to the *Mentorship Coordinator Network for Librarians* (Demo 2026-27 West)" in started
+    assert "Let's apply to the *Mentorship Coordinator Network for Librarians* (Demo 2027-28 West)" in started
     await student.click("Mentee")
     await student.click("Student")
     await student.say("Reference work in a public library and community outreach")
     assert "Submitted!" in await student.click("Submit")
     async with db.transaction() as session:
         query = select(Cohort.name).join(Application, Application.cohort_id == Cohort.id)
-        assert (await session.execute(query)).scalars().all() == [WEST]
+        assert (await session.execute(query)).scalars().all() == [NEXT_WEST]
     # The West's coordinator and the national one hear of it; the Northeast's does not.
     assert sorted(await told(db, "application")) == [CASEY, WES]
     again = await student.say("apply network")
-    assert "Your application to the Coordinator network (Demo 2026-27 West) is submitted" in again
+    assert "Your application to the Coordinator network (Demo 2027-28 West) is submitted" in again
 
 
 # Appointing
@@ -286,13 +290,20 @@ async def test_a_national_coordinator_appoints_and_a_regional_one_cannot(chat, d
 # Graduating
 
 
+async def without_next_cohorts(db: Database) -> None:
+    """The demo's next network cohorts removed: graduates wait for `cohorts create` to make one."""
+    async with db.transaction() as session:
+        await session.execute(delete(Cohort).where(Cohort.program_id == NETWORK, Cohort.name.like("Demo 2027-28%")))
+
+
 async def test_graduation_into_the_regions_next_cohort(chat, db, database_url, capsys):
+    await without_next_cohorts(db)
     await known(db, SAM, "Sam Successor")
     await known(db, ZOE, "Zoe National")
     casey = chat(CASEY)
     assert "Done: Zoe National is a national coordinator" in await casey.say(f"appoint {ZOE} national")
-    printed = await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-09-01", "--region", "Northeast")
-    assert "Created Coordinator network: 2027-28 Northeast, from 1 September 2027 to 31 August 2028." in printed
+    printed = await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-11-01", "--region", "Northeast")
+    assert "Created Coordinator network: 2027-28 Northeast, from 1 November 2027 to 31 August 2028." in printed
     before = await terms(db)
 
     asked = await casey.say(f"graduate {NORA} successor {SAM}")
@@ -333,6 +344,7 @@ async def test_graduation_into_the_regions_next_cohort(chat, db, database_url, c
 async def test_graduation_before_the_next_cohort_exists_places_the_mentor_when_it_is_created(
     chat, db, database_url, capsys
 ):
+    await without_next_cohorts(db)
     await known(db, SAM, "Sam Successor")
     wes = chat(WES)
     asked = await wes.say(f"graduate successor {SAM}")  # a regional coordinator, for themself
@@ -344,7 +356,7 @@ async def test_graduation_before_the_next_cohort_exists_places_the_mentor_when_i
     assert "Only a coordinator can use `match`" in await wes.say("match")
     assert await roles_in(db, WES) == []
 
-    printed = await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-09-01", "--region", "west")
+    printed = await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-11-01", "--region", "west")
     assert "Created Coordinator network: 2027-28 West" in printed
     assert "New mentors from graduations: Wes West (told)." in printed
     assert await roles_in(db, WES) == [("2027-28 West", "mentor")]
@@ -355,10 +367,10 @@ async def test_graduation_before_the_next_cohort_exists_places_the_mentor_when_i
     assert message.reply["text"].startswith("As planned at your graduation, you are a mentor in the Mentorship")
     # A later cohort of the region does not take him a second time; another region's never did.
     later = await create_cohort(
-        database_url, capsys, NETWORK, "--starts", "2028-09-01", "--region", "west", "--name", "Later"
+        database_url, capsys, NETWORK, "--starts", "2028-11-01", "--region", "west", "--name", "Later"
     )
     assert "graduations" not in later
-    await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-09-01", "--region", "Northeast")
+    await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-11-01", "--region", "Northeast")
     assert await roles_in(db, WES) == [("2027-28 West", "mentor")]
 
 

@@ -13,11 +13,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from adapters.console import ConsoleDirectory
 from app import build_registry
 from bot import surveys
+from bot.cycle import dated_phase, with_phase
 from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.messages import Inbound
@@ -25,7 +26,7 @@ from bot.outbox import reply_of
 from bot.programs import ProgramCatalog, ProgramError, load_program
 from storage.db import Database
 from storage.models import Base, Cohort, ExportLink, Job, OutboxMessage, SurveyAnswer, SurveyInvitation
-from tests.conftest import FIXED_NOW, PROGRAMS_DIR
+from tests.conftest import FIXED_NOW, PROGRAMS_DIR, running_cohort
 from tests.crowd import add_crowd
 from tests.test_checkins import at, person_id, rows
 from tests.test_cli import run
@@ -44,7 +45,8 @@ async def engine(db: Database, catalog: ProgramCatalog) -> Engine:
 
 
 async def cohort_of(db: Database, program_id: str) -> Cohort:
-    return next(c for c in await rows(db, Cohort) if c.program_id == program_id)
+    """The program's running demo cohort."""
+    return min((c for c in await rows(db, Cohort) if c.program_id == program_id), key=lambda c: c.starts_on)
 
 
 async def invitation_of(db: Database, email: str, survey_id: str = "final") -> SurveyInvitation:
@@ -147,8 +149,9 @@ async def test_one_question_at_a_time_with_skip_stop_and_resume(engine, db, chat
 async def open_alcts_midway(db: Database, engine) -> None:  # type: ignore[no-untyped-def]
     """The demo opens only AAHSL's survey: open ALCTS's mid-way evaluation too, as its calendar would."""
     async with db.transaction() as session:
-        cohort = next(c for c in (await session.execute(select(Cohort))).scalars() if c.program_id == ALCTS)
-        cohort.calendar = {**cohort.calendar, "surveys": {"midway": [OPENS.isoformat(), CLOSES.isoformat()]}}
+        cohort = (await session.execute(running_cohort(ALCTS))).scalar_one()
+        midway = dated_phase(cohort.calendar, "midway-survey").moved(OPENS, CLOSES)
+        cohort.calendar = with_phase(cohort.calendar, midway)
         await surveys.plan(session, cohort, engine.programs.get(ALCTS), FIXED_NOW)
 
 
