@@ -134,7 +134,9 @@ class Effects:
     groups: list[OutsideSession]
 
 
-async def effects(session: AsyncSession, move: Move, now: datetime) -> Effects:
+async def effects(session: AsyncSession, move: Move, now: datetime, zone: str) -> Effects:
+    """What the move would change; peer groups are placed on the days of `zone` (the coordinator's, as
+    when they are scheduled)."""
     moved = move.moved_cohort()
     check_in_dates = None
     if move.moves_work:
@@ -144,7 +146,7 @@ async def effects(session: AsyncSession, move: Move, now: datetime) -> Effects:
         check_in_dates,
         windows,
         await _sessions_outside(session, move, moved, now),
-        await _groups_outside(session, move, moved, now),
+        await _groups_outside(session, move, moved, now, zone),
     )
 
 
@@ -176,7 +178,9 @@ async def _sessions_outside(session: AsyncSession, move: Move, moved: Cohort, no
     ]
 
 
-async def _groups_outside(session: AsyncSession, move: Move, moved: Cohort, now: datetime) -> list[OutsideSession]:
+async def _groups_outside(
+    session: AsyncSession, move: Move, moved: Cohort, now: datetime, zone: str
+) -> list[OutsideSession]:
     old = _window(peer_groups_phase(move.cohort, move.program), move.cohort)
     new = _window(peer_groups_phase(moved, move.program), moved)
     if new is None or new == old:
@@ -189,9 +193,10 @@ async def _groups_outside(session: AsyncSession, move: Move, moved: Cohort, now:
     )
     outside = []
     for group_id, starts_at, title in await session.execute(query):
-        if not new[0] <= starts_at.astimezone(UTC).date() <= new[1]:
-            seated = await session.execute(select(GroupSeat.person_id).where(GroupSeat.group_id == group_id))
-            outside.append(OutsideSession(starts_at, f"{title} ({len(seated.all())} joined)", new))
+        if not new[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= new[1]:
+            seated = select(func.count()).select_from(GroupSeat).where(GroupSeat.group_id == group_id)
+            joined = (await session.execute(seated)).scalar_one()
+            outside.append(OutsideSession(starts_at, f"{title} ({joined} joined)", new))
     return outside
 
 

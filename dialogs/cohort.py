@@ -54,8 +54,10 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             "cohort",
-            "the members of the cohorts you coordinate; their calendars: see, move a phase, create the next cohort",
-            USAGE,
+            "the members of the cohorts you coordinate; `cohort calendar [COHORT]` shows a cohort's dates, "
+            "`cohort dates PHASE FROM TO [COHORT]` moves a phase, `cohort new PROGRAM [STARTS]` creates the next "
+            "cohort",
+            "cohort",
             cohort,
             roles=frozenset({"coordinator"}),
             keeps_dialog=True,

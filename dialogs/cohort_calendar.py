@@ -183,7 +183,7 @@ async def _preview_move(turn: Turn, cohort: Cohort, program: Program, draft: dic
     move = _checked_move(turn, cohort, program, draft)
     if move is None:
         return
-    shown = await effects(turn.session, move, turn.now)
+    shown = await effects(turn.session, move, turn.now, turn.timezone)
     before, after = move.before, move.after
     turn.ask(
         NAME,

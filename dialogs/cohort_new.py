@@ -9,7 +9,7 @@ The answers come back to the `cohort` dialog (dialogs/cohort_calendar.py).
 
 from bot import calendar_changes
 from bot.calendar_changes import DATE_EXAMPLES, CalendarError, NewCohort, next_start, plan_new, read_date
-from bot.cohorts import calendar_lines
+from bot.cohorts import application_phase, calendar_lines
 from bot.dialog import Turn, button
 from bot.network import NetworkError, find_region, region_names
 from bot.programs import Program, ProgramCatalog, Region
@@ -39,11 +39,17 @@ async def new_cohort(turn: Turn, args: str) -> None:
         turn.say(f"{error} Nothing was created.")
         return
     preview = new.preview()
+    call = application_phase(preview, program)
+    late = (
+        f" Its call for applications would already be over (it closed on {long_date(call.closes)})."
+        if call and call.deadline <= turn.now
+        else ""
+    )
     turn.ask(
         NAME,
         "new",
         f"Create the {program.short_name} cohort '{new.name}', its work from "
-        f"{date_span(preview.starts_on, preview.ends_on)}? I will plan its check-ins and surveys.",
+        f"{date_span(preview.starts_on, preview.ends_on)}? I will plan its check-ins and surveys.{late}",
         expects="choice",
         buttons=(button(NAME, "Create it", "create", "primary"), button(NAME, "Cancel", "stop")),
         data={
@@ -81,7 +87,7 @@ def _region(turn: Turn, program: Program, typed: str) -> Region | None:
                 f"I couldn't read `{typed[:40]}` as the day the work begins: write it like {DATE_EXAMPLES}."
             )
         return None
-    region = find_region(program, typed) if typed else None
+    region = find_region(program, typed) if typed else _only_region(turn, program)
     if region is None:
         what = f"has no region `{typed[:40]}`" if typed else "runs one cohort per region: add the region last"
         raise CalendarError(
@@ -89,8 +95,16 @@ def _region(turn: Turn, program: Program, typed: str) -> Region | None:
             f"Its regions: {region_names(program)}."
         )
     if not turn.roles.coordinates_all(program.id) and region.id not in turn.roles.regions_in(program.id):
-        raise CalendarError(f"You don't coordinate the {region.name} of the {program.short_name}.")
+        raise CalendarError(f"You don't coordinate the {region.name} region of the {program.short_name}.")
     return region
+
+
+def _only_region(turn: Turn, program: Program) -> Region | None:
+    """The region of a coordinator of one region only: theirs goes without saying."""
+    mine = turn.roles.regions_in(program.id)
+    if turn.roles.coordinates_all(program.id) or len(mine) != 1:
+        return None
+    return next((region for region in program.regions if region.id in mine), None)
 
 
 async def create(turn: Turn) -> None:

@@ -89,6 +89,11 @@ async def test_a_regional_coordinator_sees_their_regions_cohorts_only(chat):
     assert f"You coordinate no cohort called `{NEXT} West`" in refused and "Calendar:" not in refused
 
 
+async def test_an_unknown_cohort_verb_lists_the_ones_there_are(chat):
+    answer = await chat(CASEY).say("cohort schedule")
+    assert "I don't know `cohort schedule`. Type one of: `cohort`, `cohort calendar [COHORT]`" in answer
+
+
 async def test_people_who_coordinate_nothing_cannot_use_cohort(chat):
     for typed in ("cohort calendar", "cohort new aahsl", "cohort dates call 2026-11-16 2027-01-10"):
         assert "Only a coordinator can use `cohort`" in await chat(PAT).say(typed)
@@ -342,15 +347,19 @@ async def test_a_program_with_regions_needs_the_region(chat, db):
     unknown = await casey.say("cohort new network 2027-11-01 Atlantis")
     assert "The Coordinator network has no region `Atlantis`" in unknown
     refused = await chat(WES).say("cohort new network 2027-11-01 Northeast")
-    assert "You don't coordinate the Northeast of the Coordinator network. Nothing was created." in refused
-    preview = await chat(WES).say("cohort new network 2027-11-01 West")
-    assert "cohort '2027-28 West'" in preview
+    assert "You don't coordinate the Northeast region of the Coordinator network. Nothing was created." in refused
+    preview = await chat(WES).say("cohort new network")  # their own region, the cycle after its latest cohort
+    assert "Create the Coordinator network cohort '2027-28 West', its work from 1 November 2027" in preview
     assert "Created: Coordinator network (2027-28 West)" in await chat(WES).say("yes")
     assert (await cohorts_of(db, NETWORK))["2027-28 West"].region_id == "west"
 
 
 async def test_bad_new_cohorts_are_refused_and_nothing_is_created(chat, db):
     before = set(await cohorts_of(db, AAHSL))
+    casey = chat(CASEY)
+    late = await casey.say("cohort new aahsl 2026-11-25")
+    assert "Its call for applications would already be over (it closed on 19 November 2026)." in late
+    assert "Fine: nothing was created." in await casey.click("Cancel")
     past = await chat(CASEY).say("cohort new aahsl 2026-01-01")
     assert "1 January 2026 has passed: a new cohort starts on a day to come. Nothing was created." in past
     other = await chat(NORA).say("cohort new aahsl")
