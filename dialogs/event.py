@@ -13,8 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from bot import booking, gatherings, outbox
 from bot.booking import local
@@ -42,8 +41,8 @@ from bot.programs import Program
 from bot.timezones import long_date, today_in
 from bot.when import parse_time
 from dialogs import event_places
-from dialogs.event_places import NAME, when
-from storage.models import BusySlot, Cohort, GroupSession, Person
+from dialogs.event_places import NAME
+from storage.models import Cohort, GroupSession, Person
 
 USAGE = (
     "`event schedule KIND | TITLE | WHEN | AUDIENCE | CAPACITY`, like "
@@ -60,7 +59,7 @@ async def start(turn: Turn, args: str) -> None:
     if verb.lower() == "schedule":
         await _schedule(turn, rest)
     elif verb.lower() == "cancel":
-        await _cancel(turn, rest.strip())
+        await event_places.cancel(turn, rest.strip())
     elif verb:
         turn.say(f"Type `events` to see the coming events. Coordinators: {USAGE}, and `event cancel NUMBER`.")
     else:
@@ -285,10 +284,15 @@ async def _create(turn: Turn, draft: dict[str, Any]) -> None:
     if event.capacity == OPEN:  # no joining: everyone it is for is reminded
         for person in people:
             booking.queue_reminders(
-                turn.session, person, subject(event, program), starts_at, ref=_ref(event), now=turn.now
+                turn.session,
+                person,
+                subject(event, program),
+                starts_at,
+                ref=event_places.everyone_ref(event),
+                now=turn.now,
             )
     turn.say(
-        f"Scheduled: {_summary(turn, draft, program, cohort)}. I told {_people(len(told))}.",
+        f"Scheduled: {_summary(turn, draft, program, cohort)}. I told {event_places.people(len(told))}.",
         lines=(
             f"Calendar invitation: {gatherings.link(turn.public_url, event)}",
             f"To cancel it: `event cancel {event.id}`",
@@ -307,65 +311,6 @@ def _news(turn: Turn, event: GroupSession, program: Program, cohort: Cohort, per
         lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
         buttons=(button(NAME, "Join", f"join|{event.id}", "primary"),) if event.capacity != OPEN else (),
     )
-
-
-def _people(count: int) -> str:
-    return "1 person" if count == 1 else f"{count} people"
-
-
-def _ref(event: GroupSession) -> str:
-    """What the reminders of an event with no places are about: all of them, withdrawn together."""
-    return f"event:{event.id}"
-
-
-# Cancelling (coordinators)
-
-
-async def _cancel(turn: Turn, typed: str) -> None:
-    session = turn.session
-    event = await session.get(GroupSession, int(typed)) if typed.isascii() and typed.isdigit() else None
-    cohort = await session.get(Cohort, event.cohort_id) if event is not None and event.kind in KINDS else None
-    program = turn.programs.get(cohort.program_id) if cohort is not None else None
-    if event is None or cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
-        turn.say(
-            f"There is no event `{typed[:20]}` in the cohorts you coordinate: `events` shows their numbers. "
-            "Nothing was cancelled."
-        )
-        return
-    if event.status != "scheduled":
-        turn.say(f"{event.title} is cancelled already. Nothing changed.")
-        return
-    if event.starts_at <= turn.now:
-        turn.say(f"{when(turn, event)} has already started. Nothing was cancelled.")
-        return
-    event.status, event.sequence = "cancelled", event.sequence + 1
-    holders = await gatherings.seat_holders(session, event.id)
-    await _withdraw_reminders(session, event, holders)
-    await session.execute(delete(BusySlot).where(BusySlot.group_id == event.id))
-    people = {p.id: p for p in await audience_people(session, cohort, program, event.audience or COORDINATORS)}
-    people |= {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(holders)))).scalars()}
-    told = [person for person_id, person in sorted(people.items()) if person_id != turn.person.id]
-    name = capitalised(event_name(event.kind, event.audience, program))
-    link = f"Calendar update (it removes the event): {gatherings.link(turn.public_url, event)}"
-    news = [
-        Queued(
-            person.id,
-            Reply(
-                f"{event.title}, {local(event.starts_at, person.timezone or 'UTC')}, is cancelled.",
-                title=f"Cancelled: {name} of the {program.short_name} ({cohort.name})",
-                lines=(link,),
-            ),
-        )
-        for person in told
-    ]
-    await outbox.queue_each(session, news, kind="event", now=turn.now)
-    turn.say(f"Cancelled: {name}: {when(turn, event)}. I told {_people(len(told))}.", lines=(link,))
-
-
-async def _withdraw_reminders(session: AsyncSession, event: GroupSession, holders: list[int]) -> None:
-    await outbox.withdraw_pending(session, _ref(event), ("reminder",))
-    for person_id in holders:
-        await outbox.withdraw_pending(session, gatherings.ref(event, person_id), ("reminder",))
 
 
 class EventDialog:

@@ -1,4 +1,5 @@
-"""`events`: the coming events for the reader, in their zone, and joining or leaving those with places.
+"""`events`: the coming events for the reader, in their zone, joining or leaving those with places, and
+`event cancel N` for their coordinators.
 
 A reader sees the events of their cohorts whose audience they are in (everyone, their role, or the
 coordinators; in the coordinator network every coordinator's meetings), and the coordinators also every
@@ -7,7 +8,8 @@ Join and Leave buttons and a waitlist, as peer groups (bot/gatherings.py); the o
 everyone they are for.
 """
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import gatherings, outbox
 from bot.booking import local
@@ -17,6 +19,7 @@ from bot.events import (
     KINDS,
     MINUTES,
     OPEN,
+    audience_people,
     audience_words,
     capitalised,
     event_name,
@@ -24,9 +27,10 @@ from bot.events import (
     subject,
 )
 from bot.messages import Button, Reply
+from bot.outbox import Queued
 from bot.places import CONTENDED
 from bot.programs import Program
-from storage.models import Cohort, GroupSession
+from storage.models import BusySlot, Cohort, GroupSession, Person
 
 NAME = "event"
 SHOWN = 10  # events listed with buttons
@@ -171,9 +175,68 @@ async def leave(turn: Turn, event: GroupSession, program: Program) -> None:
     turn.say(f"You left {when(turn, event)}.")
 
 
+# Cancelling (coordinators)
+
+
+async def cancel(turn: Turn, typed: str) -> None:
+    session = turn.session
+    event = await session.get(GroupSession, int(typed)) if typed.isascii() and typed.isdigit() else None
+    cohort = await session.get(Cohort, event.cohort_id) if event is not None and event.kind in KINDS else None
+    program = turn.programs.get(cohort.program_id) if cohort is not None else None
+    if event is None or cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
+        turn.say(
+            f"There is no event `{typed[:20]}` in the cohorts you coordinate: `events` shows their numbers. "
+            "Nothing was cancelled."
+        )
+        return
+    if event.status != "scheduled":
+        turn.say(f"{event.title} is cancelled already. Nothing changed.")
+        return
+    if event.starts_at <= turn.now:
+        turn.say(f"{when(turn, event)} has already started. Nothing was cancelled.")
+        return
+    event.status, event.sequence = "cancelled", event.sequence + 1
+    holders = await gatherings.seat_holders(session, event.id)
+    await _withdraw_reminders(session, event, holders)
+    await session.execute(delete(BusySlot).where(BusySlot.group_id == event.id))
+    found = {p.id: p for p in await audience_people(session, cohort, program, event.audience or COORDINATORS)}
+    found |= {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(holders)))).scalars()}
+    told = [person for person_id, person in sorted(found.items()) if person_id != turn.person.id]
+    name = capitalised(event_name(event.kind, event.audience, program))
+    link = f"Calendar update (it removes the event): {gatherings.link(turn.public_url, event)}"
+    news = [
+        Queued(
+            person.id,
+            Reply(
+                f"{event.title}, {local(event.starts_at, person.timezone or 'UTC')}, is cancelled.",
+                title=f"Cancelled: {name} of the {program.short_name} ({cohort.name})",
+                lines=(link,),
+            ),
+        )
+        for person in told
+    ]
+    await outbox.queue_each(session, news, kind="event", now=turn.now)
+    turn.say(f"Cancelled: {name}: {when(turn, event)}. I told {people(len(told))}.", lines=(link,))
+
+
+async def _withdraw_reminders(session: AsyncSession, event: GroupSession, holders: list[int]) -> None:
+    await outbox.withdraw_pending(session, everyone_ref(event), ("reminder",))
+    for person_id in holders:
+        await outbox.withdraw_pending(session, gatherings.ref(event, person_id), ("reminder",))
+
+
 def when(turn: Turn, event: GroupSession) -> str:
     return f"{event.title}, {local(event.starts_at, turn.timezone)}"
 
 
 def leave_button(event: GroupSession) -> Button:
     return button(NAME, "Leave", f"leave|{event.id}")
+
+
+def people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def everyone_ref(event: GroupSession) -> str:
+    """What the reminders of an event with no places are about: all of them, withdrawn together."""
+    return f"event:{event.id}"
