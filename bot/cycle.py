@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.timezones import date_span, deadline_words
+from bot.timezones import date_span, deadline_words, long_date
 
 YEAR_DAY = re.compile(r"^(\d\d)-(\d\d)(?: (next|previous) year)?$")
 YEAR_OFFSETS = {None: 0, "next": 1, "previous": -1}
@@ -135,7 +135,13 @@ class DatedPhase:
         days = date_span(self.opens, self.closes)
         if self.closes_at is None:
             return days
-        return f"{days}, closing {deadline_words(self.deadline, self.zone, reader_zone)}"
+        return f"{days}, closing {self.closing(reader_zone)}"
+
+    def closing(self, reader_zone: str | None) -> str:
+        """When it closes: its deadline's hour in its zone and the reader's, else its last day."""
+        if self.closes_at is None:
+            return f"the end of {long_date(self.closes)}"
+        return deadline_words(self.deadline, self.zone, reader_zone)
 
     def has_day(self, day: date) -> bool:
         return self.opens <= day <= self.closes

@@ -113,7 +113,7 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     application.updated_at = turn.now
     await turn.session.flush()
     call = application_phase(cohort, program)
-    closes = deadline_words(call.deadline, call.zone, turn.timezone) if call else "when the coordinators say"
+    closes = call.closing(turn.timezone) if call else "when the coordinators say"
     turn.say(
         f"Let's apply to the *{program.name}* ({cohort.name}). Applications close on {closes}. "
         "I save every answer as you go: you can stop at any time and type `apply` to continue later."
@@ -495,14 +495,16 @@ def _offer_changes(turn: Turn, application: Application, program: Program) -> No
 
 def _past_deadline(turn: Turn, application: Application, program: Program, cohort: Cohort) -> bool:
     """Say so when the call has closed for this draft (the draft stays as it is)."""
-    until = submittable_until(application, application_phase(cohort, program))
+    call = application_phase(cohort, program)
+    until = submittable_until(application, call)
     if until is None or turn.now < until:
         return False
+    reopened = application.reopened_until is not None and (call is None or application.reopened_until > call.deadline)
+    closed = deadline_words(until, None, turn.timezone) if reopened or call is None else call.closing(turn.timezone)
     turn.finish()
     turn.say(
-        f"The call for the {program.short_name} ({cohort.name}) closed on "
-        f"{deadline_words(until, None, turn.timezone)}, so your application can no longer be submitted. Your "
-        "draft is kept as it is: a coordinator can reopen it for you, or extend the call."
+        f"The call for the {program.short_name} ({cohort.name}) closed on {closed}, so your application can no "
+        "longer be submitted. Your draft is kept as it is: a coordinator can reopen it for you, or extend the call."
     )
     return True
 
