@@ -216,7 +216,7 @@ async def _choose_audience(turn: Turn, draft: dict[str, Any]) -> None:
         await _create(turn, draft)  # says why it cannot
         return
     typed = draft.pop("audience_typed", None)
-    if typed is None:
+    if not typed:
         buttons = tuple(
             button(NAME, capitalised(audience_words(program, a)), f"audience|{a}") for a in audiences(program)
         )
@@ -327,8 +327,10 @@ class EventDialog:
         if step in ("kind", "title", "when", "capacity"):
             problem = _set(turn, draft, step, typed) if typed else "Please type an answer."
         elif step == "audience":
-            draft["audience_typed"] = typed[:40]
-            problem = None
+            program, _cohort = await _chosen(turn, draft) or (None, None)
+            known = program is not None and read_audience(program, typed) is not None
+            draft["audience_typed"] = typed[:40] if known else None
+            problem = None if known else f"`{typed[:40]}` is not one of those: please choose with the buttons."
         else:
             problem = "Please use the buttons above, or type `cancel` to stop."
         if problem:

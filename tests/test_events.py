@@ -275,6 +275,8 @@ async def test_a_guided_conversation_asks_what_is_missing_with_buttons(chat, db)
         "The participants",
         "The cohort's coordinators",
     ]
+    assert "`the bosses` is not one of those" in await casey.say("the bosses")
+    assert "Who is the training for?" in casey.shown[-1]
     assert "How many places?" in await casey.click("The coaches")
     done = await casey.click("No limit")
     assert "Scheduled: Training: Mentoring basics, Wednesday 25 November, 10:00 (America/Chicago)" in done
