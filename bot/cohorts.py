@@ -104,7 +104,10 @@ def running(cohort: Cohort, now: datetime) -> bool:
     return cycle_end(cohort) >= now.date()
 
 
+GUIDED_ROLES = ("participant", "mentee", "partner")
+
+
 def has_members() -> ColumnElement[bool]:
-    """A condition on Cohort: someone besides its coordinators is in it. Next year's cohort, still taking
-    applications, has nobody yet: there is no one to announce to, report on or schedule a group for."""
-    return exists().where(Membership.cohort_id == Cohort.id, Membership.role != "coordinator")
+    """A condition on Cohort: it has participants, mentees or partners. Next year's cohort, still taking
+    applications, has none yet: no one to announce to, report on or schedule a group for."""
+    return exists().where(Membership.cohort_id == Cohort.id, Membership.role.in_(GUIDED_ROLES))

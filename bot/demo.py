@@ -76,6 +76,9 @@ DEMO_PEOPLE = (
     DemoPerson("mentee.west@demo.example", "Milo Mentee", "America/Denver", {WEST: "mentee"}),
 )
 
+# Next year's AAHSL cohort has its contracted coaches from the start (they do not apply): (program, email, role).
+DEMO_NEXT_MEMBERS = ((AAHSL, "coach@demo.example", "coach"), (AAHSL, "coach2@demo.example", "coach"))
+
 # (demo cohort, guide email, guided email); participant2 stays unpaired for matching.
 DEMO_PAIRS = (
     (AAHSL, "coach@demo.example", "participant@demo.example"),
@@ -148,6 +151,13 @@ async def seed_demo(db: Database, programs: ProgramCatalog, now: datetime, *, op
                     created.append(f"{program.short_name}: {cohort.name}")
                     if running:
                         await _fill(session, cohort, key, people, now)
+                    else:
+                        for program_id, email, role in DEMO_NEXT_MEMBERS:
+                            if program_id == key:
+                                person_id = people[email].id
+                                session.add(
+                                    Membership(cohort_id=cohort.id, person_id=person_id, role=role, created_at=now)
+                                )
                     await jobs.plan_cohort(session, cohort, program, now)
             await _demo_terms(session, program, people, now)
         await _demo_resources(session, programs, people["coordinator@demo.example"].id, now)

@@ -37,7 +37,8 @@ from tests.test_teams import post as post_teams
 
 DELIVERY_WAIT = 5.0  # seconds a queued message may take to arrive (the worker polls every 0.5 s)
 AAHSL, IATUL = "aahsl-coaching-pilot", "iatul-sig-alice"
-COHORT = "Demo 2026-27"  # the demo cohorts' name at FIXED_NOW
+COHORT = "Demo 2027-28"  # next year's demo cohorts, taking applications at FIXED_NOW
+RUNNING = "Demo 2026-27"  # this year's, where Dana waits to be matched
 
 _ids = itertools.count(1)
 
@@ -505,13 +506,18 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
         assert f"Note from Casey Coordinator: {NOTE}" in decision
         assert await roles_in(server, APPLICANT, AAHSL) == ["participant"]
 
-        # The coordinator matches the cohort: the applicant and the unpaired Dana get coaches.
+        # The coordinator matches next year's cohort (its contracted coaches are in it), then this year's
+        # unpaired Dana.
         text = await casey.command("match")
-        assert f"Proposed pairs: AAHSL coaching pilot, {COHORT}" in text
-        assert "Avery Applicant with " in text and "Dana Participant with " in text
+        assert "Which cohort would you like to match?" in text
+        text = await casey.click(f"{COHORT} (AAHSL coaching pilot)")
+        assert f"Proposed pairs: AAHSL coaching pilot, {COHORT}" in text and "Avery Applicant with " in text
         since = len(fake_slack.calls)
         text = await casey.click("Confirm these pairs")
-        assert f"Done: 2 pairs made in {COHORT}" in text
+        assert f"Done: 1 pair made in {COHORT}" in text
+        text = await casey.command("match")  # only this year's has someone to match now: no question
+        assert f"Proposed pairs: AAHSL coaching pilot, {RUNNING}" in text and "Dana Participant with " in text
+        assert f"Done: 1 pair made in {RUNNING}" in await casey.click("Confirm these pairs")
         coach = await active_guide_of(server, APPLICANT, AAHSL)
         assert coach is not None and coach.email in ("coach@demo.example", "coach2@demo.example")
         await avery.receives(since, f"Your coach in the {aahsl.name} ({COHORT}) is *{coach.display_name}*")
@@ -530,7 +536,7 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
         dana = SlackUser(server, fake_slack, DANA)
         since = len(fake_slack.calls)
         assert "What I can do for you" in await dana.say("help")
-        await dana.receives(since, f"Your coach in the {aahsl.name} ({COHORT}) is")
+        await dana.receives(since, f"Your coach in the {aahsl.name} ({RUNNING}) is")
 
         # Delivered once each: the decision, the request to confirm the place and the pairing, nothing twice.
         assert [m.kind for m in await outbox_of(server, APPLICANT)] == ["decision", "confirmation", "pairing"]
