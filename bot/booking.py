@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import invites, outbox
+from bot import ending, invites, outbox
 from bot.cohorts import sessions_phase
 from bot.dialog import button
 from bot.events import PEER_GROUP
@@ -35,16 +35,21 @@ OUTCOMES = {"held": "it took place", "rescheduled": "it was moved", "no_show": "
 SESSION_MESSAGE_KINDS = ("reminder", "outcome-question")
 
 
-async def pairs_of(session: AsyncSession, person_id: int, programs: ProgramCatalog) -> list[PairInfo]:
-    """The person's active pairings in programs with one-to-one sessions."""
-    return [info for info in await pairings_of(session, person_id, programs) if info.program.one_to_one is not None]
+async def pairs_of(
+    session: AsyncSession, person_id: int, programs: ProgramCatalog, *, completed: bool = False
+) -> list[PairInfo]:
+    """The person's active pairings in programs with one-to-one sessions (`completed`: and those that ran
+    until their program ended, whose sessions stay listed and can still be said to have taken place)."""
+    statuses = ("active", ending.COMPLETED) if completed else ("active",)
+    found = await pairings_of(session, person_id, programs, active_only=False)
+    return [info for info in found if info.program.one_to_one is not None and info.pair.status in statuses]
 
 
 async def pair_info(session: AsyncSession, pair_id: int, programs: ProgramCatalog) -> PairInfo | None:
     pair = await session.get(Pair, pair_id)
     if pair is None:
         return None
-    for info in await pairs_of(session, pair.guided_id, programs):
+    for info in await pairs_of(session, pair.guided_id, programs, completed=True):
         if info.pair.id == pair_id:
             return info
     return None
@@ -71,6 +76,8 @@ async def rule_broken(
     session: AsyncSession, info: PairInfo, starts_at: datetime, now: datetime, *, moving: CoachingSession | None = None
 ) -> str | None:
     """Why the program's rules refuse this time, or None. Availability and clashes are checked apart."""
+    if info.pair.status == ending.COMPLETED:
+        return f"{ending.ended_words(info.cohort, info.program)}: no more sessions are booked in it."
     if starts_at <= now:
         return "That time has already passed: please give a time in the future."
     window = window_of(info)

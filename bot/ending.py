@@ -29,7 +29,7 @@ from bot.network import cohort_coordinators
 from bot.pairs import PairInfo, pairings_of
 from bot.programs import Program, ProgramCatalog, Survey
 from bot.scheduler import JobContext, JobHandler, schedule
-from bot.timezones import long_date, today_in
+from bot.timezones import date_span, long_date, today_in
 from storage.db import Database
 from storage.models import Cohort, Pair, PairChange, Person
 
@@ -107,7 +107,7 @@ def evaluation_words(cohort: Cohort, program: Program, roles: set[str], today: d
             "I will send you the invitation then."
         )
     if today <= phase.closes:
-        return f"The “{survey.title}” is open now, until {long_date(phase.closes)}: type `survey` to answer it."
+        return f"The “{survey.title}” is open now, {date_span(phase.opens, phase.closes)}: type `survey` to answer it."
     return f"The “{survey.title}” closed on {long_date(phase.closes)}."
 
 

@@ -363,7 +363,10 @@ async def remind(context: JobContext) -> None:
     next_month = add_months(month, 1)
     counted = {p.id: p for p in context.programs if p.coach_hours is not None}
     query = select(Cohort).where(Cohort.program_id.in_(list(counted)))
-    query = query.where(Cohort.starts_on <= month.replace(day=REMIND_DAY), Cohort.ends_on >= month)
+    # Only cohorts still running on the reminder's day: after its end, a cohort's scheduled work stops.
+    query = query.where(
+        Cohort.starts_on <= month.replace(day=REMIND_DAY), Cohort.ends_on >= month.replace(day=REMIND_DAY)
+    )
     for cohort in (await session.execute(query.order_by(Cohort.id))).scalars():
         program = counted[cohort.program_id]
         totals = await month_totals(session, cohort.id, month)

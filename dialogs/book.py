@@ -10,7 +10,7 @@ are refused with the nearest free times; the program's quota and window are enfo
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import booking, outbox
+from bot import booking, ending, outbox
 from bot.booking import local
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
@@ -22,6 +22,10 @@ NAME = "book"
 
 async def start(turn: Turn, args: str) -> None:
     infos = await booking.pairs_of(turn.session, turn.person.id, turn.programs)
+    ended = await booking.pairs_of(turn.session, turn.person.id, turn.programs, completed=True)
+    if not infos and ended:
+        turn.say(f"{ending.pairing_ended_words(ended[0], turn.person.id)} Nothing was booked.")
+        return
     if not infos:
         turn.say(
             "You have no coach, mentor or partner to book with yet. When the coordinators pair you, "

@@ -6,7 +6,8 @@ sender is told it arrived and what time it is for the other person, or, if it co
 asked to send it again. The text passes through memory only: it is never written to the database, the
 outbox, the logs or an error report. A coach with several partners picks whom a message is for (a
 button; the text waits in this process's memory for ten minutes) or writes `reply NAME text`. Only a
-count per pair and month is kept. Either side can pause and resume; an ended pairing relays nothing.
+count per pair and month is kept. Either side can pause and resume; an ended pairing relays nothing, and
+one that ended with its program (bot/ending.py) answers with that, and the partner's email to write to.
 """
 
 import logging
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import ending
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import PLATFORM_NAMES, Reply
 from bot.outbox import NO_ACCOUNT, DeliveryError
@@ -67,7 +69,7 @@ async def relay_text(turn: Turn, text: str) -> bool:
         return False
     pairings = await _relay_pairings(turn)
     if not pairings:
-        return False
+        return await _say_ended(turn)
     log.info("turn kind=relay length=%d", len(text))
     if len(pairings) == 1:
         _relay(turn, pairings[0], text)
@@ -88,7 +90,8 @@ async def reply(turn: Turn, args: str) -> None:
     """`reply NAME text`: a message to one of your partners by name."""
     pairings = await _relay_pairings(turn)
     if not pairings:
-        turn.say(NO_PARTNER)
+        if not await _say_ended(turn):
+            turn.say(NO_PARTNER)
         return
     name, _, text = args.partition(" ")
     matching = [info for info in pairings if _named(info.partner_of(turn.person.id), name)]
@@ -103,7 +106,8 @@ async def relay_command(turn: Turn, args: str) -> None:
     """`relay` shows whether relay is on; `relay pause` and `relay resume` switch it for your pairings."""
     pairings = await _relay_pairings(turn)
     if not pairings:
-        turn.say(NO_PARTNER)
+        if not await _say_ended(turn):
+            turn.say(NO_PARTNER)
         return
     action = args.strip().lower()
     if action in ("pause", "resume"):
@@ -196,6 +200,22 @@ async def _count(turn: Turn, pair: Pair, *, from_guide: bool) -> None:
     assert turn.new_transaction is not None
     async with turn.new_transaction() as session:
         await _add_one(session, pair.id, f"{turn.now:%Y-%m}", from_guide=from_guide)
+
+
+async def _say_ended(turn: Turn) -> bool:
+    """A partnership that ended with its program relays nothing: say so, with how to reach the partner
+    directly. False if the person had no such partnership."""
+    ended = [
+        info for info in await ending.ended_pairings(turn.session, turn.person.id, turn.programs) if info.program.relay
+    ]
+    if not ended:
+        return False
+    lines = []
+    for info in ended:
+        partner = info.partner_of(turn.person.id)
+        lines.append(f"{ending.pairing_ended_words(info, turn.person.id)} Write to them directly: {partner.email}.")
+    turn.say("I no longer pass messages on: your partnership has ended. Nothing was sent.", lines=tuple(lines))
+    return True
 
 
 async def _relay_pairings(turn: Turn) -> list[PairInfo]:

@@ -78,7 +78,8 @@ def _line(turn: Turn, session_row: CoachingSession, info: PairInfo) -> str:
 async def _sessions(
     turn: Turn,
 ) -> tuple[list[tuple[CoachingSession, PairInfo]], list[tuple[CoachingSession, PairInfo]]]:
-    infos = {info.pair.id: info for info in await booking.pairs_of(turn.session, turn.person.id, turn.programs)}
+    found = await booking.pairs_of(turn.session, turn.person.id, turn.programs, completed=True)
+    infos = {info.pair.id: info for info in found}
     if not infos:
         return [], []
     query = select(CoachingSession).where(CoachingSession.pair_id.in_(list(infos))).order_by(CoachingSession.starts_at)

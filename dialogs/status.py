@@ -1,7 +1,10 @@
 """`status`: where each of your applications stands, and who you are paired with."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from bot import ending
 from bot.applications import STATUS_WORDS, next_step
 from bot.confirmation import is_waiting, state_words
 from bot.dialog import Command, Registry, Turn, button
@@ -9,6 +12,7 @@ from bot.pairs import pairings_of
 from bot.timezones import long_date, today_in
 from storage.models import Application, Cohort
 
+ENDED_SHOWN = timedelta(days=365)  # a pairing that ended with its program is shown this long after
 NEXT_STEP = {
     "draft": "type `apply` to continue it",
     "submitted": "you will get a message here when the coordinators decide",
@@ -65,6 +69,10 @@ async def _pair_lines(turn: Turn) -> list[str]:
             lines.append(f"{program.short_name}: you are {program.guide_role} to {info.guided.display_name}")
         else:
             lines.append(f"{program.short_name}: your {program.guide_role} is {info.guide.display_name}")
+    recent = today_in(turn.now, turn.timezone) - ENDED_SHOWN
+    for info in await ending.ended_pairings(turn.session, turn.person.id, turn.programs):
+        if info.cohort.ends_on >= recent:
+            lines.append(ending.pairing_ended_words(info, turn.person.id))
     return lines
 
 
