@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import gatherings, outbox
 from bot.booking import local
-from bot.cohorts import peer_groups_phase
+from bot.cohorts import has_members, peer_groups_phase
 from bot.dialog import Command, Registry, Turn, button
 from bot.events import PEER_GROUP
 from bot.messages import Button, Reply
@@ -114,7 +114,7 @@ async def _scheduling_cohorts(turn: Turn) -> list[tuple[Program, Cohort]] | None
     for program in programs:
         query = (
             select(Cohort)
-            .where(Cohort.program_id == program.id, turn.roles.coordinated_cohorts())
+            .where(Cohort.program_id == program.id, turn.roles.coordinated_cohorts(), has_members())
             .order_by(Cohort.starts_on.desc())
         )
         for cohort in (await turn.session.execute(query)).scalars():

@@ -9,7 +9,7 @@ in programs that announce them.
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from bot import confirmation, ending, outbox
 from bot.applications import (
@@ -268,9 +268,13 @@ async def _announce_choice(turn: Turn, typed: str) -> None:
     query = (
         select(Cohort)
         .where(Cohort.program_id.in_([p.id for p in announcing]), turn.roles.coordinated_cohorts())
+        .where(exists().where(Application.cohort_id == Cohort.id, Application.status == "accepted"))
         .order_by(Cohort.starts_on.desc())
     )
     cohorts = list((await turn.session.execute(query)).scalars())
+    if not cohorts:
+        turn.say("No one has been accepted yet in the cohorts you coordinate: there are no names to announce.")
+        return
     if len(cohorts) == 1:
         await _announce_preview(turn, str(cohorts[0].id))
         return
