@@ -21,7 +21,18 @@ from bot.outbox import reply_of
 from bot.programs import ProgramCatalog
 from bot.scheduler import Scheduler
 from storage.db import Database
-from storage.models import CheckIn, Cohort, GroupSession, Job, Membership, OutboxMessage, Pair, PairChange, Person
+from storage.models import (
+    CheckIn,
+    CoachingSession,
+    Cohort,
+    GroupSession,
+    Job,
+    Membership,
+    OutboxMessage,
+    Pair,
+    PairChange,
+    Person,
+)
 
 CREATED = datetime(2027, 2, 1, 15, 0, tzinfo=UTC)
 THE_END = datetime(2028, 4, 30, 19, 0, tzinfo=UTC)  # 09:00 on 1 May where it comes first
@@ -181,6 +192,12 @@ async def test_bookings_after_the_end_are_refused(engine, db, catalog, chat):
     assert "Nothing was booked." in refused
     listed = await mo.say("sessions")  # the session held stays on record
     assert "Past and cancelled" in listed and "Maya Mentor" in listed
+    async with db.transaction() as session:  # and whether it took place can still be answered
+        [held] = (await session.execute(select(CoachingSession))).scalars().all()
+    mo.console.buttons = [button("sessions", "It took place", f"outcome|{held.id}|held")]
+    assert "noted that it took place" in await mo.click("It took place")
+    async with db.transaction() as session:
+        assert (await session.get_one(CoachingSession, held.id)).status == "held"
 
 
 async def test_the_report_is_final_and_the_cohort_is_read_only(engine, db, catalog, chat):
