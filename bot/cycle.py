@@ -135,13 +135,14 @@ class DatedPhase:
         days = date_span(self.opens, self.closes)
         if self.closes_at is None:
             return days
-        return f"{days}, closing {self.closing(reader_zone)}"
+        return f"{days}, closing {deadline_words(self.deadline, self.zone, reader_zone)}"
 
     def closing(self, reader_zone: str | None) -> str:
-        """When it closes: its deadline's hour in its zone and the reader's, else its last day."""
+        """When it closes, to follow "closes": "on 26 August 2027 at 23:59 (America/Los_Angeles), that is
+        ... your time" for a deadline with an hour, else "at the end of 22 April 2027"."""
         if self.closes_at is None:
-            return f"the end of {long_date(self.closes)}"
-        return deadline_words(self.deadline, self.zone, reader_zone)
+            return f"at the end of {long_date(self.closes)}"
+        return f"on {deadline_words(self.deadline, self.zone, reader_zone)}"
 
     def has_day(self, day: date) -> bool:
         return self.opens <= day <= self.closes

@@ -115,7 +115,7 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     call = application_phase(cohort, program)
     closes = call.closing(turn.timezone) if call else "when the coordinators say"
     turn.say(
-        f"Let's apply to the *{program.name}* ({cohort.name}). Applications close on {closes}. "
+        f"Let's apply to the *{program.name}* ({cohort.name}). Applications close {closes}. "
         "I save every answer as you go: you can stop at any time and type `apply` to continue later."
     )
     await _ask_next(turn, application, program)
@@ -499,11 +499,13 @@ def _past_deadline(turn: Turn, application: Application, program: Program, cohor
     until = submittable_until(application, call)
     if until is None or turn.now < until:
         return False
-    reopened = application.reopened_until is not None and (call is None or application.reopened_until > call.deadline)
-    closed = deadline_words(until, None, turn.timezone) if reopened or call is None else call.closing(turn.timezone)
+    if call is not None and until == call.deadline:
+        closed = call.closing(turn.timezone)
+    else:  # reopened for this application until later
+        closed = f"on {deadline_words(until, None, turn.timezone)}"
     turn.finish()
     turn.say(
-        f"The call for the {program.short_name} ({cohort.name}) closed on {closed}, so your application can no "
+        f"The call for the {program.short_name} ({cohort.name}) closed {closed}, so your application can no "
         "longer be submitted. Your draft is kept as it is: a coordinator can reopen it for you, or extend the call."
     )
     return True

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from bot.cohorts import application_phase
 from bot.dialog import Command, Registry, Turn
 from bot.programs import Program
-from bot.timezones import deadline_words, long_date
+from bot.timezones import long_date
 from storage.models import Cohort
 
 
@@ -27,7 +27,7 @@ def _cohort_summary(turn: Turn, program: Program, cohorts: list[Cohort]) -> str:
     for cohort in cohorts:
         call = application_phase(cohort, program)
         if call is not None and call.is_open(turn.now):
-            state = f"applications open until {deadline_words(call.deadline, call.zone, turn.timezone)}"
+            state = f"applications open, closing {call.closing(turn.timezone)}"
         elif call is not None and turn.now < call.opening:
             state = f"applications open {call.words(turn.timezone)}"
         elif turn.now.date() > cohort.ends_on:
