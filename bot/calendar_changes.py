@@ -24,11 +24,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot import checkins, jobs, surveys
+from bot import checkins, ending, jobs, surveys
 from bot.cohorts import cohort_calendar, peer_groups_phase, sessions_phase, work_span
-from bot.cycle import DatedPhase, PhaseUses, contradictions, dated_phase, dated_phases, with_phase
+from bot.cycle import DatedPhase, contradictions, dated_phase, dated_phases, with_phase
 from bot.network import create_cohort, default_cohort_name, place_graduates
-from bot.programs import Program, Region, Survey
+from bot.programs import Program, Region, Survey, phase_uses
 from bot.scheduler import schedule
 from bot.timezones import date_span, long_date
 from bot.when import parse_time
@@ -37,17 +37,6 @@ from storage.models import CoachingSession, Cohort, GroupSeat, GroupSession, Job
 
 class CalendarError(Exception):
     """A change to a cohort's calendar that cannot be made, with the sentence that says why."""
-
-
-def phase_uses(program: Program) -> PhaseUses:
-    """What the program does in which phase, as bot/cycle.py checks a calendar against it."""
-    return PhaseUses(
-        work=program.calendar.work,
-        application=program.application.phase,
-        one_to_one=program.one_to_one.phase if program.one_to_one else None,
-        peer_groups=program.peer_groups.phase if program.peer_groups else None,
-        surveys=tuple((survey.id, survey.phase) for survey in program.surveys),
-    )
 
 
 def phase_ids(cohort: Cohort) -> str:
@@ -210,6 +199,7 @@ async def apply_move(session: AsyncSession, move: Move, now: datetime) -> None:
     cohort.starts_on, cohort.ends_on = work_span(move.calendar, move.program)
     if move.moves_work:
         await _replan_check_ins(session, cohort, move.program, now)
+        await _replan_end(session, cohort, move.program, now)
     for survey in move.surveys:
         await _replan_survey(session, cohort, move.program, survey, now)
 
@@ -229,6 +219,13 @@ async def _replan_check_ins(session: AsyncSession, cohort: Cohort, program: Prog
             last_sent = max(last_sent, day)
     await session.flush()
     await checkins.plan_next(session, cohort, program, last_sent, now)
+
+
+async def _replan_end(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> None:
+    """The cohort's end follows its working period: the pending end job goes, the new one is planned."""
+    pending = (Job.kind == ending.END, Job.subject.startswith(f"cohort:{cohort.id}:"), Job.status == "pending")
+    await session.execute(delete(Job).where(*pending))
+    await ending.plan(session, cohort, program, now)
 
 
 async def _replan_survey(

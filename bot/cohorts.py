@@ -77,7 +77,7 @@ async def upgrade_calendars(session: AsyncSession, programs: ProgramCatalog) -> 
 
 def calendar_lines(cohort: Cohort, program: Program, reader_zone: str | None) -> list[str]:
     """The cohort's dated calendar, one phase a line in the order they open, with what happens in each."""
-    uses = _phase_uses(program)
+    uses = _what_happens(program)
     lines = []
     for phase in dated_phases(cohort.calendar).values():
         what = f" [{', '.join(uses[phase.id])}]" if phase.id in uses else ""
@@ -85,7 +85,7 @@ def calendar_lines(cohort: Cohort, program: Program, reader_zone: str | None) ->
     return lines
 
 
-def _phase_uses(program: Program) -> dict[str, list[str]]:
+def _what_happens(program: Program) -> dict[str, list[str]]:
     """What happens in which phase, in words: {"sessions": ["one-to-one sessions"], ...}."""
     uses: dict[str, list[str]] = {}
     pairs = [(program.calendar.work, "the working period: check-ins"), (program.application.phase, "applications")]

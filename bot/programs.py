@@ -586,13 +586,8 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
     application = _application(t.table("application") or _Table({}, "application", []), roles, objectives)
     one_to_one = _sessions(t.table("one_to_one", required=False), phase_required=False)
     peer_groups = _sessions(t.table("peer_groups", required=False), phase_required=True)
-    uses = PhaseUses(
-        work=(t.table("calendar") or _Table({}, "calendar", [])).data.get("work", ""),
-        application=application.phase,
-        one_to_one=one_to_one.phase if one_to_one else None,
-        peer_groups=peer_groups.phase if peer_groups else None,
-        surveys=tuple((survey.id, survey.phase) for survey in surveys),
-    )
+    work = (t.table("calendar") or _Table({}, "calendar", [])).data.get("work", "")
+    uses = _uses(work, application, one_to_one, peer_groups, surveys)
     calendar = _calendar(t.table("calendar"), uses)
     return Program(
         id=t.identifier("id"),
@@ -625,6 +620,27 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         source=source,
         after_end=_after_end(t),
     )
+
+
+def _uses(
+    work: str,
+    application: Application,
+    one_to_one: SessionRules | None,
+    peer_groups: SessionRules | None,
+    surveys: tuple[Survey, ...],
+) -> PhaseUses:
+    return PhaseUses(
+        work=work,
+        application=application.phase,
+        one_to_one=one_to_one.phase if one_to_one else None,
+        peer_groups=peer_groups.phase if peer_groups else None,
+        surveys=tuple((survey.id, survey.phase) for survey in surveys),
+    )
+
+
+def phase_uses(program: Program) -> PhaseUses:
+    """What the program does in which phase, as bot/cycle.py checks a calendar against it."""
+    return _uses(program.calendar.work, program.application, program.one_to_one, program.peer_groups, program.surveys)
 
 
 def load_program(path: Path) -> Program:

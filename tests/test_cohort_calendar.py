@@ -439,3 +439,15 @@ async def test_reopening_until_a_typed_day(engine, chat, db):
     async with db.transaction() as session:
         until = (await session.execute(select(Application.reopened_until))).scalar_one()
     assert until == datetime(2027, 1, 16, 6, 0, tzinfo=UTC) and until - engine.clock() < timedelta(days=3)
+
+
+async def test_moving_the_end_of_the_work_moves_the_cohorts_end(engine, chat, db):
+    cohort = await cohort_of(db, AAHSL, RUNNING)
+    assert {s: j.status for s, j in (await jobs_of(db, cohort.id, "cohort-end")).items()} == {
+        f"cohort:{cohort.id}:2027-05-23": "pending"
+    }
+    casey = chat(CASEY)
+    await casey.say(f"cohort dates program 2026-09-24 2027-06-15 aahsl {RUNNING}")
+    assert "Moved:" in await casey.click("Move it")
+    ends = await jobs_of(db, cohort.id, "cohort-end")
+    assert {subject: job.status for subject, job in ends.items()} == {f"cohort:{cohort.id}:2027-06-15": "pending"}

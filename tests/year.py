@@ -1,0 +1,83 @@
+"""A program year on a controlled clock: one real cohort created ahead of its call, people who chat with the
+real engine, and the real scheduler run as the clock walks forward, so every dated message is queued when the
+calendar says (tests/test_program_year.py)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from app import build_registry
+from bot import jobs
+from bot.checkins import local_moment
+from bot.engine import Engine
+from bot.identity import get_or_create_person
+from bot.network import create_cohort
+from bot.programs import ProgramCatalog
+from bot.scheduler import Scheduler
+from storage.db import Database
+from storage.models import CheckIn, Cohort, Membership, OutboxMessage, Person
+from tests.conftest import Chat
+
+STEP = timedelta(hours=6)  # the scheduler's ticks while the clock walks: every job runs on its day
+MORNING = time(9)
+
+
+class Year:
+    """The clock, the engine and the scheduler of one program year."""
+
+    def __init__(self, db: Database, catalog: ProgramCatalog, now: datetime) -> None:
+        self.db, self.catalog, self.now = db, catalog, now
+        self.engine = Engine(db, build_registry(), catalog, clock=lambda: self.now)
+        self.scheduler = Scheduler(db, catalog, jobs.ALL, lambda: self.now)
+        self.chats: dict[str, Chat] = {}
+
+    async def cohort(self, program_id: str, starts: date, region: str | None = None) -> Cohort:
+        """A real cohort, as `cohorts create` makes it: its calendar placed at `starts`, its work planned."""
+        program = self.catalog.get(program_id)
+        async with self.db.transaction() as session:
+            cohort = await create_cohort(session, program, starts, self.now, region_typed=region)
+            await jobs.plan_cohort(session, cohort, program, self.now)
+        return cohort
+
+    async def person(self, email: str, name: str, zone: str, cohort: Cohort | None = None, role: str = "") -> Chat:
+        """Someone who has written to the assistant (with a role in the cohort, when given)."""
+        async with self.db.transaction() as session:
+            person = await get_or_create_person(session, email, name, zone, self.now)
+            await session.flush()
+            if cohort is not None:
+                session.add(Membership(cohort_id=cohort.id, person_id=person.id, role=role, created_at=self.now))
+        return self.chat(email)
+
+    def chat(self, email: str) -> Chat:
+        if email not in self.chats:
+            self.chats[email] = Chat(self.engine, email)
+        return self.chats[email]
+
+    async def walk_to(self, moment: datetime) -> None:
+        """Move the clock to `moment`, the scheduler running every six hours on the way."""
+        while self.now < moment:
+            self.now = min(self.now + STEP, moment)
+            await self.scheduler.run_due()
+
+    async def messages(self, email: str, kind: str) -> list[OutboxMessage]:
+        async with self.db.transaction() as session:
+            person = (await session.execute(select(Person.id).where(Person.email == email))).scalar_one()
+            query = select(OutboxMessage).where(OutboxMessage.person_id == person, OutboxMessage.kind == kind)
+            return list((await session.execute(query.order_by(OutboxMessage.due_at))).scalars())
+
+    async def due_times(self, email: str, kind: str) -> list[datetime]:
+        return [message.due_at for message in await self.messages(email, kind)]
+
+    async def check_in_days(self, cohort: Cohort) -> list[date]:
+        async with self.db.transaction() as session:
+            query = select(CheckIn.asked_on).where(CheckIn.cohort_id == cohort.id).distinct()
+            return sorted((await session.execute(query)).scalars())
+
+
+def mornings(days: list[date], zone: str) -> list[datetime]:
+    """09:00 on each day in `zone`, in UTC: when a check-in or an invitation reaches that person."""
+    return [local_moment(day, MORNING, zone) for day in days]
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
