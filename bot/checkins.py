@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, String, cast, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,7 +26,7 @@ from bot.programs import Program, ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
 from bot.timezones import long_date
 from storage.db import Database
-from storage.models import CheckIn, Cohort, Pair, Person
+from storage.models import CheckIn, Cohort, OutboxMessage, Pair, Person
 
 NAME = "check-in"  # the dialog that receives the answers
 SEND, REMIND = "check-ins", "check-in-reminders"
@@ -101,6 +101,7 @@ async def send_check_ins(context: JobContext) -> None:
     if overtaken(cohort, program, day, now):  # the server was down: the next check-in replaces this one
         await plan_next(session, cohort, program, day, now)
         return
+    await _drop_undelivered(session, cohort, day)
     members = await _active_members(session, _active_pairs(cohort.id))
     if members:
         rows = [
@@ -122,6 +123,21 @@ async def send_check_ins(context: JobContext) -> None:
     remind_on = day + timedelta(days=program.check_ins.remind_after_days)
     await schedule(session, REMIND, context.job.subject, first_moment(remind_on, at), now)
     await plan_next(session, cohort, program, day, now)
+
+
+async def _drop_undelivered(session: AsyncSession, cohort: Cohort, day: date) -> None:
+    """Earlier check-ins and reminders of the cohort that have still not gone out (the server was down)
+    are dropped: the new check-in replaces them, rather than arriving in a pile with them."""
+    earlier = select(literal("check-in:") + cast(CheckIn.id, String)).where(
+        CheckIn.cohort_id == cohort.id, CheckIn.asked_on < day
+    )
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.kind.in_(("check-in", "check-in-reminder")),
+            OutboxMessage.ref.in_(earlier),
+        )
+    )
 
 
 async def remind(context: JobContext) -> None:

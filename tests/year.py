@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from adapters.console import CONSOLE
 from app import build_registry
 from bot import jobs
 from bot.checkins import local_moment
 from bot.engine import Engine
 from bot.identity import get_or_create_person
 from bot.network import create_cohort
+from bot.outbox import person_of_account
 from bot.programs import ProgramCatalog
 from bot.scheduler import Scheduler
 from storage.db import Database
@@ -46,7 +48,9 @@ class Year:
             await session.flush()
             if cohort is not None:
                 session.add(Membership(cohort_id=cohort.id, person_id=person.id, role=role, created_at=self.now))
-        return self.chat(email)
+        chat = self.chat(email)
+        await chat.say("help")  # their first message: from now on the assistant can write to them
+        return chat
 
     def chat(self, email: str) -> Chat:
         if email not in self.chats:
@@ -58,6 +62,10 @@ class Year:
         while self.now < moment:
             self.now = min(self.now + STEP, moment)
             await self.scheduler.run_due()
+            for email, chat in self.chats.items():  # each terminal shows what is due for its person
+                person_id = await person_of_account(self.db, CONSOLE, email)
+                if person_id is not None:
+                    await chat.console.outbox.run_once(person_id)
 
     async def messages(self, email: str, kind: str) -> list[OutboxMessage]:
         async with self.db.transaction() as session:
