@@ -179,3 +179,19 @@ async def test_the_check_in_text_is_written_by_us_only(engine, db, chat):
     assert [b.label for b in reply.buttons] == ["On track", "Some difficulties", "Need help"]
     assert message.kind == "check-in" and message.ref.startswith("check-in:")
     assert message.due_at > FIXED_NOW
+
+
+async def test_a_check_in_that_never_went_out_is_dropped_when_the_next_is_sent(engine, db, catalog):
+    """The server was down from the morning of 24 November to 24 December: November's check-in (and its
+    reminder) are replaced by December's, not delivered in a pile with it."""
+    scheduler = Scheduler(db, catalog, jobs.ALL, lambda: datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
+    await scheduler.run_due()
+    [november] = await check_in_messages(db, "partner@demo.example")
+    assert november.status == "pending" and november.due_at == PHNOM_PENH_MORNING
+    back = datetime(2026, 12, 24, 1, 0, tzinfo=UTC)
+    await Scheduler(db, catalog, jobs.ALL, lambda: back).run_due()
+    [december] = await check_in_messages(db, "partner@demo.example")
+    assert december.kind == "check-in" and december.due_at == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)
+    assert reply_of(december.reply).title.endswith("24 December 2026")
+    reminded = await rows(db, CheckIn, CheckIn.asked_on == CHECK_IN_DAY, CheckIn.reminded_at.is_not(None))
+    assert reminded == []  # November's reminder came after December's check-in was due: dropped too
