@@ -184,6 +184,7 @@ class BookDialog:
             return
         if action == "with":
             when = str(turn.active.data.get("when", "")) if turn.active else ""
+            turn.finish()  # the typed phrase is answered now: it is not kept in the dialog's state
             if when:
                 await _book_phrase(turn, info, when)
             else:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import build_registry
 from bot.cycle import dated_phase, with_phase
 from bot.engine import Engine
-from storage.models import BusySlot, CoachingSession, OutboxMessage
+from storage.models import BusySlot, CoachingSession, DialogState, OutboxMessage
 from tests.conftest import FIXED_NOW, Chat, running_cohort
 from tests.races import through_one_gate
 
@@ -171,3 +171,20 @@ async def test_only_whether_it_took_place_is_kept(db, catalog, engine):
     assert "noted that it took place" in await after.click("It took place")
     [row] = await sessions_in(db)
     assert (row.status, row.guided_outcome, row.guide_outcome) == ("held", "held", None)
+
+
+async def test_a_typed_phrase_is_not_left_in_the_dialog_state_once_answered(chat, db):
+    cora = chat("coach@demo.example")  # two partners: she is asked whom, and the phrase waits for that answer
+    asked = await cora.say("book purple elephant")
+    assert "Who would you like to book with?" in asked
+    assert "purple elephant" in str(await dialog_data(db))
+    assert "I couldn't read `purple elephant` as a time" in await cora.click("Sokha Partner")
+    assert "purple elephant" not in str(await dialog_data(db))
+    await cora.say("book Wednesday 9am")
+    answered = await cora.click("Sokha Partner")
+    assert "Wednesday" in answered and "Wednesday 9am" not in str(await dialog_data(db))
+
+
+async def dialog_data(db) -> list[dict]:  # type: ignore[type-arg]
+    async with db.transaction() as session:
+        return [state.data for state in (await session.execute(select(DialogState))).scalars()]
