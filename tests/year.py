@@ -4,7 +4,7 @@ calendar says (tests/test_program_year.py)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adapters.console import CONSOLE
 from app import build_registry
@@ -17,10 +17,10 @@ from bot.outbox import person_of_account
 from bot.programs import ProgramCatalog
 from bot.scheduler import Scheduler
 from storage.db import Database
-from storage.models import CheckIn, Cohort, Membership, OutboxMessage, Person
+from storage.models import CheckIn, Cohort, Job, Membership, OutboxMessage, Person
 from tests.conftest import Chat
 
-STEP = timedelta(hours=6)  # the scheduler's ticks while the clock walks: every job runs on its day
+STEP = timedelta(days=3)  # the longest stride of the clock between two runs of the scheduler
 MORNING = time(9)
 
 
@@ -58,14 +58,25 @@ class Year:
         return self.chats[email]
 
     async def walk_to(self, moment: datetime) -> None:
-        """Move the clock to `moment`, the scheduler running every six hours on the way."""
+        """Move the clock to `moment`, stopping at each instant a job or a message comes due on the way (and
+        at least every few days), where the scheduler runs and each terminal shows what is due."""
         while self.now < moment:
-            self.now = min(self.now + STEP, moment)
+            self.now = min(moment, self.now + STEP, await self._next_due())
             await self.scheduler.run_due()
             for email, chat in self.chats.items():  # each terminal shows what is due for its person
                 person_id = await person_of_account(self.db, CONSOLE, email)
                 if person_id is not None:
                     await chat.console.outbox.run_once(person_id)
+
+    async def _next_due(self) -> datetime:
+        """The next instant after now when a job or a message is due (a far one when nothing is)."""
+        async with self.db.transaction() as session:
+            jobs_due = select(func.min(Job.due_at)).where(Job.status == "pending", Job.due_at > self.now)
+            messages_due = select(func.min(OutboxMessage.due_at)).where(
+                OutboxMessage.status == "pending", OutboxMessage.due_at > self.now
+            )
+            found = [(await session.execute(query)).scalar_one() for query in (jobs_due, messages_due)]
+        return min([moment for moment in found if moment is not None], default=self.now + STEP)
 
     async def messages(self, email: str, kind: str) -> list[OutboxMessage]:
         async with self.db.transaction() as session:
