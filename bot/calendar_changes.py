@@ -28,7 +28,8 @@ from bot import checkins, ending, jobs, surveys
 from bot.cohorts import cohort_calendar, peer_groups_phase, sessions_phase, work_span
 from bot.cycle import DatedPhase, contradictions, dated_phase, dated_phases, with_phase
 from bot.network import create_cohort, default_cohort_name, place_graduates
-from bot.programs import Program, Region, Survey, phase_uses
+from bot.program_calendar import phase_uses
+from bot.programs import Program, Region, Survey
 from bot.scheduler import schedule
 from bot.timezones import date_span, long_date
 from bot.when import parse_time

@@ -1,0 +1,171 @@
+"""What a program file says, as typed values: the program, its application, sessions, check-ins, surveys,
+hours, regions and resources (bot/programs.py reads and checks the files into these)."""
+
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+
+from bot.cycle import CalendarRules
+
+ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
+KINDS = ("coaching", "mentoring")
+CADENCES = ("monthly", "quarterly")
+QUESTION_KINDS = ("yes_no", "choice")
+MATERIAL_KINDS = ("text", "file")
+SURVEY_QUESTION_KINDS = ("scale", "single", "multiple", "text")
+
+
+class ProgramError(Exception):
+    """One or more problems in program files, each naming the file, the key and the problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class EligibilityQuestion:
+    id: str
+    question: str
+    kind: str
+    choices: tuple[str, ...]
+    accept: tuple[str, ...]  # answers that keep the application going
+    rule: str  # the rule, told to the applicant when an answer is not accepted
+    roles: tuple[str, ...] = ()  # the applicant roles it is asked of; empty: everyone
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    choices: tuple[str, ...]  # empty: a short free answer
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Material:
+    id: str
+    label: str
+    kind: str
+    required: bool
+    max_words: int | None
+    max_count: int
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """`[application.confirmation]`: an accepted applicant confirms the commitment in the program's words
+    within `within_days` (a coordinator may change it), with one reminder after `remind_after_days`."""
+
+    asks: str  # the commitment, as the program words it
+    within_days: int
+    remind_after_days: int
+
+
+@dataclass(frozen=True)
+class Application:
+    phase: str  # the call: when applications are taken
+    roles: tuple[str, ...]
+    allow_both: bool  # one person may apply for every applicant role at once (ALCTS: mentor and mentee)
+    eligibility: tuple[EligibilityQuestion, ...]
+    questions: tuple[Question, ...]
+    materials: tuple[Material, ...]
+    confirmation: Confirmation | None = None  # None: an acceptance needs no confirmation
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    count: int | None  # None: no quota (ALCTS expects hours of contact instead)
+    minutes: int
+    phase: str | None  # when sessions may take place; None: the whole working period
+    minimum_hours: float | None  # contact the pair commits to over the term
+
+
+@dataclass(frozen=True)
+class SurveyQuestion:
+    id: str
+    text: str
+    kind: str
+    options: tuple[str, ...]
+    optional: bool
+
+
+@dataclass(frozen=True)
+class Survey:
+    id: str
+    title: str
+    audience: tuple[str, ...]
+    phase: str  # when it is open
+    questions: tuple[SurveyQuestion, ...]
+
+
+@dataclass(frozen=True)
+class CheckIns:
+    """How often pairs are asked how it is going, at what local time, and when one reminder follows."""
+
+    cadence: str  # monthly or quarterly, counted from the cohort's start
+    send_at: time  # in each person's own zone
+    remind_after_days: int
+
+    @property
+    def months(self) -> int:
+        return 3 if self.cadence == "quarterly" else 1
+
+
+@dataclass(frozen=True)
+class CoachHours:
+    min_per_month: float
+    max_per_month: float
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    coordinators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResourceRules:
+    """A program's shared resource library (`[resources]`): the kinds of resource and the career stages and
+    topics they are filtered by."""
+
+    kinds: tuple[str, ...]
+    career_stages: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    id: str
+    name: str
+    short_name: str
+    organisation: str
+    kind: str
+    description: str
+    contact: str
+    roles: tuple[str, ...]
+    guide_role: str  # coach or mentor
+    guided_role: str  # participant, mentee or partner
+    seats: int | None
+    guide_capacity: int  # how many people one coach or mentor takes, unless they said otherwise
+    calendar: CalendarRules
+    application: Application
+    one_to_one: SessionRules | None
+    peer_groups: SessionRules | None
+    check_ins: CheckIns
+    surveys: tuple[Survey, ...]
+    coach_hours: CoachHours | None
+    assessments: tuple[str, ...]
+    objectives: tuple[str, ...]
+    coordinators: tuple[str, ...]
+    relay: bool
+    announce_accepted: bool
+    pair_change_by_consent: bool  # either side may ask to end a pairing; it ends when the other agrees
+    regions: tuple[Region, ...]
+    resources: ResourceRules | None  # None: the program has no resource library
+    source: Path
+    # `[calendar] after_end`: what pairs may do once the working period is over, in the program's words
+    after_end: str | None = None
