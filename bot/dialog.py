@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Button, Image, Inbound, Reply
-from bot.programs import ProgramCatalog
+from bot.programs import Program, ProgramCatalog
 from bot.roles import Roles
-from storage.models import Account, Person
+from storage.models import Account, Cohort, Person
 
 Expects = Literal["text", "choice"]
 SendNow = Callable[[int, Reply], Awaitable[Account]]
@@ -84,6 +85,21 @@ class Turn:
 
     def finish(self) -> None:
         self.active = None
+
+    async def coordinated_cohorts(self, *conditions: ColumnElement[bool]) -> list[tuple[Cohort, Program]]:
+        """The cohorts this person coordinates (and that meet `conditions`) whose program file is known,
+        newest first within each program."""
+        query = (
+            select(Cohort)
+            .where(self.roles.coordinated_cohorts(), *conditions)
+            .order_by(Cohort.program_id, Cohort.starts_on.desc(), Cohort.id.desc())
+        )
+        found = []
+        for cohort in (await self.session.execute(query)).scalars():
+            program = self.programs.get(cohort.program_id)
+            if program is not None:
+                found.append((cohort, program))
+        return found
 
     @property
     def timezone(self) -> str:

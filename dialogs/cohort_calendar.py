@@ -11,8 +11,6 @@ with none named, the coordinator's running cohorts are offered as buttons when t
 The rules live in bot/calendar_changes.py.
 """
 
-from sqlalchemy import select
-
 from bot.calendar_changes import (
     DATE_EXAMPLES,
     CalendarError,
@@ -40,17 +38,6 @@ NO = frozenset({"no", "n", "cancel", "stop", "don't", "dont"})
 # Which cohort
 
 
-async def coordinated(turn: Turn) -> list[tuple[Cohort, Program]]:
-    """Every cohort the person coordinates whose program file is known, newest first in each program."""
-    query = select(Cohort).where(turn.roles.coordinated_cohorts()).order_by(Cohort.program_id, Cohort.starts_on.desc())
-    found = []
-    for cohort in (await turn.session.execute(query)).scalars():
-        program = turn.programs.get(cohort.program_id)
-        if program is not None:
-            found.append((cohort, program))
-    return found
-
-
 def named(typed: str, cohorts: list[tuple[Cohort, Program]], programs: ProgramCatalog) -> list[tuple[Cohort, Program]]:
     """The cohorts `typed` names: by name ("Demo 2027-28"), program words and name ("aahsl Demo 2027-28"),
     or program words alone (that program's cohorts)."""
@@ -68,7 +55,7 @@ def named(typed: str, cohorts: list[tuple[Cohort, Program]], programs: ProgramCa
 
 async def _choose(turn: Turn, typed: str) -> list[tuple[Cohort, Program]]:
     """The cohorts the person may mean: the ones named, else the running ones. Says so when none fits."""
-    cohorts = await coordinated(turn)
+    cohorts = await turn.coordinated_cohorts()
     if typed.strip():
         found = named(typed, cohorts, turn.programs)
         if not found:

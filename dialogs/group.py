@@ -111,16 +111,11 @@ async def _scheduling_cohorts(turn: Turn) -> list[tuple[Program, Cohort]] | None
         return None
     today = today_in(turn.now, turn.timezone)
     found = []
-    for program in programs:
-        query = (
-            select(Cohort)
-            .where(Cohort.program_id == program.id, turn.roles.coordinated_cohorts(), has_members())
-            .order_by(Cohort.starts_on.desc())
-        )
-        for cohort in (await turn.session.execute(query)).scalars():
-            window = _window(cohort, program)
-            if window is None or window[1] >= today:
-                found.append((program, cohort))
+    with_groups = Cohort.program_id.in_([program.id for program in programs])
+    for cohort, program in await turn.coordinated_cohorts(with_groups, has_members()):
+        window = _window(cohort, program)
+        if window is None or window[1] >= today:
+            found.append((program, cohort))
     return found
 
 

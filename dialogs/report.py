@@ -9,8 +9,6 @@ import asyncio
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot import ending, reports, surveys
 from bot.charts import render_png
 from bot.cohorts import has_members
@@ -56,17 +54,7 @@ async def report(turn: Turn, args: str) -> None:
 
 async def _coordinated_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
     today = today_in(turn.now, turn.timezone)
-    query = (
-        select(Cohort)
-        .where(Cohort.ends_on >= today - RECENT, turn.roles.coordinated_cohorts(), has_members())
-        .order_by(Cohort.program_id, Cohort.starts_on.desc())
-    )
-    found = []
-    for cohort in (await turn.session.execute(query)).scalars():
-        program = turn.programs.get(cohort.program_id)
-        if program is not None:
-            found.append((cohort, program))
-    return found
+    return await turn.coordinated_cohorts(Cohort.ends_on >= today - RECENT, has_members())
 
 
 def _ended_mark(cohort: Cohort, program: Program, turn: Turn) -> str:
