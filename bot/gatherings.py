@@ -7,6 +7,7 @@ withdraws the person's reminders; the first person waiting who may take the plac
 callers (dialogs/group.py, dialogs/event.py) decide who may join and say what happened in their words.
 """
 
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -21,6 +22,39 @@ from storage.models import BusySlot, GroupSeat, GroupSession, GroupWaitlist, Per
 
 BUSY = "busy"
 SEATED, WAITING = "seated", "waiting"
+
+
+async def create(
+    session: AsyncSession,
+    cohort_id: int,
+    title: str,
+    starts_at: datetime,
+    minutes: int,
+    capacity: int,
+    created_by: Person,
+    now: datetime,
+    *,
+    kind: str = PEER_GROUP,
+    audience: str | None = None,
+) -> GroupSession:
+    """A new peer group or event, scheduled, with its unguessable calendar address; flushed, so it has an id."""
+    gathering = GroupSession(
+        cohort_id=cohort_id,
+        kind=kind,
+        audience=audience,
+        title=title,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        capacity=capacity,
+        status="scheduled",
+        sequence=0,
+        calendar_token=secrets.token_urlsafe(24),
+        created_by_id=created_by.id,
+        created_at=now,
+    )
+    session.add(gathering)
+    await session.flush()
+    return gathering
 
 
 async def take_place(session: AsyncSession, group: GroupSession, person_id: int, now: datetime) -> int | str:

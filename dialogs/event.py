@@ -9,8 +9,7 @@ reminders; with one they join and leave as in peer groups, with a waitlist. `eve
 and withdraws the reminders. `event` or `events` lists the coming events for the reader.
 """
 
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -261,22 +260,19 @@ async def _create(turn: Turn, draft: dict[str, Any]) -> None:
     if not fits(cohort, draft["kind"], today_in(starts_at, turn.timezone)):
         turn.say(f"{days_words(program, cohort, draft['kind'])} Nothing was scheduled.")
         return
-    event = GroupSession(
-        cohort_id=cohort.id,
+    minutes, capacity = MINUTES[draft["kind"]], draft["capacity"]
+    event = await gatherings.create(
+        turn.session,
+        cohort.id,
+        draft["title"],
+        starts_at,
+        minutes,
+        capacity,
+        turn.person,
+        turn.now,
         kind=draft["kind"],
         audience=draft["audience"],
-        title=draft["title"],
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=MINUTES[draft["kind"]]),
-        capacity=draft["capacity"],
-        status="scheduled",
-        sequence=0,
-        calendar_token=secrets.token_urlsafe(24),
-        created_by_id=turn.person.id,
-        created_at=turn.now,
     )
-    turn.session.add(event)
-    await turn.session.flush()
     people = await audience_people(turn.session, cohort, program, event.audience or COORDINATORS)
     told = [person for person in people if person.id != turn.person.id]
     news = [Queued(person.id, _news(turn, event, program, cohort, person)) for person in told]

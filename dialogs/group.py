@@ -11,8 +11,7 @@ person waiting who is free then and under the program's count gets it and is tol
 and busy quarter hours work as for events with places: bot/gatherings.py holds them for both.
 """
 
-import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,20 +159,7 @@ async def _create(turn: Turn, program: Program, cohort: Cohort, title: str, star
         return
     assert program.peer_groups is not None
     minutes = program.peer_groups.minutes
-    group = GroupSession(
-        cohort_id=cohort.id,
-        title=title,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=minutes),
-        capacity=capacity,
-        status="scheduled",
-        sequence=0,
-        calendar_token=secrets.token_urlsafe(24),
-        created_by_id=turn.person.id,
-        created_at=turn.now,
-    )
-    turn.session.add(group)
-    await turn.session.flush()
+    group = await gatherings.create(turn.session, cohort.id, title, starts_at, minutes, capacity, turn.person, turn.now)
     participants = await _participants(turn.session, program, cohort.id)
     for person in participants:
         told = Reply(
