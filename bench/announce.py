@@ -57,13 +57,13 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
 from app import build_registry  # noqa: E402
-from bot.demo import ALCTS, seed_demo  # noqa: E402
+from bot.demo import ALCTS, running_cohort, seed_demo  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.outbox import message_key  # noqa: E402
 from bot.programs import ProgramCatalog, load_programs  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Cohort, OutboxMessage  # noqa: E402
+from storage.models import OutboxMessage  # noqa: E402
 from tests.conftest import Chat  # noqa: E402
 from tests.crowd import add_crowd  # noqa: E402
 from tests.fakes.bot_connector import FakeBotConnector  # noqa: E402
@@ -160,7 +160,7 @@ async def add_recipients(
     await migrate.upgrade(db)
     await seed_demo(db, catalog, now)
     async with db.transaction() as session:
-        cohort_id = (await session.execute(select(Cohort.id).where(Cohort.program_id == ALCTS))).scalar_one()
+        cohort_id = (await session.execute(running_cohort(ALCTS))).scalar_one().id
     ids = await add_crowd(
         db, cohort_id, recipients, now, role="mentee", teams_every=teams_every, service_url=service_url
     )
@@ -172,7 +172,7 @@ async def add_recipients(
 async def prepare_announcement(db: Database, catalog: ProgramCatalog) -> Chat:
     """The coordinator, one click away from sending: announce, the ALCTS demo cohort, everyone, the text."""
     async with db.transaction() as session:
-        name = (await session.execute(select(Cohort.name).where(Cohort.program_id == ALCTS))).scalar_one()
+        name = (await session.execute(running_cohort(ALCTS))).scalar_one().name
     casey = Chat(Engine(db, build_registry(), catalog), COORDINATOR)
     await casey.say("announce")
     await casey.click(f"{name} (ALCTS mentoring)")

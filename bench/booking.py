@@ -49,14 +49,14 @@ from adapters.console import ConsoleDirectory  # noqa: E402
 from app import build_registry  # noqa: E402
 from bot import when  # noqa: E402
 from bot.booking import book, pairs_of  # noqa: E402
-from bot.demo import IATUL, seed_demo  # noqa: E402
+from bot.demo import IATUL, running_cohort, seed_demo  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.identity import get_or_create_person  # noqa: E402
 from bot.messages import Inbound  # noqa: E402
 from bot.programs import ProgramCatalog, load_programs  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Availability, BusySlot, CoachingSession, Cohort, Membership, Pair, Person  # noqa: E402
+from storage.models import Availability, BusySlot, CoachingSession, Membership, Pair, Person  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
 COACHES = 1000  # and as many partners, one pair each
@@ -130,7 +130,7 @@ async def build(db: Database, catalog: ProgramCatalog) -> dict[str, float]:
     await migrate.upgrade(db)
     await seed_demo(db, catalog, NOW)
     async with db.transaction() as session:
-        cohort_id = (await session.execute(select(Cohort.id).where(Cohort.program_id == IATUL))).scalar_one()
+        cohort_id = (await session.execute(running_cohort(IATUL))).scalar_one().id
         if (await session.execute(select(Person.id).where(Person.email == coach_email(1)))).first():
             raise SystemExit("The database already holds the benchmark's people: give it an empty database.")
     seconds["schema and demo"], start = time.perf_counter() - start, time.perf_counter()

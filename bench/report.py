@@ -32,12 +32,12 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from bot import jobs, reports, surveys  # noqa: E402
 from bot.charts import render_png  # noqa: E402
-from bot.demo import AAHSL, seed_demo  # noqa: E402
+from bot.demo import AAHSL, running_cohort, seed_demo  # noqa: E402
 from bot.programs import load_programs  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Cohort, Pair, SurveyInvitation  # noqa: E402
+from storage.models import Pair, SurveyInvitation  # noqa: E402
 from tests.crowd import add_crowd  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -64,7 +64,7 @@ async def main(people: int, runs: int, url: str) -> None:
     assert program is not None
     await seed_demo(db, programs, NOW, open_survey=True)  # the AAHSL final evaluation is open
     async with db.transaction() as session:
-        cohort = (await session.execute(select(Cohort).where(Cohort.program_id == AAHSL))).scalar_one()
+        cohort = (await session.execute(running_cohort(AAHSL))).scalar_one()
     started = time.perf_counter()
     coaches = await add_crowd(db, cohort.id, people // 2, NOW, role="coach")
     guided = await add_crowd(db, cohort.id, people // 2, NOW, first=people // 2 + 1)

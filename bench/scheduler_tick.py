@@ -51,14 +51,14 @@ from sqlalchemy import event, func, insert, select  # noqa: E402
 
 from bot import jobs  # noqa: E402
 from bot.checkins import check_in_dates, first_moment  # noqa: E402
-from bot.demo import AAHSL, IATUL, seed_demo  # noqa: E402
+from bot.demo import AAHSL, IATUL, running_cohort, seed_demo  # noqa: E402
 from bot.messages import Reply  # noqa: E402
 from bot.outbox import OutboxWorker, Sender  # noqa: E402
 from bot.programs import Program, ProgramCatalog, load_programs  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Account, CheckIn, Cohort, Job, OutboxMessage, Pair, Person  # noqa: E402
+from storage.models import Account, CheckIn, Job, OutboxMessage, Pair, Person  # noqa: E402
 from tests.crowd import add_crowd  # noqa: E402
 from tests.fakes.postgres import ThrowawayPostgres  # noqa: E402
 
@@ -98,8 +98,9 @@ class MustNotSend:
 
 async def cohort_ids(db: Database) -> dict[str, int]:
     async with db.transaction() as session:
-        query = select(Cohort.program_id, Cohort.id).where(Cohort.program_id.in_(COHORTS), Cohort.is_demo)
-        return dict((await session.execute(query)).all())
+        return {
+            program_id: (await session.execute(running_cohort(program_id))).scalar_one().id for program_id in COHORTS
+        }
 
 
 async def add_pairs(db: Database, cohort_id: int, program: Program, pairs: int, first: int) -> int:
@@ -122,7 +123,7 @@ async def check_in_moment(db: Database, catalog: ProgramCatalog) -> datetime:
     """When the chosen cohorts' next check-in job is due (the same moment for both)."""
     moments = set()
     async with db.transaction() as session:
-        for cohort in (await session.execute(select(Cohort).where(Cohort.program_id.in_(COHORTS)))).scalars():
+        for cohort in [(await session.execute(running_cohort(program_id))).scalar_one() for program_id in COHORTS]:
             program = catalog.get(cohort.program_id)
             assert program is not None
             day = next(d for d in check_in_dates(cohort, program) if d > NOW.date())

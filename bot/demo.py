@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import jobs
@@ -305,3 +305,13 @@ async def _demo_resources(session: AsyncSession, programs: ProgramCatalog, coord
                 updated_at=now,
             )
         )
+
+
+def running_cohort(program_id: str) -> Select[tuple[Cohort]]:
+    """The program's running demo cohort, this year's (next year's, taking applications, starts later)."""
+    return select(Cohort).where(Cohort.program_id == program_id).order_by(Cohort.starts_on, Cohort.id).limit(1)
+
+
+def next_cohort(program_id: str) -> Select[tuple[Cohort]]:
+    """The program's next demo cohort, whose call is open today."""
+    return select(Cohort).where(Cohort.program_id == program_id).order_by(Cohort.starts_on.desc()).limit(1)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Select, select
 
 from adapters.console import ConsoleChat
 from app import build_registry
@@ -18,7 +17,6 @@ from bot.engine import Engine
 from bot.programs import ProgramCatalog, load_programs
 from storage import migrate
 from storage.db import Database
-from storage.models import Cohort
 from tests.fakes.postgres import ThrowawayPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,13 +114,3 @@ class Chat:
 def chat(engine: Engine):  # type: ignore[no-untyped-def]
     """chat(email) -> a Chat for that person."""
     return lambda email: Chat(engine, email)
-
-
-def running_cohort(program_id: str) -> Select[tuple[Cohort]]:
-    """The program's running demo cohort (this year's; next year's, taking applications, starts later)."""
-    return select(Cohort).where(Cohort.program_id == program_id).order_by(Cohort.starts_on, Cohort.id).limit(1)
-
-
-def next_cohort(program_id: str) -> Select[tuple[Cohort]]:
-    """The program's next demo cohort, whose call is open today."""
-    return select(Cohort).where(Cohort.program_id == program_id).order_by(Cohort.starts_on.desc()).limit(1)

@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from app import build_registry
 from bot.cycle import dated_phase, with_phase
+from bot.demo import next_cohort
 from bot.engine import Engine
 from bot.messages import Inbound, SharedFile
 from storage.models import Application, DialogState, OutboxMessage, Person
-from tests.conftest import FIXED_NOW, Chat, next_cohort
+from tests.conftest import FIXED_NOW, Chat
 
 AAHSL_YES_NO = ("Yes", "Yes", "Yes", "Yes", "Yes", "No", "No")  # all seven rules met
 

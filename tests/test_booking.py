@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from app import build_registry
 from bot.cycle import dated_phase, with_phase
+from bot.demo import running_cohort
 from bot.engine import Engine
 from storage.models import BusySlot, CoachingSession, DialogState, OutboxMessage
-from tests.conftest import FIXED_NOW, Chat, running_cohort
+from tests.conftest import FIXED_NOW, Chat
 from tests.races import through_one_gate
 
 

@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from bot.demo import next_cohort, running_cohort
 from bot.identity import get_or_create_person
 from bot.messages import Button
 from bot.network import create_cohort
 from storage.db import Database
 from storage.models import Cohort, GroupSeat, GroupSession, Membership, OutboxMessage, Person
-from tests.conftest import FIXED_NOW, Chat, next_cohort, running_cohort
+from tests.conftest import FIXED_NOW, Chat
 from tests.server import running_server
 
 AAHSL, ALCTS = "aahsl-coaching-pilot", "alcts-mentoring"

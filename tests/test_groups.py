@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 
 from app import build_registry
 from bot.cohorts import cohort_calendar
+from bot.demo import running_cohort
 from bot.engine import Engine
 from bot.identity import get_or_create_person
 from bot.messages import Button
 from storage.db import Database
 from storage.models import BusySlot, Cohort, GroupSeat, GroupSession, GroupWaitlist, Membership, OutboxMessage, Person
-from tests.conftest import FIXED_NOW, Chat, running_cohort
+from tests.conftest import FIXED_NOW, Chat
 from tests.races import through_one_gate
 
 AAHSL = "aahsl-coaching-pilot"

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from app import build_registry
 from bot import jobs
 from bot.checkins import first_moment
-from bot.demo import seed_demo
+from bot.demo import running_cohort, seed_demo
 from bot.engine import Engine
 from bot.identity import get_or_create_person
 from bot.programs import load_programs
 from storage.db import Database
 from storage.models import Cohort, DialogState, HourEntry, Job, Membership, OutboxMessage, Person
-from tests.conftest import FIXED_NOW, PROGRAMS_DIR, Chat, running_cohort
+from tests.conftest import FIXED_NOW, PROGRAMS_DIR, Chat
 from tests.test_confidentiality import MARKER, database_bytes
 
 CORA, LEE = "coach@demo.example", "coach2@demo.example"

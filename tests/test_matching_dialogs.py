@@ -2,10 +2,11 @@
 
 from sqlalchemy import func, inspect, select
 
+from bot.demo import running_cohort
 from bot.identity import get_or_create_person
 from storage.db import Database
 from storage.models import Application, Assessment, Cohort, Membership, OutboxMessage, Pair, Person
-from tests.conftest import FIXED_NOW, running_cohort
+from tests.conftest import FIXED_NOW
 
 AAHSL, IATUL, ALCTS = "aahsl-coaching-pilot", "iatul-sig-alice", "alcts-mentoring"
 

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app import build_registry
-from bot.demo import seed_demo
+from bot.demo import running_cohort, seed_demo
 from bot.engine import Engine
 from bot.programs import ProgramCatalog
 from storage.db import Database
 from storage.models import OutboxMessage
-from tests.conftest import Chat, running_cohort
+from tests.conftest import Chat
 from tests.crowd import add_crowd
 from tests.fakes.slack_api import FakeSlackApi
 from tests.server import ServerProcess

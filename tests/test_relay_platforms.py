@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from bot.demo import running_cohort
 from storage.models import Base, Cohort, OutboxMessage, Pair, Person, RelayCount
-from tests.conftest import running_cohort
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.server import RunningServer, running_server

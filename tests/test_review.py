@@ -5,11 +5,12 @@ import asyncio
 from sqlalchemy import func, select
 
 from app import build_registry
+from bot.demo import running_cohort
 from bot.engine import Engine
 from bot.identity import get_or_create_person
 from storage.db import Database
 from storage.models import Application, Cohort, Membership, OutboxMessage, Person, Seat
-from tests.conftest import FIXED_NOW, Chat, running_cohort
+from tests.conftest import FIXED_NOW, Chat
 from tests.races import through_one_gate
 
 AAHSL = "aahsl-coaching-pilot"

@@ -22,10 +22,10 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
+from bot.demo import running_cohort
 from bot.outbox import NO_ACCOUNT
 from bot.programs import ProgramCatalog
 from storage.models import Application, Cohort, DialogState, Membership, OutboxMessage, Pair, Person, Seat
-from tests.conftest import running_cohort
 from tests.fakes.bot_connector import FakeBotConnector, Sent, message_activity
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.server import RunningServer, running_server, settle

@@ -19,14 +19,14 @@ from adapters.console import ConsoleDirectory
 from app import build_registry
 from bot import surveys
 from bot.cycle import dated_phase, with_phase
-from bot.demo import seed_demo
+from bot.demo import running_cohort, seed_demo
 from bot.engine import Engine
 from bot.messages import Inbound
 from bot.outbox import reply_of
 from bot.programs import ProgramCatalog, ProgramError, load_program
 from storage.db import Database
 from storage.models import Base, Cohort, ExportLink, Job, OutboxMessage, SurveyAnswer, SurveyInvitation
-from tests.conftest import FIXED_NOW, PROGRAMS_DIR, running_cohort
+from tests.conftest import FIXED_NOW, PROGRAMS_DIR
 from tests.crowd import add_crowd
 from tests.test_checkins import at, person_id, rows
 from tests.test_cli import run
