@@ -21,10 +21,10 @@ NAME = "book"
 
 
 async def start(turn: Turn, args: str) -> None:
-    infos = await booking.pairs_of(turn.session, turn.person.id, turn.programs)
-    ended = await booking.pairs_of(turn.session, turn.person.id, turn.programs, completed=True)
-    if not infos and ended:
-        turn.say(f"{ending.pairing_ended_words(ended[0], turn.person.id)} Nothing was booked.")
+    with_ended = await booking.pairs_of(turn.session, turn.person.id, turn.programs, completed=True)
+    infos = [info for info in with_ended if info.pair.status == "active"]
+    if not infos and with_ended:
+        turn.say(f"{ending.pairing_ended_words(with_ended[0], turn.person.id)} Nothing was booked.")
         return
     if not infos:
         turn.say(
