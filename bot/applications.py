@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cohorts import application_phase
 from bot.cycle import DatedPhase, dated_phase
 from bot.places import CONTENDED, FULL, take_numbered_place
+from bot.program_rules import cycle_starts
 from bot.programs import EligibilityQuestion, Material, Program, Question
 from storage.models import Application, Cohort, Membership, Pair, Person, Seat
 
@@ -189,14 +190,14 @@ async def next_call(session: AsyncSession, program: Program, now: datetime) -> D
             upcoming.append(call)
     if upcoming:
         return min(upcoming, key=lambda call: call.opening)
-    work = program.calendar.rule(program.calendar.work)
-    assert work is not None
-    for year in range(now.year - 1, now.year + 3):
-        calendar = program.calendar.place(work.opens.in_cycle(year))
-        call = dated_phase(calendar, program.application.phase)
-        if call is not None and call.opening > now:
-            return call
-    raise AssertionError("unreachable: a yearly call opens within three years")
+    coming = []
+    for starts in cycle_starts(program):  # each region's cycle, where they differ
+        for year in range(now.year - 1, now.year + 3):
+            call = dated_phase(program.calendar.place(starts.in_cycle(year)), program.application.phase)
+            if call is not None and call.opening > now:
+                coming.append(call)
+                break
+    return min(coming, key=lambda call: call.opening)
 
 
 def submittable_until(application: Application, call: DatedPhase | None) -> datetime | None:

@@ -325,8 +325,8 @@ class NewCohort:
 
 
 async def next_start(session: AsyncSession, program: Program, region: Region | None, today: date) -> date:
-    """The program's next cycle start (its working period's first month-day) after the latest cohort's
-    start (the region's, in a program with regions), and not before today."""
+    """The program's next cycle start (its working period's first month-day, or the region's own) after the
+    latest cohort's start (the region's, in a program with regions), and not before today."""
     query = select(func.max(Cohort.starts_on)).where(Cohort.program_id == program.id)
     if region is not None:
         query = query.where(Cohort.region_id == region.id)
@@ -334,7 +334,8 @@ async def next_start(session: AsyncSession, program: Program, region: Region | N
     after = max(latest or today, today - timedelta(days=1))
     work = program.calendar.rule(program.calendar.work)
     assert work is not None, "a validated program names its work phase"
-    return next(day for year in range(after.year, after.year + 3) if (day := work.opens.in_cycle(year)) > after)
+    starts = (region.starts if region is not None else None) or work.opens
+    return next(day for year in range(after.year, after.year + 3) if (day := starts.in_cycle(year)) > after)
 
 
 async def plan_new(

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
-from bot.cycle import CalendarRules
+from bot.cycle import CalendarRules, YearDay
 
 ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
 KINDS = ("coaching", "mentoring")
@@ -125,6 +125,7 @@ class Region:
     id: str
     name: str
     coordinators: tuple[str, ...]
+    starts: YearDay | None = None  # the month-day its work begins, where its cycle differs from the program's
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,10 @@ class Program:
     source: Path
     # `[calendar] after_end`: what pairs may do once the working period is over, in the program's words
     after_end: str | None = None
+
+
+def cycle_starts(program: Program) -> list[YearDay]:
+    """The month-days on which the program's cycles begin: its own, and each region's that differs."""
+    work = program.calendar.rule(program.calendar.work)
+    assert work is not None, "a validated program names its work phase"
+    return sorted({region.starts or work.opens for region in program.regions} or {work.opens}, key=str)

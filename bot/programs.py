@@ -256,6 +256,15 @@ def _resources(t: Table | None) -> ResourceRules | None:
     return ResourceRules(lists["kinds"], lists["career_stages"], lists["topics"])
 
 
+def _region(t: Table) -> Region:
+    """A region of the program; `starts` when its cycle begins on another month-day than the program's."""
+    t.unknown_keys({"id", "name", "coordinators", "starts"})
+    starts = t.year_day("starts") if "starts" in t.data else None
+    if starts is not None and starts.years:
+        t.problem("starts", "is the month-day the region's work begins, without 'next year' or 'previous year'")
+    return Region(t.identifier("id"), t.text("name"), t.emails("coordinators"), starts)
+
+
 def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program:
     t = Table(data, "", problems)
     t.unknown_keys(PROGRAM_KEYS)
@@ -281,7 +290,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         coach_hours = CoachHours(low, high, hours.texts("categories"))
     surveys = tuple(_survey(s, roles) for s in t.tables("surveys"))
     t.unique_ids("surveys", [s.id for s in surveys])
-    regions = tuple(Region(r.identifier("id"), r.text("name"), r.emails("coordinators")) for r in t.tables("regions"))
+    regions = tuple(_region(r) for r in t.tables("regions"))
     matching = t.table("matching", required=False)
     guide_capacity = (matching.number("capacity", minimum=1) if matching else None) or 2
     objectives = t.texts("objectives", required=False)

@@ -2,13 +2,19 @@
 whole, a leap day, deadlines read from other zones and across daylight-saving changes, and windows without
 an hour that close when their last day has ended everywhere."""
 
+import shutil
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 
+from bot.applications import next_call
+from bot.calendar_changes import next_start
 from bot.checkins import check_in_dates, overtaken
 from bot.cycle import CalendarRules, DatedPhase, PhaseRule, YearDay, parse_year_day
+from bot.programs import ProgramError, load_programs
 from storage.models import Cohort
+from tests.conftest import PROGRAMS_DIR
 
 
 def utc(*parts: int) -> datetime:
@@ -156,3 +162,35 @@ def test_check_ins_fall_inside_the_working_period(catalog, starts, ends, months,
 def test_a_check_in_that_could_not_go_out_is_dropped_once_the_next_is_due(catalog, day, now, dropped):
     alcts = cohort(date(2027, 6, 1), date(2028, 4, 30))
     assert overtaken(alcts, catalog.get("alcts-mentoring"), day, now) is dropped
+
+
+def _network_with_a_january_west(tmp_path: Path, starts: str) -> Path:
+    folder = tmp_path / "programs"
+    shutil.copytree(PROGRAMS_DIR, folder)
+    path = folder / "mentorship-coordinator-network.toml"
+    text = path.read_text()
+    assert 'name = "West"\n' in text
+    path.write_text(text.replace('name = "West"\n', f'name = "West"\nstarts = "{starts}"\n'))
+    return folder
+
+
+async def test_a_region_runs_its_own_cycle_as_its_file_says(tmp_path, db):
+    catalog = load_programs(_network_with_a_january_west(tmp_path, "01-15"))
+    network = catalog.get("mentorship-coordinator-network")
+    west = next(region for region in network.regions if region.id == "west")
+    northeast = next(region for region in network.regions if region.id == "northeast")
+    assert west.starts == YearDay(1, 15) and northeast.starts is None
+    async with db.transaction() as session:
+        # `cohort new network West`: the West's next cycle begins on 15 January, the Northeast's on 1 November.
+        assert await next_start(session, network, west, date(2027, 3, 1)) == date(2028, 1, 15)
+        assert await next_start(session, network, northeast, date(2027, 3, 1)) == date(2027, 11, 1)
+        # A closed call names the first call really coming in any region: the West's (its whole cycle shifted
+        # to begin on 15 January 2028), before the other regions' next September.
+        call = await next_call(session, network, utc(2027, 10, 20))
+    assert (call.opens, call.closes) == (date(2027, 11, 15), date(2027, 12, 29))
+
+
+def test_a_region_start_in_another_year_is_refused(tmp_path):
+    with pytest.raises(ProgramError) as error:
+        load_programs(_network_with_a_january_west(tmp_path, "01-15 next year"))
+    assert any("key 'regions[4].starts': is the month-day the region's work begins" in p for p in error.value.problems)
