@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import booking, outbox
 from bot.events import PEER_GROUP
-from bot.places import FULL, take_numbered_place
+from bot.places import CONTENDED, FULL, take_numbered_place
 from storage.models import BusySlot, GroupSeat, GroupSession, GroupWaitlist, Person
 
 BUSY = "busy"
@@ -197,3 +197,18 @@ def ref(group: GroupSession, person_id: int) -> str:
 
 def link(public_url: str, group: GroupSession) -> str:
     return booking.calendar_link(public_url, group.calendar_token)
+
+
+def not_seated_words(outcome: str, position: int, described: str, noun: str) -> str | None:
+    """What a person is told when joining gave them no seat (they are busy then, it is contended, or they
+    are on the waitlist at `position`); None when they took a seat."""
+    if outcome == BUSY:
+        return f"You have another session then, so you can't join {described}. Nothing changed."
+    if outcome == CONTENDED:
+        return f"Many people are joining that {noun} at this moment; please try again. Nothing changed."
+    if outcome == WAITING:
+        return (
+            f"{described} is full, so you are on its waitlist: number {position}. When a place frees up and you "
+            "are free then, it is yours and I will tell you."
+        )
+    return None

@@ -28,7 +28,6 @@ from bot.events import (
 )
 from bot.messages import Button, Reply
 from bot.outbox import Queued
-from bot.places import CONTENDED
 from bot.programs import Program
 from storage.models import BusySlot, Cohort, GroupSession, Person
 
@@ -130,16 +129,11 @@ async def join(turn: Turn, event: GroupSession, program: Program) -> None:
         turn.say(f"You are already in {when(turn, event)}.", buttons=(leave_button(event),))
         return
     outcome, position = await gatherings.join(session, event, person.id, turn.now)
-    if outcome == gatherings.BUSY:
-        turn.say(f"You have another session then, so you can't join {when(turn, event)}. Nothing changed.")
-    elif outcome == CONTENDED:
-        turn.say("Many people are joining that event at this moment; please try again. Nothing changed.")
-    elif outcome == gatherings.WAITING:
-        turn.say(
-            f"{when(turn, event)} is full, so you are on its waitlist: number {position}. When a place frees up "
-            "and you are free then, it is yours and I will tell you.",
-            buttons=(button(NAME, "Leave the waitlist", f"leave|{event.id}"),),
-        )
+    not_seated = gatherings.not_seated_words(outcome, position, when(turn, event), "event")
+    if outcome == gatherings.WAITING:
+        turn.say(str(not_seated), buttons=(button(NAME, "Leave the waitlist", f"leave|{event.id}"),))
+    elif not_seated is not None:
+        turn.say(not_seated)
     else:
         gatherings.remind(session, event, person, subject(event, program), turn.now)
         turn.say(

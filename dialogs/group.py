@@ -22,7 +22,6 @@ from bot.cohorts import has_members, peer_groups_phase
 from bot.dialog import Command, Registry, Turn, button
 from bot.events import PEER_GROUP
 from bot.messages import Button, Reply
-from bot.places import CONTENDED
 from bot.programs import Program
 from bot.timezones import date_span, today_in
 from bot.when import parse_time
@@ -309,16 +308,11 @@ async def _join(turn: Turn, group: GroupSession, program: Program) -> None:
         )
         return
     taken, position = await gatherings.join(session, group, person_id, turn.now)
-    if taken == gatherings.BUSY:
-        turn.say(f"You have another session then, so you can't join {_when(turn, group)}. Nothing changed.")
-    elif taken == CONTENDED:
-        turn.say("Many people are joining that group at this moment; please try again. Nothing changed.")
-    elif taken == gatherings.WAITING:
-        turn.say(
-            f"{_when(turn, group)} is full, so you are on its waitlist: number {position}. When a place frees up "
-            "and you are free then, it is yours and I will tell you.",
-            buttons=(button(NAME, "Leave the waitlist", f"leave|{group.id}"),),
-        )
+    not_seated = gatherings.not_seated_words(taken, position, _when(turn, group), "group")
+    if taken == gatherings.WAITING:
+        turn.say(str(not_seated), buttons=(button(NAME, "Leave the waitlist", f"leave|{group.id}"),))
+    elif not_seated is not None:
+        turn.say(not_seated)
     else:
         _remind(session, group, turn.person, turn.now)
         turn.say(
