@@ -252,7 +252,9 @@ class ApplyDialog:
         application = await _own_draft(turn, turn.active.data.get("application_id"))
         if application is None:
             return
-        program, _cohort = await _program_and_cohort(turn, application)
+        program, cohort = await _program_and_cohort(turn, application)
+        if _past_deadline(turn, application, program, cohort):  # the call closed while they were answering
+            return
         if step_key == "summary":
             turn.say("Please use the buttons: submit your application, or change an answer.")
             return
@@ -288,6 +290,8 @@ class ApplyDialog:
         if application is None:
             return
         program, cohort = await _program_and_cohort(turn, application)
+        if _past_deadline(turn, application, program, cohort):  # the call closed while they were answering
+            return
         if action == "submit":
             await _submit(turn, application, program, cohort)
         elif action == "change":
@@ -512,8 +516,6 @@ def _past_deadline(turn: Turn, application: Application, program: Program, cohor
 
 
 async def _submit(turn: Turn, application: Application, program: Program, cohort: Cohort) -> None:
-    if _past_deadline(turn, application, program, cohort):
-        return
     missing = next_step(application, program)
     if missing is not None:
         turn.say("One answer is still missing.")

@@ -1,6 +1,6 @@
 """Applying, as conversations through the engine, for every shipped program, on SQLite and PostgreSQL."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -231,3 +231,20 @@ async def test_status_offers_to_continue_the_application_in_progress(chat):
     shown = await dana.say("status")
     assert "AAHSL coaching pilot (Demo 2027-28): application in progress, not submitted yet" in shown
     assert "(4 of 12)" in await dana.click("Continue my application")
+
+
+async def test_a_deadline_that_passes_while_answering_keeps_the_draft_as_it_was(engine, chat, db):
+    dana = chat("participant2@demo.example")
+    await dana.say("apply aahsl")
+    for answer in AAHSL_YES_NO[:3]:
+        await dana.click(answer)
+    before = (await application_of(db, "participant2@demo.example")).answers
+    # Next year's call closes on 11 January 2027 at 23:59 in Los Angeles: 07:59 UTC on the 12th, the minute
+    # included. Dana answers the fourth question a minute after.
+    engine.clock = lambda: datetime(2027, 1, 12, 8, 0, 30, tzinfo=UTC)
+    answered = await dana.click(AAHSL_YES_NO[3])
+    assert "closed on 11 January 2027 at 23:59 (America/Los_Angeles), that is 12 January 2027 at 00:59 your" in answered
+    assert "Your draft is kept as it is" in answered
+    application = await application_of(db, "participant2@demo.example")
+    assert (application.status, application.answers) == ("draft", before)
+    assert "closed" in await dana.say("apply")  # coming back to it says the same, and asks nothing
