@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cycle import DatedPhase, dated_phase, dated_phases
+from bot.program_rules import GUIDED_ROLES
 from bot.programs import Program, ProgramCatalog, Survey
 from storage.models import Cohort, Membership
 
@@ -102,9 +103,6 @@ def _what_happens(program: Program) -> dict[str, list[str]]:
 def running(cohort: Cohort, now: datetime) -> bool:
     """The cohort's calendar has not ended (its work, or a survey after it)."""
     return cycle_end(cohort) >= now.date()
-
-
-GUIDED_ROLES = ("participant", "mentee", "partner")
 
 
 def has_members() -> ColumnElement[bool]:

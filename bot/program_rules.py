@@ -8,6 +8,8 @@ from pathlib import Path
 from bot.cycle import CalendarRules, YearDay
 
 ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
+GUIDE_ROLES = ("coach", "mentor")  # the guide of a pair
+GUIDED_ROLES = ("participant", "mentee", "partner")  # the one guided
 KINDS = ("coaching", "mentoring")
 CADENCES = ("monthly", "quarterly")
 QUESTION_KINDS = ("yes_no", "choice")

@@ -16,6 +16,8 @@ from typing import Any
 from bot.program_calendar import read_after_end, read_calendar, uses_of
 from bot.program_rules import (
     CADENCES,
+    GUIDE_ROLES,
+    GUIDED_ROLES,
     KINDS,
     MATERIAL_KINDS,
     QUESTION_KINDS,
@@ -273,8 +275,8 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         t.problem("roles", "must include 'coordinator': someone has to run the program")
     pairing = t.table("pairing") or Table({}, "pairing", [])
     guide, guided = (
-        pairing.choice("guide", ("coach", "mentor")),
-        pairing.choice("guided", ("participant", "mentee", "partner")),
+        pairing.choice("guide", GUIDE_ROLES),
+        pairing.choice("guided", GUIDED_ROLES),
     )
     for role in (guide, guided):
         if role and roles and role not in roles:
