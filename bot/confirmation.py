@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.applications import SelectionError, accept, release
 from bot.checkins import local_moment
-from bot.dialog import button
+from bot.dialog import button, row_id
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.programs import MOST_DAYS_TO_CONFIRM, Confirmation, Program
@@ -350,7 +350,8 @@ async def _tell_coordinators(
 
 async def _job_application(context: JobContext) -> tuple[Application, Program, Cohort] | None:
     application_id = context.job.subject.partition(":")[2]
-    application = await context.session.get(Application, int(application_id)) if application_id.isdigit() else None
+    given_id = row_id(application_id)
+    application = await context.session.get(Application, given_id) if given_id is not None else None
     cohort = await context.session.get(Cohort, application.cohort_id) if application else None
     program = context.programs.get(cohort.program_id) if cohort else None
     if application is None or cohort is None or program is None or program.application.confirmation is None:

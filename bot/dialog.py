@@ -106,6 +106,18 @@ class Turn:
         return self.person.timezone or "UTC"
 
 
+LARGEST_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number names no row (and would fail the query)
+
+
+def row_id(text: str) -> int | None:
+    """The row a button's value or a typed number names: ASCII digits within the databases' integer range;
+    None for anything else (a forged value, a number too large), which then names no row."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= LARGEST_ROW_ID else None
+
+
 def button(dialog: str, label: str, value: str, style: Literal["default", "primary", "danger"] = "default") -> Button:
     """A button whose click comes back to `dialog` as on_action(turn, value)."""
     return Button(label=label, value=f"{dialog}:{value}", style=style)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot import ending, outbox
 from bot.cohorts import has_members
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Reply
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
@@ -194,7 +194,8 @@ async def _cohorts(turn: Turn) -> list[Cohort]:
 
 
 async def _coordinated(turn: Turn, cohort_id: str) -> Cohort | None:
-    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    given_id = row_id(cohort_id)
+    cohort = await turn.session.get(Cohort, given_id) if given_id is not None else None
     if cohort is None or not turn.roles.coordinates(cohort.program_id):
         turn.finish()
         turn.say("Only coordinators of a cohort's program can announce to it. Nothing was sent.")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import booking, ending, outbox
 from bot.booking import local
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.pairs import PairInfo
 from bot.when import parse_time
@@ -177,7 +177,8 @@ class BookDialog:
     async def on_action(self, turn: Turn, value: str) -> None:
         action, _, rest = value.partition("|")
         pair_id, _, moment = rest.partition("|")
-        info = await booking.pair_info(turn.session, int(pair_id), turn.programs) if pair_id.isdigit() else None
+        given_id = row_id(pair_id)
+        info = await booking.pair_info(turn.session, given_id, turn.programs) if given_id is not None else None
         if info is None or turn.person.id not in (info.guide.id, info.guided.id):
             turn.finish()
             turn.say("You are not in that pairing, so you can't book for it. Nothing was booked.")

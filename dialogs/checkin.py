@@ -6,7 +6,7 @@ are stored; nothing typed is kept. "Need help" reaches the program's coordinator
 
 from bot import outbox
 from bot.checkins import ANSWERS, NAME, counts_hours
-from bot.dialog import Registry, Turn, button
+from bot.dialog import Registry, Turn, button, row_id
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.programs import Program
@@ -37,7 +37,8 @@ class CheckInDialog:
 
 
 async def _own_check_in(turn: Turn, check_in_id: str) -> tuple[CheckIn, Program, Cohort, Pair] | None:
-    check_in = await turn.session.get(CheckIn, int(check_in_id)) if check_in_id.isdigit() else None
+    given_id = row_id(check_in_id)
+    check_in = await turn.session.get(CheckIn, given_id) if given_id is not None else None
     if check_in is None or check_in.person_id != turn.person.id:
         turn.finish()
         turn.say("That check-in is not yours to answer.")

@@ -23,7 +23,7 @@ from bot.calendar_changes import (
 )
 from bot.cohorts import calendar_lines, running
 from bot.cycle import dated_phase
-from bot.dialog import Registry, Turn, button
+from bot.dialog import Registry, Turn, button, row_id
 from bot.programs import Program, ProgramCatalog
 from bot.timezones import date_span, local_time, long_date
 from dialogs import cohort_new
@@ -74,7 +74,8 @@ def _cohort_buttons(action: str, cohorts: list[tuple[Cohort, Program]]) -> tuple
 
 async def own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | None:
     """The cohort of a click, if the person coordinates it; otherwise they are told, and None."""
-    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    given_id = row_id(cohort_id)
+    cohort = await turn.session.get(Cohort, given_id) if given_id is not None else None
     program = turn.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
         turn.finish()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot import confirmation
 from bot.applications import STATUS_WORDS
 from bot.confirmation import NAME, moment_words
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.programs import Program
 from bot.timezones import long_date, today_in
 from storage.models import Application, Cohort
@@ -154,7 +154,8 @@ async def _keep(turn: Turn, application_id: str) -> None:
 
 async def _own(turn: Turn, application_id: str) -> tuple[Application, Program, Cohort] | None:
     """The person's own place still waiting for them; any other click is answered and changes nothing."""
-    application = await turn.session.get(Application, int(application_id)) if application_id.isdigit() else None
+    given_id = row_id(application_id)
+    application = await turn.session.get(Application, given_id) if given_id is not None else None
     if application is None or application.person_id != turn.person.id:
         turn.finish()
         turn.say("That confirmation is not yours to answer. Nothing was changed.")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import gatherings, outbox
 from bot.booking import local
-from bot.dialog import Turn, button
+from bot.dialog import Turn, button, row_id
 from bot.events import (
     COORDINATORS,
     KINDS,
@@ -106,7 +106,8 @@ async def _coming(turn: Turn) -> list[tuple[GroupSession, Program, Cohort]]:
 async def own_event(turn: Turn, event_id: str) -> tuple[GroupSession, Program] | None:
     """The event, when it is a coming one with places for this person; else says why."""
     session = turn.session
-    event = await session.get(GroupSession, int(event_id)) if event_id.isdigit() else None
+    given_id = row_id(event_id)
+    event = await session.get(GroupSession, given_id) if given_id is not None else None
     cohort = await session.get(Cohort, event.cohort_id) if event is not None and event.kind in KINDS else None
     program = turn.programs.get(cohort.program_id) if cohort is not None else None
     if event is None or cohort is None or program is None or not invited(turn, event, cohort, program):
@@ -174,7 +175,8 @@ async def leave(turn: Turn, event: GroupSession, program: Program) -> None:
 
 async def cancel(turn: Turn, typed: str) -> None:
     session = turn.session
-    event = await session.get(GroupSession, int(typed)) if typed.isascii() and typed.isdigit() else None
+    given_id = row_id(typed)
+    event = await session.get(GroupSession, given_id) if given_id is not None else None
     cohort = await session.get(Cohort, event.cohort_id) if event is not None and event.kind in KINDS else None
     program = turn.programs.get(cohort.program_id) if cohort is not None else None
     if event is None or cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):

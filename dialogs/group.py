@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import gatherings, outbox
 from bot.booking import local
 from bot.cohorts import has_members, peer_groups_phase
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.events import PEER_GROUP
 from bot.messages import Button, Reply
 from bot.programs import Program
@@ -373,7 +373,8 @@ def _leave_button(group: GroupSession) -> Button:
 
 async def _own_group(turn: Turn, group_id: str) -> tuple[GroupSession, Program] | None:
     """The group, when it is a coming one of a cohort this person is a participant of; else says why."""
-    group = await turn.session.get(GroupSession, int(group_id)) if group_id.isdigit() else None
+    given_id = row_id(group_id)
+    group = await turn.session.get(GroupSession, given_id) if given_id is not None else None
     if group is not None and group.kind != PEER_GROUP:  # an event's id: not a peer group
         group = None
     program = _participant_cohorts(turn).get(group.cohort_id) if group is not None else None

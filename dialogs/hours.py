@@ -14,7 +14,7 @@ this month's entries, numbered, with buttons to change or delete one (`hours cha
 from datetime import date
 
 from bot import hours
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.hours import HoursError, categories_of, duration
 from bot.messages import Button
 from bot.programs import Program
@@ -280,7 +280,8 @@ async def _numbered(turn: Turn, number: str) -> HourEntry | None:
 
 
 async def _own(turn: Turn, entry_id: str) -> HourEntry | None:
-    entry = await turn.session.get(HourEntry, int(entry_id)) if entry_id.isdigit() else None
+    given_id = row_id(entry_id)
+    entry = await turn.session.get(HourEntry, given_id) if given_id is not None else None
     if entry is None or entry.person_id != turn.person.id:
         turn.finish()
         turn.say("That entry is not one of yours (or it was deleted). Type `hours` to see yours." + UNCHANGED)

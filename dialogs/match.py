@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import ending, outbox
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
 from bot.programs import Program
@@ -295,7 +295,8 @@ async def _applications(turn: Turn, program: Program, cohort: Cohort) -> dict[in
 
 
 async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Cohort] | None:
-    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    given_id = row_id(cohort_id)
+    cohort = await turn.session.get(Cohort, given_id) if given_id is not None else None
     program = turn.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None:
         turn.finish()

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot import ending, reports, surveys
 from bot.charts import render_png
 from bot.cohorts import has_members
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Image
 from bot.programs import Program, Survey
 from bot.surveys import MIN_GROUP, QuestionResult, Tally
@@ -87,7 +87,8 @@ class ReportDialog:
 
 
 async def _own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | None:
-    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    given_id = row_id(cohort_id)
+    cohort = await turn.session.get(Cohort, given_id) if given_id is not None else None
     program = turn.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
         turn.say("Reports are for the coordinators of a cohort, and you do not coordinate that one.")

@@ -16,7 +16,7 @@ changes one of those; `resources feature 3` / `unfeature 3` puts it at the top o
 from typing import Any
 
 from bot import resources
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.programs import Program, ResourceRules
 from bot.resources import DuplicateLink, Filter, ResourceError
 from storage.models import Resource
@@ -314,7 +314,8 @@ async def _curate(turn: Turn, program: Program, action: str, typed: str) -> None
 
 async def _numbered(turn: Turn, program: Program, typed: str, usage: str) -> Resource | None:
     number = typed.strip().lstrip("#")
-    found = await resources.numbered(turn.session, program.id, int(number)) if number.isdigit() else None
+    given_id = row_id(number)
+    found = await resources.numbered(turn.session, program.id, given_id) if given_id is not None else None
     if found is None:
         missing = f"There is no resource {number[:10]} in the {program.short_name} library." if number else "Which one?"
         turn.say(f"{missing} Give the number `resources` shows, like `{usage} 3`.{UNCHANGED}")

@@ -21,7 +21,7 @@ from bot.applications import (
     seats_taken,
     waitlist_names,
 )
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
@@ -386,7 +386,8 @@ async def _move_confirm_by(turn: Turn, cohort_id: str, until_text: str) -> None:
 
 
 async def _coordinated_application(turn: Turn, application_id: str) -> tuple[Application, Program, Cohort] | None:
-    application = await turn.session.get(Application, int(application_id)) if application_id.isdigit() else None
+    given_id = row_id(application_id)
+    application = await turn.session.get(Application, given_id) if given_id is not None else None
     found = await _coordinated_cohort(turn, str(application.cohort_id)) if application else None
     if application is None or found is None:
         if application is None:
@@ -400,7 +401,8 @@ async def _coordinated_application(turn: Turn, application_id: str) -> tuple[App
 
 
 async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Cohort] | None:
-    cohort = await turn.session.get(Cohort, int(cohort_id)) if cohort_id.isdigit() else None
+    given_id = row_id(cohort_id)
+    cohort = await turn.session.get(Cohort, given_id) if given_id is not None else None
     program = turn.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None:
         turn.say("I can't find that cohort any more. Type `review` to start again.")

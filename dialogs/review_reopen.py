@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot import outbox
 from bot.calendar_changes import DATE_EXAMPLES, CalendarError, end_of_day, read_date
 from bot.cohorts import application_phase
-from bot.dialog import Turn, button
+from bot.dialog import Turn, button, row_id
 from bot.messages import Reply
 from bot.timezones import deadline_words, today_in
 from storage.models import Application, Cohort, Person
@@ -95,7 +95,8 @@ async def reopen_draft(turn: Turn, value: str) -> None:
     """Reopen the draft `value` names ("APPLICATION_ID|UNTIL") and tell the applicant."""
     turn.finish()
     application_id, _, until_text = value.partition("|")
-    application = await turn.session.get(Application, int(application_id)) if application_id.isdigit() else None
+    given_id = row_id(application_id)
+    application = await turn.session.get(Application, given_id) if given_id is not None else None
     cohort = await turn.session.get(Cohort, application.cohort_id) if application else None
     program = turn.programs.get(cohort.program_id) if cohort else None
     try:

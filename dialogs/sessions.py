@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import booking, outbox
 from bot.booking import OUTCOMES, local
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.pairs import PairInfo
 from bot.when import parse_time
@@ -102,7 +102,8 @@ async def _numbered(turn: Turn, number: str) -> tuple[CoachingSession, PairInfo]
 
 
 async def _own(turn: Turn, session_id: str) -> tuple[CoachingSession, PairInfo] | None:
-    row = await turn.session.get(CoachingSession, int(session_id)) if session_id.isdigit() else None
+    given_id = row_id(session_id)
+    row = await turn.session.get(CoachingSession, given_id) if given_id is not None else None
     info = await booking.pair_info(turn.session, row.pair_id, turn.programs) if row else None
     if row is None or info is None or turn.person.id not in (info.guide.id, info.guided.id):
         turn.finish()

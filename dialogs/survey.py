@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 
 from bot import surveys
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button
 from bot.programs import Program, Survey, SurveyQuestion
 from bot.surveys import NAME, SCALE
@@ -113,7 +113,8 @@ Found = tuple[SurveyInvitation, Cohort, Program, Survey]
 
 
 async def _own_invitation(turn: Turn, invitation_id: str) -> Found | None:
-    invitation = await turn.session.get(SurveyInvitation, int(invitation_id)) if invitation_id.isdigit() else None
+    given_id = row_id(invitation_id)
+    invitation = await turn.session.get(SurveyInvitation, given_id) if given_id is not None else None
     if invitation is None or invitation.person_id != turn.person.id:
         turn.finish()
         turn.say("That survey is not yours to answer. Type `survey` to see yours.")
