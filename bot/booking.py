@@ -87,16 +87,16 @@ async def rule_broken(
     if window is not None and not window[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= window[1]:
         first, last = window
         count = await used(session, info.pair.id)
-        of = f" of {rules.count}" if rules.count is not None else ""
+        of = f" of {rules.quota_words()}" if rules.quota_words() else ""
         return (
             f"One-to-one sessions in the {info.program.short_name} ({info.cohort.name}) take place from "
             f"{date_span(first, last)}. You have used {count}{of} so far."
         )
-    if rules.count is not None and moving is None:
+    if rules.maximum is not None and moving is None:  # a minimum is never a cap
         count = await used(session, info.pair.id)
-        if count >= rules.count:
+        if count >= rules.maximum:
             return (
-                f"You have used all {rules.count} one-to-one sessions of the {info.program.short_name} "
+                f"You have used all {rules.maximum} one-to-one sessions of the {info.program.short_name} "
                 f"({count} booked or held)."
             )
     return None

@@ -231,7 +231,7 @@ def _question(
 def counts_hours(program: Program) -> bool:
     """ALCTS counts hours of contact rather than sessions: ask for hours there."""
     rules = program.one_to_one
-    return rules is not None and rules.count is None and rules.minimum_hours is not None
+    return rules is not None and rules.counts_hours
 
 
 JOBS: dict[str, JobHandler] = {SEND: send_check_ins, REMIND: remind}

@@ -78,10 +78,40 @@ class Application:
 
 @dataclass(frozen=True)
 class SessionRules:
-    count: int | None  # None: no quota (ALCTS expects hours of contact instead)
+    """One-to-one sessions or peer groups: how long, when, and the program's numbers as it means them.
+
+    A minimum is a floor people are helped towards (SIG-ALICE: at least six sessions), never a cap; a
+    maximum is what is offered and the most that can be booked (AAHSL: up to six). Hours of contact count
+    held sessions plus the hours people report at check-ins (ALCTS: at least two hours per pair)."""
+
     minutes: int
     phase: str | None  # when sessions may take place; None: the whole working period
-    minimum_hours: float | None  # contact the pair commits to over the term
+    minimum: int | None = None  # sessions each pair (or person, for peer groups) is meant to have at least
+    maximum: int | None = None  # sessions each may have at most
+    minimum_hours: float | None = None  # contact the pair commits to over the term
+    maximum_hours: float | None = None
+    # Weeks without a session held or booked after which a pair counts as quiet; None: not watched.
+    quiet_weeks: int | None = None
+
+    @property
+    def counts_hours(self) -> bool:
+        """The program counts hours of contact, not sessions (ALCTS)."""
+        return self.minimum is None and self.maximum is None
+
+    def quota_words(self) -> str:
+        """The numbers as the program means them: "at least 6", "up to 6", "6 to 8", or ""."""
+        return _range_words(self.minimum, self.maximum)
+
+    def hours_words(self) -> str:
+        return _range_words(self.minimum_hours, self.maximum_hours)
+
+
+def _range_words(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+    if low is not None:
+        return f"at least {low:g}"
+    return f"up to {high:g}" if high is not None else ""
 
 
 @dataclass(frozen=True)

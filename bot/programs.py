@@ -136,13 +136,21 @@ def _confirmation(t: Table | None) -> Confirmation | None:
 def _sessions(t: Table | None, *, phase_required: bool) -> SessionRules | None:
     if t is None:
         return None
-    count = t.number("count", minimum=1, required=False)
+    if "count" in t.data:
+        t.problem("count", "is ambiguous: say `minimum` (at least this many) or `maximum` (at most), or both")
     minutes = t.number("minutes", minimum=15) or 60
-    minimum_hours = t.number("minimum_hours", minimum=0, required=False, whole=False)
-    if count is None and minimum_hours is None:
-        t.problem("count", "is missing (or give minimum_hours for programs without a session quota)")
+    low, high = t.number("minimum", minimum=1, required=False), t.number("maximum", minimum=1, required=False)
+    low_hours = t.number("minimum_hours", minimum=0, required=False, whole=False)
+    high_hours = t.number("maximum_hours", minimum=0, required=False, whole=False)
+    if low is not None and high is not None and low > high:
+        t.problem("minimum", f"({low}) is more than maximum ({high})")
+    if low_hours is not None and high_hours is not None and low_hours > high_hours:
+        t.problem("minimum_hours", f"({low_hours:g}) is more than maximum_hours ({high_hours:g})")
+    if low is None and high is None and low_hours is None and high_hours is None:
+        t.problem("minimum", "is missing: give minimum or maximum sessions, or minimum_hours or maximum_hours")
+    quiet_weeks = t.number("quiet_weeks", minimum=1, required=False)
     phase = t.text("phase", required=phase_required) or None
-    return SessionRules(count, minutes, phase, minimum_hours)
+    return SessionRules(minutes, phase, low, high, low_hours, high_hours, quiet_weeks)
 
 
 # Words that ask what was said or worked on in coaching: a survey must never ask that (the programs

@@ -140,8 +140,9 @@ async def _sessions(session: AsyncSession, cohort: Cohort, program: Program, now
             upcoming += 1
         elif status == "no_show":
             missed += 1
-    at_quota = sum(1 for n in held_by_pair.values() if rules.count and n >= rules.count)
-    return SessionFigures(rules.count, rules.minimum_hours, held, held_minutes, upcoming, missed, at_quota)
+    target = rules.minimum or rules.maximum
+    at_quota = sum(1 for n in held_by_pair.values() if target and n >= target)
+    return SessionFigures(target, rules.minimum_hours, held, held_minutes, upcoming, missed, at_quota)
 
 
 async def _groups(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> GroupFigures:
@@ -167,7 +168,7 @@ async def _groups(session: AsyncSession, cohort: Cohort, program: Program, now: 
         else []
     )
     return GroupFigures(
-        rules.count,
+        rules.minimum or rules.maximum,
         len(past),
         len(groups) - len(past),
         len(seats),

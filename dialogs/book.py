@@ -124,8 +124,8 @@ async def _book_at(turn: Turn, info: PairInfo, starts_at: datetime) -> None:
         return
     partner = info.partner_of(turn.person.id)
     count = await booking.used(turn.session, info.pair.id)
-    quota = info.program.one_to_one.count if info.program.one_to_one else None
-    of = f" This is session {count} of {quota}." if quota else ""
+    quota = info.program.one_to_one.quota_words() if info.program.one_to_one else ""
+    of = f" This is session {count} of {quota}." if quota else f" This is session {count}."
     link = booking.calendar_link(turn.public_url, made.calendar_token)
     turn.say(
         f"Booked: {local(starts_at, turn.timezone)} for you, {local(starts_at, partner.timezone or 'UTC')} "

@@ -272,10 +272,10 @@ def _short(title: str) -> str:
 
 def _tally(program: Program, joined: int) -> str:
     assert program.peer_groups is not None
-    count = program.peer_groups.count
-    if count is None:
+    planned = program.peer_groups.quota_words()
+    if not planned:
         return f"You have joined {joined} peer-group sessions of the {program.short_name}."
-    return f"You have joined {joined} of {count} peer-group sessions of the {program.short_name}."
+    return f"You have joined {joined} of {planned} peer-group sessions of the {program.short_name}."
 
 
 async def _joined(session: AsyncSession, person_id: int, cohort_id: int) -> int:
@@ -300,7 +300,7 @@ async def _join(turn: Turn, group: GroupSession, program: Program) -> None:
         return
     joined = await _joined(session, person_id, group.cohort_id)
     assert program.peer_groups is not None
-    count = program.peer_groups.count
+    count = program.peer_groups.maximum  # a minimum is never a cap
     if count is not None and joined >= count:
         turn.say(
             f"You have already joined {joined} of the {count} peer-group sessions of the {program.short_name}: "
@@ -340,7 +340,7 @@ async def _give_place_to_first_waiting(turn: Turn, group: GroupSession, program:
     """The first person waiting who is free then and under the program's count gets the place."""
     session = turn.session
     assert program.peer_groups is not None
-    count = program.peer_groups.count
+    count = program.peer_groups.maximum
 
     async def under_count(person_id: int) -> bool:
         return count is None or await _joined(session, person_id, group.cohort_id) < count

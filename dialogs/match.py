@@ -221,7 +221,7 @@ async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int
     sessions = program.one_to_one
     plan = ""
     if sessions is not None:
-        count = f"{sessions.count} sessions" if sessions.count else "sessions"
+        count = f"{sessions.quota_words()} sessions" if sessions.quota_words() else "sessions"
         plan = f" The program plans {count} of {sessions.minutes} minutes."
     start_hint = "To book your first session, type `book` (or `book next Tuesday 3pm`)." + plan
     for person, partner, partner_role in ((guided, guide, program.guide_role), (guide, guided, program.guided_role)):

@@ -24,6 +24,8 @@ class Person(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     # True once the person picked a zone themselves: the platform's zone no longer overrides it.
     timezone_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    # On leave until this day (their own `pause until DATE`): no check-ins, reminders or nudges before it.
+    away_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -75,6 +77,9 @@ class Membership(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(32))
+    # True: a coordinator enrolled the person (a contracted coach, a co-coordinator); False: an accepted
+    # application brought them in.
+    enrolled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -93,7 +98,29 @@ class Pair(Base):
     end_reason: Mapped[str | None] = mapped_column(String(32))  # mutual_consent, withdrawn, coordinator
     # Who paused relayed messages between the two (either may resume); None: relay is on.
     relay_paused_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    # A coordinator paused the pair until this day, for a reason from a list: no check-ins, sessions or nudges.
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    # The day one side was found unresponsive and the other side and coordinators were told; None: in touch.
+    quiet_flagged_on: Mapped[date | None] = mapped_column(Date)
+    # The last day the pair was nudged for falling behind the pace its program's minimum needs.
+    pace_nudged_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Profile(Base):
+    """A coach's or mentor's short profile, which matching reads: what they offer, in their own words
+    (filled from a people CSV, their application or `profile`), the languages they work in and how many
+    people they take. Their time zone is the person's."""
+
+    __tablename__ = "profiles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    expertise: Mapped[str] = mapped_column(String(500), default="")
+    interests: Mapped[str] = mapped_column(String(500), default="")
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    capacity: Mapped[int | None] = mapped_column(Integer)  # None: the program's default
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class DialogState(Base):

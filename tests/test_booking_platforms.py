@@ -112,7 +112,7 @@ async def test_slack_partner_books_and_the_teams_coach_is_told(
         answer = await sokha_books(server, fake_slack)
         assert f"Booked: Wednesday 2 December, 21:00 ({SOKHA_ZONE}) for you" in answer
         assert f"Wednesday 2 December, 09:00 ({CORA_ZONE}) for Cora Coach, 60 minutes." in answer
-        assert "This is session 1 of 6." in answer and "I told Cora Coach." in answer
+        assert "This is session 1 of at least 6." in answer and "I told Cora Coach." in answer
         token = calendar_token(answer)
 
         [booked] = await sessions_in(server)

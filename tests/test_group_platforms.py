@@ -102,7 +102,7 @@ async def test_a_place_left_on_slack_goes_to_the_first_waiting_who_is_told_on_te
         assert pat.button("Join")["value"] == join_value
         text = await pat.click("Join")
         assert f"You are in: Leading change, Wednesday 2 December, 13:00 ({PAT_ZONE}), 90 minutes." in text
-        assert f"You have joined 1 of 5 peer-group sessions of the {PROGRAM}." in text
+        assert f"You have joined 1 of up to 5 peer-group sessions of the {PROGRAM}." in text
         assert await seated(server.db) == {PARTICIPANT}
 
         # Ana clicks Join (Action.Submit) on the card the bot wrote first into her Teams chat.
@@ -126,13 +126,13 @@ async def test_a_place_left_on_slack_goes_to_the_first_waiting_who_is_told_on_te
         slack_before = len(fake_slack.calls)
         text = await pat.click("Leave")
         assert f"You left Leading change, Wednesday 2 December, 13:00 ({PAT_ZONE})." in text
-        assert f"You have joined 0 of 5 peer-group sessions of the {PROGRAM}." in text
+        assert f"You have joined 0 of up to 5 peer-group sessions of the {PROGRAM}." in text
         told = await dana.receives(
             "You have a place in a peer-group session",
             f"A place freed up in Leading change, Wednesday 2 December, 14:00 ({DANA_ZONE}), and it is yours: "
             "you are in.",
         )
-        assert f"You have joined 1 of 5 peer-group sessions of the {PROGRAM}." in told
+        assert f"You have joined 1 of up to 5 peer-group sessions of the {PROGRAM}." in told
         assert f"/calendar/{group.calendar_token}.ics" in told
         assert ("POST", f"/v3/conversations/{dana.conversation_id}/activities") in connector.requests
 

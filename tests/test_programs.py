@@ -24,9 +24,9 @@ def test_four_seed_programs_ship(catalog):
 def test_aahsl_pilot_facts(catalog):
     aahsl = catalog.get("aahsl-coaching-pilot")
     assert aahsl.seats == 9
-    assert (aahsl.one_to_one.count, aahsl.one_to_one.minutes) == (6, 60)
+    assert (aahsl.one_to_one.minimum, aahsl.one_to_one.maximum, aahsl.one_to_one.minutes) == (None, 6, 60)
     assert aahsl.one_to_one.phase == "sessions" and aahsl.peer_groups.phase == "peer-groups"
-    assert (aahsl.peer_groups.count, aahsl.peer_groups.minutes) == (5, 90)
+    assert (aahsl.peer_groups.maximum, aahsl.peer_groups.minutes) == (5, 90)
     assert aahsl.assessments == ("DiSC", "Myers-Briggs", "EQi-2.0", "CliftonStrengths", "TKI")
     assert len(aahsl.application.eligibility) == 7
     materials = {m.id: m for m in aahsl.application.materials}
@@ -40,14 +40,14 @@ def test_iatul_facts(catalog):
     iatul = catalog.get("iatul-sig-alice")
     assert len(iatul.objectives) == 4 and iatul.guided_role == "partner"
     assert (iatul.coach_hours.min_per_month, iatul.coach_hours.max_per_month) == (2, 5)
-    assert iatul.relay and iatul.one_to_one.count == 6
+    assert iatul.relay and (iatul.one_to_one.minimum, iatul.one_to_one.maximum) == (6, None)
 
 
 def test_alcts_facts(catalog):
     alcts = catalog.get("alcts-mentoring")
     assert alcts.check_ins.cadence == "quarterly" and alcts.check_ins.months == 3
     assert alcts.application.roles == ("mentor", "mentee")
-    assert alcts.one_to_one.count is None and alcts.one_to_one.minimum_hours == 2
+    assert alcts.one_to_one.counts_hours and alcts.one_to_one.minimum_hours == 2
     assert [s.id for s in alcts.surveys] == ["midway", "final"]
     assert "ALCTS members only" in alcts.application.eligibility[0].rule
 
