@@ -202,6 +202,8 @@ class Program:
     source: Path
     # `[calendar] after_end`: what pairs may do once the working period is over, in the program's words
     after_end: str | None = None
+    # `[matching] share_application`: a coach sees the application of each participant matched to them
+    share_application: bool = False
 
 
 def cycle_starts(program: Program) -> list[YearDay]:

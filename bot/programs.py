@@ -303,6 +303,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
     regions = tuple(_region(r) for r in t.tables("regions"))
     matching = t.table("matching", required=False)
     guide_capacity = (matching.number("capacity", minimum=1) if matching else None) or 2
+    share_application = matching.flag("share_application", default=False) if matching else False
     objectives = t.texts("objectives", required=False)
     t.unique_ids("regions", [r.id for r in regions])
     application = _application(t.table("application") or Table({}, "application", []), roles, objectives)
@@ -337,6 +338,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         relay=t.flag("relay", default=False),
         announce_accepted=t.flag("announce_accepted", default=False),
         pair_change_by_consent=t.flag("pair_change_by_consent", default=False),
+        share_application=share_application,
         regions=regions,
         resources=_resources(t.table("resources", required=False)),
         source=source,
