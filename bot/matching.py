@@ -1,16 +1,20 @@
 """Proposing guide/candidate pairs as an optimal assignment over an explainable compatibility score.
 
 A guide is a coach or mentor with a number of free places; a candidate is a participant, mentee or partner.
-The score of a pair runs from 0 to 100 and is the sum of three parts, each with a reason a coordinator reads:
+The score of a pair runs from 0 to 100 and is the sum of four parts, each with a reason a coordinator reads:
 
-- shared interests, up to 60: both texts become sets of word stems (lower case, punctuation, a small list of
+- shared interests, up to 50: both texts become sets of word stems (lower case, punctuation, a small list of
   English stopwords and words under 3 letters dropped, then a crude suffix strip: "-sses" to "-ss", "-ies" to
-  "-y", a plural "-s", one of "-ing"/"-ion"/"-ed", a final "-e"). The points are 60 times the share of the
-  candidate's stems the guide also wrote, counting at most 5 of them: 5 shared stems give the full 60. The
+  "-y", a plural "-s", one of "-ing"/"-ion"/"-ed", a final "-e"). The points are 50 times the share of the
+  candidate's stems the guide also wrote, counting at most 5 of them: 5 shared stems give the full 50. The
   reason names up to 3 shared words as the candidate wrote them.
 - working hours, up to 30: each person works 08:00-18:00 local time on the date `on`, computed with real
   datetimes so that daylight saving time counts; 3 points per hour in common (0 to 10 hours). Across the
   date line the candidate's working day may fall on the guide's previous or next date: the best one counts.
+- a shared language, 10: when both said which languages they work in (compared without regard to case)
+  and one is common ("both work in Khmer"). When either said none, the part is neutral: no points and no
+  reason, the same for every guide, so it never tips a choice; when both said some but none is shared, the
+  reason says so and there are no points.
 - career stage, 10: when both stages are known (student < early career < mid career < senior < late
   career) and the guide's is the more senior.
 
@@ -31,12 +35,14 @@ from zoneinfo import ZoneInfo
 
 from scipy.optimize import linear_sum_assignment
 
-INTEREST_POINTS = 60.0
+INTEREST_POINTS = 50.0
 INTEREST_FULL_WORDS = 5  # shared stems that earn the full interest points
 INTEREST_REASON_WORDS = 3
 TIMEZONE_POINTS = 30.0
 WORKDAY_START, WORKDAY_END = time(8), time(18)
 WORKDAY_HOURS = 10.0
+LANGUAGE_POINTS = 10.0
+LANGUAGE_REASON_NAMES = 2
 CAREER_POINTS = 10.0
 CAREER_STAGES = ("student", "early career", "mid career", "senior", "late career")
 MIN_WORD_LENGTH = 3
@@ -61,6 +67,7 @@ class Candidate:
     text: str  # what they wrote: goals, interests, chosen objective, joined
     timezone: str  # IANA zone, e.g. "Asia/Phnom_Penh"
     career_stage: str | None = None  # one of CAREER_STAGES, or None when unknown
+    languages: tuple[str, ...] = ()  # languages they work in, as written; empty when not asked or not said
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class Guide:
     timezone: str
     capacity: int  # free places (>= 0)
     career_stage: str | None = None
+    languages: tuple[str, ...] = ()  # as written; empty when not said
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,19 @@ def _working_hours(candidate_zone: str, guide_zone: str, on: date) -> tuple[floa
     return points, f"{hours:g} working hours overlap {zones}"
 
 
+# Languages
+
+
+def _languages(candidate_languages: Sequence[str], guide_languages: Sequence[str]) -> tuple[float, str | None]:
+    if not candidate_languages or not guide_languages:
+        return 0.0, None  # not said: neutral
+    theirs = {language.casefold() for language in guide_languages}
+    shared = [language for language in candidate_languages if language.casefold() in theirs]
+    if not shared:
+        return 0.0, "no language in common"
+    return LANGUAGE_POINTS, "both work in " + " and ".join(shared[:LANGUAGE_REASON_NAMES])
+
+
 # Career stage
 
 
@@ -184,9 +205,14 @@ def compatibility(candidate: Candidate, guide: Guide, on: date) -> tuple[float, 
     """The pair's score (0..100) and the reasons for it."""
     interest_points, interest_reason = _interests(candidate.text, guide.text)
     hour_points, hour_reason = _working_hours(candidate.timezone, guide.timezone, on)
+    language_points, language_reason = _languages(candidate.languages, guide.languages)
     career_points, career_reason = _career(candidate.career_stage, guide.career_stage)
-    reasons = (interest_reason, hour_reason) + ((career_reason,) if career_reason else ())
-    return round(interest_points + hour_points + career_points, 2), reasons
+    optional = tuple(reason for reason in (language_reason, career_reason) if reason)
+    return round(interest_points + hour_points + language_points + career_points, 2), (
+        interest_reason,
+        hour_reason,
+        *optional,
+    )
 
 
 # Assignment

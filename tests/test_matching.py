@@ -2,6 +2,7 @@
 
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -82,13 +83,13 @@ def test_interest_points_are_the_share_of_the_candidates_words_counting_at_most_
     two_of_four = candidate(1, "collections advocacy painting sculpture")
     five_of_eight = candidate(2, " ".join([*TOPICS[:5], "painting", "sculpture", "pottery"]))
 
-    assert compatibility(two_of_four, coach, ON)[0] == pytest.approx(60 * 2 / 4 + 30)
-    assert compatibility(five_of_eight, coach, ON)[0] == pytest.approx(60 + 30)
+    assert compatibility(two_of_four, coach, ON)[0] == pytest.approx(50 * 2 / 4 + 30)
+    assert compatibility(five_of_eight, coach, ON)[0] == pytest.approx(50 + 30)
 
 
-def test_a_perfect_pair_scores_100_with_three_reasons() -> None:
-    person = candidate(1, "metadata", stage="student")
-    coach = guide(2, "metadata", stage="senior")
+def test_a_perfect_pair_scores_100_with_four_reasons() -> None:
+    person = replace(candidate(1, "metadata", stage="student"), languages=("Khmer", "English"))
+    coach = replace(guide(2, "metadata", stage="senior"), languages=("english", "khmer"))
 
     score, reasons = compatibility(person, coach, ON)
 
@@ -96,8 +97,30 @@ def test_a_perfect_pair_scores_100_with_three_reasons() -> None:
     assert reasons == (
         "shared interests: metadata",
         f"10 working hours overlap ({LONDON} / {LONDON})",
+        "both work in Khmer and English",
         "more senior career stage",
     )
+
+
+@pytest.mark.parametrize(
+    ("candidate_languages", "guide_languages", "points", "reason"),
+    [
+        (("Khmer",), ("English", "KHMER"), 10.0, "both work in Khmer"),
+        (("French",), ("English",), 0.0, "no language in common"),
+        ((), ("English",), 0.0, None),  # the candidate said none: neutral, no reason
+        (("English",), (), 0.0, None),
+    ],
+)
+def test_a_shared_language_earns_ten_points_and_an_unstated_one_is_neutral(
+    candidate_languages: tuple[str, ...], guide_languages: tuple[str, ...], points: float, reason: str | None
+) -> None:
+    person = replace(candidate(1, "x"), languages=candidate_languages)
+    coach = replace(guide(2, "y"), languages=guide_languages)
+
+    score, reasons = compatibility(person, coach, ON)
+
+    assert score == 30.0 + points
+    assert reasons[2:] == ((reason,) if reason else ())
 
 
 @pytest.mark.parametrize(
@@ -183,8 +206,8 @@ def test_the_optimal_assignment_beats_first_come_first_served() -> None:
 
     assert pairs(baseline) == {(1, 10), (2, 11)}
     assert pairs(best) == {(1, 11), (2, 10)}
-    assert best.total_score == pytest.approx(70 + 90)
-    assert baseline.total_score == pytest.approx(90 + 30)
+    assert best.total_score == pytest.approx(round(50 * 2 / 3 + 30, 2) + 80)
+    assert baseline.total_score == pytest.approx(80 + 30)
     assert best.total_score > baseline.total_score
 
 
@@ -262,7 +285,7 @@ def test_matching_more_people_comes_before_a_higher_total() -> None:
 
     result = propose(people, coaches, JULY, excluded={(2, 11)})
 
-    # Ann alone with guide 10 would score 90; both matched score 15 + 12, and nobody is left out.
+    # Ann alone with guide 10 would score 80; both matched score 15 + 12, and nobody is left out.
     assert pairs(result) == {(1, 11), (2, 10)}
     assert result.total_score == pytest.approx(15 + 12)
     assert result.unmatched == ()
