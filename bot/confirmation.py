@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot import outbox, profiles
 from bot.applications import SelectionError, accept, release
 from bot.checkins import local_moment
 from bot.dialog import button, row_id
@@ -304,6 +304,7 @@ async def _offer(session: AsyncSession, ended: Application, program: Program, co
         except SelectionError:  # every seat taken again: nothing is offered
             return Ending(None, None)
         application.status, application.decided_at, application.decided_by_id = "accepted", now, None
+        await profiles.fill_from_application(session, application, program, now)
         roles = " and ".join(application.roles)
         opening = f"Good news: a place has opened in the {program.name} ({cohort.name}) and it is yours, as {roles}. "
         until = await ask_to_confirm(

@@ -2,8 +2,9 @@
 
 The pool is the cohort's members in the guided role (participant, mentee, partner) without an active
 pairing, and its coaches or mentors with places left. What they wrote in their applications (goals,
-expertise, objective, career stage), their time zones and each guide's capacity go into an optimal
-assignment (bot/matching.py); each proposal says why it was made. The coordinator can swap two
+expertise, objective, career stage), a guide's profile (bot/profiles.py: expertise, interests, languages,
+capacity; their application's words when they have no profile), time zones and each guide's capacity go
+into an optimal assignment (bot/matching.py); each proposal says why it was made. The coordinator can swap two
 proposals, pin one (the rest is re-optimised around it) and confirm; both people are then told by
 direct message who their partner is and how to start.
 """
@@ -14,17 +15,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import ending, outbox
+from bot import ending, outbox, profiles
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
 from bot.timezones import today_in
-from storage.models import Application, Cohort, Membership, Pair, Person
+from storage.models import Application, Cohort, Membership, Pair, Person, Profile
 
 NAME = "match"
-TEXT_ANSWERS_SKIPPED = ("career_stage", "capacity")
+TEXT_ANSWERS_SKIPPED = ("career_stage", "capacity", "languages")
 ENDED = "no more pairs are made"
 
 
@@ -245,24 +246,31 @@ async def _pool(
     paired_guided = {guided for _guide, guided in active}
     load = Counter(guide for guide, _guided in active)
     writing = await _applications(turn, program, cohort)
+    offered = await _profiles(turn, [person.id for person, role in members if role == program.guide_role])
     candidates, guides = [], []
     for person, role in members:
         answers, text = writing.get(person.id, ({}, ""))
         stage = answers.get("career_stage")
         zone = person.timezone or "UTC"
         if role == program.guided_role and person.id not in paired_guided:
-            candidates.append(Candidate(person.id, person.display_name, text, zone, stage))
+            languages = profiles.application_languages(answers)
+            candidates.append(Candidate(person.id, person.display_name, text, zone, stage, languages))
         elif role == program.guide_role:
-            capacity = _capacity(answers, program) - load[person.id]
-            guides.append(Guide(person.id, person.display_name, text, zone, max(capacity, 0), stage))
+            profile = offered.get(person.id)
+            text = (profiles.matching_text(profile) if profile else "") or text
+            capacity = max(profiles.capacity_of(profile, answers, program) - load[person.id], 0)
+            languages = profiles.languages_of(profile) or profiles.application_languages(answers)
+            guides.append(Guide(person.id, person.display_name, text, zone, capacity, stage, languages))
     ended = select(Pair.guided_id, Pair.guide_id).where(Pair.cohort_id == cohort.id, Pair.status != "active")
     excluded = {(guided, guide) for guided, guide in (await turn.session.execute(ended)).all()}
     return candidates, guides, excluded
 
 
-def _capacity(answers: dict[str, Any], program: Program) -> int:
-    typed = str(answers.get("capacity", ""))
-    return int(typed) if typed.isdigit() else program.guide_capacity
+async def _profiles(turn: Turn, person_ids: list[int]) -> dict[int, Profile]:
+    if not person_ids:
+        return {}
+    query = select(Profile).where(Profile.person_id.in_(person_ids))
+    return {profile.person_id: profile for profile in (await turn.session.execute(query)).scalars()}
 
 
 async def _members(turn: Turn, cohort: Cohort) -> list[tuple[Person, str]]:

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import exists, select
 
-from bot import confirmation, ending, outbox
+from bot import confirmation, ending, outbox, profiles
 from bot.applications import (
     DECIDABLE,
     SelectionError,
@@ -207,6 +207,7 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
             taken = await _accepted_names(turn, cohort.id)
             turn.say(f"{error} ({', '.join(taken)}). Nothing was changed: decline or waitlist someone first.")
             return
+        await profiles.fill_from_application(turn.session, application, program, turn.now)
     elif application.status == "accepted":
         freed = await release(turn.session, application, turn.now, "coordinator")
     application.status, application.decided_at, application.decided_by_id = new_status, turn.now, turn.person.id
