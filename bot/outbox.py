@@ -45,7 +45,9 @@ ROUND_LIMIT = 10  # batches one run_once delivers at most
 NO_ACCOUNT_RETRY = timedelta(minutes=10)  # the person has not written to us on any platform yet
 NO_ACCOUNT = "no reachable account"
 # Kinds sent only in the person's daytime, 08:00 to 20:00 their time; outside it they wait for 09:00.
-DAYTIME_KINDS = frozenset({"check-in", "check-in-reminder", "hours-reminder", "survey", "survey-reminder"})
+DAYTIME_KINDS = frozenset(
+    {"check-in", "check-in-reminder", "hours-reminder", "survey", "survey-reminder", "pace-nudge"}
+)
 DAY_STARTS, DAY_ENDS, MORNING = 8, 20, 9
 DEFAULT_RATES = {"slack": 5.0, "teams": 15.0, "console": 1000.0}  # messages a second per platform
 

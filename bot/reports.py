@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import hours, surveys
+from bot import hours, report_progress, surveys
 from bot.charts import Bar, Panel
 from bot.checkins import ANSWERS
 from bot.cohorts import add_months
@@ -85,6 +85,7 @@ class CohortReport:
     hours: HoursFigures | None
     check_ins: CheckInFigures
     surveys: list[ResponseRate]
+    progress: report_progress.ProgressFigures | None = None  # pairs against the program's numbers
 
 
 async def cohort_report(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> CohortReport:
@@ -97,6 +98,7 @@ async def cohort_report(session: AsyncSession, cohort: Cohort, program: Program,
         await _hours(session, cohort, program, min(now.date(), cohort.ends_on)) if program.coach_hours else None,
         await _check_ins(session, cohort),
         await surveys.response_rates(session, cohort, program),
+        await report_progress.progress_figures(session, cohort, program, now) if program.one_to_one else None,
     )
 
 
@@ -234,7 +236,9 @@ async def _open_requests(session: AsyncSession, cohort: Cohort) -> list[tuple[st
 def report_lines(report: CohortReport) -> list[str]:
     lines = [_pairs_line(report.pairs, report.program)]
     if report.sessions:
-        lines.append(_sessions_line(report.sessions, report.pairs.working))
+        lines.append(_sessions_line(report.sessions, report.pairs.working, report.program))
+    if report.progress:
+        lines.extend(report_progress.progress_lines(report.progress, report.program))
     if report.groups:
         lines.append(_groups_line(report.groups))
     if report.hours:
@@ -257,11 +261,9 @@ def _pairs_line(pairs: PairFigures, program: Program) -> str:
     )
 
 
-def _sessions_line(sessions: SessionFigures, active_pairs: int) -> str:
-    if sessions.quota:
-        quota = (
-            f" of {sessions.quota * active_pairs} ({sessions.quota} a pair); {sessions.pairs_at_quota} pairs at quota"
-        )
+def _sessions_line(sessions: SessionFigures, active_pairs: int, program: Program) -> str:
+    if sessions.quota and program.one_to_one:
+        quota = f" of {sessions.quota * active_pairs} ({program.one_to_one.quota_words()} a pair)"
     elif sessions.minimum_hours:
         quota = f" ({sessions.held_minutes / 60:.1f} hours; at least {sessions.minimum_hours:g} hours a pair expected)"
     else:
@@ -337,6 +339,8 @@ def chart_panels(report: CohortReport) -> list[Panel]:
                 "sessions",
             )
         )
+    if report.progress:
+        panels.extend(report_progress.progress_panels(report.progress, report.program))
     if report.groups:
         panels.append(
             Panel(
