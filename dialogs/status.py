@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import ending
+from bot import ending, progress
 from bot.applications import STATUS_WORDS, next_step
 from bot.confirmation import is_waiting, state_words
 from bot.dialog import Command, Registry, Turn, button
@@ -66,9 +66,13 @@ async def _pair_lines(turn: Turn) -> list[str]:
     for info in await pairings_of(turn.session, turn.person.id, turn.programs):
         program = info.program
         if info.guide.id == turn.person.id:
-            lines.append(f"{program.short_name}: you are {program.guide_role} to {info.guided.display_name}")
+            line = f"{program.short_name}: you are {program.guide_role} to {info.guided.display_name}"
         else:
-            lines.append(f"{program.short_name}: your {program.guide_role} is {info.guide.display_name}")
+            line = f"{program.short_name}: your {program.guide_role} is {info.guide.display_name}"
+        if program.one_to_one is not None:
+            figures = await progress.pair_progress(turn.session, info.pair.id, turn.now)
+            line += f"; {progress.progress_words(figures, program.one_to_one)}"
+        lines.append(line)
     recent = today_in(turn.now, turn.timezone) - ENDED_SHOWN
     for info in await ending.ended_pairings(turn.session, turn.person.id, turn.programs):
         if info.cohort.ends_on >= recent:
