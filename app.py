@@ -52,6 +52,7 @@ from dialogs import (
     cohort,
     cohort_calendar,
     confirm,
+    enrol,
     event,
     group,
     help,
@@ -59,7 +60,9 @@ from dialogs import (
     match,
     me,
     network,
+    pair,
     partner,
+    profile,
     programs,
     relay,
     report,
@@ -96,9 +99,12 @@ def build_registry() -> Registry:
     apply.register(registry)
     status.register(registry)
     review.register(registry)
+    enrol.register(registry)
     confirm.register(registry)
     match.register(registry)
     partner.register(registry)
+    profile.register(registry)
+    pair.register(registry)
     assessment.register(registry)
     book.register(registry)
     sessions.register(registry)

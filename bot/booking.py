@@ -22,7 +22,7 @@ from bot.events import invite as invite_of
 from bot.messages import Reply
 from bot.pairs import PairInfo, pairings_of
 from bot.programs import ProgramCatalog
-from bot.timezones import date_span
+from bot.timezones import date_span, long_date
 from storage.models import Availability, BusySlot, CoachingSession, Cohort, GroupSeat, GroupSession, Pair, Person
 
 SLOT = timedelta(minutes=15)
@@ -82,6 +82,9 @@ async def rule_broken(
         return "That time has already passed: please give a time in the future."
     window = window_of(info)
     zone = info.guided.timezone or "UTC"
+    paused = info.pair.paused_until
+    if paused is not None and starts_at.astimezone(ZoneInfo(zone)).date() <= paused:
+        return f"The coordinators paused this pairing until {long_date(paused)}: book a day after that."
     rules = info.program.one_to_one
     assert rules is not None
     if window is not None and not window[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= window[1]:
@@ -220,6 +223,7 @@ async def book(
             _take_slots(session, booking, info)
     except IntegrityError:
         return None
+    info.pair.quiet_flagged_on = None  # the pair is in touch again: a later silence may be flagged anew
     _schedule_messages(session, info, booking, now)
     return booking
 

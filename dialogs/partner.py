@@ -8,7 +8,7 @@ record (status, date, reason); no reasons in words are asked for or kept.
 
 from sqlalchemy import select
 
-from bot import outbox
+from bot import outbox, pair_admin
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply
 from bot.network import cohort_coordinators
@@ -36,7 +36,7 @@ async def show_partners(turn: Turn, args: str) -> None:
                 buttons.append(button(NAME, f"Ask to end the pairing with {partner.display_name}", f"ask|{pair.id}"))
         else:
             ended = long_date(today_in(pair.ended_at, turn.timezone)) if pair.ended_at else "earlier"
-            why = (pair.end_reason or "ended").replace("_", " ")
+            why = pair_admin.told_reason(pair.end_reason)
             lines.append(f"Earlier, in the {program.short_name}: {partner.display_name} (ended {ended}, {why})")
     if not lines:
         turn.say("You are not paired with anyone yet. When the coordinators pair you, I will tell you here.")
