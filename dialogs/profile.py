@@ -1,0 +1,176 @@
+"""`profile`: a coach's or mentor's profile, which matching reads (bot/profiles.py).
+
+`profile` shows expertise, interests, languages, how many people they take and their time zone, with a
+button to change each. `profile expertise TEXT`, `profile interests TEXT`, `profile languages English,
+Khmer`, `profile capacity 2` and `profile timezone Phnom Penh` change one at once. The time zone is the
+`timezone` command's. A participant is told what matching reads about them instead: their application.
+"""
+
+from sqlalchemy import select
+
+from bot import profiles
+from bot.dialog import Command, Registry, Turn, button
+from bot.profiles import HIGHEST_CAPACITY, LOWEST_CAPACITY, TEXT_LIMIT, ProfileError
+from bot.program_rules import GUIDED_ROLES
+from bot.programs import Program
+from dialogs import timezone
+from storage.models import Application, Cohort, Profile
+
+NAME = "profile"
+TIMEZONE = "timezone"
+FIELDS = {  # field: (what the profile calls it, the question asked)
+    "expertise": ("Expertise", f"What do you offer as a coach or mentor? A few words, up to {TEXT_LIMIT} characters."),
+    "interests": ("Interests", f"Which topics interest you? A few words, up to {TEXT_LIMIT} characters."),
+    "languages": ("Languages", "Which languages do you work in? Separate them with commas, like `English, Khmer`."),
+    "capacity": (
+        "People you take",
+        f"How many people can you take in one cohort? A whole number from {LOWEST_CAPACITY} to {HIGHEST_CAPACITY}.",
+    ),
+}
+ALIASES = {"time zone": TIMEZONE, "zone": TIMEZONE, "tz": TIMEZONE, "language": "languages", "interest": "interests"}
+NOT_A_GUIDE = "Profiles are for coaches and mentors: matching reads them to find each one's partners."
+
+
+async def start(turn: Turn, args: str) -> None:
+    if not await _may_have_profile(turn):
+        await _explain_for_participant(turn)
+        return
+    field, _, value = args.strip().partition(" ")
+    field = ALIASES.get(field.lower(), field.lower())
+    if not field:
+        await _show(turn)
+    elif field == TIMEZONE:
+        await timezone.start(turn, value)
+    elif field not in FIELDS:
+        turn.say(
+            f"I can change your expertise, interests, languages, capacity or timezone, not `{field[:40]}`. "
+            "Type `profile` to see yours. Nothing was changed."
+        )
+    elif value.strip():
+        await _change(turn, field, value)
+    else:
+        _ask(turn, field)
+
+
+class ProfileDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        field = turn.active.step if turn.active else ""
+        if field not in FIELDS:
+            turn.say("Please use the buttons above, or type `profile` to start again.")
+            return
+        await _change(turn, field, text)
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, field = value.partition("|")
+        if action != "change" or not await _may_have_profile(turn):
+            turn.say("That button is out of date. Type `profile` to see your profile.")
+        elif field == TIMEZONE:
+            turn.finish()
+            await timezone.start(turn, "")
+        elif field in FIELDS:
+            _ask(turn, field)
+        else:
+            turn.say("That button is out of date. Type `profile` to see your profile.")
+
+
+# Showing
+
+
+async def _show(turn: Turn) -> None:
+    profile = await profiles.profile_of(turn.session, turn.person.id)
+    expertise = profile.expertise if profile and profile.expertise else "(not given)"
+    interests = profile.interests if profile and profile.interests else "(not given)"
+    languages = ", ".join(profiles.languages_of(profile)) or "(not given)"
+    shown = (expertise, interests, languages, _capacity_words(turn, profile))
+    lines = (*(f"{FIELDS[field][0]}: {value}" for field, value in zip(FIELDS, shown, strict=True)),)
+    lines += (f"Time zone: {turn.timezone}",)
+    buttons = tuple(button(NAME, f"Change {field}", f"change|{field}") for field in FIELDS)
+    turn.say(
+        "Coordinators' matching reads this to find your partners.",
+        title="Your profile",
+        lines=lines,
+        buttons=(*buttons, button(NAME, "Change time zone", f"change|{TIMEZONE}")),
+    )
+
+
+def _capacity_words(turn: Turn, profile: Profile | None) -> str:
+    if profile is not None and profile.capacity is not None:
+        return str(profile.capacity)
+    defaults = [f"{p.guide_capacity} in the {p.short_name}" for p in _guide_programs(turn)]
+    return "the program's default" + (f" ({', '.join(defaults)})" if defaults else "")
+
+
+def _guide_programs(turn: Turn) -> list[Program]:
+    ids = sorted({entry.program_id for entry in turn.roles.in_cohorts if profiles.is_guide([entry.role])})
+    return [program for program in (turn.programs.get(i) for i in ids) if program is not None]
+
+
+# Changing
+
+
+def _ask(turn: Turn, field: str) -> None:
+    turn.ask(NAME, field, FIELDS[field][1])
+
+
+async def _change(turn: Turn, field: str, typed: str) -> None:
+    try:
+        if field == "capacity":
+            value: str | int | list[str] = profiles.parsed_capacity(typed)
+        elif field == "languages":
+            value = profiles.parsed_languages(typed)
+        else:
+            value = profiles.checked_text(typed, field)
+    except ProfileError as error:
+        turn.say(f"{error} Nothing was changed.")
+        return
+    profile = await profiles.own_profile(turn.session, turn.person.id, turn.now)
+    setattr(profile, field, value)
+    profile.updated_at = turn.now
+    turn.finish()
+    shown = ", ".join(value) if isinstance(value, list) else value
+    turn.say(f"Done: your profile now says {FIELDS[field][0]}: {shown}. Type `profile` to see it all.")
+
+
+# Who has one
+
+
+async def _may_have_profile(turn: Turn) -> bool:
+    if profiles.is_guide(turn.roles.names):
+        return True
+    return await profiles.profile_of(turn.session, turn.person.id) is not None
+
+
+async def _explain_for_participant(turn: Turn) -> None:
+    query = (
+        select(Application, Cohort.program_id)
+        .join(Cohort, Cohort.id == Application.cohort_id)
+        .where(Application.person_id == turn.person.id, Application.status == "accepted")
+        .order_by(Application.id.desc())
+    )
+    lines = []
+    for application, program_id in (await turn.session.execute(query)).all():
+        program = turn.programs.get(program_id)
+        if program is None or not set(application.roles) & set(GUIDED_ROLES):
+            continue
+        for question in program.application.questions:
+            answer = application.answers.get(question.id)
+            if answer:
+                lines.append(f"{program.short_name}: {question.question} {answer}")
+    if not lines:
+        turn.say(f"{NOT_A_GUIDE} You don't need one.")
+        return
+    turn.say(f"{NOT_A_GUIDE} For you, matching reads what your application says you want:", lines=tuple(lines))
+
+
+def register(registry: Registry) -> None:
+    registry.add_command(
+        Command(
+            NAME,
+            "your coach or mentor profile, which matching reads: expertise, interests, languages, capacity",
+            "profile [expertise|interests|languages|capacity|timezone TEXT]",
+            start,
+        )
+    )
+    registry.add_dialog(ProfileDialog())
