@@ -13,6 +13,9 @@ class SharedFile:
 
     name: str
     url: str
+    # Where the bytes can be downloaded with the platform's credentials (Slack url_private, a Teams
+    # download link), when it differs from `url`; read only through the adapter's FetchFile.
+    download_url: str | None = None
 
 
 @dataclass(frozen=True)
