@@ -58,6 +58,7 @@ from dialogs import (
     help,
     hours,
     match,
+    materials,
     me,
     network,
     pair,
@@ -103,6 +104,7 @@ def build_registry() -> Registry:
     confirm.register(registry)
     match.register(registry)
     partner.register(registry)
+    materials.register(registry)
     profile.register(registry)
     pair.register(registry)
     assessment.register(registry)

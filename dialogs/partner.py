@@ -18,6 +18,7 @@ from bot.timezones import local_time, long_date, today_in
 from storage.models import Cohort, Pair, PairChange, Person
 
 NAME = "partner"
+MATERIALS = "materials"  # dialogs/materials.py shows a matched participant's application
 
 
 async def show_partners(turn: Turn, args: str) -> None:
@@ -32,6 +33,9 @@ async def show_partners(turn: Turn, args: str) -> None:
                 f"{program.short_name} ({cohort.name}): your {role} is {partner.display_name}, {partner.email}; "
                 f"it is {local_time(turn.now, zone)} for them"
             )
+            if program.share_application and pair.guide_id == turn.person.id:
+                label = f"See {partner.display_name}'s application"
+                buttons.append(button(MATERIALS, label, f"show|{pair.id}"))
             if program.pair_change_by_consent:
                 buttons.append(button(NAME, f"Ask to end the pairing with {partner.display_name}", f"ask|{pair.id}"))
         else:
