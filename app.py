@@ -62,7 +62,9 @@ from dialogs import (
     me,
     network,
     pair,
+    pair_quiet,
     partner,
+    pause,
     profile,
     programs,
     relay,
@@ -107,6 +109,8 @@ def build_registry() -> Registry:
     materials.register(registry)
     profile.register(registry)
     pair.register(registry)
+    pair_quiet.register(registry)
+    pause.register(registry)
     assessment.register(registry)
     book.register(registry)
     sessions.register(registry)

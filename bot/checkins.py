@@ -102,7 +102,7 @@ async def send_check_ins(context: JobContext) -> None:
         await plan_next(session, cohort, program, day, now)
         return
     await _drop_undelivered(session, cohort, day)
-    members = await _active_members(session, _active_pairs(cohort.id))
+    members = await _active_members(session, _active_pairs(cohort.id, day), day)
     if members:
         rows = [
             {"cohort_id": cohort.id, "pair_id": m.pair_id, "person_id": m.person_id, "asked_on": day, "created_at": now}
@@ -152,7 +152,7 @@ async def remind(context: JobContext) -> None:
     unanswered = (
         CheckIn.cohort_id == cohort.id,
         CheckIn.asked_on == day,
-        CheckIn.pair_id.in_(_active_pairs(cohort.id)),
+        CheckIn.pair_id.in_(_active_pairs(cohort.id, day)),
         CheckIn.answered_at.is_(None),
         CheckIn.reminded_at.is_(None),
     )
@@ -166,7 +166,7 @@ async def remind(context: JobContext) -> None:
             due_at=max(now, local_moment(remind_on, program.check_ins.send_at, m.timezone)),
             ref=f"check-in:{waiting[m.person_id]}",
         )
-        for m in await _active_members(session, waiting_pairs)
+        for m in await _active_members(session, waiting_pairs, day)
         if m.person_id in waiting
     ]
     await outbox.queue_each(session, messages, kind="check-in-reminder", now=now)
@@ -190,26 +190,37 @@ class Member(NamedTuple):
     partner_name: str
 
 
-def _active_pairs(cohort_id: int) -> Select[tuple[int]]:
-    return select(Pair.id).where(Pair.cohort_id == cohort_id, Pair.status == "active")
+def _active_pairs(cohort_id: int, day: date) -> Select[tuple[int]]:
+    """The cohort's active pairs that no coordinator paused over `day`."""
+    not_paused = Pair.paused_until.is_(None) | (Pair.paused_until < day)
+    return select(Pair.id).where(Pair.cohort_id == cohort_id, Pair.status == "active", not_paused)
 
 
-async def _active_members(session: AsyncSession, pair_ids: Select[tuple[int]]) -> list[Member]:
+async def _active_members(session: AsyncSession, pair_ids: Select[tuple[int]], day: date) -> list[Member]:
     """Both members of each pair `pair_ids` selects, by one join (no list of ids: a cohort may hold more
-    people than a statement may have parameters)."""
+    people than a statement may have parameters), but not a member away on `day` (their own `pause`)."""
     guide, guided = aliased(Person), aliased(Person)
     query = (
         select(Pair.id, guide.id, guide.timezone, guide.display_name, guided.id, guided.timezone, guided.display_name)
+        .add_columns(guide.away_until, guided.away_until)
         .join(guide, guide.id == Pair.guide_id)
         .join(guided, guided.id == Pair.guided_id)
         .where(Pair.id.in_(pair_ids))
         .order_by(Pair.id)
     )
     members = []
-    for pair_id, guide_id, guide_zone, guide_name, guided_id, guided_zone, guided_name in await session.execute(query):
-        members.append(Member(pair_id, guide_id, guide_zone or "UTC", guided_name))
-        members.append(Member(pair_id, guided_id, guided_zone or "UTC", guide_name))
+    for pair_id, guide_id, guide_zone, guide_name, guided_id, guided_zone, guided_name, *away in await session.execute(
+        query
+    ):
+        if not _away(away[0], day):
+            members.append(Member(pair_id, guide_id, guide_zone or "UTC", guided_name))
+        if not _away(away[1], day):
+            members.append(Member(pair_id, guided_id, guided_zone or "UTC", guide_name))
     return members
+
+
+def _away(away_until: date | None, day: date) -> bool:
+    return away_until is not None and away_until >= day
 
 
 def _question(

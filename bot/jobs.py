@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import checkins, confirmation, ending, hours, pace, surveys
+from bot import checkins, confirmation, ending, hours, pace, quiet, surveys
 from bot.programs import Program, ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
 from storage.db import Database
@@ -34,6 +34,7 @@ ALL: dict[str, JobHandler] = {
     **surveys.JOBS,
     **ending.JOBS,
     **confirmation.JOBS,
+    **quiet.JOBS,
     **pace.JOBS,
     PRUNE: prune_events,
 }
@@ -44,6 +45,7 @@ async def plan_cohort(session: AsyncSession, cohort: Cohort, program: Program, n
     await checkins.plan_next(session, cohort, program, now.date() - timedelta(days=1), now)
     await surveys.plan(session, cohort, program, now)
     await ending.plan(session, cohort, program, now)
+    await quiet.plan(session, cohort, program, now)
     await pace.plan_next(session, cohort, program, now.date() - timedelta(days=1), now)
 
 
@@ -52,6 +54,7 @@ async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> Non
     await checkins.plan_all(db, programs, now)
     await surveys.plan_all(db, programs, now)
     await ending.plan_all(db, programs, now)
+    await quiet.plan_all(db, programs, now)
     await pace.plan_all(db, programs, now)
     async with db.transaction() as session:
         await plan_pruning(session, now, now)

@@ -91,17 +91,17 @@ def pause_refusal(day: date, today: date, last_day: date | None = None) -> str |
 
 
 async def find_pairs(
-    session: AsyncSession, programs: ProgramCatalog, cohorts: ColumnElement[bool], typed: str = "", pair_id: int = 0
+    session: AsyncSession, programs: ProgramCatalog, *conditions: ColumnElement[bool], typed: str = "", pair_id: int = 0
 ) -> list[PairInfo]:
-    """Active pairs of the cohorts `cohorts` selects, where either side's email is `typed` or their name
-    holds it (all of them when `typed` is empty), or the one pair `pair_id`."""
+    """Active pairs that meet `conditions` (a cohort's, the cohorts a coordinator coordinates), where either
+    side's email is `typed` or their name holds it (all of them when `typed` is empty), or the one `pair_id`."""
     guide, guided = aliased(Person), aliased(Person)
     query = (
         select(Pair, Cohort, guide, guided)
         .join(Cohort, Cohort.id == Pair.cohort_id)
         .join(guide, guide.id == Pair.guide_id)
         .join(guided, guided.id == Pair.guided_id)
-        .where(Pair.status == "active", cohorts)
+        .where(Pair.status == "active", *conditions)
         .order_by(Cohort.program_id, Cohort.name, guided.display_name, Pair.id)
     )
     if pair_id:

@@ -65,6 +65,7 @@ async def _answer(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohor
         turn.say(f"You answered this check-in already ({ANSWERS[check_in.status].lower()}). Thank you!")
         return
     check_in.status, check_in.answered_at = choice, turn.now
+    pair.quiet_flagged_on = None  # the pair is in touch again: a later silence may be flagged anew
     if choice == "need_help":
         await _tell_coordinators(turn, check_in, program, cohort, partner)
         thanks = "Thank you. I have told the coordinators that you would like help; they will be in touch."

@@ -87,7 +87,7 @@ async def _typed(turn: Turn, name: str, action: str, extra: str = "") -> None:
     if not name:
         turn.say(f"Name one of the pair: {USAGE}. {NOTHING}")
         return
-    found = await pair_admin.find_pairs(turn.session, turn.programs, turn.roles.coordinated_cohorts(), name)
+    found = await pair_admin.find_pairs(turn.session, turn.programs, turn.roles.coordinated_cohorts(), typed=name)
     if action == "resume":
         found = [info for info in found if info.pair.paused_until is not None]
     if not found:

@@ -1,0 +1,175 @@
+"""Quiet pairs: one side stopped answering, or no session for weeks; and pauses that have run out.
+
+A daily job per running cohort ("quiet-pairs"). It first lifts coordinators' pauses whose last day has
+passed (both are told). Then a pair is quiet when one side left their last two check-ins unanswered after
+the reminder, or (in programs with one-to-one sessions) no session was held or booked for the program's
+`quiet_weeks` since the pair was made or its last session. A quiet pair is flagged once
+(pairs.quiet_flagged_on): the other side is asked privately whether all is well, and the coordinators are
+told which pair and why, with "Contact the pair" and "Reassign". Paused pairs and people away are skipped.
+Answering a check-in or booking a session clears the flag, so a later silence is flagged again.
+"""
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import outbox, pair_admin
+from bot.dialog import button
+from bot.messages import Reply
+from bot.network import cohort_coordinators
+from bot.pairs import PairInfo
+from bot.programs import Program, ProgramCatalog
+from bot.scheduler import JobContext, JobHandler, schedule
+from storage.db import Database
+from storage.models import CheckIn, CoachingSession, Cohort, Pair, Person
+
+JOB = "quiet-pairs"
+KIND = "quiet-pair"
+DIALOG = "quiet"  # dialogs/pair_quiet.py receives the buttons
+AT = time(12)  # noon UTC, every day
+IN_A_ROW = 2
+
+
+def subject_of(cohort_id: int, day: date) -> str:
+    return f"cohort:{cohort_id}:{day.isoformat()}"
+
+
+async def plan(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> None:
+    """The cohort's next daily look, from its start to its last day (planning twice keeps one)."""
+    day = max(cohort.starts_on, now.date())
+    if day <= cohort.ends_on:
+        await schedule(session, JOB, subject_of(cohort.id, day), datetime.combine(day, AT, UTC), now)
+
+
+async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:
+    async with db.transaction() as session:
+        for cohort in (await session.execute(select(Cohort).where(Cohort.ends_on >= now.date()))).scalars():
+            program = programs.get(cohort.program_id)
+            if program is not None:
+                await plan(session, cohort, program, now)
+
+
+async def look(context: JobContext) -> None:
+    """Lift pauses that ran out, flag quiet pairs, and plan tomorrow's look."""
+    _, cohort_id, day = context.job.subject.split(":")
+    cohort = await context.session.get(Cohort, int(cohort_id))
+    program = context.programs.get(cohort.program_id) if cohort else None
+    if cohort is None or program is None:
+        return
+    session, now, today = context.session, context.now, context.now.date()
+    for info in await pair_admin.find_pairs(
+        session, context.programs, Pair.cohort_id == cohort.id, Pair.paused_until < today
+    ):
+        pair_admin.resume_pair(session, info, now, early=False)
+    for info, silent in await quiet_pairs(session, context.programs, cohort, program, today, now):
+        await _flag(session, info, silent, today, now)
+    tomorrow = max(date.fromisoformat(day), today) + timedelta(days=1)
+    if tomorrow <= cohort.ends_on:
+        await schedule(session, JOB, subject_of(cohort.id, tomorrow), datetime.combine(tomorrow, AT, UTC), now)
+
+
+async def quiet_pairs(
+    session: AsyncSession, programs: ProgramCatalog, cohort: Cohort, program: Program, today: date, now: datetime
+) -> list[tuple[PairInfo, list[Person]]]:
+    """Pairs of the cohort quiet today and not flagged yet, each with the sides who went silent (empty
+    when the pair as a whole had no session for too long)."""
+    watched = [
+        info
+        for info in await pair_admin.find_pairs(
+            session, programs, Pair.cohort_id == cohort.id, Pair.quiet_flagged_on.is_(None)
+        )
+        if not pair_admin.is_paused(info.pair, today)
+        and not any(p.away_until is not None and p.away_until >= today for p in (info.guide, info.guided))
+    ]
+    unanswered = await _unanswered(session, cohort, program, today)
+    last_sessions = await _last_sessions(session, cohort)
+    weeks = program.one_to_one.quiet_weeks if program.one_to_one is not None else None
+    found = []
+    for info in watched:
+        silent = [p for p in (info.guide, info.guided) if unanswered.get((info.pair.id, p.id)) == [None] * IN_A_ROW]
+        if silent:
+            found.append((info, silent))
+        elif weeks and _without_sessions(info, last_sessions.get(info.pair.id), now) >= timedelta(weeks=weeks):
+            found.append((info, []))
+    return found
+
+
+async def _unanswered(
+    session: AsyncSession, cohort: Cohort, program: Program, today: date
+) -> dict[tuple[int, int], list[datetime | None]]:
+    """Each (pair, person)'s answer times of their last check-ins whose reminder has passed, newest first."""
+    past = today - timedelta(days=program.check_ins.remind_after_days)
+    query = (
+        select(CheckIn.pair_id, CheckIn.person_id, CheckIn.answered_at)
+        .where(CheckIn.cohort_id == cohort.id, CheckIn.asked_on < past)
+        .order_by(CheckIn.asked_on.desc(), CheckIn.id.desc())
+    )
+    found: dict[tuple[int, int], list[datetime | None]] = defaultdict(list)
+    for pair_id, person_id, answered_at in await session.execute(query):
+        if len(found[pair_id, person_id]) < IN_A_ROW:
+            found[pair_id, person_id].append(answered_at)
+    return found
+
+
+async def _last_sessions(session: AsyncSession, cohort: Cohort) -> dict[int, datetime]:
+    """Each pair's latest booked or held session start (or booking moment, whichever is later)."""
+    query = (
+        select(CoachingSession.pair_id, func.max(CoachingSession.starts_at), func.max(CoachingSession.created_at))
+        .join(Pair, Pair.id == CoachingSession.pair_id)
+        .where(Pair.cohort_id == cohort.id, CoachingSession.status.in_(("booked", "held")))
+        .group_by(CoachingSession.pair_id)
+    )
+    return {pair_id: max(starts, booked) for pair_id, starts, booked in await session.execute(query)}
+
+
+def _without_sessions(info: PairInfo, last: datetime | None, now: datetime) -> timedelta:
+    start = datetime.combine(info.cohort.starts_on, time(0), UTC)
+    since = max(info.pair.created_at, start, last or start)
+    return now - since
+
+
+async def _flag(session: AsyncSession, info: PairInfo, silent: list[Person], today: date, now: datetime) -> None:
+    info.pair.quiet_flagged_on = today
+    why = reason_words(info, silent)
+    asked = [p for p in (info.guide, info.guided) if p not in silent] or [info.guide, info.guided]
+    for person in asked:
+        partner = info.partner_of(person.id)
+        question = Reply(
+            f"It has been quiet between you and {partner.display_name} in the {info.program.short_name} "
+            f"({info.cohort.name}). Is all well? Only the coordinators hear about it, and only if you cannot "
+            "reach them.",
+            title="Is all well?",
+            buttons=(
+                button(DIALOG, "All is well", f"well|{info.pair.id}"),
+                button(DIALOG, "I can't reach them", f"unreachable|{info.pair.id}", "danger"),
+            ),
+        )
+        outbox.queue(session, person.id, question, kind=KIND, now=now)
+    await tell_coordinators(session, info, why, now)
+
+
+def reason_words(info: PairInfo, silent: list[Person]) -> str:
+    if silent:
+        names = " and ".join(p.display_name for p in silent)
+        return f"{names} left their last {IN_A_ROW} check-ins unanswered"
+    assert info.program.one_to_one is not None
+    return f"no session was held or booked for {info.program.one_to_one.quiet_weeks} weeks"
+
+
+async def tell_coordinators(session: AsyncSession, info: PairInfo, why: str, now: datetime) -> None:
+    notice = Reply(
+        f"A quiet pair in the {info.program.short_name} ({info.cohort.name}): {info.guided.display_name} with "
+        f"their {info.program.guide_role} {info.guide.display_name}. Why: {why}.",
+        title="A quiet pair",
+        buttons=(
+            button(DIALOG, "Contact the pair", f"contact|{info.pair.id}"),
+            button("pair", "Reassign", f"move|{info.pair.id}|"),
+        ),
+    )
+    for coordinator in await cohort_coordinators(session, info.cohort, info.program):
+        outbox.queue(session, coordinator.id, notice, kind=KIND, now=now)
+
+
+JOBS: dict[str, JobHandler] = {JOB: look}

@@ -1,0 +1,58 @@
+"""Answers to a quiet pair's questions (bot/quiet.py): the other side says all is well or that they cannot
+reach their partner (only then are the coordinators told); a coordinator contacts the pair with a gentle
+message of fixed words. "Reassign" goes to `pair` (dialogs/pair.py)."""
+
+from bot import outbox, pair_admin, quiet
+from bot.dialog import Registry, Turn, row_id
+from bot.messages import Reply
+from bot.pairs import PairInfo
+
+NAME = quiet.DIALOG
+
+
+class QuietDialog:
+    name = NAME
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        turn.say("Please use the buttons of my message.")
+
+    async def on_action(self, turn: Turn, value: str) -> None:
+        action, _, pair_value = value.partition("|")
+        turn.finish()
+        found = await pair_admin.find_pairs(turn.session, turn.programs, pair_id=row_id(pair_value) or -1)
+        info = found[0] if found else None
+        if info is None:
+            turn.say("That pairing is no longer active. Nothing changed.")
+        elif action in ("well", "unreachable") and turn.person.id in (info.guide.id, info.guided.id):
+            await _answer(turn, info, reachable=action == "well")
+        elif action == "contact" and turn.roles.coordinates_cohort(info.cohort):
+            _contact(turn, info)
+        else:
+            turn.say("That button is not for you. Nothing changed.")
+
+
+async def _answer(turn: Turn, info: PairInfo, *, reachable: bool) -> None:
+    if reachable:
+        turn.say("Good to hear, thank you. I keep nothing else.")
+        return
+    partner = info.partner_of(turn.person.id)
+    why = f"{turn.person.display_name} says they cannot reach {partner.display_name}"
+    await quiet.tell_coordinators(turn.session, info, why, turn.now)
+    turn.say("Thank you: I have told the coordinators, who will be in touch.")
+
+
+def _contact(turn: Turn, info: PairInfo) -> None:
+    for person in (info.guide, info.guided):
+        partner = info.partner_of(person.id)
+        message = Reply(
+            f"{turn.person.display_name}, a coordinator of the {info.program.short_name} ({info.cohort.name}), "
+            f"asks how it is going with {partner.display_name}. If something is in the way, write to them or "
+            "click *Need help* in a check-in; to meet again, type `book`.",
+            title="A word from the coordinators",
+        )
+        outbox.queue(turn.session, person.id, message, kind=quiet.KIND, now=turn.now)
+    turn.say(f"I sent {info.guided.display_name} and {info.guide.display_name} a short message from you.")
+
+
+def register(registry: Registry) -> None:
+    registry.add_dialog(QuietDialog())
