@@ -139,6 +139,24 @@ class Command:
     run: Callable[[Turn, str], Awaitable[None]]
     roles: frozenset[str] = frozenset()  # empty: everyone
     keeps_dialog: bool = False  # True: a quick answer that leaves the dialog in progress alone
+    # Listed only for people in a program it serves (a SIG-ALICE partner is not shown `assessment`); None: any.
+    serves: Callable[[Program], bool] | None = None
+
+    def is_for(self, roles: Roles, programs: ProgramCatalog) -> bool:
+        """Whether `help` lists it for someone with these roles: a role it is for, in a program it serves."""
+        if not roles.has_any(self.roles):
+            return False
+        if self.serves is None:
+            return True
+        program_ids = {e.program_id for e in roles.in_cohorts if not self.roles or e.role in self.roles}
+        if not self.roles or "coordinator" in self.roles:
+            program_ids |= roles.coordinator_of
+        return any((program := programs.get(pid)) is not None and self.serves(program) for pid in program_ids)
+
+
+def in_a_program(program: Program) -> bool:
+    """For `Command.serves`: of use to anyone in some program (pairings, events, surveys), not to newcomers."""
+    return True
 
 
 class Registry:
@@ -170,8 +188,9 @@ class Registry:
     def dialog(self, name: str) -> Dialog | None:
         return self._dialogs.get(name)
 
-    def commands_for(self, roles: Roles) -> list[Command]:
-        return [c for c in self._commands.values() if roles.has_any(c.roles)]
+    def commands_for(self, roles: Roles, programs: ProgramCatalog) -> list[Command]:
+        """The commands someone may use and would find of use: `help` lists these."""
+        return [c for c in self._commands.values() if c.is_for(roles, programs)]
 
     @property
     def verbs(self) -> list[str]:

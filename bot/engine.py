@@ -147,7 +147,7 @@ class Engine:
         command = self.registry.command(parsed.verb)
         active = turn.active
         if active is not None and self._answer_goes_to_dialog(
-            active, parsed.verb, command is not None, parsed.explicit, bool(parsed.args)
+            active, parsed.verb, command is not None, parsed.explicit, parsed.args
         ):
             dialog = self.registry.dialog(active.dialog)
             if dialog is not None:
@@ -174,10 +174,11 @@ class Engine:
         await command.run(turn, parsed.args)
 
     @staticmethod
-    def _answer_goes_to_dialog(active: ActiveDialog, verb: str, is_verb: bool, explicit: bool, has_args: bool) -> bool:
+    def _answer_goes_to_dialog(active: ActiveDialog, verb: str, is_verb: bool, explicit: bool, args: str) -> bool:
         """Free text belongs to the open question unless it is clearly a command (or starts the same
-        conversation again: "book Friday 10am" while booking asks for a time). "cancel" or "help" alone
-        always escape; "Help us welcome Dana" typed as an answer is an answer."""
+        conversation again: "book Friday 10am" while booking asks for a time). "cancel", "help" and
+        "help me" alone always escape; "Help us welcome Dana" typed as an answer is an answer."""
+        has_args = bool(args) and not (verb == "help" and args.lower() == "me")
         if not is_verb:
             return True
         if explicit or verb == active.dialog:
@@ -198,7 +199,7 @@ class Engine:
         if not verb:
             turn.say(f"Hi {name}! Type `help` to see what I can do for you.")
             return
-        allowed = [c.verb for c in self.registry.commands_for(turn.roles)]
+        allowed = [c.verb for c in self.registry.commands_for(turn.roles, turn.programs)]
         guess = suggest(verb, allowed)
         hint = f" Did you mean `{guess}`?" if guess else ""
         turn.say(f"I don't know `{verb[:40]}`.{hint} Type `help` to see what you can do.")

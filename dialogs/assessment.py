@@ -161,6 +161,12 @@ async def _assessment(turn: Turn, cohort_id: int, person_id: int) -> Assessment 
 
 def register(registry: Registry) -> None:
     registry.add_command(
-        Command(NAME, "choose your development assessment and say when it is done", "assessment", start)
+        Command(
+            NAME,
+            "choose your development assessment and say when it is done",
+            "assessment",
+            start,
+            serves=lambda program: bool(program.assessments),
+        )
     )
     registry.add_dialog(AssessmentDialog())

@@ -136,5 +136,6 @@ def register(registry: Registry) -> None:
             "availability [HOURS|clear]",
             start,
             roles=frozenset({"coach", "mentor"}),
+            serves=lambda program: program.one_to_one is not None,
         )
     )

@@ -205,6 +205,7 @@ def register(registry: Registry) -> None:
             "book a one-to-one session (`book next Tuesday 3pm`)",
             "book [with NAME] [WHEN]",
             start,
+            serves=lambda program: program.one_to_one is not None,
         )
     )
     registry.add_dialog(BookDialog())

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot import booking, gatherings, outbox
 from bot.booking import local
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, in_a_program
 from bot.events import (
     COORDINATORS,
     KINDS,
@@ -372,7 +372,10 @@ def register(registry: Registry) -> None:
             "cancel)",
             "event [schedule KIND | TITLE | WHEN | AUDIENCE | CAPACITY] [cancel NUMBER]",
             start,
+            serves=in_a_program,
         )
     )
-    registry.add_command(Command("events", "the coming events for you, the same as `event`", "events", start))
+    registry.add_command(
+        Command("events", "the coming events for you, the same as `event`", "events", start, serves=in_a_program)
+    )
     registry.add_dialog(EventDialog())

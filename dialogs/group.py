@@ -424,6 +424,7 @@ def register(registry: Registry) -> None:
             "peer-group sessions: see, join or leave (coordinators: schedule)",
             "group [schedule TITLE | WHEN | CAPACITY]",
             start,
+            serves=lambda program: program.peer_groups is not None,
         )
     )
     registry.add_dialog(GroupDialog())

@@ -1,11 +1,15 @@
 """`help`: what this person may do, by their roles in their programs."""
 
 from bot.dialog import Command, Registry, Turn
+from dialogs import help_me
 
 
 async def show_help(turn: Turn, args: str) -> None:
-    commands = turn.registry.commands_for(turn.roles)
     topic = args.strip().lower()
+    if topic.split()[:1] == ["me"]:
+        await help_me.start(turn, topic)
+        return
+    commands = turn.registry.commands_for(turn.roles, turn.programs)
     if topic:
         match = next((c for c in commands if c.verb == topic), None)
         if match is None:
@@ -15,6 +19,8 @@ async def show_help(turn: Turn, args: str) -> None:
         return
     who = _describe_roles(turn)
     lines = tuple(f"`{c.usage}`: {c.summary}" for c in sorted(commands, key=lambda c: c.verb))
+    if any(entry.role != "coordinator" for entry in turn.roles.in_cohorts):
+        lines += ("`help me`: tell your program's coordinators at once that you would like help",)
     turn.say(
         f"{who}\nHere is what you can do. In Slack start with `/coaching`; in Teams or a direct "
         "message just type the words.",
@@ -47,6 +53,13 @@ def _describe_roles(turn: Turn) -> str:
 
 
 def register(registry: Registry) -> None:
+    help_me.register(registry)
     registry.add_command(
-        Command("help", "show this list, or `help VERB` for one command", "help [VERB]", show_help, keeps_dialog=True)
+        Command(
+            "help",
+            "show this list, or `help VERB` for one command; `help me` reaches your coordinators",
+            "help [VERB] | help me",
+            show_help,
+            keeps_dialog=True,
+        )
     )

@@ -431,6 +431,7 @@ def register(registry: Registry) -> None:
             "log AMOUNT [CATEGORY] [DAY]",
             log_time,
             roles=frozenset({"coach", "mentor"}),
+            serves=lambda program: program.coach_hours is not None,
         )
     )
     registry.add_command(
@@ -440,6 +441,7 @@ def register(registry: Registry) -> None:
             "hours [change N AMOUNT | delete N]",
             show,
             roles=frozenset({"coach", "mentor", "coordinator"}),
+            serves=lambda program: program.coach_hours is not None,
         )
     )
     registry.add_dialog(HoursDialog())

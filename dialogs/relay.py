@@ -246,13 +246,22 @@ async def _add_one(session: AsyncSession, pair_id: int, month: str, *, from_guid
 
 
 def register(registry: Registry) -> None:
-    registry.add_command(Command("reply", "write to one of your partners by name", "reply NAME message", reply))
+    registry.add_command(
+        Command(
+            "reply",
+            "write to one of your partners by name",
+            "reply NAME message",
+            reply,
+            serves=lambda program: program.relay,
+        )
+    )
     registry.add_command(
         Command(
             NAME,
             "pause or resume messages passed between you and your partner",
             "relay | relay pause | relay resume",
             relay_command,
+            serves=lambda program: program.relay,
         )
     )
     registry.add_dialog(RelayDialog())

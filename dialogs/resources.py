@@ -543,6 +543,7 @@ def register(registry: Registry) -> None:
             "resources [STAGE] [TOPIC] | resources add | resources edit|feature|retire|restore N",
             start,
             keeps_dialog=True,  # reading the library leaves a question in progress open
+            serves=lambda program: program.resources is not None,
         )
     )
     registry.add_dialog(ResourcesDialog())

@@ -221,6 +221,7 @@ def register(registry: Registry) -> None:
             "your sessions; cancel or move one",
             "sessions [cancel N | move N WHEN]",
             start,
+            serves=lambda program: program.one_to_one is not None,
         )
     )
     registry.add_dialog(SessionsDialog())

@@ -8,8 +8,10 @@ from bot import ending, progress
 from bot.applications import STATUS_WORDS, next_step
 from bot.confirmation import is_waiting, state_words
 from bot.dialog import Command, Registry, Turn, button
+from bot.messages import Button
 from bot.pairs import pairings_of
 from bot.timezones import long_date, today_in
+from dialogs import help_me
 from storage.models import Application, Cohort
 
 ENDED_SHOWN = timedelta(days=365)  # a pairing that ended with its program is shown this long after
@@ -27,9 +29,11 @@ async def show_status(turn: Turn, args: str) -> None:
     if not lines:
         turn.say("You have no applications or pairings yet. Type `apply` to apply to a program.")
         return
-    buttons = ()
+    buttons: tuple[Button, ...] = ()
     if draft is not None:
         buttons = (button("apply", "Continue my application", f"start|{draft}"),)
+    if any(entry.role != "coordinator" for entry in turn.roles.in_cohorts):
+        buttons += (button(help_me.NAME, "Need help", "start", "danger"),)
     turn.say("", title="Your status", lines=tuple(lines), buttons=buttons)
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 
 from bot import surveys
-from bot.dialog import Command, Registry, Turn, button, row_id
+from bot.dialog import Command, Registry, Turn, button, in_a_program, row_id
 from bot.messages import Button
 from bot.programs import Program, Survey, SurveyQuestion
 from bot.surveys import NAME, SCALE
@@ -268,5 +268,9 @@ def _ticked(mask: str, question: SurveyQuestion) -> frozenset[int]:
 
 
 def register(registry: Registry) -> None:
-    registry.add_command(Command("survey", "answer an evaluation survey that is open for you", "survey", show_surveys))
+    registry.add_command(
+        Command(
+            "survey", "answer an evaluation survey that is open for you", "survey", show_surveys, serves=in_a_program
+        )
+    )
     registry.add_dialog(SurveyDialog())
