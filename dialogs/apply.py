@@ -202,6 +202,13 @@ def _ask_material(turn: Turn, application: Application, material: Material, pref
         draft = application.materials.get(material.id)
         if isinstance(draft, dict) and draft.get("draft"):
             buttons.append(button(NAME, "Show the text I kept", f"show|{value}"))
+    elif _replaces(application, material, data):
+        names = ", ".join(f["name"] for f in material_files(application, material.id))
+        data = {**data, "replace": material.id}
+        text = (
+            f"{prefix}{material.label}: you gave {names}. Attach a new file here, or paste a link, and it "
+            "replaces what you gave."
+        )
     else:
         given = material_files(application, material.id)
         text = f"{prefix}{material.label}. Attach the file to a message here, or paste a link to it."
@@ -212,6 +219,12 @@ def _ask_material(turn: Turn, application: Application, material: Material, pref
     if not material.required:
         buttons.append(button(NAME, "Skip", f"skip|{value}"))
     turn.ask(NAME, f"material:{material.id}", text, buttons=tuple(buttons), data=data)
+
+
+def _replaces(application: Application, material: Material, data: dict) -> bool:  # type: ignore[type-arg]
+    """Changing a file material that was given in full: what comes next replaces it (not adds to it)."""
+    value = application.materials.get(material.id)
+    return bool(data.get("editing")) and isinstance(value, dict) and bool(value.get("done") and value.get("files"))
 
 
 def _ask_to_submit(turn: Turn, application: Application, program: Program) -> None:
@@ -409,7 +422,8 @@ def _give_material(turn: Turn, application: Application, material: Material, tex
             "or paste a link that starts with https://. Nothing was changed."
         )
         return False
-    given = material_files(application, material.id)
+    replacing = bool(turn.active and turn.active.data.get("replace") == material.id)
+    given = [] if replacing else material_files(application, material.id)
     if len(given) + len(new_files) > material.max_count:
         turn.say(
             f"You can give at most {material.max_count} for this, and you have given {len(given)}; "
@@ -420,7 +434,9 @@ def _give_material(turn: Turn, application: Application, material: Material, tex
     done = len(files) >= material.max_count
     application.materials = {**application.materials, material.id: {"files": files, "done": done}}
     names = ", ".join(f["name"] for f in new_files)
-    if done:
+    if replacing:
+        turn.say(f"Got it: {names} replaces what you gave." + ("" if done else " Add another, or press *That's all*."))
+    elif done:
         turn.say(f"Got it: {names}.")
     else:
         turn.say(f"Got it: {names}. Add another, or press *That's all*.")

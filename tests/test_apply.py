@@ -248,3 +248,40 @@ async def test_a_deadline_that_passes_while_answering_keeps_the_draft_as_it_was(
     application = await application_of(db, "participant2@demo.example")
     assert (application.status, application.answers) == ("draft", before)
     assert "closed" in await dana.say("apply")  # coming back to it says the same, and asks nothing
+
+
+async def test_changing_a_file_that_was_given_replaces_it(chat, db):
+    dana = chat("participant2@demo.example")
+    await answer_aahsl_until_summary(dana)
+    await dana.click("Change an answer")
+    asked = await dana.click("Current curriculum vitae")
+    assert "you gave cv.pdf" in asked and "replaces what you gave" in asked
+    replaced = await dana.say("https://files.example.org/cv-2027.pdf")
+    assert "Got it: cv-2027.pdf replaces what you gave." in replaced
+    assert "cv-2027.pdf <https://files.example.org/cv-2027.pdf>" in replaced and "cv.pdf <" not in replaced
+    application = await application_of(db, "participant2@demo.example")
+    assert application.materials["cv"] == {
+        "files": [{"name": "cv-2027.pdf", "url": "https://files.example.org/cv-2027.pdf"}],
+        "done": True,
+    }
+
+
+async def test_changing_a_material_of_two_files_starts_it_again(chat, db):
+    dana = chat("participant2@demo.example")
+    await dana.say("apply aahsl")
+    for answer in AAHSL_YES_NO:
+        await dana.click(answer)
+    await dana.say("https://files.example.org/cover-letter.pdf")
+    await dana.say("I want to lead a team. I chaired our caucus and learnt to listen.")
+    await dana.say("https://files.example.org/cv.pdf")
+    await dana.say("https://files.example.org/support.pdf")
+    await dana.say("https://files.example.org/extra-1.pdf https://files.example.org/extra-2.pdf")
+    await dana.click("Change an answer")
+    asked = await dana.click("Additional letters")
+    assert "you gave extra-1.pdf, extra-2.pdf" in asked
+    again = await dana.say("https://files.example.org/extra-3.pdf")
+    assert "Got it: extra-3.pdf replaces what you gave. Add another, or press *That's all*." in again
+    summary = await dana.click("That's all")
+    assert "extra-3.pdf <" in summary and "extra-1.pdf" not in summary
+    application = await application_of(db, "participant2@demo.example")
+    assert [f["name"] for f in application.materials["additional_letters"]["files"]] == ["extra-3.pdf"]
