@@ -7,6 +7,8 @@ python app.py db upgrade           apply database migrations
 python app.py programs check       validate the program files
 python app.py cohorts create PROGRAM --starts YYYY-MM-DD [--region REGION] [--name NAME]
                                    create a cohort (in a program with regions, one per region)
+python app.py people import FILE.csv --cohort COHORT [--program PROGRAM] [--yes] [--valid-only]
+                                   enrol people who do not apply, after a preview
 """
 
 import argparse
@@ -16,6 +18,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -26,9 +29,11 @@ from sqlalchemy import func, select
 from adapters.console import ConsoleChat
 from adapters.slack.app import ImageUploads, SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
+from adapters.slack.files import SlackFiles
+from adapters.teams import files as teams_files
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
-from bot import jobs, surveys, when
+from bot import jobs, people_cli, surveys, when
 from bot import network as bot_network
 from bot.booking import calendar_file
 from bot.cohorts import calendar_lines, upgrade_calendars
@@ -211,6 +216,7 @@ async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web
     web_app.router.add_get("/calendar/{token}.ics", calendar(engine))
     web_app.router.add_get("/exports/{token}.csv", survey_export(engine))
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
+    engine.fetchers["teams"] = teams_files.fetch
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
     engine.senders = _senders(web_app)  # relayed messages go straight out this way, never via the outbox
@@ -239,6 +245,9 @@ class SlackDelivery:
 
     async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
         return await self.slack.delivered(account.external_id, key, since)
+
+    async def find_by_email(self, email: str) -> tuple[str, str | None]:
+        return await self.slack.find_by_email(email)
 
 
 class TeamsDelivery:
@@ -283,6 +292,7 @@ def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -
     uploads = ImageUploads()  # report charts, uploaded after Slack has its answer
     bolt = build_bolt_app(slack, engine, http, uploads=uploads)
     web_app[SLACK_SENDER] = SlackSender(bolt.client)
+    engine.fetchers["slack"] = SlackFiles(http, slack.bot_token).fetch  # a coordinator's CSV of people
     if slack.app_token:
         socket_mode = AsyncSocketModeHandler(bolt, slack.app_token)
 
@@ -379,6 +389,25 @@ async def cohorts_create(settings: Settings, catalog: ProgramCatalog, args: argp
     return 0
 
 
+async def people_import(settings: Settings, catalog: ProgramCatalog, args: argparse.Namespace) -> int:
+    """`people import`: enrol the people of a CSV file in a cohort (bot/people_cli.py)."""
+    db = Database(settings.database_url)
+    await migrate.upgrade(db)
+    try:
+        return await people_cli.people_import(
+            db,
+            catalog,
+            Path(args.file),
+            args.cohort,
+            args.program,
+            yes=args.yes,
+            valid_only=args.valid_only,
+            now=datetime.now(UTC),
+        )
+    finally:
+        await db.dispose()
+
+
 async def db_upgrade(settings: Settings) -> None:
     db = Database(settings.database_url)
     await migrate.upgrade(db)
@@ -406,6 +435,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     create_parser.add_argument(
         "--name", metavar="NAME", help='the name (default: the years and region, "2027-28 West")'
     )
+    people_parser = commands.add_parser("people", help="people in cohorts")
+    people_actions = people_parser.add_subparsers(dest="action", required=True)
+    import_parser = people_actions.add_parser("import", help="enrol people from a CSV file, after a preview")
+    import_parser.add_argument("file", metavar="FILE.csv", help="columns: email, role, name, time zone, ...")
+    import_parser.add_argument("--cohort", required=True, metavar="COHORT", help="the cohort's id or name")
+    import_parser.add_argument("--program", metavar="PROGRAM", help="the program, when names are shared")
+    import_parser.add_argument("--yes", action="store_true", help="write (without it: the preview only)")
+    import_parser.add_argument("--valid-only", action="store_true", help="import the valid rows, skip refused ones")
     return parser.parse_args(argv)
 
 
@@ -418,7 +455,7 @@ def main(argv: list[str]) -> int:
         return 2
     # The terminal chat shares the screen with the log: only problems, unless LOG_LEVEL says otherwise.
     # So does a command that prints (the cohort's calendar, without migration lines in between).
-    quiet = args.command in ("chat", "cohorts") and not settings.log_level_set
+    quiet = args.command in ("chat", "cohorts", "people") and not settings.log_level_set
     level = "WARNING" if quiet else settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "db":
@@ -434,6 +471,8 @@ def main(argv: list[str]) -> int:
         return 0
     if args.command == "cohorts":
         return asyncio.run(cohorts_create(settings, catalog, args))
+    if args.command == "people":
+        return asyncio.run(people_import(settings, catalog, args))
     if args.command == "demo":
         asyncio.run(demo(settings, catalog))
     elif args.command == "chat":

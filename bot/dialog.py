@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.files import FetchFile
 from bot.messages import Button, Image, Inbound, Reply
 from bot.programs import Program, ProgramCatalog
 from bot.roles import Roles
@@ -22,6 +23,9 @@ Expects = Literal["text", "choice"]
 SendNow = Callable[[int, Reply], Awaitable[Account]]
 # Plain text in a direct message that is no command: True if a dialog took it (the relay).
 Fallback = Callable[["Turn", str], Awaitable[bool]]
+# Files shared in a direct message with no words and no question open: True if a dialog took them
+# (a coordinator's CSV of people).
+FileHandler = Callable[["Turn"], Awaitable[bool]]
 
 
 @dataclass
@@ -50,6 +54,8 @@ class Turn:
     public_url: str = "http://localhost:3978"  # where people's browsers reach this server (calendar files)
     # Delivers a message to a person at once, outside the outbox (relay); only in after_commit work.
     send_now: "SendNow | None" = None
+    # Reads the bytes of a file shared with this message (the adapter's port); None where it cannot.
+    fetch_file: "FetchFile | None" = None
     # A fresh transaction for after_commit work (the turn's own is over by then).
     new_transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]] | None = None
     replies: list[Reply] = field(default_factory=list)
@@ -166,11 +172,17 @@ class Registry:
         self._commands: dict[str, Command] = {}
         self._dialogs: dict[str, Dialog] = {}
         self.fallback: Fallback | None = None
+        self.file_handler: FileHandler | None = None
 
     def set_fallback(self, fallback: Fallback) -> None:
         if self.fallback is not None:
             raise ValueError("two dialogs claim the text that is no command")
         self.fallback = fallback
+
+    def set_file_handler(self, handler: FileHandler) -> None:
+        if self.file_handler is not None:
+            raise ValueError("two dialogs claim the files shared with no words")
+        self.file_handler = handler
 
     def add_command(self, command: Command) -> None:
         if command.verb in self._commands:

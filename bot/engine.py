@@ -13,6 +13,7 @@ from bot import identity
 from bot.clock import Clock, system_clock
 from bot.commands import parse, suggest
 from bot.dialog import ActiveDialog, Registry, Turn
+from bot.files import FetchFile
 from bot.messages import PLATFORM_NAMES, Inbound, Profile, Reply
 from bot.outbox import NO_ACCOUNT, DeliveryError, Sender, latest_accounts
 from bot.programs import ProgramCatalog
@@ -49,6 +50,8 @@ class Engine:
     # The platforms this process can write to at once (app.py fills it): relayed messages go this way,
     # never through the outbox, so their text is never written down.
     senders: dict[str, Sender] = field(default_factory=dict)
+    # How each platform hands over the bytes of a shared file (app.py fills it from the adapters).
+    fetchers: dict[str, FetchFile] = field(default_factory=dict)
 
     async def handle(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
         """Run one turn. Everything it changes is committed before the replies are returned.
@@ -122,6 +125,7 @@ class Engine:
                 active=_active(stored),
                 public_url=self.public_url,
                 send_now=self.send_now,
+                fetch_file=self.fetchers.get(inbound.platform),
                 new_transaction=self.db.transaction,
             )
             await self._route(turn)
@@ -156,6 +160,10 @@ class Engine:
                 await dialog.on_text(turn, text)
                 return
             turn.finish()
+        handler = self.registry.file_handler
+        if command is None and not parsed.verb and inbound.files and handler is not None and await handler(turn):
+            log.info("turn kind=files count=%d", len(inbound.files))
+            return
         if command is None:
             fallback = self.registry.fallback
             if fallback is not None and not inbound.is_command and await fallback(turn, inbound.text):

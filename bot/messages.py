@@ -15,7 +15,7 @@ class SharedFile:
     url: str
     # Where the bytes can be downloaded with the platform's credentials (Slack url_private, a Teams
     # download link), when it differs from `url`; read only through the adapter's FetchFile.
-    download_url: str | None = None
+    download_url: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

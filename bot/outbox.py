@@ -23,7 +23,7 @@ import contextlib
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -240,6 +240,7 @@ class Batch:
     token: str
     until: datetime
     claims: list[Claim]
+    unreached: set[int] = field(default_factory=set)  # people no account of theirs reaches yet
 
 
 class OutboxWorker:
@@ -292,6 +293,8 @@ class OutboxWorker:
         batch = await self._claim(person_id)
         if batch is None:
             return None
+        if batch.unreached:
+            await self._find_by_email(batch.unreached)
         arrived: list[Claim] = []
         for index, claim in enumerate(batch.claims):
             if self.clock() >= batch.until - timedelta(seconds=self.send_timeout):
@@ -371,6 +374,7 @@ class OutboxWorker:
                 account = accounts.get(message.id)
                 if account is None:  # wait for the person to write from a platform this process serves
                     message.status, message.due_at, message.error = "pending", now + NO_ACCOUNT_RETRY, NO_ACCOUNT
+                    batch.unreached.add(message.person_id)
                     continue
                 morning = None if in_doubt else _morning_if_night(message, zones, now)
                 if morning is not None:
@@ -415,6 +419,38 @@ class OutboxWorker:
             if account is not None:
                 chosen[message.id] = account
         return chosen
+
+    async def _find_by_email(self, person_ids: set[int]) -> None:
+        """People no account reaches yet (enrolled, they never wrote): a platform that looks people up by
+        email (Slack) gives their account, and what waited for it is due now; a person the platform does
+        not know has those messages failed for good, with the platform's code, and coordinators told."""
+        finders = {name: s for name, s in self.senders.items() if callable(getattr(s, "find_by_email", None))}
+        if not finders:
+            return
+        async with self.db.transaction() as session:
+            people = (await session.execute(select(Person.id, Person.email).where(Person.id.in_(person_ids)))).all()
+        found: dict[int, tuple[str, str, str | None]] = {}
+        unknown: dict[int, tuple[str, str]] = {}
+        for person_id, email in people:
+            for platform, finder in finders.items():
+                try:
+                    external_id, zone = await asyncio.wait_for(finder.find_by_email(email), self.send_timeout)  # type: ignore[attr-defined]
+                except DeliveryError as error:
+                    if error.permanent:
+                        unknown[person_id] = (platform, error.reason)
+                    continue
+                except Exception as exc:  # the platform did not answer: ask again at the next retry
+                    log.warning("outbox look-up by email failed platform=%s error=%s", platform, _reason(exc))
+                    continue
+                found[person_id] = (platform, external_id, zone)
+                unknown.pop(person_id, None)
+                break
+        if found or unknown:
+            async with self.db.transaction() as session:
+                for person_id, (platform, external_id, zone) in found.items():
+                    await _add_found_account(session, person_id, platform, external_id, zone, self.clock())
+                for person_id, (platform, reason) in unknown.items():
+                    await _fail_unreachable(session, person_id, platform, reason, self.clock())
 
     async def _settle_arrived(self, batch: Batch, arrived: list[Claim]) -> None:
         if not arrived:
@@ -504,6 +540,41 @@ class OutboxWorker:
             OutboxMessage.id == claim.message_id, OutboxMessage.claimed_by == batch.token
         )
         return (await session.execute(query.with_for_update())).scalar_one_or_none()
+
+
+async def _add_found_account(
+    session: AsyncSession, person_id: int, platform: str, external_id: str, zone: str | None, now: datetime
+) -> None:
+    """Link the account a look-up by email found (unless it is linked already) and release what waited."""
+    query = select(Account).where(Account.platform == platform, Account.external_id == external_id)
+    if (await session.execute(query)).scalar_one_or_none() is None:
+        session.add(
+            Account(
+                platform=platform,
+                external_id=external_id,
+                person_id=person_id,
+                platform_timezone=zone,
+                profile_checked_at=now,
+                created_at=now,
+            )
+        )
+        person = await session.get_one(Person, person_id)
+        if zone and not person.timezone_chosen and person.timezone is None:
+            with contextlib.suppress(Exception):
+                ZoneInfo(zone)
+                person.timezone = zone
+        log.info("linked account by email platform=%s person=%s", platform, person_id)
+    await release_held(session, person_id, now)
+
+
+async def _fail_unreachable(session: AsyncSession, person_id: int, platform: str, reason: str, now: datetime) -> None:
+    """The platform does not know the person: what waited for an account fails, with its code."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.person_id == person_id, OutboxMessage.status == "pending", OutboxMessage.error == NO_ACCOUNT
+    )
+    for message in (await session.execute(query.with_for_update())).scalars():
+        message.status, message.error, message.platform = "failed", reason, platform
+        await _report_failure(session, message, platform, now)
 
 
 async def _zones_of(session: AsyncSession, person_ids: set[int]) -> dict[int, str]:

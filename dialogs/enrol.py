@@ -30,7 +30,7 @@ FETCH_TIMEOUT = 8.0  # seconds to download a shared CSV
 YES = frozenset({"yes", "y", "ok", "confirm", "import"})
 NO = frozenset({"no", "n", "cancel", "stop"})
 NOT_COORDINATOR = (
-    "Thanks for the file. Only a program's coordinators can share files with me, to enrol people from a CSV; "
+    "Thanks for the file. Only a program's coordinators share CSV files with me, to enrol people; "
     "to add a file to your application, type `apply` first and share it when I ask for it."
 )
 
@@ -133,12 +133,15 @@ async def _preview_one(turn: Turn, cohort: Cohort, program: Program, email: str,
 # A CSV file
 
 
-async def on_files(turn: Turn) -> None:
-    """Files shared with no words: a coordinator's CSV of people to enrol."""
+async def on_files(turn: Turn) -> bool:
+    """Files shared with no words: a coordinator's CSV of people to enrol. Other files are not ours."""
+    if not any(f.name.lower().endswith(".csv") for f in turn.inbound.files):
+        return False
     if not turn.roles.coordinator_of:
         turn.say(NOT_COORDINATOR)
-        return
+        return True
     await start_import(turn, "")
+    return True
 
 
 async def start_import(turn: Turn, cohort_typed: str) -> None:

@@ -151,7 +151,7 @@ async def test_a_csv_from_someone_who_coordinates_nothing_gets_an_answer(engine,
     engine.fetchers["console"] = served(GOOD.encode())
     inbound = Inbound("console", "coach@demo.example", "console", files=(SHEET,))
     replies = await engine.handle(inbound, ConsoleDirectory("coach@demo.example"))
-    assert "Only a program's coordinators can share files with me" in replies[0].text
+    assert "Only a program's coordinators share CSV files with me" in replies[0].text
 
 
 async def test_a_csv_with_no_words_asks_which_cohort(engine, db):

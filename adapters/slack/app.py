@@ -87,6 +87,19 @@ class SlackSender:
         except SlackApiError as error:
             raise delivery_error(error) from None
 
+    async def find_by_email(self, email: str) -> tuple[str, str | None]:
+        """The Slack account ("TEAM:USER") and profile zone of a person who has never written to us
+        (users.lookupByEmail, scope users:read.email); users_not_found is a permanent DeliveryError."""
+        try:
+            found = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as error:
+            code = str(error.response.get("error") or "")
+            if code == "users_not_found":
+                raise DeliveryError(code, permanent=True) from None
+            raise delivery_error(error) from None
+        user = found.get("user") or {}
+        return inbound.account_id(user.get("team_id"), str(user["id"])), user.get("tz")
+
     async def _dm_of(self, account_id: str) -> str:
         opened = await self.client.conversations_open(users=inbound.user_of(account_id))
         return str(opened["channel"]["id"])

@@ -46,7 +46,9 @@ def shared_file(file: dict[str, Any]) -> SharedFile | None:
     url = file.get("permalink") or file.get("url_private")
     if not isinstance(url, str) or not url.startswith(LINK_SCHEMES):
         return None  # e.g. a Slack Connect file shown only as `file_access: check_file_info`
-    return SharedFile(name=str(file.get("name") or file.get("title") or "file"), url=url)
+    download = file.get("url_private_download") or file.get("url_private")
+    download = download if isinstance(download, str) and download.startswith(LINK_SCHEMES) else None
+    return SharedFile(name=str(file.get("name") or file.get("title") or "file"), url=url, download_url=download)
 
 
 def files_of(event: dict[str, Any]) -> tuple[SharedFile, ...]:

@@ -52,14 +52,19 @@ def shared_file(attachment: Attachment) -> SharedFile | None:
     short-lived pre-authorised link, kept only when there is nothing else.
     """
     content_type = attachment.content_type or ""
+    download = None
     if content_type in FILE_TYPES:
         content = attachment.content if isinstance(attachment.content, dict) else {}
         url, name = attachment.content_url or content.get("downloadUrl"), attachment.name or "file"
+        download = content.get("downloadUrl")
     elif content_type.startswith("image/"):  # pasted inline; the contentUrl is on the Bot Connector
         url, name = attachment.content_url, attachment.name or "image"
     else:
         return None
-    return SharedFile(name=name, url=url) if isinstance(url, str) and url.startswith(LINK_SCHEMES) else None
+    if not isinstance(url, str) or not url.startswith(LINK_SCHEMES):
+        return None
+    download = download if isinstance(download, str) and download.startswith(LINK_SCHEMES) else None
+    return SharedFile(name=name, url=url, download_url=download)
 
 
 def files_of(activity: Activity) -> tuple[SharedFile, ...]:

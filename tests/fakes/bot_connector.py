@@ -50,6 +50,8 @@ class FakeBotConnector:
     service_url: str = ""
     _runner: web.AppRunner | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # Files uploaded in a personal chat, served at their pre-authorised downloadUrl (name -> bytes).
+    downloads: dict[str, bytes] = field(default_factory=dict)
 
     def add_member(self, user_id: str, email: str | None, name: str, *, upn: str | None = None) -> None:
         """A member the look-up knows; `email=None` with a `upn` is a guest whose email Teams withholds."""
@@ -67,9 +69,19 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_get("/download/{name}", self._download)  # stands in for OneDrive's downloadUrl
         self._runner, port = await serve_on_loopback(app)
         self.service_url = f"http://127.0.0.1:{port}/"
         return self.service_url
+
+    def share_file(self, name: str, data: bytes) -> str:
+        """A file a person uploaded in their chat with the bot: its downloadUrl."""
+        self.downloads[name] = data
+        return f"{self.service_url}download/{name}"
+
+    async def _download(self, request: web.Request) -> web.Response:
+        data = self.downloads.get(request.match_info["name"])
+        return web.Response(body=data, content_type="text/csv") if data is not None else web.Response(status=404)
 
     async def stop(self) -> None:
         if self._runner is not None:

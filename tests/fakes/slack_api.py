@@ -83,6 +83,8 @@ class FakeSlackApi:
     uploads: list[Upload] = field(default_factory=list)
     _pending_files: dict[str, dict[str, Any]] = field(default_factory=dict)
     _file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # Files people shared, served at their url_private only with the bot token (name -> bytes).
+    shared_files: dict[str, bytes] = field(default_factory=dict)
 
     def add_user(self, user_id: str, email: str | None, name: str, tz: str = "America/New_York") -> None:
         profile = {"real_name": name, **({"email": email} if email else {})}
@@ -112,6 +114,7 @@ class FakeSlackApi:
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{name}", self._private_file)
         self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}/api/"
         return self.base_url
@@ -161,6 +164,10 @@ class FakeSlackApi:
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.lookupByEmail":
+            wanted = str(args.get("email", "")).lower()
+            users = [u for u in self.users.values() if str(u["profile"].get("email", "")).lower() == wanted]
+            return {"ok": True, "user": users[0]} if users else {"ok": False, "error": "users_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
         if method == "apps.connections.open":
@@ -213,6 +220,22 @@ class FakeSlackApi:
             shares = {"private": {channel: [{"ts": f"{self.clock():.0f}.{next(self._ts):06d}"}]}} if channel else {}
             shared.append({"id": file["id"], "name": pending["filename"], "title": title, "shares": shares})
         return {"ok": True, "files": shared}
+
+    def share_file(self, name: str, data: bytes) -> str:
+        """A file a person shared: its url_private, which answers only with the bot token."""
+        self.shared_files[name] = data
+        return f"{self.base_url.removesuffix('api/')}files-pri/{name}"
+
+    async def _private_file(self, request: web.Request) -> web.Response:
+        """Slack serves url_private to the bot token; without it, a sign-in page (200, HTML), as Slack does."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+        self.calls.append(Call("files-pri", {"name": request.match_info["name"]}, token))
+        data = self.shared_files.get(request.match_info["name"])
+        if token != BOT_TOKEN:
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
+        if data is None:
+            return web.Response(status=404, text="file not found")
+        return web.Response(body=data, content_type="text/csv")
 
     async def _hold_answer(self) -> None:
         """Wait `answer_delay` seconds, or less if a test sets it back to 0 meanwhile."""
