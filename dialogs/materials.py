@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.applications import answer_lines
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.pairs import PairInfo, pairings_of
+from bot.program_rules import GUIDE_ROLES
 from storage.models import Application, Cohort, Pair, Person
 
 NAME = "materials"
@@ -102,6 +103,8 @@ def register(registry: Registry) -> None:
             "read the application of a participant matched to you, where the program shares it",
             "materials [NAME]",
             start,
+            roles=frozenset(GUIDE_ROLES),
+            serves=lambda program: program.share_application,
         )
     )
     registry.add_dialog(MaterialsDialog())

@@ -9,7 +9,7 @@ record (status, date, reason); no reasons in words are asked for or kept.
 from sqlalchemy import select
 
 from bot import outbox, pair_admin
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, in_a_program
 from bot.messages import Button, Reply
 from bot.network import cohort_coordinators
 from bot.pairs import pairings_of
@@ -177,6 +177,12 @@ def _other(pair: Pair, person_id: int) -> int:
 
 def register(registry: Registry) -> None:
     registry.add_command(
-        Command(NAME, "who you are paired with; ask to end a pairing where allowed", "partner", show_partners)
+        Command(
+            NAME,
+            "who you are paired with; ask to end a pairing where allowed",
+            "partner",
+            show_partners,
+            serves=in_a_program,
+        )
     )
     registry.add_dialog(PartnerDialog())

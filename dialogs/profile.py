@@ -9,7 +9,7 @@ Khmer`, `profile capacity 2` and `profile timezone Phnom Penh` change one at onc
 from sqlalchemy import select
 
 from bot import profiles
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, in_a_program
 from bot.profiles import HIGHEST_CAPACITY, LOWEST_CAPACITY, TEXT_LIMIT, ProfileError
 from bot.program_rules import GUIDED_ROLES
 from bot.programs import Program
@@ -171,6 +171,7 @@ def register(registry: Registry) -> None:
             "your coach or mentor profile, which matching reads: expertise, interests, languages, capacity",
             "profile [expertise|interests|languages|capacity|timezone TEXT]",
             start,
+            serves=in_a_program,
         )
     )
     registry.add_dialog(ProfileDialog())

@@ -75,10 +75,12 @@ async def test_nobody_else_sees_it(chat, db, engine):
     dana = await cora.say("materials Dana")
     assert "None of the participants matched to you is `Dana`" in dana and GOALS not in dana
     # Another coach, a participant (even for themselves), and a forged button get the refusal.
-    for email, typed in ((LEE, "materials pat"), (PAT, "materials"), (DANA, "materials pat")):
+    answer = await chat(LEE).say("materials pat")
+    assert "I can show a coach only the applications of the participants matched to them" in answer
+    assert GOALS not in answer
+    for email, typed in ((PAT, "materials"), (DANA, "materials pat")):  # the command is for coaches and mentors
         answer = await chat(email).say(typed)
-        assert "I can show a coach only the applications of the participants matched to them" in answer
-        assert GOALS not in answer
+        assert "Only a coach or mentor can use `materials`" in answer and GOALS not in answer
     async with db.transaction() as session:
         pair_id = (
             await session.execute(
