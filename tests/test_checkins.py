@@ -62,7 +62,7 @@ async def test_each_person_gets_it_in_their_own_morning(engine, db, chat):
     assert "Monthly check-in, SIG-ALICE coaching" in shown and "How is it going with Cora Coach?" in shown
     assert [b.label for b in sokha.console.buttons][-3:] == ["On track", "Some difficulties", "Need help"]
     # Cora lives in New York: hers wait for her 09:00, both of them (AAHSL with Pat, IATUL with Sokha).
-    assert "check-in" not in await cora.say("status")
+    assert "Monthly check-in" not in await cora.say("status")
     waiting = await check_in_messages(db, "coach@demo.example")
     assert {(m.status, m.due_at) for m in waiting} == {("pending", NEW_YORK_MORNING)}
     assert len(waiting) == 2
@@ -91,7 +91,7 @@ async def test_an_answer_is_two_clicks_and_only_they_are_kept(engine, db, chat):
 async def test_a_second_click_changes_nothing_but_help_can_always_be_asked_for(engine, db, chat):
     sokha = chat("partner@demo.example")
     at(engine, PHNOM_PENH_MORNING)
-    await sokha.say("status")
+    await sokha.say("me")
     check_in_buttons = list(sokha.console.buttons)
     await sokha.click("Some difficulties")
     sokha.console.buttons = check_in_buttons  # a click on the check-in message's buttons again
@@ -110,7 +110,7 @@ async def test_a_second_click_changes_nothing_but_help_can_always_be_asked_for(e
 async def test_need_help_reaches_the_coordinators_at_once(engine, db, chat):
     sokha, casey = chat("partner@demo.example"), chat("coordinator@demo.example")
     at(engine, PHNOM_PENH_MORNING)
-    await sokha.say("status")
+    await sokha.say("me")  # any turn delivers the check-in due (status would show its own Need help button)
     assert "told the coordinators" in await sokha.click("Need help")
     notice = await casey.say("status")  # 20:00 in Chicago: a notice for help is not held for the morning
     assert "Sokha Partner (partner@demo.example) answered *Need help*" in notice
@@ -145,7 +145,7 @@ async def test_a_job_that_came_due_while_down_runs_once_and_not_at_night(engine,
     [for_sokha] = await check_in_messages(db, "partner@demo.example")
     assert for_sokha.due_at == back  # its morning is past: due now, but ...
     at(engine, back)
-    assert "check-in" not in await chat("partner@demo.example").say("help")  # ... 23:00 is night for her
+    assert "Monthly check-in" not in await chat("partner@demo.example").say("me")  # ... 23:00 is night for her
     [held] = await check_in_messages(db, "partner@demo.example")
     assert (held.status, held.due_at) == ("pending", datetime(2026, 11, 28, 2, 0, tzinfo=UTC))  # her 09:00
     # The next date and the reminder are planned once, however many ticks ran.
