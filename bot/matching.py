@@ -33,6 +33,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+import numpy
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
 INTEREST_POINTS = 50.0
@@ -261,22 +263,81 @@ def _slots(guides: Sequence[Guide], taken: list[Proposal]) -> list[Guide]:
     return [guide for guide in guides for _ in range(max(0, guide.capacity - used.count(guide.key)))]
 
 
+@dataclass(frozen=True)
+class _Traits:
+    """What a score needs of one person, worked out once per propose(): the pair loop only counts."""
+
+    stems: frozenset[str]
+    needed: int  # the candidate's shared stems that earn the full interest points
+    languages: frozenset[str]
+    rank: int | None
+    zone: str
+
+
+def _traits(person: Candidate | Guide) -> _Traits:
+    found = stems(person.text)
+    return _Traits(
+        frozenset(found),
+        min(len(found), INTEREST_FULL_WORDS),
+        frozenset(language.casefold() for language in person.languages),
+        _stage_rank(person.career_stage),
+        person.timezone,
+    )
+
+
+def _in_common(mine: Sequence[frozenset[str]], theirs: Sequence[frozenset[str]]) -> numpy.ndarray:
+    """How many items (stems, languages) each row's set shares with each column's: incidence matrices
+    (a 1 per person and item) multiplied, sparse, so a large vocabulary costs no memory."""
+    index = {item: i for i, item in enumerate(sorted(set().union(*mine, *theirs)))}
+
+    def incidence(sets: Sequence[frozenset[str]]) -> sparse.csr_matrix:
+        rows = [row for row, items in enumerate(sets) for _ in items]
+        columns = [index[item] for items in sets for item in items]
+        return sparse.csr_matrix(([1.0] * len(rows), (rows, columns)), shape=(len(sets), max(len(index), 1)))
+
+    return (incidence(mine) @ incidence(theirs).T).toarray()
+
+
+def _score_table(candidates: Sequence[_Traits], guides: Sequence[_Traits], on: date) -> numpy.ndarray:
+    """compatibility()'s score, without its reasons, for every candidate (rows) and guide (columns) at once,
+    as matrix arithmetic (tests/test_matching.py holds the two equal)."""
+    shared = _in_common([t.stems for t in candidates], [t.stems for t in guides])
+    needed = numpy.array([[max(t.needed, 1)] for t in candidates], dtype=float)
+    points = INTEREST_POINTS * numpy.minimum(shared, needed) / needed
+    zones = sorted({t.zone for t in (*candidates, *guides)})
+    by_zone = numpy.array([[overlap_hours(guide_zone, zone, on) for guide_zone in zones] for zone in zones])
+    zone_of = {zone: i for i, zone in enumerate(zones)}
+    hours = by_zone[numpy.ix_([zone_of[t.zone] for t in candidates], [zone_of[t.zone] for t in guides])]
+    points += TIMEZONE_POINTS * numpy.minimum(hours, WORKDAY_HOURS) / WORKDAY_HOURS
+    points += LANGUAGE_POINTS * (_in_common([t.languages for t in candidates], [t.languages for t in guides]) > 0)
+    mine = numpy.array([[-1 if t.rank is None else t.rank] for t in candidates])
+    theirs = numpy.array([[-1 if t.rank is None else t.rank for t in guides]])
+    points += CAREER_POINTS * ((mine >= 0) & (theirs > mine))
+    return points
+
+
 def _assign(
     free: Sequence[Candidate], slots: Sequence[Guide], on: date, forbidden: Collection[tuple[int, int]]
 ) -> list[Proposal]:
+    """Scores are counted for each candidate and guide once, then spread over the guide's places; only the
+    chosen pairs are written out with their reasons."""
     if not free or not slots:
         return []
     columns = list({guide.key: guide for guide in slots}.values())
-    table = [[_proposal(candidate, guide, on) for guide in columns] for candidate in free]
+    table = _score_table([_traits(candidate) for candidate in free], [_traits(guide) for guide in columns], on)
     column_of = {guide.key: index for index, guide in enumerate(columns)}
+    values = table[:, [column_of[guide.key] for guide in slots]]
+    places_of: dict[int, list[int]] = {}
+    for place, guide in enumerate(slots):
+        places_of.setdefault(guide.key, []).append(place)
     prohibitive = -(100.0 * (min(len(free), len(slots)) + 1))
-    values = [
-        [prohibitive if (candidate.key, guide.key) in forbidden else row[column_of[guide.key]].score for guide in slots]
-        for candidate, row in zip(free, table, strict=True)
-    ]
+    row_of = {candidate.key: index for index, candidate in enumerate(free)}
+    for candidate_key, guide_key in forbidden:
+        if candidate_key in row_of and guide_key in places_of:
+            values[row_of[candidate_key], places_of[guide_key]] = prohibitive
     rows, cols = linear_sum_assignment(values, maximize=True)
-    chosen = (table[int(r)][column_of[slots[int(c)].key]] for r, c in zip(rows, cols, strict=True))
-    return [proposal for proposal in chosen if (proposal.candidate.key, proposal.guide.key) not in forbidden]
+    chosen = ((free[int(r)], slots[int(c)]) for r, c in zip(rows, cols, strict=True))
+    return [_proposal(c, g, on) for c, g in chosen if (c.key, g.key) not in forbidden]
 
 
 def propose(

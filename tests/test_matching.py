@@ -358,3 +358,21 @@ def test_the_same_input_gives_the_same_proposals() -> None:
     people, coaches = cohort(seed=42)
 
     assert propose(people, coaches, ON) == propose(list(people), list(coaches), ON)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_score_table_the_assignment_uses_equals_each_pairs_compatibility(seed: int) -> None:
+    from bot.matching import _score_table, _traits
+
+    rng = random.Random(seed)
+    people, coaches = cohort(seed, candidates=40, guides=12)
+    languages = ("English", "Khmer", "french", "Spanish")
+    people = [replace(p, languages=tuple(rng.sample(languages, rng.randint(0, 2)))) for p in people]
+    coaches = [
+        replace(c, languages=tuple(name.upper() for name in rng.sample(languages, rng.randint(0, 2)))) for c in coaches
+    ]
+    people.append(candidate(999, "", PHNOM_PENH))  # wrote nothing: no interests to share
+    table = _score_table([_traits(p) for p in people], [_traits(c) for c in coaches], ON)
+    for row, person in enumerate(people):
+        for column, coach in enumerate(coaches):
+            assert table[row][column] == pytest.approx(compatibility(person, coach, ON)[0], abs=0.006)
