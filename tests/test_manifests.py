@@ -18,7 +18,7 @@ def test_slack_manifest_points_every_url_at_slack_events_and_has_the_scopes():
         manifest["settings"]["interactivity"]["request_url"],
     ]
     assert all(url.endswith("/slack/events") for url in urls)
-    assert {"commands", "chat:write", "im:history", "im:write", "users:read", "users:read.email"} <= set(
+    assert {"commands", "chat:write", "files:read", "im:history", "im:write", "users:read", "users:read.email"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
     assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
