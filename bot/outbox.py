@@ -44,6 +44,7 @@ BATCH = 20  # messages one claim takes
 ROUND_LIMIT = 10  # batches one run_once delivers at most
 NO_ACCOUNT_RETRY = timedelta(minutes=10)  # the person has not written to us on any platform yet
 NO_ACCOUNT = "no reachable account"
+ASK_AGAIN_AFTER = timedelta(days=1)  # a person a look-up by email did not find is looked up again after this
 # Kinds sent only in the person's daytime, 08:00 to 20:00 their time; outside it they wait for 09:00.
 DAYTIME_KINDS = frozenset(
     {"check-in", "check-in-reminder", "hours-reminder", "survey", "survey-reminder", "pace-nudge"}
@@ -260,6 +261,8 @@ class OutboxWorker:
         self.db, self.senders, self.clock, self.lease, self.lanes = db, senders, clock, lease, lanes
         self.batch_size = batch_size
         self.pace = Pace(rates or {})
+        # People a look-up by email did not find, and when: asked again a day later, not every retry.
+        self.not_found: dict[int, datetime] = {}
         # A send that takes longer than this is given up as in doubt, well inside the lease.
         self.send_timeout = lease.total_seconds() / 3
 
@@ -422,10 +425,13 @@ class OutboxWorker:
 
     async def _find_by_email(self, person_ids: set[int]) -> None:
         """People no account reaches yet (enrolled, they never wrote): a platform that looks people up by
-        email (Slack) gives their account, and what waited for it is due now; a person the platform does
-        not know has those messages failed for good, with the platform's code, and coordinators told."""
+        email (Slack) gives their account, and what waited for it is due now. For a person it does not
+        know, the messages go on waiting for them to write (on Teams, say), and the coordinators are told
+        once, with the platform's code, so they can ask the person to open a chat with the assistant."""
         finders = {name: s for name, s in self.senders.items() if callable(getattr(s, "find_by_email", None))}
-        if not finders:
+        now = self.clock()
+        person_ids = {p for p in person_ids if now - self.not_found.get(p, now - ASK_AGAIN_AFTER) >= ASK_AGAIN_AFTER}
+        if not finders or not person_ids:
             return
         async with self.db.transaction() as session:
             people = (await session.execute(select(Person.id, Person.email).where(Person.id.in_(person_ids)))).all()
@@ -437,6 +443,7 @@ class OutboxWorker:
                     external_id, zone = await asyncio.wait_for(finder.find_by_email(email), self.send_timeout)  # type: ignore[attr-defined]
                 except DeliveryError as error:
                     if error.permanent:
+                        self.not_found[person_id] = now
                         unknown[person_id] = (platform, error.reason)
                     continue
                 except Exception as exc:  # the platform did not answer: ask again at the next retry
@@ -444,13 +451,14 @@ class OutboxWorker:
                     continue
                 found[person_id] = (platform, external_id, zone)
                 unknown.pop(person_id, None)
+                self.not_found.pop(person_id, None)
                 break
         if found or unknown:
             async with self.db.transaction() as session:
                 for person_id, (platform, external_id, zone) in found.items():
                     await _add_found_account(session, person_id, platform, external_id, zone, self.clock())
                 for person_id, (platform, reason) in unknown.items():
-                    await _fail_unreachable(session, person_id, platform, reason, self.clock())
+                    await _tell_unreachable(session, person_id, platform, reason, self.clock())
 
     async def _settle_arrived(self, batch: Batch, arrived: list[Claim]) -> None:
         if not arrived:
@@ -567,14 +575,20 @@ async def _add_found_account(
     await release_held(session, person_id, now)
 
 
-async def _fail_unreachable(session: AsyncSession, person_id: int, platform: str, reason: str, now: datetime) -> None:
-    """The platform does not know the person: what waited for an account fails, with its code."""
-    query = select(OutboxMessage).where(
-        OutboxMessage.person_id == person_id, OutboxMessage.status == "pending", OutboxMessage.error == NO_ACCOUNT
+async def _tell_unreachable(session: AsyncSession, person_id: int, platform: str, reason: str, now: datetime) -> None:
+    """The platform does not know the person: their coordinators are told once (the notice's ref says so)."""
+    ref = f"unreached:{person_id}"
+    if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.ref == ref).limit(1)) is not None:
+        return
+    person = await session.get_one(Person, person_id)
+    notice = Reply(
+        f"I cannot reach {person.display_name} ({person.email}) yet: {platform.capitalize()} does not know this "
+        f"email ({reason}) and they have not written to me anywhere else. My messages to them wait until they "
+        "do: please ask them to open a chat with the assistant.",
+        title="Someone I cannot reach yet",
     )
-    for message in (await session.execute(query.with_for_update())).scalars():
-        message.status, message.error, message.platform = "failed", reason, platform
-        await _report_failure(session, message, platform, now)
+    for coordinator_id in await _coordinators_of(session, person):
+        queue(session, coordinator_id, notice, kind="delivery-failure", now=now, ref=ref)
 
 
 async def _zones_of(session: AsyncSession, person_ids: set[int]) -> dict[int, str]:
@@ -622,6 +636,17 @@ async def _report_failure(session: AsyncSession, message: OutboxMessage, platfor
     if message.kind == "delivery-failure":
         return
     person = await session.get_one(Person, message.person_id)
+    notice = Reply(
+        f"I could not deliver a message ({message.kind}) to {person.display_name} ({person.email}) on "
+        f"{platform.capitalize()}: {message.error}. Please reach them another way.",
+        title="A message could not be delivered",
+    )
+    for coordinator_id in await _coordinators_of(session, person):
+        queue(session, coordinator_id, notice, kind="delivery-failure", now=now)
+
+
+async def _coordinators_of(session: AsyncSession, person: Person) -> list[int]:
+    """Who coordinates a cohort the person is in (not the person themself)."""
     cohorts = select(Membership.cohort_id).where(Membership.person_id == person.id)
     coordinators = select(Membership.person_id).where(
         Membership.cohort_id.in_(cohorts), Membership.role == "coordinator", Membership.person_id != person.id
@@ -637,11 +662,5 @@ async def _report_failure(session: AsyncSession, message: OutboxMessage, platfor
             CoordinatorTerm.person_id != person.id,
         )
     )
-    notice = Reply(
-        f"I could not deliver a message ({message.kind}) to {person.display_name} ({person.email}) on "
-        f"{platform.capitalize()}: {message.error}. Please reach them another way.",
-        title="A message could not be delivered",
-    )
     told = set((await session.execute(coordinators)).scalars()) | set((await session.execute(term_holders)).scalars())
-    for coordinator_id in sorted(told):
-        queue(session, coordinator_id, notice, kind="delivery-failure", now=now)
+    return sorted(told)
