@@ -58,7 +58,7 @@ def register(registry: Registry) -> None:
         Command(
             "help",
             "show this list, or `help VERB` for one command; `help me` reaches your coordinators",
-            "help [VERB] | help me",
+            "help [VERB]",
             show_help,
             keeps_dialog=True,
         )
