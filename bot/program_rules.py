@@ -10,6 +10,7 @@ from bot.cycle import CalendarRules, YearDay
 ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
 GUIDE_ROLES = ("coach", "mentor")  # the guide of a pair
 GUIDED_ROLES = ("participant", "mentee", "partner")  # the one guided
+PAIR_ROLES = GUIDE_ROLES + GUIDED_ROLES  # either side of a pair
 KINDS = ("coaching", "mentoring")
 CADENCES = ("monthly", "quarterly")
 QUESTION_KINDS = ("yes_no", "choice")

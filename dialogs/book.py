@@ -15,6 +15,7 @@ from bot.booking import local
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.pairs import PairInfo
+from bot.program_rules import PAIR_ROLES
 from bot.when import parse_time
 
 NAME = "book"
@@ -205,6 +206,7 @@ def register(registry: Registry) -> None:
             "book a one-to-one session (`book next Tuesday 3pm`)",
             "book [with NAME] [WHEN]",
             start,
+            roles=frozenset(PAIR_ROLES),
             serves=lambda program: program.one_to_one is not None,
         )
     )

@@ -22,6 +22,7 @@ from bot.dialog import Command, Registry, Turn, button
 from bot.messages import PLATFORM_NAMES, Reply
 from bot.outbox import NO_ACCOUNT, DeliveryError
 from bot.pairs import PairInfo, pairings_of
+from bot.program_rules import PAIR_ROLES
 from bot.timezones import local_time
 from storage.db import insert_or_merge
 from storage.models import Pair, Person, RelayCount
@@ -252,6 +253,7 @@ def register(registry: Registry) -> None:
             "write to one of your partners by name",
             "reply NAME message",
             reply,
+            roles=frozenset(PAIR_ROLES),
             serves=lambda program: program.relay,
         )
     )
@@ -261,6 +263,7 @@ def register(registry: Registry) -> None:
             "pause or resume messages passed between you and your partner",
             "relay | relay pause | relay resume",
             relay_command,
+            roles=frozenset(PAIR_ROLES),
             serves=lambda program: program.relay,
         )
     )

@@ -14,6 +14,7 @@ from bot.booking import OUTCOMES, local
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.pairs import PairInfo
+from bot.program_rules import PAIR_ROLES
 from bot.when import parse_time
 from storage.models import CoachingSession
 
@@ -221,6 +222,7 @@ def register(registry: Registry) -> None:
             "your sessions; cancel or move one",
             "sessions [cancel N | move N WHEN]",
             start,
+            roles=frozenset(PAIR_ROLES),
             serves=lambda program: program.one_to_one is not None,
         )
     )
