@@ -26,6 +26,9 @@ NEXT_STEP = {
 async def show_status(turn: Turn, args: str) -> None:
     application_lines, draft = await _applications(turn)
     lines = application_lines + await _pair_lines(turn)
+    away = turn.person.away_until
+    if away is not None and away >= today_in(turn.now, turn.timezone):
+        lines.append(f"You are away until {long_date(away)}: no check-ins until then (`back` ends it early)")
     if not lines:
         turn.say("You have no applications or pairings yet. Type `apply` to apply to a program.")
         return
@@ -76,6 +79,9 @@ async def _pair_lines(turn: Turn) -> list[str]:
         if program.one_to_one is not None:
             figures = await progress.pair_progress(turn.session, info.pair.id, turn.now)
             line += f"; {progress.progress_words(figures, program.one_to_one)}"
+        today = today_in(turn.now, turn.timezone)
+        if info.pair.paused_until is not None and info.pair.paused_until >= today:
+            line += f"; paused by the coordinators until {long_date(info.pair.paused_until)}"
         lines.append(line)
     recent = today_in(turn.now, turn.timezone) - ENDED_SHOWN
     for info in await ending.ended_pairings(turn.session, turn.person.id, turn.programs):

@@ -2,11 +2,13 @@
 coordinators at once, with the person's pairing and an optional topic from a list; `help` lists only what
 the person can use in their own programs."""
 
+from datetime import date
+
 from sqlalchemy import select
 
 from bot.outbox import reply_of
 from storage.db import Database
-from storage.models import OutboxMessage, Person
+from storage.models import OutboxMessage, Pair, Person
 
 SOKHA = "partner@demo.example"  # SIG-ALICE partner, paired with Cora Coach
 PAT = "participant@demo.example"  # AAHSL participant, ALCTS mentee, network mentee
@@ -98,3 +100,14 @@ async def test_help_lists_only_what_the_person_can_use_in_their_programs(chat):
     newcomer = await chat("new.person@example.org").say("help")
     assert "`apply" in newcomer and "`book" not in newcomer and "`help me`: tell" not in newcomer
     assert "`survey`" not in newcomer and "`events`" not in newcomer
+
+
+async def test_status_shows_a_pairs_pause_and_the_persons_own(chat, db):
+    async with db.transaction() as session:
+        sokha_id = (await session.execute(select(Person.id).where(Person.email == SOKHA))).scalar_one()
+        pair = (await session.execute(select(Pair).where(Pair.guided_id == sokha_id))).scalar_one()
+        pair.paused_until, pair.pause_reason = date(2027, 1, 15), "leave"
+        (await session.get_one(Person, sokha_id)).away_until = date(2027, 1, 10)
+    status = await chat(SOKHA).say("status")
+    assert "your coach is Cora Coach" in status and "paused by the coordinators until 15 January 2027" in status
+    assert "You are away until 10 January 2027: no check-ins until then" in status
