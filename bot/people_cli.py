@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot import ending
 from bot.dialog import row_id
 from bot.enrolment import apply, counts_words, plan
-from bot.people_csv import CsvError, parse_people, preview
+from bot.people_csv import CsvError, parse_people, preview, rows_words
 from bot.programs import Program, ProgramCatalog
 from storage.db import Database
 from storage.models import Cohort
@@ -89,8 +89,8 @@ async def people_import(
             return 0
         if parsed.refused and not valid_only:
             out(
-                f"{len(parsed.refused):,} rows are refused; nothing was written. Correct them and run again, or add "
-                f"--valid-only to import the {len(parsed.entries):,} valid rows only."
+                f"{rows_words(len(parsed.refused))} refused; nothing was written. Correct them and run again, or "
+                f"add --valid-only to import only the valid {rows_words(len(parsed.entries))}."
             )
             return 2
         if not yes:

@@ -57,6 +57,11 @@ class Parsed:
     refused: list[Refusal] = field(default_factory=list)
 
 
+def rows_words(count: int) -> str:
+    """ "1 row", "5,000 rows"."""
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
+
+
 def decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")

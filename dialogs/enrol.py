@@ -19,7 +19,7 @@ from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.enrolment import Entry, Plan, apply, counts_words, display_name, plan, read_email, read_role, roles_words
 from bot.files import MAX_FILE_BYTES, FileFetchError
 from bot.messages import PLATFORM_NAMES, SharedFile
-from bot.people_csv import CsvError, Refusal, parse_people, preview
+from bot.people_csv import CsvError, Refusal, parse_people, preview, rows_words
 from bot.programs import Program
 from dialogs.cohort_calendar import named
 from storage.models import Cohort
@@ -179,7 +179,7 @@ async def _preview_file(turn: Turn, cohort: Cohort, program: Program, shared: Sh
     if not done.writes:
         turn.say(f"{summary} Nothing would change, so nothing was written.", title=title, lines=tuple(lines))
         return
-    label = "Confirm" if not parsed.refused else f"Import the {len(parsed.entries):,} valid rows only"
+    label = "Confirm" if not parsed.refused else f"Import only the valid {rows_words(len(parsed.entries))}"
     ask = "Nothing is written until you confirm." if not parsed.refused else _partial_words(parsed.refused)
     turn.ask(
         NAME,

@@ -116,7 +116,7 @@ async def test_refused_rows_are_named_and_only_the_valid_rows_are_offered(engine
     assert "unknown role 'caoch'" in shown and "unknown time zone 'Mars/Base'" in shown
     assert "capacity must be a whole number from 1 to 50, not '51'" in shown
     assert await counts(db) == before
-    done = await share(engine, b"", action=value_of(shown, "Import the 1 valid rows only"))
+    done = await share(engine, b"", action=value_of(shown, "Import only the valid 1 row"))
     assert "1 to add" in done
     assert (await counts(db))[1] == before[1] + 1
 
