@@ -1,0 +1,120 @@
+"""Quiet pairs (bot/quiet.py) on a controlled clock: the daily look flags a quiet pair once, asks the other
+side and tells the coordinators; activity clears the flag so a later silence is flagged again; paused pairs
+are skipped and resume by themselves the day after their pause."""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot import quiet
+from bot.booking import book, pair_info
+from bot.demo import running_cohort
+from bot.scheduler import JobContext
+from storage.db import Database
+from storage.models import CheckIn, Cohort, Job, OutboxMessage, Pair, Person
+from tests.conftest import FIXED_NOW
+
+IATUL = "iatul-sig-alice"
+SOKHA, CORA, CASEY = "partner@demo.example", "coach@demo.example", "coordinator@demo.example"
+
+
+async def look(db: Database, catalog, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The cohort's daily look at `now`, as the scheduler runs it."""
+    async with db.transaction() as session:
+        cohort = (await session.execute(running_cohort(IATUL))).scalar_one()
+        job = Job(kind=quiet.JOB, subject=quiet.subject_of(cohort.id, now.date()), due_at=now)
+        await quiet.look(JobContext(session, job, now, catalog))
+
+
+async def sokha_pair(db: Database) -> Pair:
+    async with db.transaction() as session:
+        cohort = (await session.execute(running_cohort(IATUL))).scalar_one()
+        sokha = (await session.execute(select(Person).where(Person.email == SOKHA))).scalar_one()
+        query = select(Pair).where(Pair.cohort_id == cohort.id, Pair.guided_id == sokha.id)
+        return (await session.execute(query)).scalar_one()
+
+
+async def messages(db: Database, email: str, kind: str = quiet.KIND) -> list[str]:
+    async with db.transaction() as session:
+        query = (
+            select(OutboxMessage.reply)
+            .join(Person, Person.id == OutboxMessage.person_id)
+            .where(Person.email == email, OutboxMessage.kind == kind)
+        )
+        return [reply["text"] for reply in (await session.execute(query)).scalars()]
+
+
+async def test_quiet_weeks_flag_once_then_a_booking_clears_and_it_flags_again(db, engine, catalog):
+    eight_weeks = FIXED_NOW + timedelta(weeks=8)
+    await look(db, catalog, eight_weeks - timedelta(days=1))
+    assert (await sokha_pair(db)).quiet_flagged_on is None
+    await look(db, catalog, eight_weeks)
+    assert (await sokha_pair(db)).quiet_flagged_on == eight_weeks.date()
+    (notice,) = [text for text in await messages(db, CASEY) if "Sokha" in text]
+    assert (
+        "Sokha Partner with their coach Cora Coach" in notice and "no session was held or booked for 8 weeks" in notice
+    )
+    assert len(await messages(db, SOKHA)) == 1 and len([t for t in await messages(db, CORA) if "Sokha" in t]) == 1
+    await look(db, catalog, eight_weeks + timedelta(days=1))  # flagged once
+    assert len(await messages(db, SOKHA)) == 1
+    pair_id = (await sokha_pair(db)).id
+    async with db.transaction() as session:
+        info = await pair_info(session, pair_id, catalog)
+        assert info is not None
+        booked_at = eight_weeks + timedelta(days=2)
+        assert await book(session, info, booked_at + timedelta(days=1), info.guide, booked_at) is not None
+    assert (await sokha_pair(db)).quiet_flagged_on is None
+    await look(db, catalog, booked_at + timedelta(weeks=8, days=2))
+    assert len(await messages(db, SOKHA)) == 2
+
+
+async def test_two_unanswered_check_ins_ask_the_other_side(db, engine, catalog):
+    pair = await sokha_pair(db)
+    async with db.transaction() as session:
+        cohort = (await session.execute(running_cohort(IATUL))).scalar_one()
+        for asked_on in (date(2026, 12, 1), date(2027, 1, 1)):
+            for person_id, answered in ((pair.guided_id, None), (pair.guide_id, FIXED_NOW)):
+                session.add(
+                    CheckIn(
+                        cohort_id=cohort.id,
+                        pair_id=pair.id,
+                        person_id=person_id,
+                        asked_on=asked_on,
+                        answered_at=answered,
+                        created_at=FIXED_NOW,
+                    )
+                )
+    await look(db, catalog, datetime(2027, 1, 5, 12, tzinfo=FIXED_NOW.tzinfo))  # reminder not yet passed
+    assert (await sokha_pair(db)).quiet_flagged_on is None
+    await look(db, catalog, datetime(2027, 1, 7, 12, tzinfo=FIXED_NOW.tzinfo))
+    assert (await sokha_pair(db)).quiet_flagged_on == date(2027, 1, 7)
+    assert await messages(db, SOKHA) == []  # the silent side is not asked
+    (asked,) = [text for text in await messages(db, CORA) if "Sokha" in text]
+    assert "Is all well?" in asked
+    notices = [text for text in await messages(db, CASEY) if "Sokha" in text]
+    assert notices and "Sokha Partner left their last 2 check-ins unanswered" in notices[0]
+
+
+async def test_paused_pair_is_skipped_and_resumes_by_itself(db, engine, catalog):
+    pair_id = (await sokha_pair(db)).id
+    async with db.transaction() as session:
+        pair = await session.get_one(Pair, pair_id)
+        pair.paused_until, pair.pause_reason = (FIXED_NOW + timedelta(weeks=9)).date(), "leave"
+    await look(db, catalog, FIXED_NOW + timedelta(weeks=8, days=1))
+    assert (await sokha_pair(db)).quiet_flagged_on is None and await messages(db, SOKHA) == []
+    await look(db, catalog, FIXED_NOW + timedelta(weeks=9, days=1))
+    resumed = await sokha_pair(db)
+    assert resumed.paused_until is None and resumed.pause_reason is None
+    assert any("The pause is over" in text for text in await messages(db, SOKHA, "pair-change"))
+
+
+async def test_the_job_is_planned_for_every_running_cohort(db, engine, catalog):
+    from bot import jobs
+
+    await jobs.plan_all(db, catalog, FIXED_NOW)
+    async with db.transaction() as session:
+        cohort = (await session.execute(running_cohort(IATUL))).scalar_one()
+        planned = select(Job.subject).where(Job.kind == quiet.JOB)
+        subjects = set((await session.execute(planned)).scalars())
+        assert quiet.subject_of(cohort.id, FIXED_NOW.date()) in subjects
+        assert isinstance(cohort, Cohort)
