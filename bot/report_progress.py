@@ -26,21 +26,29 @@ class ProgressFigures:
     at_minimum: int | None  # at or above the minimum of sessions; None: no such minimum
     used_all: int | None  # used the whole maximum; None: no maximum
     with_hours: int | None  # at least the minimum hours of contact; None: hours not counted
-    behind: int | None  # active pairs behind pace today; None: no pace (no minimum, or outside the phase)
+    behind: int | None  # active, unpaused pairs behind pace today; None: no pace (no minimum, or outside the phase)
     relay_months: list[tuple[date, int]]  # each month of the cohort so far: pairs that relayed a message
 
 
 async def progress_figures(session: AsyncSession, cohort: Cohort, program: Program, now: datetime) -> ProgressFigures:
     rules = program.one_to_one
     assert rules is not None
-    working = select(Pair.id, Pair.status).where(Pair.cohort_id == cohort.id, Pair.status.in_(("active", "completed")))
-    statuses = dict((await session.execute(working)).all())
+    working = select(Pair.id, Pair.status, Pair.paused_until).where(
+        Pair.cohort_id == cohort.id, Pair.status.in_(("active", "completed"))
+    )
+    rows = (await session.execute(working)).all()
+    statuses = {pair_id: status for pair_id, status, _paused in rows}
+    paused = {pair_id for pair_id, _status, until in rows if until is not None and until >= now.date()}
     figures = await cohort_progress(session, cohort.id, now)
     shown = [figures.get(pair_id, NOTHING) for pair_id in statuses]
     expected = expected_by(cohort, program, now.date())  # None once the sessions phase is over
     behind = None
     if expected is not None:
-        active = [figures.get(pair_id, NOTHING) for pair_id, status in statuses.items() if status == "active"]
+        active = [
+            figures.get(pair_id, NOTHING)
+            for pair_id, status in statuses.items()
+            if status == "active" and pair_id not in paused  # a paused pair is not behind: it is away
+        ]
         behind = sum(1 for progress in active if is_behind(progress, rules, expected))
     minimum, maximum, hours = rules.minimum, rules.maximum, rules.minimum_hours
     return ProgressFigures(
