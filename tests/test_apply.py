@@ -21,7 +21,7 @@ async def application_of(db, email: str) -> Application:
         return (await session.execute(query)).scalar_one()
 
 
-async def answer_aahsl_until_summary(dana: Chat) -> str:
+async def answer_aahsl_until_summary(dana: Chat, additional_letters: str = "") -> str:
     await dana.say("apply aahsl")
     for answer in AAHSL_YES_NO:
         await dana.click(answer)
@@ -29,7 +29,7 @@ async def answer_aahsl_until_summary(dana: Chat) -> str:
     await dana.say("I want to lead a team. I chaired our caucus and learnt to listen.")
     await dana.say("https://files.example.org/cv.pdf")
     await dana.say("https://files.example.org/support.pdf")
-    return await dana.click("Skip")
+    return await (dana.say(additional_letters) if additional_letters else dana.click("Skip"))
 
 
 async def test_aahsl_application_from_first_question_to_submitted(chat, db):
@@ -268,14 +268,9 @@ async def test_changing_a_file_that_was_given_replaces_it(chat, db):
 
 async def test_changing_a_material_of_two_files_starts_it_again(chat, db):
     dana = chat("participant2@demo.example")
-    await dana.say("apply aahsl")
-    for answer in AAHSL_YES_NO:
-        await dana.click(answer)
-    await dana.say("https://files.example.org/cover-letter.pdf")
-    await dana.say("I want to lead a team. I chaired our caucus and learnt to listen.")
-    await dana.say("https://files.example.org/cv.pdf")
-    await dana.say("https://files.example.org/support.pdf")
-    await dana.say("https://files.example.org/extra-1.pdf https://files.example.org/extra-2.pdf")
+    await answer_aahsl_until_summary(
+        dana, "https://files.example.org/extra-1.pdf https://files.example.org/extra-2.pdf"
+    )
     await dana.click("Change an answer")
     asked = await dana.click("Additional letters")
     assert "you gave extra-1.pdf, extra-2.pdf" in asked
