@@ -3,7 +3,8 @@
 A daily job per running cohort ("quiet-pairs"). It first lifts coordinators' pauses whose last day has
 passed (both are told). Then a pair is quiet when one side left their last two check-ins unanswered after
 the reminder, or (in programs with one-to-one sessions) no session was held or booked for the program's
-`quiet_weeks` since the pair was made or its last session. A quiet pair is flagged once
+`quiet_weeks` since the pair was made, its last session, or the end of its last pause (the pair's, or
+either person's own away days). A quiet pair is flagged once
 (pairs.quiet_flagged_on): the other side is asked privately whether all is well, and the coordinators are
 told which pair and why, with "Contact the pair" and "Reassign". Paused pairs and people away are skipped.
 Answering a check-in or booking a session clears the flag, so a later silence is flagged again.
@@ -59,9 +60,8 @@ async def look(context: JobContext) -> None:
     if cohort is None or program is None:
         return
     session, now, today = context.session, context.now, context.now.date()
-    for info in await pair_admin.find_pairs(
-        session, context.programs, Pair.cohort_id == cohort.id, Pair.paused_until < today
-    ):
+    ran_out = (Pair.paused_until < today) & Pair.pause_reason.is_not(None)  # a lifted pause keeps its last day
+    for info in await pair_admin.find_pairs(session, context.programs, Pair.cohort_id == cohort.id, ran_out):
         pair_admin.resume_pair(session, info, now, early=False)
     for info, silent in await quiet_pairs(session, context.programs, cohort, program, today, now):
         await _flag(session, info, silent, today, now)
@@ -125,8 +125,11 @@ async def _last_sessions(session: AsyncSession, cohort: Cohort) -> dict[int, dat
 
 
 def _without_sessions(info: PairInfo, last: datetime | None, now: datetime) -> timedelta:
+    """How long the pair has gone without a session, not counting days it was paused or a side was away."""
     start = datetime.combine(info.cohort.starts_on, time(0), UTC)
-    since = max(info.pair.created_at, start, last or start)
+    pauses = (info.pair.paused_until, info.guide.away_until, info.guided.away_until)
+    ends = [datetime.combine(day + timedelta(days=1), time(0), UTC) for day in pauses if day is not None]
+    since = max(info.pair.created_at, start, last or start, *ends)
     return now - since
 
 

@@ -89,7 +89,8 @@ async def _typed(turn: Turn, name: str, action: str, extra: str = "") -> None:
         return
     found = await pair_admin.find_pairs(turn.session, turn.programs, turn.roles.coordinated_cohorts(), typed=name)
     if action == "resume":
-        found = [info for info in found if info.pair.paused_until is not None]
+        today = today_in(turn.now, turn.timezone)
+        found = [info for info in found if pair_admin.is_paused(info.pair, today)]
     if not found:
         paused = "paused " if action == "resume" else ""
         turn.say(f"I find no active {paused}pair with `{name[:60]}` in the cohorts you coordinate. {NOTHING}")
@@ -131,6 +132,9 @@ async def _step(turn: Turn, action: str, info: PairInfo, extra: str) -> None:
         await _move_to(turn, info, extra)
     elif action == "pause-on":
         await _pause_on(turn, info, extra)
+    elif action == "resume" and not pair_admin.is_paused(info.pair, today_in(turn.now, turn.timezone)):
+        turn.finish()
+        turn.say(f"{_both(info)} is not paused. {NOTHING}")
     elif action == "resume":
         _preview(turn, f"Resume {_both(info)} now, before the pause ends?", f"resume-yes|{info.pair.id}")
     elif action == "choose":
@@ -140,7 +144,7 @@ async def _step(turn: Turn, action: str, info: PairInfo, extra: str) -> None:
 def _menu(turn: Turn, info: PairInfo) -> None:
     pair_id = info.pair.id
     actions = [("End", "end"), (f"Move to another {info.program.guide_role}", "move"), ("Pause", "pause")]
-    if info.pair.paused_until is not None:
+    if pair_admin.is_paused(info.pair, today_in(turn.now, turn.timezone)):
         actions.append(("Resume", "resume"))
     turn.ask(
         NAME,
@@ -262,6 +266,8 @@ async def _on_pair(turn: Turn, action: str, info: PairInfo, fields: list[str]) -
         await _move(turn, info, fields[0], fields[1], confirmed=action == "move-yes")
     elif action in ("pause-why", "pause-yes") and len(fields) == 2:
         await _pause(turn, info, fields[0], fields[1], confirmed=action == "pause-yes")
+    elif action == "resume-yes" and not pair_admin.is_paused(info.pair, today_in(turn.now, turn.timezone)):
+        await _step(turn, "resume", info, "")  # a stale Confirm: the pause ran out or was lifted meanwhile
     elif action == "resume-yes":
         turn.finish()
         pair_admin.resume_pair(turn.session, info, turn.now, early=True)

@@ -103,9 +103,62 @@ async def test_paused_pair_is_skipped_and_resumes_by_itself(db, engine, catalog)
     await look(db, catalog, FIXED_NOW + timedelta(weeks=8, days=1))
     assert (await sokha_pair(db)).quiet_flagged_on is None and await messages(db, SOKHA) == []
     await look(db, catalog, FIXED_NOW + timedelta(weeks=9, days=1))
-    resumed = await sokha_pair(db)
-    assert resumed.paused_until is None and resumed.pause_reason is None
-    assert any("The pause is over" in text for text in await messages(db, SOKHA, "pair-change"))
+    resumed = await sokha_pair(db)  # its last day stays, in the past: no longer paused
+    assert resumed.paused_until == (FIXED_NOW + timedelta(weeks=9)).date() and resumed.pause_reason is None
+    assert [text for text in await messages(db, SOKHA, "pair-change") if "The pause is over" in text]
+    await look(db, catalog, FIXED_NOW + timedelta(weeks=9, days=2))  # lifted once, told once
+    assert len([text for text in await messages(db, SOKHA, "pair-change") if "The pause is over" in text]) == 1
+
+
+async def test_quiet_weeks_count_from_the_end_of_the_last_pause(db, engine, catalog):
+    """Paused for ten weeks from the start: the pair is not quiet the day the pause is lifted, but
+    8 weeks after the pause's last day."""
+    pair_id = (await sokha_pair(db)).id
+    last_day = (FIXED_NOW + timedelta(weeks=10)).date()
+    async with db.transaction() as session:
+        pair = await session.get_one(Pair, pair_id)
+        pair.paused_until, pair.pause_reason = last_day, "illness"
+    lifted = FIXED_NOW + timedelta(weeks=10, days=1)
+    await look(db, catalog, lifted)
+    assert (await sokha_pair(db)).quiet_flagged_on is None and await messages(db, SOKHA) == []
+    await look(db, catalog, lifted + timedelta(weeks=8) - timedelta(days=1))
+    assert (await sokha_pair(db)).quiet_flagged_on is None
+    await look(db, catalog, lifted + timedelta(weeks=8))
+    assert (await sokha_pair(db)).quiet_flagged_on == (lifted + timedelta(weeks=8)).date()
+    (notice,) = [text for text in await messages(db, CASEY) if "Sokha" in text]
+    assert "no session was held or booked for 8 weeks" in notice
+
+
+async def test_quiet_weeks_count_from_a_persons_return(chat, db, engine, catalog):
+    """Sokha away for ten weeks (`pause until`): the pair's quiet weeks start the day after she is back."""
+    back_on = FIXED_NOW + timedelta(weeks=10, days=1)
+    assert "You are away until" in await chat(SOKHA).say(f"pause until {(back_on - timedelta(days=1)).date()}")
+    await look(db, catalog, back_on)
+    await look(db, catalog, back_on + timedelta(weeks=8) - timedelta(days=1))
+    assert (await sokha_pair(db)).quiet_flagged_on is None
+    await look(db, catalog, back_on + timedelta(weeks=8))
+    assert (await sokha_pair(db)).quiet_flagged_on == (back_on + timedelta(weeks=8)).date()
+
+
+async def test_a_coordinator_cannot_resume_a_pause_that_ran_out(chat, db, engine, catalog):
+    casey = chat(CASEY)
+    await casey.say("pair pause Sokha until 2026-12-10")
+    await casey.click("Leave")
+    assert "Paused until 10 December 2026" in await casey.click("Confirm")
+    assert "before the pause ends?" in await casey.say("pair resume Sokha")
+    confirm = casey.console.buttons  # the preview's Confirm, clicked only after the pause ran out
+    await look(db, catalog, datetime(2026, 12, 11, 12, tzinfo=FIXED_NOW.tzinfo))
+    engine.clock = lambda: datetime(2026, 12, 11, 15, tzinfo=FIXED_NOW.tzinfo)
+    casey.console.buttons = confirm
+    late = await casey.say("1")
+    assert "Sokha Partner with their coach Cora Coach (SIG-ALICE coaching, Demo 2026-27) is not paused." in late
+    assert "Nothing changed." in late
+    assert "I find no active paused pair with `Sokha`" in await casey.say("pair resume Sokha")
+    told = await messages(db, SOKHA, "pair-change")
+    assert [t for t in told if "The pause is over" in t] and not [
+        t for t in told if "The coordinators have resumed" in t
+    ]
+    assert (await sokha_pair(db)).paused_until == date(2026, 12, 10)
 
 
 async def test_the_job_is_planned_for_every_running_cohort(db, engine, catalog):
