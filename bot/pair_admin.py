@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import booking, outbox
-from bot.calendar_changes import DATE_EXAMPLES, CalendarError, read_date
+from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.messages import Reply
 from bot.pairs import PairInfo
 from bot.programs import Program, ProgramCatalog

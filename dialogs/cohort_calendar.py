@@ -11,18 +11,10 @@ with none named, the coordinator's running cohorts are offered as buttons when t
 The rules live in bot/calendar_changes.py.
 """
 
-from bot.calendar_changes import (
-    DATE_EXAMPLES,
-    CalendarError,
-    Effects,
-    Move,
-    apply_move,
-    effects,
-    plan_move,
-    read_date,
-)
+from bot.calendar_changes import Effects, Move, apply_move, effects, plan_move
 from bot.cohorts import calendar_lines, running
 from bot.cycle import dated_phase
+from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Registry, Turn, button, row_id
 from bot.programs import Program, ProgramCatalog
 from bot.timezones import date_span, local_time, long_date

@@ -8,8 +8,9 @@ The answers come back to the `cohort` dialog (dialogs/cohort_calendar.py).
 """
 
 from bot import calendar_changes
-from bot.calendar_changes import DATE_EXAMPLES, CalendarError, NewCohort, next_start, plan_new, read_date
+from bot.calendar_changes import NewCohort, next_start, plan_new
 from bot.cohorts import application_phase, calendar_lines
+from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Turn, button
 from bot.network import NetworkError, find_region, region_names
 from bot.programs import Program, ProgramCatalog, Region

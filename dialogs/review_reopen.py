@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot import outbox
-from bot.calendar_changes import DATE_EXAMPLES, CalendarError, end_of_day, read_date
+from bot.calendar_changes import end_of_day
 from bot.cohorts import application_phase
+from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Turn, button, row_id
 from bot.messages import Reply
 from bot.timezones import deadline_words, today_in
