@@ -237,11 +237,12 @@ async def pause_pair(
 
 
 def resume_pair(session: AsyncSession, info: PairInfo, now: datetime, *, early: bool) -> None:
-    """Lift the pair's pause and tell both (`early`: a coordinator lifted it before its day). A pause that
-    ran out keeps its last day in `paused_until` (past, so not paused): quiet weeks count from the day after."""
+    """Lift the pair's pause and tell both (`early`: a coordinator lifted it before its day). The pause keeps
+    its last day in `paused_until` (yesterday, when lifted early: past, so not paused): quiet weeks count from
+    the day after."""
     info.pair.pause_reason = None
     if early:
-        info.pair.paused_until = None
+        info.pair.paused_until = now.date() - timedelta(days=1)
     when = "The coordinators have resumed" if early else "The pause is over: I have resumed"
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)

@@ -161,7 +161,9 @@ def reason_words(info: PairInfo, silent: list[Person]) -> str:
     return f"no session was held or booked for {info.program.one_to_one.quiet_weeks} weeks"
 
 
-async def tell_coordinators(session: AsyncSession, info: PairInfo, why: str, now: datetime) -> None:
+async def tell_coordinators(
+    session: AsyncSession, info: PairInfo, why: str, now: datetime, *, ref: str | None = None
+) -> None:
     notice = Reply(
         f"A quiet pair in the {info.program.short_name} ({info.cohort.name}): {info.guided.display_name} with "
         f"their {info.program.guide_role} {info.guide.display_name}. Why: {why}.",
@@ -172,7 +174,7 @@ async def tell_coordinators(session: AsyncSession, info: PairInfo, why: str, now
         ),
     )
     for coordinator in await cohort_coordinators(session, info.cohort, info.program):
-        outbox.queue(session, coordinator.id, notice, kind=KIND, now=now)
+        outbox.queue(session, coordinator.id, notice, kind=KIND, now=now, ref=ref)
 
 
 JOBS: dict[str, JobHandler] = {JOB: look}

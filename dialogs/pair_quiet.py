@@ -2,10 +2,13 @@
 reach their partner (only then are the coordinators told); a coordinator contacts the pair with a gentle
 message of fixed words. "Reassign" goes to `pair` (dialogs/pair.py)."""
 
+from sqlalchemy import select
+
 from bot import outbox, pair_admin, quiet
 from bot.dialog import Registry, Turn, row_id
 from bot.messages import Reply
 from bot.pairs import PairInfo
+from storage.models import OutboxMessage
 
 NAME = quiet.DIALOG
 
@@ -35,9 +38,14 @@ async def _answer(turn: Turn, info: PairInfo, *, reachable: bool) -> None:
     if reachable:
         turn.say("Good to hear, thank you. I keep nothing else.")
         return
+    # Once for each time the pair was found quiet: a second click is not a second alarm.
+    ref = f"quiet-unreachable:{info.pair.id}:{info.pair.quiet_flagged_on}"
+    if await turn.session.scalar(select(OutboxMessage.id).where(OutboxMessage.ref == ref).limit(1)) is not None:
+        turn.say("You told me already, and the coordinators have it: they will be in touch.")
+        return
     partner = info.partner_of(turn.person.id)
     why = f"{turn.person.display_name} says they cannot reach {partner.display_name}"
-    await quiet.tell_coordinators(turn.session, info, why, turn.now)
+    await quiet.tell_coordinators(turn.session, info, why, turn.now, ref=ref)
     turn.say("Thank you: I have told the coordinators, who will be in touch.")
 
 
@@ -47,7 +55,7 @@ def _contact(turn: Turn, info: PairInfo) -> None:
         message = Reply(
             f"{turn.person.display_name}, a coordinator of the {info.program.short_name} ({info.cohort.name}), "
             f"asks how it is going with {partner.display_name}. If something is in the way, write to them or "
-            "click *Need help* in a check-in; to meet again, type `book`.",
+            "type `help me`; to meet again, type `book`.",
             title="A word from the coordinators",
         )
         outbox.queue(turn.session, person.id, message, kind=quiet.KIND, now=turn.now)

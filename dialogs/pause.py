@@ -6,6 +6,8 @@ their partner still gets theirs. Their partners and their cohorts' coordinators 
 away until that day, and again when they are back early. No reason is asked for or kept.
 """
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot import outbox, pair_admin
@@ -52,7 +54,7 @@ async def back(turn: Turn, args: str) -> None:
     if away is None or away < today:
         turn.say("You are not away: nothing to end.")
         return
-    turn.person.away_until = None
+    turn.person.away_until = today - timedelta(days=1)  # past, so not away; quiet weeks count from today
     await _tell_others(turn, f"{turn.person.display_name} is back (they had been away until {long_date(away)}).")
     turn.say("Welcome back: your check-ins resume. I told your partners and coordinators.")
 

@@ -145,7 +145,7 @@ async def test_pause_refuses_bad_days_then_pauses_and_resumes(chat, db, catalog)
     assert "Sokha Partner with Cora Coach" in "\n".join(casey.shown) and listing
     await casey.say("pair resume Sokha")
     assert "Resumed" in await casey.click("Confirm")
-    assert (await pair_of(db, IATUL, "partner@demo.example")).paused_until is None
+    assert (await pair_of(db, IATUL, "partner@demo.example")).paused_until == date(2026, 11, 22)  # yesterday: over
     assert "resumed your pairing" in (await told(db, "coach@demo.example"))[-1]
 
 

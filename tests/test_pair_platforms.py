@@ -272,7 +272,7 @@ async def test_a_slack_partner_pauses_and_the_teams_coach_is_told_only_the_day(
         await casey.receives(0, "Sokha Partner is away until 31 January 2027 (included).")
 
         assert "Welcome back" in await sokha.say("back")
-        assert await away_until(server, SOKHA_EMAIL) is None
+        assert await away_until(server, SOKHA_EMAIL) == date(2026, 11, 22)  # her yesterday: the time away is over
         await cora.receives("Sokha Partner is back (they had been away until 31 January 2027).")
         await settle(server)
         assert await sent_to(server, CORA_EMAIL, "away") == [("sent", "teams")] * 2

@@ -107,6 +107,10 @@ async def test_cant_reach_them_tells_the_coordinators_not_the_partner(db, engine
         "Reassign": f"pair:move|{flagged}|",
     }
     assert not [t for t in await texts(db, CORA) if "says they cannot reach" in t]  # the partner is not told
+    told = len(await texts(db, CASEY))
+    again = await click_as(engine, SOKHA, value)  # a second click is not a second alarm
+    assert "You told me already, and the coordinators have it" in again
+    assert len(await texts(db, CASEY)) == told
 
 
 async def test_contact_the_pair_sends_both_the_gentle_message(db, engine, flagged):
