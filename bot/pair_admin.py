@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from bot import booking, outbox
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.messages import Reply
-from bot.pairs import PairInfo
+from bot.pairs import PairInfo, pair_infos, pairs_query
 from bot.programs import Program, ProgramCatalog
 from bot.timezones import long_date
 from storage.models import (
@@ -96,25 +96,14 @@ async def find_pairs(
     """Active pairs that meet `conditions` (a cohort's, the cohorts a coordinator coordinates), where either
     side's email is `typed` or their name holds it (all of them when `typed` is empty), or the one `pair_id`."""
     guide, guided = aliased(Person), aliased(Person)
-    query = (
-        select(Pair, Cohort, guide, guided)
-        .join(Cohort, Cohort.id == Pair.cohort_id)
-        .join(guide, guide.id == Pair.guide_id)
-        .join(guided, guided.id == Pair.guided_id)
-        .where(Pair.status == "active", *conditions)
-        .order_by(Cohort.program_id, Cohort.name, guided.display_name, Pair.id)
-    )
+    query = pairs_query(guide, guided).where(Pair.status == "active", *conditions)
     if pair_id:
         query = query.where(Pair.id == pair_id)
     wanted = " ".join(typed.split()).lower()
     if wanted:
         query = query.where(or_(*(_named(person, wanted) for person in (guide, guided))))
-    found = []
-    for pair, cohort, guide_person, guided_person in (await session.execute(query)).all():
-        program = programs.get(cohort.program_id)
-        if program is not None:
-            found.append(PairInfo(pair, cohort, program, guide_person, guided_person))
-    return found
+    order = (Cohort.program_id, Cohort.name, guided.display_name, Pair.id)
+    return await pair_infos(session, programs, query.order_by(*order))
 
 
 def _named(person: type[Person], wanted: str) -> ColumnElement[bool]:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -27,24 +27,34 @@ class PairInfo:
         return self.program.one_to_one.minutes
 
 
-async def pairings_of(
-    session: AsyncSession, person_id: int, programs: ProgramCatalog, *, active_only: bool = True
-) -> list[PairInfo]:
-    """The person's pairings (active ones first), in programs this installation still runs."""
-    guide, guided = aliased(Person), aliased(Person)
-    query = (
+def pairs_query(guide: type[Person], guided: type[Person]) -> Select[tuple[Pair, Cohort, Person, Person]]:
+    """Pairs with their cohort and both people (`guide` and `guided` are aliases of Person to filter on)."""
+    return (
         select(Pair, Cohort, guide, guided)
         .join(Cohort, Cohort.id == Pair.cohort_id)
         .join(guide, guide.id == Pair.guide_id)
         .join(guided, guided.id == Pair.guided_id)
-        .where((Pair.guide_id == person_id) | (Pair.guided_id == person_id))
-        .order_by(Pair.status, Cohort.program_id, Pair.id)
     )
-    if active_only:
-        query = query.where(Pair.status == "active")
+
+
+async def pair_infos(
+    session: AsyncSession, programs: ProgramCatalog, query: Select[tuple[Pair, Cohort, Person, Person]]
+) -> list[PairInfo]:
+    """The rows of a pairs_query, in programs this installation still runs."""
     found = []
     for pair, cohort, guide_person, guided_person in (await session.execute(query)).all():
         program = programs.get(cohort.program_id)
         if program is not None:
             found.append(PairInfo(pair, cohort, program, guide_person, guided_person))
     return found
+
+
+async def pairings_of(
+    session: AsyncSession, person_id: int, programs: ProgramCatalog, *, active_only: bool = True
+) -> list[PairInfo]:
+    """The person's pairings (active ones first), in programs this installation still runs."""
+    guide, guided = aliased(Person), aliased(Person)
+    query = pairs_query(guide, guided).where((Pair.guide_id == person_id) | (Pair.guided_id == person_id))
+    if active_only:
+        query = query.where(Pair.status == "active")
+    return await pair_infos(session, programs, query.order_by(Pair.status, Cohort.program_id, Pair.id))
