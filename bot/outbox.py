@@ -47,7 +47,7 @@ NO_ACCOUNT = "no reachable account"
 ASK_AGAIN_AFTER = timedelta(days=1)  # a person a look-up by email did not find is looked up again after this
 # Kinds sent only in the person's daytime, 08:00 to 20:00 their time; outside it they wait for 09:00.
 DAYTIME_KINDS = frozenset(
-    {"check-in", "check-in-reminder", "hours-reminder", "survey", "survey-reminder", "pace-nudge"}
+    {"check-in", "check-in-reminder", "hours-reminder", "survey", "survey-reminder", "pace-nudge", "quiet-pair"}
 )
 DAY_STARTS, DAY_ENDS, MORNING = 8, 20, 9
 DEFAULT_RATES = {"slack": 5.0, "teams": 15.0, "console": 1000.0}  # messages a second per platform

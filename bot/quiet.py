@@ -101,9 +101,11 @@ async def _unanswered(
 ) -> dict[tuple[int, int], list[datetime | None]]:
     """Each (pair, person)'s answer times of their last check-ins whose reminder has passed, newest first."""
     past = today - timedelta(days=program.check_ins.remind_after_days)
+    # Only the last few check-in dates can hold the last two answers: not the cohort's whole history.
+    since = past - timedelta(days=31 * program.check_ins.months * (IN_A_ROW + 1))
     query = (
         select(CheckIn.pair_id, CheckIn.person_id, CheckIn.answered_at)
-        .where(CheckIn.cohort_id == cohort.id, CheckIn.asked_on < past)
+        .where(CheckIn.cohort_id == cohort.id, CheckIn.asked_on < past, CheckIn.asked_on >= since)
         .order_by(CheckIn.asked_on.desc(), CheckIn.id.desc())
     )
     found: dict[tuple[int, int], list[datetime | None]] = defaultdict(list)

@@ -53,7 +53,9 @@ END_LABELS = [
     "Other",
 ]
 SOKHA_AND_CORA = "Sokha Partner with their coach Cora Coach (SIG-ALICE coaching, Demo 2026-27)"
-NEXT_LOOK = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # the SIG-ALICE cohort's next daily quiet-pairs look
+NEXT_LOOK = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # the daily quiet-pairs look: 19:00 in Phnom Penh
+NEW_YORK_MORNING = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York, 09:00 in Chicago
+PHNOM_PENH_MORNING = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 09:00 in Phnom Penh
 
 
 @pytest.fixture
@@ -319,6 +321,10 @@ async def test_quiet_pair_cant_reach_contact_and_reassign_across_platforms(
             in (asked.args["text"])
         )
         assert list(slack_buttons(sokha.shown)) == ["All is well", "I can't reach them"]
+        # 07:00 in New York and 06:00 in Chicago: theirs wait for the morning (never a message at night).
+        await settle(server)
+        assert not teams_texts(cora, "It has been quiet") and not teams_texts(casey, "A quiet pair")
+        at(server, NEW_YORK_MORNING)
         cora_asked = await cora.receives_and_shows("It has been quiet between you and Sokha Partner")
         notice = await casey.receives_and_shows("A quiet pair in the SIG-ALICE coaching (Demo 2026-27)")
         assert "Sokha Partner with their coach Cora Coach. Why: no session was held or booked for 8 weeks." in (
@@ -346,8 +352,9 @@ async def test_quiet_pair_cant_reach_contact_and_reassign_across_platforms(
         sent = await casey.click("Contact the pair")
         assert "I sent Sokha Partner and Cora Coach a short message from you." in sent
         gentle = "Casey Coordinator, a coordinator of the SIG-ALICE coaching (Demo 2026-27), asks how it is going with"
-        assert "to meet again, type `book`" in await sokha.receives(since, gentle, "Cora Coach")
         assert "to meet again, type `book`" in await cora.receives(gentle, "Sokha Partner")
+        at(server, PHNOM_PENH_MORNING)  # 21:00 in Phnom Penh when it was sent: hers comes in her morning
+        assert "to meet again, type `book`" in await sokha.receives(since, gentle, "Cora Coach")
 
         # "Reassign" starts `pair move`: a coach with a free place, then the reason, and nothing changes yet.
         before = await all_pairs(server)
