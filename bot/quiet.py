@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox, pair_admin
+from bot.checkins import first_moment
 from bot.dialog import button
 from bot.messages import Reply
 from bot.network import cohort_coordinators
@@ -29,8 +30,13 @@ from storage.models import CheckIn, CoachingSession, Cohort, Pair, Person
 JOB = "quiet-pairs"
 KIND = "quiet-pair"
 DIALOG = "quiet"  # dialogs/pair_quiet.py receives the buttons
-AT = time(12)  # noon UTC, every day
 IN_A_ROW = 2
+
+
+def look_at(day: date, program: Program) -> datetime:
+    """When the day's look runs: as its check-ins' and pace's jobs do, when it is first the program's
+    send_at anywhere (its messages then wait for each person's daytime)."""
+    return first_moment(day, program.check_ins.send_at)
 
 
 def subject_of(cohort_id: int, day: date) -> str:
@@ -41,7 +47,7 @@ async def plan(session: AsyncSession, cohort: Cohort, program: Program, now: dat
     """The cohort's next daily look, from its start to its last day (planning twice keeps one)."""
     day = max(cohort.starts_on, now.date())
     if day <= cohort.ends_on:
-        await schedule(session, JOB, subject_of(cohort.id, day), datetime.combine(day, AT, UTC), now)
+        await schedule(session, JOB, subject_of(cohort.id, day), look_at(day, program), now)
 
 
 async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> None:
@@ -67,7 +73,7 @@ async def look(context: JobContext) -> None:
         await _flag(session, info, silent, today, now)
     tomorrow = max(date.fromisoformat(day), today) + timedelta(days=1)
     if tomorrow <= cohort.ends_on:
-        await schedule(session, JOB, subject_of(cohort.id, tomorrow), datetime.combine(tomorrow, AT, UTC), now)
+        await schedule(session, JOB, subject_of(cohort.id, tomorrow), look_at(tomorrow, program), now)
 
 
 async def quiet_pairs(
