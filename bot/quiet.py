@@ -12,9 +12,11 @@ Answering a check-in or booking a session clears the flag, so a later silence is
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import outbox, pair_admin
 from bot.checkins import first_moment
@@ -76,30 +78,54 @@ async def look(context: JobContext) -> None:
         await schedule(session, JOB, subject_of(cohort.id, tomorrow), look_at(tomorrow, program), now)
 
 
+class Watched(NamedTuple):
+    """A pair the daily look reads, as plain columns: loading every pair's people would cost seconds."""
+
+    pair_id: int
+    created_at: datetime
+    paused_until: date | None
+    guide_id: int
+    guide_away: date | None
+    guided_id: int
+    guided_away: date | None
+
+
 async def quiet_pairs(
     session: AsyncSession, programs: ProgramCatalog, cohort: Cohort, program: Program, today: date, now: datetime
 ) -> list[tuple[PairInfo, list[Person]]]:
     """Pairs of the cohort quiet today and not flagged yet, each with the sides who went silent (empty
-    when the pair as a whole had no session for too long)."""
-    watched = [
-        info
-        for info in await pair_admin.find_pairs(
-            session, programs, Pair.cohort_id == cohort.id, Pair.quiet_flagged_on.is_(None)
-        )
-        if not pair_admin.is_paused(info.pair, today)
-        and not any(p.away_until is not None and p.away_until >= today for p in (info.guide, info.guided))
-    ]
+    when the pair as a whole had no session for too long). Only the quiet ones are loaded whole."""
     unanswered = await _unanswered(session, cohort, program, today)
     last_sessions = await _last_sessions(session, cohort)
     weeks = program.one_to_one.quiet_weeks if program.one_to_one is not None else None
-    found = []
-    for info in watched:
-        silent = [p for p in (info.guide, info.guided) if unanswered.get((info.pair.id, p.id)) == [None] * IN_A_ROW]
+    silent_ids: dict[int, list[int]] = {}
+    for pair in await _watched(session, cohort, today):
+        silent = [p for p in (pair.guide_id, pair.guided_id) if unanswered.get((pair.pair_id, p)) == [None] * IN_A_ROW]
         if silent:
-            found.append((info, silent))
-        elif weeks and _without_sessions(info, last_sessions.get(info.pair.id), now) >= timedelta(weeks=weeks):
-            found.append((info, []))
-    return found
+            silent_ids[pair.pair_id] = silent
+        elif weeks and _without_sessions(pair, cohort, last_sessions.get(pair.pair_id), now) >= timedelta(weeks=weeks):
+            silent_ids[pair.pair_id] = []
+    if not silent_ids:
+        return []
+    found = await pair_admin.find_pairs(session, programs, Pair.id.in_(sorted(silent_ids)))
+    return [(info, [p for p in (info.guide, info.guided) if p.id in silent_ids[info.pair.id]]) for info in found]
+
+
+async def _watched(session: AsyncSession, cohort: Cohort, today: date) -> list[Watched]:
+    """The cohort's active pairs not flagged yet, not paused, with nobody away today."""
+    guide, guided = aliased(Person), aliased(Person)
+    query = (
+        select(Pair.id, Pair.created_at, Pair.paused_until, guide.id, guide.away_until, guided.id, guided.away_until)
+        .join(guide, guide.id == Pair.guide_id)
+        .join(guided, guided.id == Pair.guided_id)
+        .where(Pair.cohort_id == cohort.id, Pair.status == "active", Pair.quiet_flagged_on.is_(None))
+    )
+    rows = [Watched(*row) for row in await session.execute(query)]
+    return [
+        pair
+        for pair in rows
+        if not any(day is not None and day >= today for day in (pair.paused_until, pair.guide_away, pair.guided_away))
+    ]
 
 
 async def _unanswered(
@@ -132,13 +158,15 @@ async def _last_sessions(session: AsyncSession, cohort: Cohort) -> dict[int, dat
     return {pair_id: max(starts, booked) for pair_id, starts, booked in await session.execute(query)}
 
 
-def _without_sessions(info: PairInfo, last: datetime | None, now: datetime) -> timedelta:
+def _without_sessions(pair: Watched, cohort: Cohort, last: datetime | None, now: datetime) -> timedelta:
     """How long the pair has gone without a session, not counting days it was paused or a side was away."""
-    start = datetime.combine(info.cohort.starts_on, time(0), UTC)
-    pauses = (info.pair.paused_until, info.guide.away_until, info.guided.away_until)
-    ends = [datetime.combine(day + timedelta(days=1), time(0), UTC) for day in pauses if day is not None]
-    since = max(info.pair.created_at, start, last or start, *ends)
-    return now - since
+    start = datetime.combine(cohort.starts_on, time(0), UTC)
+    ends = [
+        datetime.combine(day + timedelta(days=1), time(0), UTC)
+        for day in (pair.paused_until, pair.guide_away, pair.guided_away)
+        if day is not None
+    ]
+    return now - max(pair.created_at, start, last or start, *ends)
 
 
 async def _flag(session: AsyncSession, info: PairInfo, silent: list[Person], today: date, now: datetime) -> None:
