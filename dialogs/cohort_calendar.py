@@ -45,16 +45,25 @@ def named(typed: str, cohorts: list[tuple[Cohort, Program]], programs: ProgramCa
     return found
 
 
+async def named_or_running(turn: Turn, typed: str) -> list[tuple[Cohort, Program]] | None:
+    """The coordinated cohorts `typed` names, else (nothing typed) the running ones; None, having said which
+    are theirs, when `typed` names none."""
+    cohorts = await turn.coordinated_cohorts()
+    if not typed.strip():
+        return [(cohort, program) for cohort, program in cohorts if running(cohort, turn.now)]
+    found = named(typed, cohorts, turn.programs)
+    if not found:
+        yours = ", ".join(f"{p.short_name} ({c.name})" for c, p in cohorts if running(c, turn.now))
+        turn.say(f"You coordinate no cohort called `{typed.strip()[:60]}`. Yours: {yours or 'none running'}.")
+        return None
+    return found
+
+
 async def _choose(turn: Turn, typed: str) -> list[tuple[Cohort, Program]]:
     """The cohorts the person may mean: the ones named, else the running ones. Says so when none fits."""
-    cohorts = await turn.coordinated_cohorts()
-    if typed.strip():
-        found = named(typed, cohorts, turn.programs)
-        if not found:
-            yours = ", ".join(f"{p.short_name} ({c.name})" for c, p in cohorts if running(c, turn.now))
-            turn.say(f"You coordinate no cohort called `{typed.strip()[:60]}`. Yours: {yours or 'none running'}.")
-        return found
-    found = [(cohort, program) for cohort, program in cohorts if running(cohort, turn.now)]
+    found = await named_or_running(turn, typed)
+    if found is None:
+        return []
     if not found:
         turn.say("You coordinate no cohort whose calendar is still running.")
     return found

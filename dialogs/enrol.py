@@ -14,14 +14,13 @@ bot/people_csv.py.
 import asyncio
 
 from bot import ending
-from bot.cohorts import running
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.enrolment import Entry, Plan, apply, counts_words, display_name, plan, read_email, read_role, roles_words
 from bot.files import MAX_FILE_BYTES, FileFetchError
 from bot.messages import PLATFORM_NAMES, SharedFile
 from bot.people_csv import CsvError, Refusal, parse_people, preview, rows_words
 from bot.programs import Program
-from dialogs.cohort_calendar import named
+from dialogs.cohort_calendar import named_or_running
 from storage.models import Cohort
 
 NAME = "enrol"
@@ -68,15 +67,9 @@ async def enrol(turn: Turn, args: str) -> None:
 async def _cohorts(turn: Turn, typed: str, role: str | None) -> list[tuple[Cohort, Program]]:
     """The cohorts meant (named, else the running ones where `role` fits) that have not ended; says why
     when there is none."""
-    cohorts = await turn.coordinated_cohorts()
-    if typed.strip():
-        found = named(typed, cohorts, turn.programs)
-        if not found:
-            yours = ", ".join(f"{p.short_name} ({c.name})" for c, p in cohorts if running(c, turn.now))
-            turn.say(f"You coordinate no cohort called `{typed.strip()[:60]}`. Yours: {yours or 'none running'}.")
-            return []
-    else:
-        found = [(c, p) for c, p in cohorts if running(c, turn.now)]
+    found = await named_or_running(turn, typed)
+    if found is None:
+        return []
     open_ = [(c, p) for c, p in found if not ending.has_ended(c, p, turn.now)]
     if found and not open_:
         turn.say(ending.refusal(found, "no one more is enrolled in it", "Nothing was changed."))
