@@ -63,10 +63,17 @@ class Year:
         while self.now < moment:
             self.now = min(moment, self.now + STEP, await self._next_due())
             await self.scheduler.run_due()
+            if not await self._anything_due():  # most stops are a daily job that sent nothing
+                continue
             for email, chat in self.chats.items():  # each terminal shows what is due for its person
                 person_id = await person_of_account(self.db, CONSOLE, email)
                 if person_id is not None:
                     await chat.console.outbox.run_once(person_id)
+
+    async def _anything_due(self) -> bool:
+        async with self.db.transaction() as session:
+            due = select(OutboxMessage.id).where(OutboxMessage.status == "pending", OutboxMessage.due_at <= self.now)
+            return (await session.execute(due.limit(1))).first() is not None
 
     async def _next_due(self) -> datetime:
         """The next instant after now when a job or a message is due (a far one when nothing is)."""
