@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import ending, progress
+from bot import ending, pair_admin, progress
 from bot.applications import STATUS_WORDS, next_step
 from bot.confirmation import is_waiting, state_words
 from bot.dialog import Command, Registry, Turn, button
@@ -80,7 +80,7 @@ async def _pair_lines(turn: Turn) -> list[str]:
             figures = await progress.pair_progress(turn.session, info.pair.id, turn.now)
             line += f"; {progress.progress_words(figures, program.one_to_one)}"
         today = today_in(turn.now, turn.timezone)
-        if info.pair.paused_until is not None and info.pair.paused_until >= today:
+        if pair_admin.is_paused(info.pair, today):
             line += f"; paused by the coordinators until {long_date(info.pair.paused_until)}"
         lines.append(line)
     recent = today_in(turn.now, turn.timezone) - ENDED_SHOWN
