@@ -36,7 +36,7 @@ from bot.programs import Program, ProgramCatalog, Survey, SurveyQuestion
 from bot.roles import load_roles
 from bot.scheduler import JobContext, JobHandler, schedule
 from bot.timezones import long_date
-from storage.db import Database
+from storage.db import Database, insert_or_merge
 from storage.models import Cohort, ExportLink, Membership, Person, SurveyAnswer, SurveyInvitation
 
 NAME = "survey"  # the dialog that asks the questions (dialogs/survey.py)
@@ -125,25 +125,22 @@ async def invitation_for(
 ) -> SurveyInvitation | None:
     """The person's invitation to an open survey; made now for someone who joined the cohort after it
     opened. None if the survey does not ask them."""
-    found = await session.execute(
-        select(SurveyInvitation).where(
-            SurveyInvitation.cohort_id == cohort.id,
-            SurveyInvitation.survey_id == survey.id,
-            SurveyInvitation.person_id == person_id,
-        )
+    mine = select(SurveyInvitation).where(
+        SurveyInvitation.cohort_id == cohort.id,
+        SurveyInvitation.survey_id == survey.id,
+        SurveyInvitation.person_id == person_id,
     )
-    invitation = found.scalar_one_or_none()
+    invitation = (await session.execute(mine)).scalar_one_or_none()
     if invitation is not None:
         return invitation
     target = next((t for t in await audience(session, cohort, program, survey) if t.person_id == person_id), None)
     if target is None:
         return None
-    invitation = SurveyInvitation(
-        cohort_id=cohort.id, survey_id=survey.id, person_id=person_id, role=target.role, created_at=now
-    )
-    session.add(invitation)
-    await session.flush()
-    return invitation
+    # The survey's opening job may be inviting this person at this very moment: one row wins, both use it.
+    values = {"cohort_id": cohort.id, "survey_id": survey.id, "person_id": person_id, "role": target.role}
+    values |= {"progress": 0, "finished": False, "reminders": 0, "created_at": now}
+    await session.execute(insert_or_merge(session, SurveyInvitation).values(**values).on_conflict_do_nothing())
+    return (await session.execute(mine)).scalar_one()
 
 
 # The jobs
