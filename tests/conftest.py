@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from adapters.console import ConsoleChat
 from app import build_registry
@@ -23,6 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS_DIR = ROOT / "programs"
 FIXED_NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
 TEMPLATE_DB = "coaching_template"
+
+# Fuzz tests drive real servers and databases: an example takes milliseconds, not microseconds, and its
+# fixtures are set up once per test, not per example. No example database: every run draws afresh.
+settings.register_profile(
+    "suite",
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("suite")
 
 
 async def _migrate(url: str) -> None:
