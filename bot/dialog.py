@@ -20,6 +20,7 @@ from bot.roles import Roles
 from storage.models import Account, Cohort, Person
 
 Expects = Literal["text", "choice"]
+CHOICES_KEY = "_choices"  # in ActiveDialog.data: the offered buttons' labels, so typing one clicks it
 SendNow = Callable[[int, Reply], Awaitable[Account]]
 # Plain text in a direct message that is no command: True if a dialog took it (the relay).
 Fallback = Callable[["Turn", str], Awaitable[bool]]
@@ -36,6 +37,15 @@ class ActiveDialog:
     step: str
     expects: Expects
     data: dict[str, Any] = field(default_factory=dict)
+
+    def choice_typed(self, text: str) -> str | None:
+        """The button value whose label is `text` (as typed: any case, spacing), if one was offered."""
+        choices = self.data.get(CHOICES_KEY)
+        return choices.get(choice_label(text)) if isinstance(choices, dict) else None
+
+
+def choice_label(text: str) -> str:
+    return " ".join(text.split()).casefold().rstrip(".!")
 
 
 @dataclass
@@ -85,8 +95,14 @@ class Turn:
         lines: tuple[str, ...] = (),
         title: str | None = None,
     ) -> None:
-        """Ask a question and wait for the answer: the dialog's state is saved with this turn."""
-        self.active = ActiveDialog(dialog, step, expects, data if data is not None else {})
+        """Ask a question and wait for the answer: the dialog's state is saved with this turn.
+
+        Typing a button's label is then the same as clicking it, even when the label is also a command
+        word (asked "coach or partner?", `partner` answers the question)."""
+        kept = {key: value for key, value in (data or {}).items() if key != CHOICES_KEY}
+        if buttons:
+            kept[CHOICES_KEY] = {choice_label(b.label): b.value for b in buttons}
+        self.active = ActiveDialog(dialog, step, expects, kept)
         self.say(text, title=title, lines=lines, buttons=buttons)
 
     def finish(self) -> None:
@@ -145,6 +161,9 @@ class Command:
     run: Callable[[Turn, str], Awaitable[None]]
     roles: frozenset[str] = frozenset()  # empty: everyone
     keeps_dialog: bool = False  # True: a quick answer that leaves the dialog in progress alone
+    # True: it usually changes nothing (help), so the engine runs it in a reading transaction first, and
+    # again in one that may write if it writes after all (`help me`).
+    reads_only: bool = False
     # Listed only for people in a program it serves (a SIG-ALICE partner is not shown `assessment`); None: any.
     serves: Callable[[Program], bool] | None = None
 

@@ -31,6 +31,8 @@ ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free tex
 IN_PRIVATE_ONLY = (
     "I keep coaching matters private, so I only answer in a one-to-one chat. Open a chat with me and type `help` there."
 )
+HELP_HINT = "Type `help` to see what you can do."
+STALE_BUTTON = "That button is from an older conversation I can no longer continue. Type `help` to start again."
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
@@ -84,7 +86,7 @@ class Engine:
         if isinstance(outcome, Turn):  # committed: now what the turn left for afterwards (a relay)
             for work in outcome.after_commit:
                 await work()
-            return outcome.replies
+            return outcome.replies or [_unanswered(inbound)]
         return outcome
 
     async def send_now(self, person_id: int, reply: Reply) -> Account:
@@ -148,8 +150,12 @@ class Engine:
             await self._on_click(turn, inbound.action)
             return
         parsed = parse(inbound.text, is_command=inbound.is_command)
-        command = self.registry.command(parsed.verb)
         active = turn.active
+        chosen = active.choice_typed(inbound.text) if active is not None and not parsed.explicit else None
+        if chosen is not None:  # typing a button's label clicks it, even a label that is a command word
+            await self._on_click(turn, chosen)
+            return
+        command = self.registry.command(parsed.verb)
         if active is not None and self._answer_goes_to_dialog(
             active, parsed.verb, command is not None, parsed.explicit, parsed.args
         ):
@@ -173,9 +179,7 @@ class Engine:
             return
         log.info("turn kind=command verb=%s", command.verb)
         if not turn.roles.has_any(command.roles):
-            roles = sorted(command.roles)
-            who = ", ".join(roles[:-1]) + " or " + roles[-1] if len(roles) > 1 else roles[0]
-            turn.say(f"Only a {who} can use `{command.verb}`. Type `help` to see what you can do.")
+            turn.say(f"Only a {_who(command.roles)} can use `{command.verb}`. {HELP_HINT}")
             return
         if not command.keeps_dialog and turn.active is not None:
             turn.finish()  # a new command replaces the question left open
@@ -198,7 +202,12 @@ class Engine:
         dialog = self.registry.dialog(dialog_name)
         log.info("turn kind=click dialog=%s", dialog_name if dialog else "unknown")
         if dialog is None:
-            turn.say("That button is from an older conversation I can no longer continue. Type `help` to start again.")
+            turn.say(STALE_BUTTON)
+            return
+        command = self.registry.command(dialog_name)  # a dialog's buttons are for whoever may run its command
+        if command is not None and not turn.roles.has_any(command.roles):
+            log.info("turn kind=click-refused dialog=%s", dialog_name)
+            turn.say(f"That button is for a {_who(command.roles)}, so nothing was changed. {HELP_HINT}")
             return
         await dialog.on_action(turn, value)
 
@@ -242,6 +251,19 @@ async def _save_state(session: AsyncSession, turn: Turn, stored: DialogState | N
         session.add(stored)
     stored.dialog, stored.step, stored.expects = active.dialog, active.step, active.expects
     stored.data, stored.schema_version, stored.updated_at = dict(active.data), STATE_SCHEMA_VERSION, turn.now
+
+
+def _who(roles: frozenset[str]) -> str:
+    named = sorted(roles)
+    return ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+
+
+def _unanswered(inbound: Inbound) -> Reply:
+    """Every message gets an answer: a dialog path that said nothing is a gap to close, logged as one."""
+    log.warning("turn kind=unanswered platform=%s click=%s", inbound.platform, inbound.action is not None)
+    if inbound.action is not None:
+        return Reply(STALE_BUTTON)
+    return Reply("I'm not sure what to do with that. Type `help` to see what you can do.")
 
 
 def _cannot_link(inbound: Inbound, lookup_failed: bool) -> Reply:

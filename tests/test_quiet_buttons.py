@@ -158,7 +158,7 @@ async def test_forged_and_foreign_clicks_are_answered_and_change_nothing(db, eng
         (SOKHA, "quiet:well|1; drop table pairs", "That pairing is no longer active. Nothing changed."),
         (CASEY, "quiet:contact|", "That pairing is no longer active. Nothing changed."),
         (CASEY, "quiet:", "That pairing is no longer active. Nothing changed."),
-        (CORA, f"pair:move|{flagged}|", "That pair is not an active pair of a cohort you coordinate."),  # Reassign
+        (CORA, f"pair:move|{flagged}|", "That button is for a coordinator, so nothing was changed."),  # Reassign
         (NORA, f"pair:move|{flagged}|", "That pair is not an active pair of a cohort you coordinate."),
         (CASEY, "pair:move|99999999999999999999|", "That pair is not an active pair of a cohort you coordinate."),
     ):
