@@ -6,19 +6,24 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from aiohttp import web
 from sqlalchemy import select
 
+from adapters.teams.app import build_adapter
+from adapters.teams.sender import TeamsSender
 from bot import outbox
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, TeamsSettings, load_settings
 from bot.messages import Reply
 from storage.models import OutboxMessage, Person
 from tests.conftest import FIXED_NOW
+from tests.crowd import teams_reference
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.server import RunningServer, running_server
 from tests.test_booking_platforms import connector, cora_on_teams, fake_slack  # noqa: F401 (fixtures)
 from tests.test_selection_platforms import SlackUser
 from tests.test_slack import PAT, slack_env
+from tests.test_teams import ANONYMOUS
 
 T = TypeVar("T")
 
@@ -186,3 +191,48 @@ def test_outbox_rates_are_read_and_checked():
             assert "OUTBOX_RATE_TEAMS" in str(error)
         else:
             raise AssertionError(f"{bad!r} was accepted")
+
+
+class ConnectionsSeen(FakeBotConnector):
+    """The fake Bot Connector, noting which client connection (its port) each message came over."""
+
+    ports: list[int]
+
+    async def _send(self, request: web.Request) -> web.Response:
+        self.ports.append(request.transport.get_extra_info("peername")[1])
+        return await super()._send(request)
+
+
+async def test_teams_messages_to_one_service_url_share_one_connector_client():
+    first, second = ConnectionsSeen(), ConnectionsSeen()
+    first.ports, second.ports = [], []
+    first_url, second_url = await first.start(), await second.start()
+    sender = TeamsSender(build_adapter(ANONYMOUS), ANONYMOUS.app_id)
+    try:
+        for number in range(1, 5):
+            await sender.send(teams_reference(number, first_url), [Reply(f"News {number}")])
+        await sender.send(teams_reference(5, second_url), [Reply("News elsewhere")])
+        await sender.send(teams_reference(6, first_url), [Reply("News 6")])
+    finally:
+        await sender.close()
+        await first.stop()
+        await second.stop()
+    assert [sent.conversation_id for sent in first.sent] == [f"a:dm-{n:07d}" for n in (1, 2, 3, 4, 6)]
+    assert all(sent.reply_to is None for sent in first.sent)  # a new message in the chat, not a reply
+    assert first.sent[0].activity["recipient"]["id"] == "29:crowd-0000001"
+    assert first.sent[0].activity["from"]["id"] == "28:bot"
+    # One client per service URL keeps its HTTP connection: five messages, one connection.
+    assert len(set(first.ports)) == 1 and len(second.ports) == 1
+
+
+async def test_with_an_app_id_the_connector_client_and_its_credentials_are_made_once_per_service_url():
+    app_id = "0e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+    settings = TeamsSettings(app_id=app_id, app_password="not-a-secret", app_type="MultiTenant", tenant_id=None)
+    sender = TeamsSender(build_adapter(settings), settings.app_id)
+    amer, emea = "https://smba.trafficmanager.net/amer/", "https://smba.trafficmanager.net/emea/"
+    client = await sender.client_for(amer)
+    assert await sender.client_for(amer) is client  # the same credentials, so the same cached token
+    assert await sender.client_for(emea) is not client
+    assert client.config.credentials.microsoft_app_id == app_id
+    assert client.config.base_url == amer
+    await sender.close()

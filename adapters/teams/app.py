@@ -8,7 +8,6 @@ anyone claim any identity.
 import ipaddress
 import json
 import logging
-from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,15 +15,14 @@ from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ChannelAccount, ConversationReference
-from msrest.exceptions import HttpOperationError
+from botbuilder.schema import Activity, ChannelAccount
 
 from adapters.teams import inbound
 from adapters.teams.render import render
+from adapters.teams.sender import TeamsSender
 from bot.config import TeamsSettings
 from bot.engine import Engine
-from bot.messages import Inbound, Profile, Reply
-from bot.outbox import DeliveryError, retry_after_seconds
+from bot.messages import Inbound, Profile
 
 log = logging.getLogger(__name__)
 
@@ -86,48 +84,6 @@ class CoachingBot(ActivityHandler):
         replies = await self.engine.handle(message, TeamsDirectory(turn_context))
         for reply in replies:
             await turn_context.send_activity(render(reply))
-
-
-class TeamsSender:
-    """Writes first, with the ConversationReference stored when the person last wrote."""
-
-    def __init__(self, adapter: CloudAdapter, app_id: str | None) -> None:
-        self.adapter, self.app_id = adapter, app_id or ""
-
-    async def send(self, conversation_ref: dict[str, Any], replies: Sequence[Reply]) -> None:
-        """Raises DeliveryError saying whether to retry, wait (429) or give up (bot blocked)."""
-        reference = ConversationReference().deserialize(conversation_ref)
-        failed: list[Exception] = []
-
-        async def deliver(turn_context: TurnContext) -> None:
-            # botbuilder gives the continuation event a made-up id, and would send each message as a reply
-            # to it (POST .../activities/{that id}); writing first is a new message in the conversation.
-            turn_context.activity.id = None
-            try:
-                for reply in replies:
-                    await turn_context.send_activity(render(reply))
-            except Exception as error:  # kept from the adapter's turn-error handler, which would apologise
-                failed.append(error)
-
-        await self.adapter.continue_conversation(reference, deliver, self.app_id)
-        if failed:
-            error = failed[0]
-            if isinstance(error, HttpOperationError):
-                raise delivery_error(error) from None
-            raise DeliveryError(type(error).__name__) from None
-
-
-def delivery_error(error: HttpOperationError) -> DeliveryError:
-    """403: the person blocked or removed the bot; 404: the conversation is gone; 429: wait as told;
-    412, 5xx and the rest: try again later (botbuilder has no retry of its own)."""
-    response = getattr(error, "response", None)
-    status = getattr(response, "status", None) or getattr(response, "status_code", None) or 0
-    if status == 429:
-        return DeliveryError("http_429", retry_after=retry_after_seconds(getattr(response, "headers", None)))
-    if status in (401, 403, 404):
-        reason = {401: "unauthorized", 403: "bot blocked or removed", 404: "conversation not found"}[status]
-        return DeliveryError(reason, permanent=True)
-    return DeliveryError(f"http_{status}")
 
 
 def build_adapter(settings: TeamsSettings) -> CloudAdapter:
@@ -204,4 +160,6 @@ def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSet
 def add_routes(web_app: web.Application, settings: TeamsSettings, engine: Engine) -> TeamsSender:
     adapter = build_adapter(settings)
     web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, CoachingBot(engine), settings))
-    return TeamsSender(adapter, settings.app_id)
+    sender = TeamsSender(adapter, settings.app_id)
+    web_app.on_cleanup.append(lambda _: sender.close())
+    return sender
