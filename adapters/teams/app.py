@@ -6,20 +6,23 @@ anyone claim any identity.
 """
 
 import ipaddress
-import json
 import logging
+from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ChannelAccount
+from msrest.serialization import Model
 
 from adapters.teams import inbound
 from adapters.teams.render import render
 from adapters.teams.sender import TeamsSender
+from adapters.teams.turn_failure import on_turn_error
+from adapters.teams.validate import TOO_LARGE, InvalidActivity, parse_activity
 from bot.config import TeamsSettings
 from bot.engine import Engine
 from bot.messages import Inbound, Profile
@@ -80,6 +83,12 @@ class CoachingBot(ActivityHandler):
                 ),
             )
 
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Our cards' Action.Submit arrives as a message; nothing we send asks for an invoke (no
+        Action.Execute, message extension or sign-in). botbuilder would answer 501, or fail serialising
+        its own error for an adaptiveCard/action without a value: refuse it plainly instead."""
+        return InvokeResponse(status=HTTPStatus.BAD_REQUEST)
+
     async def _handle(self, turn_context: TurnContext, message: Inbound) -> None:
         replies = await self.engine.handle(message, TeamsDirectory(turn_context))
         for reply in replies:
@@ -94,13 +103,7 @@ def build_adapter(settings: TeamsSettings) -> CloudAdapter:
         APP_TENANTID=settings.tenant_id or "",
     )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
-
-    async def on_error(turn_context: TurnContext, error: Exception) -> None:
-        log.error("teams turn failed error=%s", type(error).__name__)
-        # The engine may have committed the turn before its answer failed: do not claim nothing changed.
-        await turn_context.send_activity("Sorry, something went wrong on my side. Please try again in a moment.")
-
-    adapter.on_turn_error = on_error
+    adapter.on_turn_error = on_turn_error
     return adapter
 
 
@@ -119,40 +122,57 @@ def _is_local(request: web.Request) -> bool:
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
-def _is_routable(activity: Activity) -> bool:
-    """The fields every turn needs to know who spoke and where to answer."""
-    return bool(
-        activity.service_url
-        and activity.channel_id
-        and activity.conversation
-        and activity.conversation.id
-        and activity.from_property
-        and activity.from_property.id
-        and activity.recipient
-        and activity.recipient.id
-    )
+async def _read_body(request: web.Request) -> bytes:
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:  # past aiohttp's client_max_size; validate.py has a lower bound
+        raise InvalidActivity(TOO_LARGE) from None
+
+
+async def _run_turn(adapter: CloudAdapter, bot: CoachingBot, auth_header: str, activity: Activity) -> web.Response:
+    """The turn through botbuilder's pipeline. 202 when it ended in an exception: by then the engine has
+    committed what it did, only the answer could not be delivered (a 5xx would make the channel report
+    a failure, or retry a turn that already happened)."""
+    failures: list[Exception] = []
+
+    async def turn(turn_context: TurnContext) -> None:
+        try:
+            await bot.on_turn(turn_context)
+        except Exception as error:
+            failures.append(error)
+            await on_turn_error(turn_context, error)
+
+    invoke_response = await adapter.process_activity(auth_header, activity, turn)
+    if failures:
+        return web.Response(status=202, text="activity taken; its answer could not be delivered")
+    if invoke_response is not None:
+        return web.json_response(_json_of(invoke_response.body), status=invoke_response.status)
+    return web.Response(status=201)
+
+
+def _json_of(body: Any) -> Any:
+    """An invoke's body; botbuilder's own serializer_helper fails on the plain dict an expectReplies
+    delivery puts there."""
+    return serializer_helper(body) if isinstance(body, Model) else body
 
 
 def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSettings) -> Any:
+    """Refuses before botbuilder sees anything it would fail on: 401 for a caller it cannot trust, 415
+    for a body that is not JSON, 400 for one that is no activity we take (validate.py)."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
         if not settings.app_id and not _is_local(request):
             return web.Response(status=401, text="anonymous mode answers local callers only")
+        auth_header = request.headers.get("Authorization", "")
+        if settings.app_id and not auth_header.startswith("Bearer "):
+            return web.Response(status=401, text="a Bot Framework bearer token is required")
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415, text="send application/json")
         try:
-            body = json.loads(await request.text())
-        except ValueError:
-            return web.Response(status=400, text="malformed JSON")
-        if not isinstance(body, dict) or not body.get("type"):
-            return web.Response(status=400, text="not a Bot Framework activity")
-        try:
-            activity = Activity().deserialize(body)
-        except Exception:  # msrest raises its own DeserializationError family
-            return web.Response(status=400, text="not a Bot Framework activity")
-        if not _is_routable(activity):
-            return web.Response(status=400, text="activity lacks who spoke or where to answer")
-        response = await adapter.process(request, bot)
-        return response or web.Response(status=201)
+            activity = parse_activity(await _read_body(request), allow_loopback_http=not settings.app_id)
+        except InvalidActivity as refused:
+            return web.Response(status=400, text=str(refused))
+        return await _run_turn(adapter, bot, auth_header, activity)
 
     return handle
 

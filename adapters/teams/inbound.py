@@ -1,5 +1,10 @@
-"""Small pure functions from a Bot Framework Activity to one neutral Inbound."""
+"""Small pure functions from a Bot Framework Activity to one neutral Inbound.
 
+They read an activity validate.py has checked (ids and texts are strings) but stay safe on any other:
+a value of the wrong type is treated as absent, never trusted.
+"""
+
+import html
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -21,8 +26,9 @@ def timezone_of(activity: Activity) -> str | None:
         return activity.local_timezone
     for entity in activity.entities or []:
         properties = getattr(entity, "additional_properties", None) or {}
-        if getattr(entity, "type", None) == "clientInfo" and properties.get("timezone"):
-            return str(properties["timezone"])
+        zone = properties.get("timezone")
+        if getattr(entity, "type", None) == "clientInfo" and isinstance(zone, str) and zone:
+            return zone
     return None
 
 
@@ -40,9 +46,33 @@ def reference_of(activity: Activity) -> dict[str, Any]:
 
 
 def clicked_value(activity: Activity) -> str | None:
+    """The button's value from a card's Action.Submit; None when the activity is no click of ours."""
     value = activity.value if isinstance(activity.value, dict) else {}
     chosen = value.get(ACTION_KEY) or value.get(CHOICE_KEY)
-    return str(chosen) if chosen else None
+    return chosen if isinstance(chosen, str) and chosen else None
+
+
+def text_without_mention(activity: Activity) -> str:
+    """The text with the bot's own @mention taken out (a channel message starts with it).
+
+    botbuilder's TurnContext.remove_recipient_mention uses the mentioned name as a regular expression and
+    assumes every entity's fields are there, so a name like "C++ (beta" or an odd entity would raise.
+    """
+    text = activity.text or ""
+    for entity in activity.entities or []:
+        properties = getattr(entity, "additional_properties", None) or {}
+        mentioned = properties.get("mentioned")
+        if str(entity.type or "").lower() != "mention" or not isinstance(mentioned, dict):
+            continue
+        if mentioned.get("id") != activity.recipient.id:
+            continue
+        tags = [properties.get("text")]
+        if isinstance(mentioned.get("name"), str):
+            tags += [f"<at>{mentioned['name']}</at>", f"<at>{html.escape(mentioned['name'])}</at>"]
+        for tag in tags:
+            if isinstance(tag, str) and tag:
+                text = text.replace(tag, "")
+    return text
 
 
 def shared_file(attachment: Attachment) -> SharedFile | None:
@@ -74,7 +104,7 @@ def files_of(activity: Activity) -> tuple[SharedFile, ...]:
 
 def from_message(activity: Activity) -> Inbound:
     action = clicked_value(activity)
-    text = "" if action else TurnContext.remove_recipient_mention(activity) or activity.text or ""
+    text = "" if action else text_without_mention(activity)
     return Inbound(
         platform="teams",
         account_id=activity.from_property.id,
