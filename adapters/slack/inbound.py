@@ -1,4 +1,5 @@
-"""Small pure functions from Slack payloads (as bolt parses them) to one neutral Inbound."""
+"""Small pure functions from Slack payloads to one neutral Inbound. The payloads have passed
+adapters/slack/payloads.py `screen`, so each field read here has the type Slack gives it."""
 
 from typing import Any
 
@@ -23,7 +24,7 @@ def from_slash_command(body: dict[str, Any]) -> Inbound:
         platform="slack",
         account_id=account_id(body.get("team_id"), body["user_id"]),
         conversation_id=body.get("channel_id") or body["user_id"],
-        text=body.get("text", ""),
+        text=body.get("text") or "",
         is_command=True,
     )
 
@@ -63,7 +64,7 @@ def from_dm_event(body: dict[str, Any]) -> Inbound:
         platform="slack",
         account_id=account_id(body.get("team_id") or event.get("team"), event["user"]),
         conversation_id=event["channel"],
-        text=event.get("text", ""),
+        text=event.get("text") or "",
         event_id=body.get("event_id"),
         thread_id=event.get("thread_ts"),
         files=files_of(event),
@@ -71,9 +72,10 @@ def from_dm_event(body: dict[str, Any]) -> Inbound:
 
 
 def from_block_action(body: dict[str, Any]) -> Inbound | None:
-    """A click on one of our buttons; None for anything else (a link, someone else's element)."""
-    ours = [a for a in body.get("actions", []) if str(a.get("action_id", "")).startswith(BUTTON_ACTION_PREFIX)]
-    if not ours or "value" not in ours[0]:
+    """A click on one of our buttons; None for anything else (a link, someone else's element). Slack sends
+    one action per click; bolt matches its listeners on the first."""
+    action = body["actions"][0]
+    if not str(action.get("action_id", "")).startswith(BUTTON_ACTION_PREFIX) or "value" not in action:
         return None
     user = body["user"]
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or user["id"]
@@ -82,5 +84,5 @@ def from_block_action(body: dict[str, Any]) -> Inbound | None:
         platform="slack",
         account_id=account_id(team, user["id"]),
         conversation_id=channel,
-        action=ours[0]["value"],
+        action=action["value"],
     )
