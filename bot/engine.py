@@ -1,11 +1,13 @@
 """The dialog engine: one Inbound in, Replies out, with identity, routing and state in one transaction."""
 
 import asyncio
+import copy
 import logging
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,8 +20,8 @@ from bot.messages import PLATFORM_NAMES, Inbound, Profile, Reply
 from bot.outbox import NO_ACCOUNT, DeliveryError, Sender, latest_accounts
 from bot.programs import ProgramCatalog
 from bot.roles import load_roles
-from storage.db import Database
-from storage.models import Account, DialogState, ProcessedEvent
+from storage.db import Database, WriteRefused
+from storage.models import Account, DialogState, Person, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -101,37 +103,64 @@ class Engine:
     async def _run(
         self, inbound: Inbound, *, profile: Profile | None, lookup_failed: bool
     ) -> Turn | list[Reply] | None:
-        """The turn in one transaction; None when the platform must be asked about the account first."""
+        """The turn in one transaction; None when the platform must be asked about the account first.
+
+        A command that usually changes nothing (`help`) runs first in a reading transaction, which on SQLite
+        waits for no writer. If it tries to write after all, nothing was written and it runs again from the
+        start in a transaction that may write: a dialog's only effects within a turn are its reads and its
+        replies (deliveries wait for after_commit), so running it twice is safe.
+        """
         now = self.clock()
+        if self._reads_only(inbound, profile):
+            try:
+                async with self.db.reading() as session:
+                    return await self._in_transaction(session, inbound, profile, lookup_failed, now)
+            except WriteRefused:
+                log.info("turn kind=read-then-write platform=%s", inbound.platform)
         async with self.db.transaction() as session:
-            account = await identity.find_account(session, inbound.platform, inbound.account_id)
-            if profile is None and not lookup_failed and identity.needs_profile(account, now):
-                return None
-            if inbound.event_id and not await _first_delivery(session, inbound, now):
-                log.info("duplicate delivery ignored platform=%s", inbound.platform)
-                return []
-            linked = await identity.link(session, inbound, account, profile, now)
-            if linked is None:
-                return [_cannot_link(inbound, lookup_failed)]
-            person, account = linked
-            stored = await session.get(DialogState, state_key(inbound))
-            turn = Turn(
-                session=session,
-                inbound=inbound,
-                person=person,
-                account=account,
-                roles=await load_roles(session, person, self.programs),
-                programs=self.programs,
-                registry=self.registry,
-                now=now,
-                active=_active(stored),
-                public_url=self.public_url,
-                send_now=self.send_now,
-                fetch_file=self.fetchers.get(inbound.platform),
-                new_transaction=self.db.transaction,
-            )
-            await self._route(turn)
-            await _save_state(session, turn, stored)
+            return await self._in_transaction(session, inbound, profile, lookup_failed, now)
+
+    def _reads_only(self, inbound: Inbound, profile: Profile | None) -> bool:
+        """Whether the turn is likely to write nothing: a known account's command marked reads_only (a new
+        profile, a click and an event to record for retries all write)."""
+        if profile is not None or inbound.action is not None or inbound.event_id is not None:
+            return False
+        command = self.registry.command(parse(inbound.text, is_command=inbound.is_command).verb)
+        return command is not None and command.reads_only
+
+    async def _in_transaction(
+        self, session: AsyncSession, inbound: Inbound, profile: Profile | None, lookup_failed: bool, now: datetime
+    ) -> Turn | list[Reply] | None:
+        found = await _load(session, inbound)
+        account = found.account if found else None
+        if profile is None and not lookup_failed and identity.needs_profile(account, now):
+            return None
+        if inbound.event_id and not await _first_delivery(session, inbound, now):
+            log.info("duplicate delivery ignored platform=%s", inbound.platform)
+            return []
+        seen_moves = found.seen_moves if found else True
+        linked = await identity.link(session, inbound, account, profile, now, seen_moves=seen_moves)
+        if linked is None:
+            return [_cannot_link(inbound, lookup_failed)]
+        person, account = linked
+        stored = found.state if found else await session.get(DialogState, state_key(inbound))
+        turn = Turn(
+            session=session,
+            inbound=inbound,
+            person=person,
+            account=account,
+            roles=await load_roles(session, person, self.programs),
+            programs=self.programs,
+            registry=self.registry,
+            now=now,
+            active=_active(stored),
+            public_url=self.public_url,
+            send_now=self.send_now,
+            fetch_file=self.fetchers.get(inbound.platform),
+            new_transaction=self.db.transaction,
+        )
+        await self._route(turn)
+        await _save_state(session, turn, stored)
         return turn
 
     async def _lookup(self, inbound: Inbound, directory: identity.Directory) -> tuple[Profile | None, bool]:
@@ -222,6 +251,35 @@ class Engine:
         turn.say(f"I don't know `{verb[:40]}`.{hint} Type `help` to see what you can do.")
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A known account as the turn's first query reads it (its person goes into the session with it)."""
+
+    account: Account
+    person: Person  # held here: the session keeps loaded objects only while something refers to them
+    state: DialogState | None  # the dialog in progress for this account, if any
+    seen_moves: bool  # identity.seen_must_move(): whether this turn must move last_seen_at
+
+
+# Built once: building this statement costs SQLAlchemy more than SQLite takes to run it (about 1.5 ms).
+LOAD_QUERY = (
+    select(Account, Person, DialogState, identity.seen_must_move())
+    .join(Person, Person.id == Account.person_id)
+    .outerjoin(DialogState, DialogState.key == bindparam("state_key"))
+    .where(Account.platform == bindparam("platform"), Account.external_id == bindparam("external_id"))
+)
+
+
+async def _load(session: AsyncSession, inbound: Inbound) -> _Found | None:
+    """The account, its person and its dialog state in one query; None for an account not linked yet."""
+    keys = {"state_key": state_key(inbound), "platform": inbound.platform, "external_id": inbound.account_id}
+    row = (await session.execute(LOAD_QUERY, keys)).one_or_none()
+    if row is None:
+        return None
+    account, person, state, seen_moves = row
+    return _Found(account, person, state, bool(seen_moves))
+
+
 async def _first_delivery(session: AsyncSession, inbound: Inbound, now: datetime) -> bool:
     """Record the platform's delivery id; False if it was applied before (a retry)."""
     assert inbound.event_id is not None
@@ -237,14 +295,18 @@ def _active(stored: DialogState | None) -> ActiveDialog | None:
     if stored is None or stored.schema_version != STATE_SCHEMA_VERSION:
         return None
     expects = "choice" if stored.expects == "choice" else "text"
-    return ActiveDialog(stored.dialog, stored.step, expects, dict(stored.data))
+    # A deep copy: a dialog changing its data in place must not change what _save_state compares with.
+    return ActiveDialog(stored.dialog, stored.step, expects, copy.deepcopy(stored.data))
 
 
 async def _save_state(session: AsyncSession, turn: Turn, stored: DialogState | None) -> None:
+    """Write the dialog's state if it changed; a turn that leaves it as it was (`help`) writes nothing."""
     active = turn.active
     if active is None:
         if stored is not None:
             await session.delete(stored)
+        return
+    if stored is not None and _unchanged(stored, active):
         return
     if stored is None:
         stored = DialogState(key=state_key(turn.inbound), person_id=turn.person.id)
@@ -259,11 +321,23 @@ def _who(roles: frozenset[str]) -> str:
 
 
 def _unanswered(inbound: Inbound) -> Reply:
-    """Every message gets an answer: a dialog path that said nothing is a gap to close, logged as one."""
-    log.warning("turn kind=unanswered platform=%s click=%s", inbound.platform, inbound.action is not None)
+    """Every message gets an answer. A click a dialog does not know (an old, forged or malformed value)
+    is a stale button; typed text that nothing answered is a gap to close, logged as one."""
     if inbound.action is not None:
+        log.info("turn kind=stale-click platform=%s", inbound.platform)
         return Reply(STALE_BUTTON)
+    log.warning("turn kind=unanswered platform=%s", inbound.platform)
     return Reply("I'm not sure what to do with that. Type `help` to see what you can do.")
+
+
+def _unchanged(stored: DialogState, active: ActiveDialog) -> bool:
+    return (stored.dialog, stored.step, stored.expects, stored.data, stored.schema_version) == (
+        active.dialog,
+        active.step,
+        active.expects,
+        active.data,
+        STATE_SCHEMA_VERSION,
+    )
 
 
 def _cannot_link(inbound: Inbound, lookup_failed: bool) -> Reply:

@@ -4,9 +4,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import outbox
 from bot.messages import Inbound, Profile
@@ -29,6 +30,19 @@ class Directory(Protocol):
 async def find_account(session: AsyncSession, platform: str, external_id: str) -> Account | None:
     query = select(Account).where(Account.platform == platform, Account.external_id == external_id)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+def seen_must_move() -> ColumnElement[bool]:
+    """For a query on Account: whether this account's last_seen_at must move on its next turn.
+
+    last_seen_at only orders a person's accounts (the outbox writes to the one last used), so it moves
+    when it was never set or another of the person's accounts was seen since; a person writing again
+    from the account they last used changes nothing, and their turn needs no write for it."""
+    other = aliased(Account)
+    seen_since = exists().where(
+        other.person_id == Account.person_id, other.id != Account.id, other.last_seen_at >= Account.last_seen_at
+    )
+    return or_(Account.last_seen_at.is_(None), seen_since)
 
 
 def needs_profile(account: Account | None, now: datetime) -> bool:
@@ -75,11 +89,18 @@ def apply_platform_timezone(person: Person, account: Account, zone: str | None) 
 
 
 async def link(
-    session: AsyncSession, inbound: Inbound, account: Account | None, profile: Profile | None, now: datetime
+    session: AsyncSession,
+    inbound: Inbound,
+    account: Account | None,
+    profile: Profile | None,
+    now: datetime,
+    *,
+    seen_moves: bool = True,
 ) -> tuple[Person, Account] | None:
     """The person behind this account (as found in this transaction), linking it by email on first contact.
 
-    Returns None when the account is unknown and the platform gave no email to link it with.
+    Returns None when the account is unknown and the platform gave no email to link it with. seen_moves
+    is False when seen_must_move() said so for this account: its last_seen_at then stays as it is.
     """
     reachable_now = account is None and inbound.platform != "teams"  # Teams needs the conversation reference
     if account is None:
@@ -105,7 +126,8 @@ async def link(
         account.profile_checked_at = now
         apply_platform_timezone(person, account, profile.timezone)
     apply_platform_timezone(person, account, inbound.timezone)
-    account.last_seen_at = now
+    if seen_moves or account.last_seen_at is None:
+        account.last_seen_at = now
     if inbound.address is not None and account.conversation_ref != inbound.address:
         account.conversation_ref = inbound.address
         reachable_now = True

@@ -10,11 +10,13 @@ Who coordinates which cohorts:
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, and_, bindparam, false, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.programs import ProgramCatalog
 from storage.models import Cohort, CoordinatorTerm, Membership, Person
+
+Term = tuple[str, str | None]  # a current coordinator term: (program id, region id or None for national)
 
 
 @dataclass(frozen=True)
@@ -84,18 +86,43 @@ def other_cohort_refusal(program_name: str, cohort: Cohort, may: str, outcome: s
     )
 
 
-async def load_roles(session: AsyncSession, person: Person, programs: ProgramCatalog) -> Roles:
-    query = (
-        select(Cohort.program_id, Cohort.id, Cohort.name, Membership.role)
+def _roles_query() -> CompoundSelect:
+    """Memberships (with their cohort) and current coordinator terms of the person `person_id`, in one query."""
+    person_id = bindparam("person_id")
+    memberships = (
+        select(literal("m").label("kind"), Cohort.program_id, Cohort.id, Cohort.name, Membership.role)
         .join(Membership, Membership.cohort_id == Cohort.id)
-        .where(Membership.person_id == person.id)
-        .order_by(Cohort.program_id, Cohort.name, Membership.role)
+        .where(Membership.person_id == person_id)
     )
-    in_cohorts = tuple(RoleInCohort(*row) for row in (await session.execute(query)).all())
-    terms = select(CoordinatorTerm.program_id, CoordinatorTerm.region_id).where(
-        CoordinatorTerm.person_id == person.id, CoordinatorTerm.ended_on.is_(None)
+    terms = select(literal("t"), CoordinatorTerm.program_id, null(), CoordinatorTerm.region_id, null()).where(
+        CoordinatorTerm.person_id == person_id, CoordinatorTerm.ended_on.is_(None)
     )
-    current = [(program, region) for program, region in (await session.execute(terms)).all() if programs.get(program)]
+    both = union_all(memberships, terms)
+    return both.order_by(*(both.selected_columns[i] for i in (0, 1, 3, 4)))  # kind, program, cohort name, role
+
+
+# Built once: building a statement costs SQLAlchemy more than running this one on SQLite (about 0.7 ms).
+ROLES_QUERY = _roles_query()
+
+
+async def load_roles(session: AsyncSession, person: Person, programs: ProgramCatalog) -> Roles:
+    """The person's roles, read in one query: their cohort memberships and their current coordinator terms."""
+    in_cohorts: list[RoleInCohort] = []
+    current: list[Term] = []
+    for kind, program_id, cohort_id, name_or_region, role in await session.execute(
+        ROLES_QUERY, {"person_id": person.id}
+    ):
+        if kind == "m":
+            in_cohorts.append(RoleInCohort(program_id, cohort_id, name_or_region, role))
+        elif programs.get(program_id):
+            current.append((program_id, name_or_region))
+    return _roles(person, tuple(in_cohorts), current, programs)
+
+
+def _roles(
+    person: Person, in_cohorts: tuple[RoleInCohort, ...], current: list[Term], programs: ProgramCatalog
+) -> Roles:
+    """Roles from the memberships and current terms, with the coordinators the program files name."""
     national = {program.id for program in programs if person.email in program.coordinators}
     national |= {program for program, region in current if region is None}
     regional = {

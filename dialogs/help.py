@@ -61,5 +61,6 @@ def register(registry: Registry) -> None:
             "help [VERB]",
             show_help,
             keeps_dialog=True,
+            reads_only=True,
         )
     )

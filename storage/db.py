@@ -13,6 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 PING_TIMEOUT = 2.0  # seconds: /healthz must answer quickly even when the database hangs
+READ_GUARD = "coaching_read_guard"  # execution option of a reading transaction's connection: its ReadGuard
+READING_STATEMENTS = ("SELECT", "BEGIN")  # what a reading transaction may send (BEGIN: SQLite's own, above)
+
+
+class WriteRefused(Exception):
+    """A reading transaction met a write: nothing was written, and the work must run again in a
+    transaction that may write."""
+
+
+class ReadGuard:
+    """Remembers that a reading transaction refused a write, even if the caller's code caught the error."""
+
+    def __init__(self) -> None:
+        self.refused = False
 
 
 def parse_database_url(url: str) -> URL:
@@ -45,7 +59,20 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading transaction takes no write lock: it waits for no writer and holds none up.
+        connection.exec_driver_sql("BEGIN" if READ_GUARD in connection.get_execution_options() else "BEGIN IMMEDIATE")
+
+
+def _refuse_writes(engine: AsyncEngine) -> None:
+    """In a transaction opened by Database.reading(), any statement but a SELECT raises WriteRefused before
+    it reaches the database (an ORM flush, an INSERT, a SAVEPOINT for begin_nested)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def before_execute(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        guard = connection.get_execution_options().get(READ_GUARD)
+        if guard is not None and statement.lstrip()[:6].upper() not in READING_STATEMENTS:
+            guard.refused = True
+            raise WriteRefused()
 
 
 def insert_or_merge(session: AsyncSession, table: Any) -> Any:
@@ -66,6 +93,7 @@ class Database:
         self.engine = create_async_engine(self.url, echo=echo, **reset)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
+        _refuse_writes(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite allows one writer: queueing writers in-process is cheaper than busy-waiting threads.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
@@ -75,6 +103,22 @@ class Database:
         """A session inside one transaction, committed on success and rolled back on error."""
         async with self._sqlite_writer or nullcontext(), self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session inside a transaction that only reads: on SQLite it waits for no writer. A statement
+        that would write (a flush of a changed object included) raises WriteRefused and writes nothing;
+        the block raises WriteRefused too if a refusal was caught inside it."""
+        guard = ReadGuard()
+        try:
+            async with self._sessions(execution_options={READ_GUARD: guard}) as session, session.begin():
+                yield session
+        except Exception:
+            if guard.refused:
+                raise WriteRefused() from None
+            raise
+        if guard.refused:
+            raise WriteRefused()
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query within PING_TIMEOUT seconds."""
