@@ -16,6 +16,7 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext, serial
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ChannelAccount
+from botframework.connector.auth import AuthenticateRequestResult
 from msrest.serialization import Model
 
 from adapters.teams import inbound
@@ -129,7 +130,22 @@ async def _read_body(request: web.Request) -> bytes:
         raise InvalidActivity(TOO_LARGE) from None
 
 
-async def _run_turn(adapter: CloudAdapter, bot: CoachingBot, auth_header: str, activity: Activity) -> web.Response:
+async def _authenticate(
+    adapter: CloudAdapter, activity: Activity, auth_header: str
+) -> AuthenticateRequestResult | None:
+    """botbuilder's check of the bearer token (or of its absence in anonymous mode); None when refused."""
+    try:
+        return await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+    except OSError as error:  # requests' errors: Microsoft's signing keys could not be fetched
+        log.warning("teams token keys unreachable error=%s", type(error).__name__)
+    except Exception as error:  # PermissionError, PyJWT's errors, and the KeyError or IndexError botbuilder
+        log.info("teams token refused error=%s", type(error).__name__)  # raises for a claim or key it assumed
+    return None
+
+
+async def _run_turn(
+    adapter: CloudAdapter, bot: CoachingBot, authenticated: AuthenticateRequestResult, activity: Activity
+) -> web.Response:
     """The turn through botbuilder's pipeline. 202 when it ended in an exception: by then the engine has
     committed what it did, only the answer could not be delivered (a 5xx would make the channel report
     a failure, or retry a turn that already happened)."""
@@ -142,7 +158,7 @@ async def _run_turn(adapter: CloudAdapter, bot: CoachingBot, auth_header: str, a
             failures.append(error)
             await on_turn_error(turn_context, error)
 
-    invoke_response = await adapter.process_activity(auth_header, activity, turn)
+    invoke_response = await adapter.process_activity(authenticated, activity, turn)
     if failures:
         return web.Response(status=202, text="activity taken; its answer could not be delivered")
     if invoke_response is not None:
@@ -157,8 +173,8 @@ def _json_of(body: Any) -> Any:
 
 
 def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSettings) -> Any:
-    """Refuses before botbuilder sees anything it would fail on: 401 for a caller it cannot trust, 415
-    for a body that is not JSON, 400 for one that is no activity we take (validate.py)."""
+    """Refuses before botbuilder sees anything it would fail on: 401 for a caller or token it cannot
+    trust, 415 for a body that is not JSON, 400 for one that is no activity we take (validate.py)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if not settings.app_id and not _is_local(request):
@@ -172,7 +188,12 @@ def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSet
             activity = parse_activity(await _read_body(request), allow_loopback_http=not settings.app_id)
         except InvalidActivity as refused:
             return web.Response(status=400, text=str(refused))
-        return await _run_turn(adapter, bot, auth_header, activity)
+        # The token is checked against the activity (its serviceUrl claim, the channel's endorsements),
+        # so only once the activity is known to be one.
+        authenticated = await _authenticate(adapter, activity, auth_header)
+        if authenticated is None:
+            return web.Response(status=401, text="the bearer token is not valid for this bot")
+        return await _run_turn(adapter, bot, authenticated, activity)
 
     return handle
 
