@@ -15,8 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from adapters.console import ConsoleChat, save_image
-from adapters.slack.app import ImageUploads, upload_images
-from adapters.slack.render import images_in_dm_note, images_of
+from adapters.slack.answers import ImageUploads, upload_images
+from adapters.slack.render import images_in_dm_note, images_not_shared_note, images_of
 from adapters.slack.render import render as slack_render
 from adapters.teams.app import TeamsSender, build_adapter
 from adapters.teams.inbound import reference_of
@@ -32,7 +32,8 @@ from tests.conftest import FIXED_NOW
 from tests.fakes.bot_connector import FakeBotConnector, message_activity
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackApi, Upload
 from tests.server import running_server
-from tests.test_slack import DM, PARTICIPANT, PAT, PAT_ZONE, slack_env, slash
+from tests.test_selection_platforms import SlackUser, eventually, slack_click
+from tests.test_slack import DM, PARTICIPANT, PAT, PAT_ZONE, dm_event, post, slack_env, slash
 from tests.test_teams import ANONYMOUS
 
 PANELS = [
@@ -100,27 +101,37 @@ async def test_slack_uploads_into_a_given_channel_and_thread_without_opening_a_d
     assert [(u.channel_id, u.data, u.thread_ts) for u in fake.uploads] == [(DM, CHART.data, "1795446000.000100")] * 2
 
 
+async def told_nobody(note: str) -> None:
+    raise AssertionError(f"the person was told {note!r}")
+
+
 async def test_a_background_upload_arrives_and_the_tasks_are_let_go(fake, slack_client):
     uploads = ImageUploads()
-    uploads.start(slack_client, [CHART], channel=DM)
+    uploads.start(slack_client, [CHART], channel=DM, tell=told_nobody)
     assert len(uploads.tasks) == 1  # held, so it is not collected half-way
     await uploads.drain()
     assert uploads.tasks == set()
     assert [(u.channel_id, u.data) for u in fake.uploads] == [(DM, CHART.data)]
-    uploads.start(slack_client, [], channel=DM)  # nothing to upload: no task
+    uploads.start(slack_client, [], channel=DM, tell=told_nobody)  # nothing to upload: no task
     assert uploads.tasks == set()
 
 
-async def test_a_failed_upload_is_logged_without_its_text(fake, slack_client, caplog):
+async def test_a_failed_upload_is_logged_without_its_text_and_the_person_is_told(fake, slack_client, caplog):
     fake.fail_next("files.getUploadURLExternal", 200, {"ok": False, "error": "missing_scope"})
+    told: list[str] = []
+
+    async def tell(note: str) -> None:
+        told.append(note)
+
     uploads = ImageUploads()
-    with caplog.at_level(logging.ERROR, logger="adapters.slack.app"):
-        uploads.start(slack_client, [CHART], user=PAT)
+    with caplog.at_level(logging.ERROR, logger="adapters.slack.answers"):
+        uploads.start(slack_client, [CHART], user=PAT, tell=tell)
         await uploads.drain()
     assert fake.uploads == []
-    [record] = [r for r in caplog.records if r.name == "adapters.slack.app"]
+    [record] = [r for r in caplog.records if r.name == "adapters.slack.answers"]
     assert record.getMessage() == "slack image upload failed error=SlackApiError code=missing_scope"
     assert "AAHSL" not in caplog.text and CHART.name not in caplog.text
+    assert told == [images_not_shared_note(1)]
 
 
 def test_a_slash_commands_answer_says_where_its_chart_went():
@@ -145,6 +156,86 @@ async def test_a_slash_command_without_a_picture_uploads_nothing(database_url, f
         answer = await slash(server, fake, "help")
     assert "What I can do for you" in answer["text"] and "direct messages with the assistant" not in answer["text"]
     assert [call.method for call in fake.calls if call.method.startswith("files.")] == []
+
+
+# Slack, through the server: calls made while a person waits retry a rate limit; a chart that cannot be
+# uploaded is said. (SQLite only: these are between the adapter and Slack, and ask nothing new of a database.)
+
+CASEY = "U07CASEY001"  # coordinator@demo.example, who may read reports
+COHORT = "AAHSL coaching pilot: Demo 2026-27"
+RATELIMITED = {"ok": False, "error": "ratelimited"}
+AT_ONCE = {"Retry-After": "0"}
+NOT_SHARED = images_not_shared_note(1)
+
+
+@pytest.fixture
+async def casey(sqlite_url: str, fake: FakeSlackApi) -> AsyncIterator[SlackUser]:
+    fake.add_user(CASEY, "coordinator@demo.example", "Casey Coordinator", "America/Chicago")
+    async with running_server(sqlite_url, slack_env(fake)) as server:
+        yield SlackUser(server, fake, CASEY)
+
+
+def texts_to(fake: FakeSlackApi, method: str) -> list[str]:
+    return [call.args.get("text", "") for call in fake.calls_to(method)]
+
+
+async def test_a_chart_slack_refuses_is_reported_in_the_dm_after_the_report(casey, fake):
+    assert "Which cohort?" in await casey.say("report")
+    fake.fail_next("files.getUploadURLExternal", 200, {"ok": False, "error": "internal_error"})
+    assert "Report: AAHSL coaching pilot" in await casey.click(COHORT)
+    await eventually(lambda: NOT_SHARED in texts_to(fake, "chat.postMessage"), "the missing chart said")
+    *_, report, note = fake.calls_to("chat.postMessage")
+    assert "Report: AAHSL coaching pilot" in report.args["text"]
+    assert (note.args["channel"], note.args["text"]) == (casey.channel, NOT_SHARED)
+    assert fake.uploads == []
+
+
+async def test_a_chart_whose_upload_fails_is_reported_where_the_command_was_answered(casey, fake):
+    assert "Which cohort?" in await casey.command("report")
+    fake.fail_next("upload", 500, {"ok": False})
+    assert "Report: AAHSL coaching pilot" in await casey.click(COHORT)
+    await eventually(lambda: NOT_SHARED in texts_to(fake, "response_url"), "the missing chart said")
+    report, note = fake.calls_to("response_url")
+    assert images_in_dm_note(1) in report.args["text"]
+    assert (note.args["text"], note.args["response_type"], note.args["replace_original"]) == (
+        NOT_SHARED,
+        "ephemeral",
+        False,
+    )
+    assert fake.uploads == [] and len(fake.calls_to("upload")) == 1
+
+
+async def test_a_rate_limited_chart_is_uploaded_after_the_wait_and_nobody_is_told(casey, fake):
+    assert "Which cohort?" in await casey.say("report")
+    fake.fail_next("files.getUploadURLExternal", 429, RATELIMITED, AT_ONCE)
+    fake.fail_next("upload", 429, RATELIMITED, AT_ONCE)
+    assert "Report: AAHSL coaching pilot" in await casey.click(COHORT)
+    [upload] = await eventually(lambda: fake.uploads, "the chart")
+    assert (upload.channel_id, upload.data[:4]) == (casey.channel, b"\x89PNG")
+    assert len(fake.calls_to("files.getUploadURLExternal")) == len(fake.calls_to("upload")) == 2
+    assert NOT_SHARED not in texts_to(fake, "chat.postMessage")
+
+
+async def test_a_rate_limited_answer_in_the_dm_is_posted_once_after_the_wait(casey, fake, caplog):
+    fake.fail_next("chat.postMessage", 429, RATELIMITED, AT_ONCE)
+    with caplog.at_level(logging.WARNING):
+        status, _ = await post(casey.server, dm_event("help", "Ev0LIMITED", channel=casey.channel, user=CASEY))
+    assert status == 200
+    await eventually(lambda: len(fake.calls_to("chat.postMessage")) == 2, "the answer sent again")
+    first, second = fake.calls_to("chat.postMessage")
+    assert first.args["text"] == second.args["text"] and "What I can do for you" in second.args["text"]
+    assert len(fake.history[casey.channel]) == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_rate_limited_answer_to_a_click_is_posted_again_after_the_wait(casey, fake):
+    assert "Pick your time zone" in await casey.command("timezone")
+    fake.fail_next("response_url", 429, RATELIMITED, AT_ONCE)
+    click = slack_click(CASEY, casey.button("Phnom Penh"), fake.response_url, channel=casey.channel, ephemeral=True)
+    assert (await post(casey.server, click))[0] == 200
+    await eventually(lambda: len(fake.calls_to("response_url")) == 2, "the answer sent again")
+    first, second = fake.calls_to("response_url")
+    assert first.args == second.args and "now Asia/Phnom_Penh" in second.args["text"]
 
 
 # Teams

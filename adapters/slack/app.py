@@ -1,12 +1,10 @@
 """Slack wiring: bolt listeners that hand an Inbound to the engine, and the aiohttp route.
 
-process_before_response=True: bolt awaits our listener before it answers Slack, so the turn is
-committed before Slack hears "ok" (bolt's fire-and-forget listeners would lose it in a crash). A turn
-is a few database statements, far inside Slack's 3 seconds; slow fan-out belongs to the outbox (issue 5).
-A turn's images (report charts) are uploaded by a background task that does not hold up that answer.
+process_before_response=True: bolt awaits our listener before it answers Slack, so a turn is committed
+before Slack hears "ok" (bolt's fire-and-forget listeners would lose it in a crash). Answers go out through
+adapters/slack/answers.py; charts are uploaded after the answer.
 """
 
-import asyncio
 import logging
 import re
 import time
@@ -23,10 +21,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound, payloads
-from adapters.slack.render import ALT_TEXT_LIMIT, images_of, render
+from adapters.slack.answers import Answers, ImageUploads, turn_client
+from adapters.slack.render import render
 from bot.config import SlackSettings
 from bot.engine import Engine
-from bot.messages import Image, Profile, Reply
+from bot.messages import Profile, Reply
 from bot.outbox import DeliveryError, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -141,124 +140,51 @@ def delivery_error(error: SlackApiError) -> DeliveryError:
     return DeliveryError(code, permanent=code in PERMANENT_ERRORS)
 
 
-async def upload_images(
-    client: AsyncWebClient,
-    images: Sequence[Image],
-    *,
-    channel: str | None = None,
-    user: str | None = None,
-    thread_ts: str | None = None,
-) -> None:
-    """Share each image as a file (files_upload_v2: files.getUploadURLExternal, the bytes POSTed to the
-    upload URL, files.completeUploadExternal) in `channel`, or in the DM with Slack user `user`."""
-    if channel is None:
-        opened = await client.conversations_open(users=user)
-        channel = str(opened["channel"]["id"])
-    for image in images:
-        await client.files_upload_v2(
-            channel=channel,
-            file=image.data,
-            filename=image.name,
-            title=image.alt,
-            alt_txt=image.alt[:ALT_TEXT_LIMIT],
-            thread_ts=thread_ts,
-        )
-
-
-class ImageUploads:
-    """Uploads that run after the turn's answer, as background tasks held here until they end.
-
-    bolt (process_before_response) answers Slack only when the listener returns, within 3 seconds; three
-    Web API calls per image must not count against that. An upload that fails is logged (the error's
-    class and Slack's error code, never text) and not retried: the reply itself has arrived."""
-
-    def __init__(self) -> None:
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def start(
-        self,
-        client: AsyncWebClient,
-        images: Sequence[Image],
-        *,
-        channel: str | None = None,
-        user: str | None = None,
-        thread_ts: str | None = None,
-    ) -> None:
-        if not images:
-            return
-        task = asyncio.create_task(upload_images(client, images, channel=channel, user=user, thread_ts=thread_ts))
-        self.tasks.add(task)
-        task.add_done_callback(self._ended)
-
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        self.tasks.discard(task)
-        if task.cancelled():
-            return
-        error = task.exception()
-        if error is not None:
-            code = error.response.get("error") if isinstance(error, SlackApiError) else None
-            log.error("slack image upload failed error=%s code=%s", type(error).__name__, code)
-
-    async def drain(self) -> None:
-        """Wait for the uploads under way (at shutdown, and in tests)."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
-
-
 def build_bolt_app(
     settings: SlackSettings,
     engine: Engine,
     session: aiohttp.ClientSession,
     uploads: ImageUploads | None = None,
 ) -> AsyncApp:
-    client = AsyncWebClient(
-        token=settings.bot_token, base_url=settings.api_url or AsyncWebClient.BASE_URL, session=session
-    )
+    base_url = settings.api_url or AsyncWebClient.BASE_URL
+    # bolt's client is the outbox's (SlackSender) and the profile look-up's, which runs inside the engine's
+    # 2 s timeout: neither waits out a rate limit. What a person waits for goes through `answers`.
+    client = AsyncWebClient(token=settings.bot_token, base_url=base_url, session=session)
     app = AsyncApp(client=client, signing_secret=settings.signing_secret, process_before_response=True)
     directory = SlackDirectory(client)
     uploads = uploads or ImageUploads()
+    answers = Answers(turn_client(settings.bot_token, base_url, session), session, uploads)
 
     @app.command(payloads.COMMAND)
-    async def on_command(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_command(ack: Any, body: dict[str, Any]) -> None:
         replies = await engine.handle(inbound.from_slash_command(body), directory)
+        user, response_url = body["user_id"], body["response_url"]
         # An ephemeral answer carries no file: its images go to the person's DM with the bot.
         text, blocks = render(replies, images_in_dm=True)
         await ack(text=text, blocks=blocks, response_type="ephemeral")
-        uploads.start(client, images_of(replies), user=body["user_id"])
+        answers.charts_in_dm(replies, response_url, user)
 
     @app.event("message")
-    async def on_message(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_message(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         if not inbound.is_person_dm(body["event"]):
             return
         message = inbound.from_dm_event(body)
-        replies = await engine.handle(message, directory)
-        if replies:
-            text, blocks = render(replies)
-            await client.chat_postMessage(
-                channel=message.conversation_id, text=text, blocks=blocks, thread_ts=message.thread_id
-            )
-            uploads.start(client, images_of(replies), channel=message.conversation_id, thread_ts=message.thread_id)
+        await answers.in_dm(engine.handle(message, directory), message.conversation_id, message.thread_id)
 
     @app.action(re.compile(f"^{inbound.BUTTON_ACTION_PREFIX}"))
-    async def on_click(ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+    async def on_click(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         click = inbound.from_block_action(body)
         if click is None:
             return
-        replies = await engine.handle(click, directory)
-        if not replies:
-            return
+        turn = engine.handle(click, directory)
         if (body.get("container") or {}).get("is_ephemeral", True):
-            # A slash command's answer, in any channel or DM: only the clicker sees the next one, and its
-            # images go to their DM with the bot.
-            text, blocks = render(replies, images_in_dm=True)
-            await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-            uploads.start(client, images_of(replies), user=inbound.user_of(click.account_id))
+            # A slash command's answer, in any channel or DM: only the clicker sees the next one.
+            work = answers.privately(turn, body["response_url"], inbound.user_of(click.account_id))
         else:  # our own message in the bot's DM: answer with a lasting message there
-            text, blocks = render(replies)
-            await client.chat_postMessage(channel=click.conversation_id, text=text, blocks=blocks)
-            uploads.start(client, images_of(replies), channel=click.conversation_id)
+            work = answers.in_dm(turn, click.conversation_id, None)
+        await work
 
     @app.event("app_home_opened")
     async def on_home(ack: Any) -> None:

@@ -70,6 +70,12 @@ def images_in_dm_note(count: int) -> str:
     return f"{what} in your direct messages with the assistant."
 
 
+def images_not_shared_note(count: int) -> str:
+    """Said when a chart could not be uploaded after its retries: the text answer stands on its own."""
+    what = "the chart image" if count == 1 else "the chart images"
+    return f"I couldn't share {what} just now; the figures above are complete. Type `report` again to retry."
+
+
 def render(replies: Sequence[Reply], *, images_in_dm: bool = False) -> tuple[str, list[dict[str, Any]]]:
     """One Slack message for a turn's replies: fallback text and blocks (dividers between replies).
 

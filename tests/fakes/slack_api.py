@@ -64,7 +64,8 @@ class Upload(NamedTuple):
 class FakeSlackApi:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    # method -> queued (status, headers, body) answers given before the normal one (429s, 5xx)
+    # method -> queued (status, headers, body) answers given before the normal one (429s, 5xx); "upload"
+    # and "response_url" name the upload URL and the response_url
     failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
     base_url: str = ""
     socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
@@ -141,14 +142,20 @@ class FakeSlackApi:
         args = await self._args(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
         self.calls.append(Call(method, args, token))
-        queued = self.failures.get(method)
-        if queued:
-            status, headers, body = queued.pop(0)
-            return web.json_response(body, status=status, headers=headers)
+        failure = self._queued_failure(method)
+        if failure is not None:
+            return failure
         answer = self._answer(method, args)
         if method == "chat.postMessage":
             await self._hold_answer()
         return web.json_response(answer)
+
+    def _queued_failure(self, method: str) -> web.Response | None:
+        queued = self.failures.get(method)
+        if not queued:
+            return None
+        status, headers, body = queued.pop(0)
+        return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -197,6 +204,9 @@ class FakeSlackApi:
         pending = self._pending_files.get(request.match_info["file_id"])
         data = await request.read()
         self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "length": len(data)}))
+        failure = self._queued_failure("upload")
+        if failure is not None:
+            return failure
         if pending is None:
             return web.Response(status=404, text="file not found")
         pending["data"] = data
@@ -279,7 +289,8 @@ class FakeSlackApi:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await self._args(request)))
-        return web.json_response({"ok": True})
+        failure = self._queued_failure("response_url")
+        return failure if failure is not None else web.json_response({"ok": True})
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
