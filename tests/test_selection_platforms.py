@@ -151,7 +151,8 @@ class SlackUser:
         before = len(self.fake.calls)
         status, answer = await post_slack(self.server, body)
         assert status == 200, answer
-        posts = self.posts(since=before)
+        # A turn slower than the adapter's ANSWER_WITHIN (a report's chart) is answered after Slack's "ok".
+        posts = await eventually(lambda: self.posts(since=before), "an answer in the DM")
         assert len(posts) == 1, [post.args.get("text") for post in posts]
         self.shown, self.shown_ephemeral = blocks_of(posts[0].args), False
         return posts[0].args["text"]
@@ -170,13 +171,16 @@ class SlackUser:
         body = slack_click(self.user_id, button, self.fake.response_url, channel=self.channel, ephemeral=ephemeral)
         status, answer = await post_slack(self.server, body)
         assert status == 200, answer
-        if ephemeral:
-            answers = [call for call in self.fake.calls[before:] if call.method == "response_url"]
-        else:
-            answers = self.posts(since=before)
-        assert len(answers) == 1, [call.args.get("text") for call in answers]
-        self.shown = blocks_of(answers[0].args)
-        return answers[0].args["text"]
+
+        def answers() -> list[Call]:
+            if ephemeral:
+                return [call for call in self.fake.calls[before:] if call.method == "response_url"]
+            return self.posts(since=before)
+
+        answered = await eventually(answers, "an answer to the click")  # a slow turn answers after Slack's "ok"
+        assert len(answered) == 1, [call.args.get("text") for call in answered]
+        self.shown = blocks_of(answered[0].args)
+        return answered[0].args["text"]
 
     def posts(self, since: int = 0) -> list[Call]:
         """chat.postMessage calls into their DM."""

@@ -1,4 +1,5 @@
-"""Answering a person in Slack during a turn: the reply where they are, and its charts after it.
+"""Answering a person in Slack during a turn: the reply where they are, its charts after it, and the answer
+of a turn too slow for Slack's 3 seconds once it is ready.
 
 These Web API calls are made while someone waits for them, so they wait out a rate limit (HTTP 429, as
 Retry-After says) and try a dropped connection again, with slack_sdk's retry handlers. The outbox's client
@@ -25,6 +26,11 @@ from adapters.slack.render import ALT_TEXT_LIMIT, images_not_shared_note, images
 from bot.messages import Image, Reply
 
 log = logging.getLogger(__name__)
+
+# Seconds a turn may take before Slack is acknowledged without its answer ("Working on it…"). Slack's 3 s
+# count from when it sent the request: queueing, bolt and the network take their share before and after.
+ANSWER_WITHIN = 1.5
+WORKING = "Working on it…"
 
 T = TypeVar("T")
 Tell = Callable[[str], Awaitable[None]]  # says one sentence to the person, where they were answered
@@ -70,7 +76,8 @@ async def upload_images(
 
 class ImageUploads:
     """Work that goes on after Slack has its answer, held here until it ends (drained at shutdown): chart
-    uploads, whose three Web API calls per image must not count against Slack's 3 seconds.
+    uploads, whose three Web API calls per image must not count against Slack's 3 seconds, and the turns
+    and answers that took longer than ANSWER_WITHIN.
 
     A chart that cannot be uploaded, after the retries, is logged (the error's class and Slack's error code,
     never text) and the person is told in a sentence where their answer went: the figures have arrived."""
@@ -113,6 +120,12 @@ class ImageUploads:
         """Wait for the work under way (at shutdown, and in tests)."""
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+
+async def ended_within(task: asyncio.Task[Any], seconds: float) -> bool:
+    """Whether `task` ended within `seconds`; it goes on either way (a turn is never cut short)."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    return bool(done)
 
 
 class Answers:

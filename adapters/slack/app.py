@@ -1,8 +1,9 @@
 """Slack wiring: bolt listeners that hand an Inbound to the engine, and the aiohttp route.
 
 process_before_response=True: bolt awaits our listener before it answers Slack, so a turn is committed
-before Slack hears "ok" (bolt's fire-and-forget listeners would lose it in a crash). Answers go out through
-adapters/slack/answers.py; charts are uploaded after the answer.
+before Slack hears "ok" (bolt's fire-and-forget listeners would lose it in a crash). A turn that takes
+longer than ANSWER_WITHIN is not cut short: Slack hears "ok" (a slash command "Working on it…") and the
+answer follows when the turn ends (adapters/slack/answers.py). Charts are uploaded after the answer.
 """
 
 import logging
@@ -21,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound, payloads
-from adapters.slack.answers import Answers, ImageUploads, turn_client
+from adapters.slack.answers import ANSWER_WITHIN, WORKING, Answers, ImageUploads, ended_within, turn_client
 from adapters.slack.render import render
 from bot.config import SlackSettings
 from bot.engine import Engine
@@ -31,6 +32,7 @@ from bot.outbox import DeliveryError, retry_after_seconds
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+SLOW_TURN = "slack turn slower than %.1f s: answered after the acknowledgement kind=%s"
 
 
 class SlackDirectory:
@@ -157,8 +159,14 @@ def build_bolt_app(
 
     @app.command(payloads.COMMAND)
     async def on_command(ack: Any, body: dict[str, Any]) -> None:
-        replies = await engine.handle(inbound.from_slash_command(body), directory)
+        turn = uploads.hold(engine.handle(inbound.from_slash_command(body), directory))
         user, response_url = body["user_id"], body["response_url"]
+        if not await ended_within(turn, ANSWER_WITHIN):
+            await ack(text=WORKING, response_type="ephemeral")
+            uploads.hold(answers.privately(turn, response_url, user))
+            log.info(SLOW_TURN, ANSWER_WITHIN, "command")
+            return
+        replies = turn.result()
         # An ephemeral answer carries no file: its images go to the person's DM with the bot.
         text, blocks = render(replies, images_in_dm=True)
         await ack(text=text, blocks=blocks, response_type="ephemeral")
@@ -170,7 +178,9 @@ def build_bolt_app(
         if not inbound.is_person_dm(body["event"]):
             return
         message = inbound.from_dm_event(body)
-        await answers.in_dm(engine.handle(message, directory), message.conversation_id, message.thread_id)
+        work = answers.in_dm(engine.handle(message, directory), message.conversation_id, message.thread_id)
+        if not await ended_within(uploads.hold(work), ANSWER_WITHIN):
+            log.info(SLOW_TURN, ANSWER_WITHIN, "message")
 
     @app.action(re.compile(f"^{inbound.BUTTON_ACTION_PREFIX}"))
     async def on_click(ack: Any, body: dict[str, Any]) -> None:
@@ -184,7 +194,8 @@ def build_bolt_app(
             work = answers.privately(turn, body["response_url"], inbound.user_of(click.account_id))
         else:  # our own message in the bot's DM: answer with a lasting message there
             work = answers.in_dm(turn, click.conversation_id, None)
-        await work
+        if not await ended_within(uploads.hold(work), ANSWER_WITHIN):
+            log.info(SLOW_TURN, ANSWER_WITHIN, "click")
 
     @app.event("app_home_opened")
     async def on_home(ack: Any) -> None:

@@ -67,6 +67,8 @@ class FakeSlackApi:
     # method -> queued (status, headers, body) answers given before the normal one (429s, 5xx); "upload"
     # and "response_url" name the upload URL and the response_url
     failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(default_factory=dict)
+    # method -> an event the fake waits for before answering it: a slow Slack, released by the test
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
     base_url: str = ""
     socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
     socket_acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
@@ -142,6 +144,8 @@ class FakeSlackApi:
         args = await self._args(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
         self.calls.append(Call(method, args, token))
+        if method in self.held:
+            await self.held[method].wait()
         failure = self._queued_failure(method)
         if failure is not None:
             return failure
