@@ -1,7 +1,8 @@
 """Server-rendered bar charts for reports: one small PNG, panels stacked, targets marked.
 
 matplotlib's object-oriented API on the Agg canvas, never pyplot: no display, no global figure state.
-Rendering is sync CPU work (about a tenth of a second): callers run `render_png` in `asyncio.to_thread`.
+It is imported when the first chart is drawn, not at start. Rendering is sync CPU work (about a tenth of
+a second): callers run `render_png` in `asyncio.to_thread`.
 
 The PNG is kept small because Teams carries it inline, base64 in the message. Microsoft documents the
 bot message limit (about 100 KB today, 40 KB and 28 KB in earlier versions of the page) as excluding
@@ -15,12 +16,11 @@ import io
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from PIL import Image as PILImage
+if TYPE_CHECKING:  # imported when a chart is drawn: matplotlib costs a cold start about 0.4 s (issue 15)
+    from matplotlib.axes import Axes
+    from PIL import Image as PILImage
 
 WIDTH = 7.0  # inches
 DPI = 80  # 560 pixels wide: sharp enough in a chat, small as a file
@@ -75,7 +75,9 @@ def _bar_text(bar: Bar, unit: str) -> str:
     return f"{number(bar.value, unit)} / {number(bar.target, unit)}"
 
 
-def _draw_panel(ax: Axes, panel: Panel) -> None:
+def _draw_panel(ax: "Axes", panel: Panel) -> None:
+    from matplotlib.lines import Line2D
+
     ax.set_title(panel.title, loc="left", fontsize=11, color=INK, fontweight="bold")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -118,6 +120,10 @@ def render_png(title: str, panels: Sequence[Panel]) -> bytes:
     Sync CPU work: call it as `await asyncio.to_thread(render_png, title, panels)`. The same input gives
     the same bytes (no timestamps or software tags in the file).
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image as PILImage
+
     shown = list(panels) or [Panel("", ())]
     rows = [max(len(panel.bars), 1) for panel in shown]
     height = TITLE_HEIGHT + sum(PANEL_EXTRA + BAR_HEIGHT * count for count in rows)
@@ -142,8 +148,10 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _palette() -> PILImage.Image:
+def _palette() -> "PILImage.Image":
     """A palette image holding the ramps between white and each colour we draw with (and no others)."""
+    from PIL import Image as PILImage
+
     colours: dict[tuple[int, ...], None] = {}
     for colour, base, steps in RAMPS:
         start, end = _rgb(base), _rgb(colour)

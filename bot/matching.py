@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import numpy
-from scipy import sparse
-from scipy.optimize import linear_sum_assignment
+if TYPE_CHECKING:  # imported where a match is counted: they cost a cold start about 0.3 s (issue 15)
+    import numpy
+    from scipy import sparse
 
 INTEREST_POINTS = 50.0
 INTEREST_FULL_WORDS = 5  # shared stems that earn the full interest points
@@ -285,12 +286,14 @@ def _traits(person: Candidate | Guide) -> _Traits:
     )
 
 
-def _in_common(mine: Sequence[frozenset[str]], theirs: Sequence[frozenset[str]]) -> numpy.ndarray:
+def _in_common(mine: Sequence[frozenset[str]], theirs: Sequence[frozenset[str]]) -> "numpy.ndarray":
     """How many items (stems, languages) each row's set shares with each column's: incidence matrices
     (a 1 per person and item) multiplied, sparse, so a large vocabulary costs no memory."""
+    from scipy import sparse
+
     index = {item: i for i, item in enumerate(sorted(set().union(*mine, *theirs)))}
 
-    def incidence(sets: Sequence[frozenset[str]]) -> sparse.csr_matrix:
+    def incidence(sets: Sequence[frozenset[str]]) -> "sparse.csr_matrix":
         rows = [row for row, items in enumerate(sets) for _ in items]
         columns = [index[item] for items in sets for item in items]
         return sparse.csr_matrix(([1.0] * len(rows), (rows, columns)), shape=(len(sets), max(len(index), 1)))
@@ -298,9 +301,11 @@ def _in_common(mine: Sequence[frozenset[str]], theirs: Sequence[frozenset[str]])
     return (incidence(mine) @ incidence(theirs).T).toarray()
 
 
-def _score_table(candidates: Sequence[_Traits], guides: Sequence[_Traits], on: date) -> numpy.ndarray:
+def _score_table(candidates: Sequence[_Traits], guides: Sequence[_Traits], on: date) -> "numpy.ndarray":
     """compatibility()'s score, without its reasons, for every candidate (rows) and guide (columns) at once,
     as matrix arithmetic (tests/test_matching.py holds the two equal)."""
+    import numpy
+
     shared = _in_common([t.stems for t in candidates], [t.stems for t in guides])
     needed = numpy.array([[max(t.needed, 1)] for t in candidates], dtype=float)
     points = INTEREST_POINTS * numpy.minimum(shared, needed) / needed
@@ -321,6 +326,8 @@ def _assign(
 ) -> list[Proposal]:
     """Scores are counted for each candidate and guide once, then spread over the guide's places; only the
     chosen pairs are written out with their reasons."""
+    from scipy.optimize import linear_sum_assignment
+
     if not free or not slots:
         return []
     columns = list({guide.key: guide for guide in slots}.values())
