@@ -1,6 +1,7 @@
 """The coaching assistant: wires adapters and dialogs to the engine, and the command line.
 
-python app.py [serve]              the HTTP server (Slack, Teams, /healthz) on PORT
+python app.py [serve]              the HTTP server (Slack, Teams, /healthz) on PORT (server.py)
+python app.py serve --workers N    the same in N processes sharing PORT (PostgreSQL only)
 python app.py chat --user EMAIL    the assistant in this terminal
 python app.py demo                 create the demo cohorts and people
 python app.py db upgrade           apply database migrations
@@ -14,37 +15,21 @@ python app.py people import FILE.csv --cohort COHORT [--program PROGRAM] [--yes]
 import argparse
 import asyncio
 import logging
-import signal
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
-import aiohttp
-from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import func, select
 
 from adapters.console import ConsoleChat
-from adapters.slack.app import ImageUploads, SlackSender, build_bolt_app
-from adapters.slack.app import add_routes as add_slack_routes
-from adapters.slack.files import SlackFiles
-from adapters.teams import files as teams_files
-from adapters.teams.app import TeamsSender
-from adapters.teams.app import add_routes as add_teams_routes
-from bot import jobs, people_cli, surveys, when
+from bot import jobs, people_cli, when
 from bot import network as bot_network
-from bot.booking import calendar_file
 from bot.cohorts import calendar_lines, upgrade_calendars
-from bot.config import ConfigError, Settings, SlackSettings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
 from bot.dialog import Registry
 from bot.engine import Engine
-from bot.messages import Reply
-from bot.outbox import OutboxWorker, Sender
 from bot.programs import ProgramCatalog, ProgramError, load_programs
-from bot.scheduler import Scheduler
 from bot.timezones import date_span
 from dialogs import (
     announce,
@@ -82,16 +67,17 @@ from dialogs import (
     timezone,
 )
 from storage import migrate
-from storage.db import Database
-from storage.models import Account, Cohort
+from storage.db import Database, parse_database_url
+from storage.models import Cohort
 
 log = logging.getLogger("coaching")
 
-DB = web.AppKey("db", Database)
-TEAMS_SENDER = web.AppKey("teams_sender", TeamsSender)
-SLACK_SENDER = web.AppKey("slack_sender", SlackSender)
-BACKGROUND_POLL_SECONDS = 0.5  # how often the outbox and the scheduler look for due work when idle
-OUTBOX_LANES = 4  # messages in flight at once; the per-platform rate still bounds the pace
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MAX_WORKERS = 64
+SQLITE_ONE_PROCESS = (
+    "serve --workers: several server processes need PostgreSQL (DATABASE_URL=postgresql+asyncpg://...). "
+    "SQLite writes one transaction at a time, queued within one process: run `serve` without --workers."
+)
 
 
 def build_registry() -> Registry:
@@ -151,8 +137,7 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     await migrate.upgrade(db)
     async with db.transaction() as session:
         await upgrade_calendars(session, catalog)
-    engine = Engine(db, build_registry(), catalog, public_url=settings.public_url)
-    await asyncio.to_thread(when.warm_up)  # dateparser's first parse costs about 0.25 s: not in a person's turn
+    engine = await open_engine(db, settings, catalog)
     if seed and await _has_no_cohorts(db):
         created = await seed_demo(db, catalog, engine.clock(), open_survey=True)
         log.info("first start: created %d demo cohorts (the README lists the demo people)", len(created))
@@ -160,178 +145,16 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     return db, engine
 
 
+async def open_engine(db: Database, settings: Settings, catalog: ProgramCatalog) -> Engine:
+    """The engine over a database whose schema is up to date, with dateparser warmed up."""
+    engine = Engine(db, build_registry(), catalog, public_url=settings.public_url)
+    await asyncio.to_thread(when.warm_up)  # dateparser's first parse costs about 0.25 s: not in a person's turn
+    return engine
+
+
 async def _has_no_cohorts(db: Database) -> bool:
     async with db.transaction() as session:
         return (await session.execute(select(func.count()).select_from(Cohort))).scalar_one() == 0
-
-
-async def healthz(request: web.Request) -> web.Response:
-    if await request.app[DB].ping():
-        return web.json_response({"status": "ok"})
-    return web.json_response({"status": "database unreachable"}, status=503)
-
-
-def calendar(engine: Engine) -> Any:
-    """GET /calendar/{token}.ics: a session's or an event's invitation, always its latest version (moved
-    or cancelled)."""
-
-    async def handle(request: web.Request) -> web.Response:
-        token = request.match_info["token"]
-        async with request.app[DB].transaction() as session:
-            found = await calendar_file(session, token, datetime.now(UTC), engine.programs)
-        if found is None:
-            raise web.HTTPNotFound(text="No such calendar invitation.")
-        name, body = found
-        return download(name, body, "text/calendar")
-
-    return handle
-
-
-def download(name: str, body: bytes, content_type: str) -> web.Response:
-    """A file the browser saves under `name`, kept by no cache (its link may be the only key to it)."""
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
-
-
-def survey_export(engine: Engine) -> Any:
-    """GET /exports/{token}.csv: a survey's anonymous answers, for the coordinator who asked for the link."""
-
-    async def handle(request: web.Request) -> web.Response:
-        async with request.app[DB].transaction() as session:
-            found = await surveys.export_file(session, request.match_info["token"], engine.programs, engine.clock())
-        if found is None:
-            raise web.HTTPNotFound(text="This link is unknown or has expired. Ask for a new one with `report survey`.")
-        name, text = found
-        return download(name, text.encode("utf-8"), "text/csv")
-
-    return handle
-
-
-async def build_web_app(settings: Settings, db: Database, engine: Engine) -> web.Application:
-    """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP), and the
-    outbox worker that delivers what the assistant sends on its own."""
-    web_app = web.Application()
-    web_app[DB] = db
-    web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/calendar/{token}.ics", calendar(engine))
-    web_app.router.add_get("/exports/{token}.csv", survey_export(engine))
-    web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
-    engine.fetchers["teams"] = teams_files.fetch
-    if settings.slack is not None:
-        _add_slack(web_app, settings.slack, engine)
-    engine.senders = _senders(web_app)  # relayed messages go straight out this way, never via the outbox
-    # The engine's clock, read at each use: the tests move it forward to make retries due.
-    worker = OutboxWorker(
-        db,
-        engine.senders,
-        lambda: engine.clock(),
-        rates=settings.outbox_rates,
-        lease=settings.outbox_lease,
-        lanes=OUTBOX_LANES,
-    )
-    scheduler = Scheduler(db, engine.programs, jobs.ALL, lambda: engine.clock())
-    _add_background(web_app, worker.run, scheduler.run)
-    return web_app
-
-
-class SlackDelivery:
-    """The outbox's way to Slack: the person's DM, found by their Slack user id."""
-
-    def __init__(self, slack: SlackSender) -> None:
-        self.slack = slack
-
-    async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
-        await self.slack.send(account.external_id, replies, key)
-
-    async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
-        return await self.slack.delivered(account.external_id, key, since)
-
-    async def find_by_email(self, email: str) -> tuple[str, str | None]:
-        return await self.slack.find_by_email(email)
-
-
-class TeamsDelivery:
-    """The outbox's way to Teams: the ConversationReference stored when the person last wrote."""
-
-    def __init__(self, teams: TeamsSender) -> None:
-        self.teams = teams
-
-    async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
-        assert account.conversation_ref is not None
-        await self.teams.send(account.conversation_ref, replies)
-
-    async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
-        return None  # the Bot Framework cannot list a conversation's messages: an in-doubt one is sent again
-
-
-def _senders(web_app: web.Application) -> dict[str, Sender]:
-    senders: dict[str, Sender] = {"teams": TeamsDelivery(web_app[TEAMS_SENDER])}
-    if SLACK_SENDER in web_app:
-        senders["slack"] = SlackDelivery(web_app[SLACK_SENDER])
-    return senders
-
-
-def _add_background(web_app: web.Application, *loops: Callable[[asyncio.Event, float], Awaitable[None]]) -> None:
-    """Run the outbox worker and the scheduler beside the server; on shutdown they finish their round."""
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
-
-    async def start(_: web.Application) -> None:
-        tasks.extend(asyncio.create_task(loop(stop, BACKGROUND_POLL_SECONDS)) for loop in loops)
-
-    async def finish(_: web.Application) -> None:
-        stop.set()
-        await asyncio.gather(*tasks)
-
-    web_app.on_startup.append(start)
-    web_app.on_cleanup.insert(0, finish)
-
-
-def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:
-    http = aiohttp.ClientSession()  # one session for every Web API call
-    uploads = ImageUploads()  # report charts, uploaded after Slack has its answer
-    bolt = build_bolt_app(slack, engine, http, uploads=uploads)
-    web_app[SLACK_SENDER] = SlackSender(bolt.client)
-    engine.fetchers["slack"] = SlackFiles(http, slack.bot_token).fetch  # a coordinator's CSV of people
-    if slack.app_token:
-        socket_mode = AsyncSocketModeHandler(bolt, slack.app_token)
-
-        async def connect(_: web.Application) -> None:
-            await socket_mode.connect_async()
-            log.info("slack: connected over Socket Mode")
-
-        async def disconnect(_: web.Application) -> None:
-            await socket_mode.close_async()
-
-        web_app.on_startup.append(connect)
-        web_app.on_cleanup.append(disconnect)
-    else:
-        add_slack_routes(web_app, bolt, slack.signing_secret)
-        log.info("slack: listening at /slack/events")
-
-    async def close_http(_: web.Application) -> None:
-        await uploads.drain()  # charts under way finish before the connection pool closes
-        await http.close()
-
-    web_app.on_cleanup.append(close_http)
-
-
-async def serve(settings: Settings, catalog: ProgramCatalog) -> None:
-    db, engine = await prepare(settings, catalog)
-    web_app = await build_web_app(settings, db, engine)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, port=settings.port).start()
-    stop = asyncio.Event()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(signal_number, stop.set)
-    log.info("serving on port %d (Teams: /api/messages, health: /healthz)", settings.port)
-    try:
-        await stop.wait()
-        log.info("stopping: finishing requests in progress")
-    finally:
-        await runner.cleanup()
-        await db.dispose()
 
 
 async def chat(settings: Settings, catalog: ProgramCatalog, email: str) -> None:
@@ -415,10 +238,23 @@ async def db_upgrade(settings: Settings) -> None:
     print("The database schema is up to date.")
 
 
+def _worker_count(typed: str) -> int:
+    if not typed.isdigit() or not 1 <= int(typed) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"give a whole number from 1 to {MAX_WORKERS}, not '{typed}'")
+    return int(typed)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description="The coaching assistant.")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="run the HTTP server (the default)")
+    serve_parser = commands.add_parser("serve", help="run the HTTP server (the default)")
+    serve_parser.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        metavar="N",
+        help=f"server processes sharing the port, 1 to {MAX_WORKERS} (more than 1 needs PostgreSQL)",
+    )
     chat_parser = commands.add_parser("chat", help="chat with the assistant in this terminal")
     chat_parser.add_argument("--user", required=True, metavar="EMAIL", help="who you are, by email")
     commands.add_parser("demo", help="create the demo cohorts and people")
@@ -457,7 +293,11 @@ def main(argv: list[str]) -> int:
     # So does a command that prints (the cohort's calendar, without migration lines in between).
     quiet = args.command in ("chat", "cohorts", "people") and not settings.log_level_set
     level = "WARNING" if quiet else settings.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    workers = getattr(args, "workers", 1)  # `python app.py` alone serves with one process
+    if workers > 1 and parse_database_url(settings.database_url).get_backend_name() == "sqlite":
+        print(SQLITE_ONE_PROCESS, file=sys.stderr)
+        return 2
     if args.command == "db":
         asyncio.run(db_upgrade(settings))
         return 0
@@ -478,7 +318,12 @@ def main(argv: list[str]) -> int:
     elif args.command == "chat":
         asyncio.run(chat(settings, catalog, args.user))
     else:
-        asyncio.run(serve(settings, catalog))
+        # Imported here: the server's libraries (botbuilder, slack_bolt) would slow the terminal chat's start.
+        import server
+
+        if workers > 1:
+            return server.serve_workers(settings, catalog, workers)
+        asyncio.run(server.serve(settings, catalog))
     return 0
 
 

@@ -16,11 +16,12 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, or_, select
 
-from app import build_web_app, prepare
+from app import prepare
 from bot.config import load_settings
 from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.programs import load_programs
+from server import build_web_app
 from storage.db import Database
 from storage.models import Job, OutboxMessage
 from tests.conftest import FIXED_NOW, PROGRAMS_DIR, ROOT

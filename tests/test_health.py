@@ -3,7 +3,7 @@
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from app import DB, healthz
+from server import DB, healthz
 from storage.db import Database
 from tests.server import running_server
 

@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from adapters.teams.app import MESSAGES_PATH, CoachingBot, build_adapter, messages_handler
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY, from_message
 from adapters.teams.render import MAX_CARD_BUTTONS, card, render
-from app import TEAMS_SENDER
 from bot.config import TeamsSettings
 from bot.messages import Button, Reply
+from server import TEAMS_SENDER
 from storage.models import Account, DialogState, Person
 from tests.fakes.bot_connector import FakeBotConnector, Sent, message_activity
 from tests.server import RunningServer, running_server
