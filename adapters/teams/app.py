@@ -136,10 +136,12 @@ async def _authenticate(
     """botbuilder's check of the bearer token (or of its absence in anonymous mode); None when refused."""
     try:
         return await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+    except PermissionError:  # botbuilder's "not authorized" (an OSError, like requests' errors below)
+        log.info("teams token refused error=PermissionError")
     except OSError as error:  # requests' errors: Microsoft's signing keys could not be fetched
         log.warning("teams token keys unreachable error=%s", type(error).__name__)
-    except Exception as error:  # PermissionError, PyJWT's errors, and the KeyError or IndexError botbuilder
-        log.info("teams token refused error=%s", type(error).__name__)  # raises for a claim or key it assumed
+    except Exception as error:  # PyJWT's errors, and the KeyError or IndexError botbuilder raises for a
+        log.info("teams token refused error=%s", type(error).__name__)  # claim or key it assumed was there
     return None
 
 
