@@ -21,7 +21,11 @@ from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
 # room and keeps what a hostile body costs to parse to a few milliseconds.
 MAX_BODY_BYTES = 512 * 1024
 MAX_DEPTH = 64  # Teams nests a dozen levels at most (a card in an attachment); json.loads recurses
-MAX_ID_CHARS = 200  # Teams ids are about 100 characters; an account's id column holds 200
+# Teams ids ("29:1JqR...", "a:1hT3...", "19:...@thread.tacv2;messageid=...") are printable ASCII of about
+# 100 characters; an account's id column holds 200, and the conversation's id travels in an HTTP header
+# (x-ms-conversation-id), where http.client refuses anything but Latin-1 and a line break would split it.
+MAX_ID_CHARS = 200
+TEAMS_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_ID_CHARS}}}")
 MAX_URL_CHARS = 2048
 TOO_LARGE = f"body too large: an activity is at most {MAX_BODY_BYTES // 1024} KB"
 SCALARS: dict[str, type] = {"str": str, "bool": bool, "int": int, "iso-8601": str}
@@ -115,6 +119,8 @@ def _check_fields(value: Any, kind: str, where: str) -> None:
         if not isinstance(value, container):
             raise InvalidActivity(f"{where} is not {'a list' if container is list else 'an object'}")
         for item in value if container is list else value.values():
+            if item is None:  # msrest keeps it, and botbuilder reads every item's fields
+                raise InvalidActivity(f"{where} holds a null")
             _check_fields(item, kind[1:-1], where)
         return
     if kind in SCALARS:
@@ -140,12 +146,13 @@ def _check_routable(document: dict[str, Any]) -> None:
     accounts = [(name, document.get(name)) for name in ("conversation", "from", "recipient")]
     for group in ("membersAdded", "membersRemoved"):
         accounts += [(f"{group}[]", member) for member in document.get(group) or []]
-    for where, account in accounts:
-        account_id = (account or {}).get("id")
+    ids = [(f"{where}.id", (account or {}).get("id")) for where, account in accounts]
+    for where, account_id in ids:
         if not account_id:
-            raise InvalidActivity(f"activity lacks {where}.id")
-        if len(account_id) > MAX_ID_CHARS:
-            raise InvalidActivity(f"{where}.id is longer than {MAX_ID_CHARS} characters")
+            raise InvalidActivity(f"activity lacks {where}")
+    for where, activity_id in [*ids, ("id", document.get("id")), ("replyToId", document.get("replyToId"))]:
+        if activity_id and not TEAMS_ID.fullmatch(activity_id):
+            raise InvalidActivity(f"{where} is no Teams id (printable ASCII, at most {MAX_ID_CHARS} characters)")
 
 
 def _check_service_url(url: str, *, allow_loopback_http: bool) -> None:
