@@ -87,7 +87,12 @@ class FakeBotTokenService:
     ) -> str:
         """A token as the Bot Framework service signs it for `app_id`, for a request whose activity has
         `service_url`; `key`, `expires_in`, `headers` and `changes` alter it (another key, expired, ...)."""
-        payload = claims(app_id, service_url, expires_in=expires_in, **changes)
+        return self.sign(claims(app_id, service_url, expires_in=expires_in, **changes), key, headers)
+
+    def sign(
+        self, payload: dict[str, Any], key: rsa.RSAPrivateKey | None = None, headers: dict[str, Any] | None = None
+    ) -> str:
+        """`payload` signed RS256 with this service's key (or `key`), its key id in the header."""
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": KEY_ID, **(headers or {})})
 
 
