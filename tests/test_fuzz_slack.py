@@ -33,7 +33,7 @@ from tests.test_slack_hostile import sign
 
 EVENTS_PATH = "/slack/events"
 APOLOGY = "something went wrong"
-EXAMPLES = 300  # per property and database: the whole file stays under about 40 s on both databases
+EXAMPLES = 200  # per property and database: the file takes 15-30 s on both databases on the 2-core machine
 
 # Texts a person controls, as an attacker would type them.
 VERBS = (
