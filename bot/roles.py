@@ -8,9 +8,11 @@ Who coordinates which cohorts:
 - a person with the role "coordinator" in a cohort that cohort.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, and_, bindparam, false, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.programs import ProgramCatalog
@@ -86,37 +88,54 @@ def other_cohort_refusal(program_name: str, cohort: Cohort, may: str, outcome: s
     )
 
 
-def _roles_query() -> CompoundSelect:
-    """Memberships (with their cohort) and current coordinator terms of the person `person_id`, in one query."""
-    person_id = bindparam("person_id")
-    memberships = (
-        select(literal("m").label("kind"), Cohort.program_id, Cohort.id, Cohort.name, Membership.role)
-        .join(Membership, Membership.cohort_id == Cohort.id)
-        .where(Membership.person_id == person_id)
+# A membership (program id, cohort id, cohort name, role) and a current term (program id, region id), or
+# Nones, as joined_roles adds them to a query's rows.
+ROLE_COLUMNS = (
+    Cohort.program_id,
+    Cohort.id,
+    Cohort.name,
+    Membership.role,
+    CoordinatorTerm.program_id,
+    CoordinatorTerm.region_id,
+)
+
+
+def joined_roles(query: Select[Any], person_id: ColumnElement[int]) -> Select[Any]:
+    """`query`, of one person's row, with their memberships (and cohorts) and current coordinator terms
+    joined: a row for each membership and term (most people have one to three), ROLE_COLUMNS last.
+
+    So a turn reads who someone is and what they may do in one statement; roles_from_rows reads them back.
+    """
+    current = and_(CoordinatorTerm.person_id == person_id, CoordinatorTerm.ended_on.is_(None))
+    return (
+        query.add_columns(*ROLE_COLUMNS)
+        .outerjoin(Membership, Membership.person_id == person_id)
+        .outerjoin(Cohort, Cohort.id == Membership.cohort_id)
+        .outerjoin(CoordinatorTerm, current)
+        .order_by(Cohort.program_id, Cohort.name, Membership.role)
     )
-    terms = select(literal("t"), CoordinatorTerm.program_id, null(), CoordinatorTerm.region_id, null()).where(
-        CoordinatorTerm.person_id == person_id, CoordinatorTerm.ended_on.is_(None)
-    )
-    both = union_all(memberships, terms)
-    return both.order_by(*(both.selected_columns[i] for i in (0, 1, 3, 4)))  # kind, program, cohort name, role
+
+
+def roles_from_rows(person: Person, rows: Sequence[Sequence[Any]], programs: ProgramCatalog) -> Roles:
+    """The roles in the ROLE_COLUMNS that end each of `rows` (joined_roles' query)."""
+    in_cohorts: dict[RoleInCohort, None] = {}  # in the query's order, each once
+    current: dict[Term, None] = {}
+    for program_id, cohort_id, cohort_name, role, term_program, term_region in (row[-6:] for row in rows):
+        if cohort_id is not None:
+            in_cohorts[RoleInCohort(program_id, cohort_id, cohort_name, role)] = None
+        if term_program is not None and programs.get(term_program):
+            current[(term_program, term_region)] = None
+    return _roles(person, tuple(in_cohorts), list(current), programs)
 
 
 # Built once: building a statement costs SQLAlchemy more than running this one on SQLite (about 0.7 ms).
-ROLES_QUERY = _roles_query()
+ROLES_QUERY = joined_roles(select(Person.id).where(Person.id == bindparam("person_id")), Person.id)
 
 
 async def load_roles(session: AsyncSession, person: Person, programs: ProgramCatalog) -> Roles:
     """The person's roles, read in one query: their cohort memberships and their current coordinator terms."""
-    in_cohorts: list[RoleInCohort] = []
-    current: list[Term] = []
-    for kind, program_id, cohort_id, name_or_region, role in await session.execute(
-        ROLES_QUERY, {"person_id": person.id}
-    ):
-        if kind == "m":
-            in_cohorts.append(RoleInCohort(program_id, cohort_id, name_or_region, role))
-        elif programs.get(program_id):
-            current.append((program_id, name_or_region))
-    return _roles(person, tuple(in_cohorts), current, programs)
+    rows = (await session.execute(ROLES_QUERY, {"person_id": person.id})).all()
+    return roles_from_rows(person, rows, programs)
 
 
 def _roles(

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 PING_TIMEOUT = 2.0  # seconds: /healthz must answer quickly even when the database hangs
 READ_GUARD = "coaching_read_guard"  # execution option of a reading transaction's connection: its ReadGuard
-READING_STATEMENTS = ("SELECT", "BEGIN")  # what a reading transaction may send (BEGIN: SQLite's own, above)
+READING_STATEMENTS = ("SELECT",)  # what a reading transaction may send
+SQLITE_CONNECTIONS = 5  # the writer's and the readers': a turn's CPU, not the file, is what they wait for
 
 
 class WriteRefused(Exception):
@@ -59,8 +60,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        # A reading transaction takes no write lock: it waits for no writer and holds none up.
-        connection.exec_driver_sql("BEGIN" if READ_GUARD in connection.get_execution_options() else "BEGIN IMMEDIATE")
+        # Database.reading() sends no BEGIN: it takes no lock and waits for no writer.
+        if READ_GUARD not in connection.get_execution_options():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _refuse_writes(engine: AsyncEngine) -> None:
@@ -89,8 +91,12 @@ class Database:
         self.url = parse_database_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         # Every checkout ends in our own COMMIT or ROLLBACK: SQLite needs no extra rollback on return.
-        reset = {"pool_reset_on_return": None} if self.is_sqlite else {}
-        self.engine = create_async_engine(self.url, echo=echo, **reset)
+        # SQLite: a fixed pool. Each aiosqlite connection is a thread of its own, opened with four PRAGMAs:
+        # overflow connections, opened and closed around each burst of reads, cost more than waiting for one.
+        pool = (
+            {"pool_reset_on_return": None, "pool_size": SQLITE_CONNECTIONS, "max_overflow": 0} if self.is_sqlite else {}
+        )
+        self.engine = create_async_engine(self.url, echo=echo, **pool)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
         _refuse_writes(self.engine)
@@ -106,9 +112,10 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session inside a transaction that only reads: on SQLite it waits for no writer. A statement
-        that would write (a flush of a changed object included) raises WriteRefused and writes nothing;
-        the block raises WriteRefused too if a refusal was caught inside it."""
+        """A session that only reads. On SQLite it sends no BEGIN, so it waits for no writer: each SELECT
+        reads the latest commit, as each statement of a PostgreSQL transaction does (READ COMMITTED). A
+        statement that would write (a flush of a changed object included) raises WriteRefused and writes
+        nothing; the block raises WriteRefused too if a refusal was caught inside it."""
         guard = ReadGuard()
         try:
             async with self._sessions(execution_options={READ_GUARD: guard}) as session, session.begin():
@@ -124,7 +131,8 @@ class Database:
         """True when the database answers a trivial query within PING_TIMEOUT seconds."""
         try:
             async with asyncio.timeout(PING_TIMEOUT):
-                async with self.engine.connect() as connection:
+                async with self.engine.connect() as connection:  # as a reader: on SQLite, no write lock
+                    await connection.execution_options(**{READ_GUARD: ReadGuard()})
                     await connection.execute(text("SELECT 1"))
             return True
         except Exception:  # any failure to answer means "unreachable" to /healthz
