@@ -721,16 +721,17 @@ async def test_only_a_coordinator_may_review_or_match_on_slack(sqlite_url: str, 
             assert await pat.command(typed) == refusal
             assert await pat.say(typed) == refusal
         # The coordinators' buttons, forged by a participant, are refused as well.
-        forged = [
-            (f"review:open|{application.id}", "Only coordinators of the SIG-ALICE coaching can review"),
-            (f"review:decide|{application.id}|accept", "Only coordinators of the SIG-ALICE coaching can review"),
-            (f"review:send|{application.id}|accept", "Only coordinators of the SIG-ALICE coaching can review"),
-            (f"match:cohort|{aahsl_cohort.id}", "Only coordinators of the AAHSL coaching pilot can match"),
-            (f"match:confirm|{aahsl_cohort.id}", "out of date"),
-        ]
-        for value, answer in forged:
+        forged = (
+            f"review:open|{application.id}",
+            f"review:decide|{application.id}|accept",
+            f"review:send|{application.id}|accept",
+            f"match:cohort|{aahsl_cohort.id}",
+            f"match:confirm|{aahsl_cohort.id}",
+        )
+        for value in forged:
             button = {"action_id": "coaching:0", "value": value, "text": {"type": "plain_text", "text": "Accept"}}
-            assert answer in await pat.click_button(button, ephemeral=False)
+            answer = await pat.click_button(button, ephemeral=False)
+            assert "That button is for a coordinator, so nothing was changed." in answer, (value, answer)
         assert await selection_state(server) == before
 
 
