@@ -23,7 +23,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from adapters.slack.app import ImageUploads, SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
@@ -191,6 +190,9 @@ def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -
     web_app[SLACK_SENDER] = SlackSender(bolt.client)
     engine.fetchers["slack"] = SlackFiles(http, slack.bot_token).fetch  # a coordinator's CSV of people
     if slack.app_token:
+        # Imported only for Socket Mode: it costs every other start about 0.1 s.
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
         socket_mode = AsyncSocketModeHandler(bolt, slack.app_token)
 
         async def connect(_: web.Application) -> None:

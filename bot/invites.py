@@ -10,8 +10,10 @@ attaching them is the caller's job.
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event, vCalAddress
+if TYPE_CHECKING:  # imported where an invitation is written: icalendar costs a cold start about 0.1 s
+    from icalendar import vCalAddress
 
 PRODID = "-//Coaching Assistant//Session invites//EN"
 DEFAULT_DOMAIN = "coaching-assistant"
@@ -68,12 +70,16 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def _address(email: str) -> vCalAddress:
+def _address(email: str) -> "vCalAddress":
+    from icalendar import vCalAddress
+
     return vCalAddress(f"mailto:{email}")
 
 
 def ics_bytes(invite: Invite, *, now: datetime) -> bytes:
     """A whole VCALENDAR with one VEVENT: METHOD:REQUEST for a booking or change, METHOD:CANCEL to cancel."""
+    from icalendar import Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
