@@ -16,6 +16,7 @@ PING_TIMEOUT = 2.0  # seconds: /healthz must answer quickly even when the databa
 READ_GUARD = "coaching_read_guard"  # execution option of a reading transaction's connection: its ReadGuard
 READING_STATEMENTS = ("SELECT",)  # what a reading transaction may send
 SQLITE_CONNECTIONS = 5  # the writer's and the readers': a turn's CPU, not the file, is what they wait for
+POSTGRESQL_CONNECTIONS = 15  # per process, as many as SQLAlchemy's default pool opens at most (5 + 10)
 
 
 class WriteRefused(Exception):
@@ -91,11 +92,13 @@ class Database:
         self.url = parse_database_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         # Every checkout ends in our own COMMIT or ROLLBACK: SQLite needs no extra rollback on return.
-        # SQLite: a fixed pool. Each aiosqlite connection is a thread of its own, opened with four PRAGMAs:
-        # overflow connections, opened and closed around each burst of reads, cost more than waiting for one.
-        pool = (
-            {"pool_reset_on_return": None, "pool_size": SQLITE_CONNECTIONS, "max_overflow": 0} if self.is_sqlite else {}
-        )
+        # A fixed pool: overflow connections, opened and closed around each burst of turns, cost more than
+        # waiting for one (an aiosqlite connection is a thread opened with four PRAGMAs; a PostgreSQL one a
+        # login and a server process).
+        if self.is_sqlite:
+            pool = {"pool_reset_on_return": None, "pool_size": SQLITE_CONNECTIONS, "max_overflow": 0}
+        else:
+            pool = {"pool_size": POSTGRESQL_CONNECTIONS, "max_overflow": 0}
         self.engine = create_async_engine(self.url, echo=echo, **pool)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
