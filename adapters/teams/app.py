@@ -148,9 +148,10 @@ async def _authenticate(
 async def _run_turn(
     adapter: CloudAdapter, bot: CoachingBot, authenticated: AuthenticateRequestResult, activity: Activity
 ) -> web.Response:
-    """The turn through botbuilder's pipeline. 202 when it ended in an exception: by then the engine has
-    committed what it did, only the answer could not be delivered (a 5xx would make the channel report
-    a failure, or retry a turn that already happened)."""
+    """The turn through botbuilder's pipeline; 202 when it ended in an exception. The engine answers its own
+    faults, so that is an answer that could not be delivered after the engine committed the turn (or a
+    fault of this adapter, logged at ERROR); a 5xx would have the channel report a failure, or retry a
+    turn that already happened."""
     failures: list[Exception] = []
 
     async def turn(turn_context: TurnContext) -> None:

@@ -8,6 +8,7 @@ with a short reason (HTTP 400), never a crash.
 
 import ipaddress
 import json
+import math
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,28 +87,28 @@ def _check_values(document: Any) -> None:
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, dict):
+        if isinstance(value, dict | list):
             if depth > MAX_DEPTH:
                 raise InvalidActivity(f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
-            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
-        elif isinstance(value, list):
-            if depth > MAX_DEPTH:
-                raise InvalidActivity(f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
-            stack.extend((item, depth + 1) for item in value)
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
         elif isinstance(value, str) and not _storable(value):
             raise InvalidActivity("a string holds a NUL character or half a surrogate pair")
-        elif isinstance(value, float) and value in (float("inf"), float("-inf")):
+        elif isinstance(value, float) and math.isinf(value):  # 1e999 parses to infinity
             raise InvalidActivity("a number is too large")
 
 
 def _storable(text: str) -> bool:
+    """PostgreSQL stores no NUL in text or JSON, and a lone surrogate has no UTF-8 form at all."""
+    if "\x00" in text:
+        return False
     if text.isascii():
-        return "\x00" not in text
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return "\x00" not in text
+    return True
 
 
 def _check_fields(value: Any, kind: str, where: str) -> None:
