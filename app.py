@@ -74,6 +74,7 @@ log = logging.getLogger("coaching")
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MAX_WORKERS = 64
+WARM_UP_AFTER = 1.0  # seconds after the start before dateparser is warmed up
 SQLITE_ONE_PROCESS = (
     "serve --workers: several server processes need PostgreSQL (DATABASE_URL=postgresql+asyncpg://...). "
     "SQLite writes one transaction at a time, queued within one process: run `serve` without --workers."
@@ -137,7 +138,7 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     await migrate.upgrade(db)
     async with db.transaction() as session:
         await upgrade_calendars(session, catalog)
-    engine = await open_engine(db, settings, catalog)
+    engine = open_engine(db, settings, catalog)
     if seed and await _has_no_cohorts(db):
         created = await seed_demo(db, catalog, engine.clock(), open_survey=True)
         log.info("first start: created %d demo cohorts (the README lists the demo people)", len(created))
@@ -145,11 +146,21 @@ async def prepare(settings: Settings, catalog: ProgramCatalog, *, seed: bool = T
     return db, engine
 
 
-async def open_engine(db: Database, settings: Settings, catalog: ProgramCatalog) -> Engine:
-    """The engine over a database whose schema is up to date, with dateparser warmed up."""
-    engine = Engine(db, build_registry(), catalog, public_url=settings.public_url)
-    await asyncio.to_thread(when.warm_up)  # dateparser's first parse costs about 0.25 s: not in a person's turn
-    return engine
+def open_engine(db: Database, settings: Settings, catalog: ProgramCatalog) -> Engine:
+    """The engine over a database whose schema is up to date."""
+    return Engine(db, build_registry(), catalog, public_url=settings.public_url)
+
+
+def warm_up_dates() -> asyncio.Task[None]:
+    """dateparser's first parse (about 0.2 s of CPU), in a thread, a moment after the start: not in a
+    person's turn, nor in the way of the first answers. dateparser locks its loading, so a turn that
+    parses a date before it is done waits for it rather than loading twice."""
+
+    async def warm_up() -> None:
+        await asyncio.sleep(WARM_UP_AFTER)
+        await asyncio.to_thread(when.warm_up)
+
+    return asyncio.create_task(warm_up())
 
 
 async def _has_no_cohorts(db: Database) -> bool:
@@ -159,9 +170,11 @@ async def _has_no_cohorts(db: Database) -> bool:
 
 async def chat(settings: Settings, catalog: ProgramCatalog, email: str) -> None:
     db, engine = await prepare(settings, catalog)
+    warming = warm_up_dates()
     try:
         await ConsoleChat(engine, email).run()
     finally:
+        warming.cancel()  # leaving in the first second does not wait for it
         await db.dispose()
 
 

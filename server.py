@@ -30,7 +30,7 @@ from adapters.slack.files import SlackFiles
 from adapters.teams import files as teams_files
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
-from app import LOG_FORMAT, keep_message_text_out_of_logs, open_engine, prepare
+from app import LOG_FORMAT, keep_message_text_out_of_logs, open_engine, prepare, warm_up_dates
 from bot import jobs, surveys
 from bot.booking import calendar_file
 from bot.config import Settings, SlackSettings, load_settings
@@ -228,6 +228,7 @@ async def _serve_until_stopped(
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, port=settings.port, reuse_port=reuse_port or None).start()
+    warming = warm_up_dates()
     stop = asyncio.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signal_number, stop.set)
@@ -236,6 +237,7 @@ async def _serve_until_stopped(
         await stop.wait()
         log.info("stopping: finishing requests in progress")
     finally:
+        warming.cancel()
         await runner.cleanup()
         await db.dispose()
 
@@ -311,5 +313,5 @@ def _worker_main(index: int) -> None:
 async def _worker(settings: Settings, catalog: ProgramCatalog, *, background: bool) -> None:
     keep_message_text_out_of_logs()
     db = Database(settings.database_url)
-    engine = await open_engine(db, settings, catalog)
+    engine = open_engine(db, settings, catalog)
     await _serve_until_stopped(settings, db, engine, reuse_port=True, background=background)
