@@ -19,8 +19,8 @@ from tests.conftest import FIXED_NOW
 from tests.crowd import teams_reference
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
-from tests.server import RunningServer, running_server
-from tests.test_booking_platforms import connector, cora_on_teams, fake_slack  # noqa: F401 (fixtures)
+from tests.server import RunningServer, running_server, settle
+from tests.test_booking_platforms import CORA_EMAIL, CORA_TEAMS, connector, cora_on_teams, fake_slack  # noqa: F401
 from tests.test_selection_platforms import SlackUser
 from tests.test_slack import PAT, slack_env
 from tests.test_teams import ANONYMOUS
@@ -180,6 +180,75 @@ async def test_teams_429_and_a_blocked_bot(database_url, fake_slack, connector: 
             return found if found.status == "failed" else None
 
         assert (await eventually(blocked, "the 403 to fail the message")).error == "bot blocked or removed"
+
+
+class GatedBotConnector(FakeBotConnector):
+    """The fake Bot Connector with a gate. While it is closed, a message that arrives waits before Teams
+    takes it; if its sender is gone when the gate opens (the server was killed), Teams never took it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.waiting: list[web.Request] = []
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if not self.gate.is_set():
+            self.waiting.append(request)
+            try:
+                await self.gate.wait()
+            finally:
+                self.waiting.remove(request)
+            if _gone(request):
+                return web.Response(status=503)  # nobody to answer: the message was never taken
+        return await super()._send(request)
+
+    async def open_once_senders_are_gone(self) -> None:
+        """Open the gate once each waiting message's connection has closed (the server was killed)."""
+
+        async def closed() -> bool:
+            return all(_gone(request) for request in self.waiting)
+
+        await eventually(closed, "the killed server's connections to close")
+        self.gate.set()
+
+
+def _gone(request: web.Request) -> bool:
+    return request.transport is None or request.transport.is_closing()
+
+
+async def test_teams_stuck_does_not_hold_slack_back(database_url, fake_slack):  # noqa: F811
+    """Each platform has its own lanes: while every Teams send waits on a Bot Connector that does not
+    answer (well inside the time a send may take), the Slack messages queued between them all go."""
+    teams = GatedBotConnector()
+    await teams.start()
+    teams.add_member(CORA_TEAMS, CORA_EMAIL, "Cora Coach")
+    try:
+        async with running_server(database_url, slack_env(fake_slack)) as server:
+            await SlackUser(server, fake_slack, PAT).say("help")
+            await cora_on_teams(server, teams)
+            teams.gate.clear()
+            for n in range(6):
+                await send_to(server, "coach@demo.example", f"Teams news {n}")
+                await send_to(server, "participant@demo.example", f"Slack news {n}")
+
+            async def slack_done() -> bool:
+                return all(posted(fake_slack, f"Slack news {n}") == 1 for n in range(6))
+
+            await eventually(slack_done, "every Slack message to go while Teams is stuck")
+            assert teams.waiting and not [sent for sent in teams.sent if "Teams news" in sent.text]
+            teams.gate.set()
+
+            async def teams_done() -> bool:
+                return len([sent for sent in teams.sent if "Teams news" in sent.text]) == 6
+
+            await eventually(teams_done, "the Teams messages once Teams answers")
+            await settle(server)
+        assert sorted(sent.text for sent in teams.sent if "Teams news" in sent.text) == [
+            f"Teams news {n}" for n in range(6)
+        ]
+    finally:
+        await teams.stop()
 
 
 def test_outbox_rates_are_read_and_checked():

@@ -1,8 +1,8 @@
 """The durable outbox: what the assistant says without being asked.
 
 A dialog queues a message in the same transaction as the change that causes it (a decision, a pairing),
-so the message exists exactly when the change does (`queueing`). Worker lanes (`worker`) then deliver due
-rows one at a time, at each platform's pace (`pacing`):
+so the message exists exactly when the change does (`queueing`). The worker (`worker`) then delivers due
+rows one at a time, each platform through lanes of its own at its own pace (`lanes`, `pacing`):
 
     pending --claim--> sending --platform took it--> sent
                           |--platform refused for good--> failed (coordinators are told)

@@ -1,16 +1,18 @@
 """Claiming due rows, and settling each claimed row as soon as its platform answers.
 
 A claim takes rows with `FOR UPDATE SKIP LOCKED` (SQLite has one writer), marks them `sending` under a
-lease and a token, and only the token's holder may settle them. Each row is settled in a short
-transaction as soon as its platform answers (the rows that answered while one commit was written go in
-the next together), so after a crash the only rows that may have reached their platform unrecorded are
-the ones being sent at that moment.
+lease and a token, and only the token's holder may settle them. A claim may be limited per platform:
+the rows of a platform with no room are put off to that platform's later turns, so they never stand in
+front of another platform's rows. Each row is settled in a short transaction as soon as its platform
+answers (the rows that answered while one commit was written go in the next together), so after a crash
+the only rows that may have reached their platform unrecorded are the ones being sent at that moment.
 """
 
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,27 +53,35 @@ class Batch:
     until: datetime
     claims: list[Claim]
     unreached: set[int] = field(default_factory=set)  # people no account of theirs reaches yet
+    put_off: Counter[str] = field(default_factory=Counter)  # per platform: rows left for its later turns
 
 
 @dataclass(frozen=True)
 class Wanted:
     """What a claim asks for: up to `size` due rows, among the `served` platforms (this process's senders);
-    only `person_id`'s if given (they are here now: what waited for them goes too)."""
+    only `person_id`'s if given (they are here now: what waited for them goes too). With `room`, at most
+    that many per platform: a platform's further rows are put off to its later turns, from `turns_from`
+    on, one every `spacing` (its pace), so they stand in no other platform's way."""
 
     served: list[str]
     size: int
     person_id: int | None = None
+    room: Mapping[str, int] | None = None
+    turns_from: Mapping[str, datetime] = field(default_factory=dict)
+    spacing: Mapping[str, timedelta] = field(default_factory=dict)
 
 
 async def claim_due(session: AsyncSession, wanted: Wanted, now: datetime, lease: timedelta) -> Batch | None:
     """Take due rows: in-doubt ones first, then the oldest pending ones. Rows that must wait (no account
-    yet, night-time for the person) are put off in the same transaction. None if nothing was due."""
+    yet, night-time for the person, no room on their platform) are put off in the same transaction. None
+    if nothing was due."""
     messages = await _due(session, wanted, now)
     if not messages:
         return None
     accounts = await accounts_for(session, messages, wanted.served)
     zones = await zones_of(session, {m.person_id for m in messages if m.kind in DAYTIME_KINDS})
     batch = Batch(secrets.token_hex(8), now + lease, [])
+    room = dict(wanted.room) if wanted.room is not None else None
     for message in messages:
         in_doubt = message.status == "sending"
         account = accounts.get(message.id)
@@ -84,11 +94,27 @@ async def claim_due(session: AsyncSession, wanted: Wanted, now: datetime, lease:
             message.due_at = morning
             continue
         platform = account.platform
+        if room is not None and room.get(platform, 0) <= 0:
+            _put_off(message, wanted, batch, platform, now)
+            continue
+        if room is not None:
+            room[platform] -= 1
         since = message.sending_since if in_doubt else None
         batch.claims.append(Claim(message.id, message.kind, reply_of(message.reply), account, since))
         message.status, message.claimed_by, message.claimed_until = "sending", batch.token, batch.until
         message.sending_since, message.account_id, message.platform = message.sending_since or now, account.id, platform
     return batch
+
+
+def _put_off(message: OutboxMessage, wanted: Wanted, batch: Batch, platform: str, now: datetime) -> None:
+    """The platform has no room now: the row comes due again at its turn (an in-doubt row is checked then)."""
+    spacing = wanted.spacing.get(platform, timedelta(0))
+    turn = wanted.turns_from.get(platform, now) + spacing * batch.put_off[platform]
+    batch.put_off[platform] += 1
+    if message.status == "sending":
+        message.claimed_until = turn
+    else:
+        message.due_at = turn
 
 
 async def _due(session: AsyncSession, wanted: Wanted, now: datetime) -> list[OutboxMessage]:

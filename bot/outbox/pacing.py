@@ -12,10 +12,14 @@ DAYTIME_KINDS = frozenset(
     {"check-in", "check-in-reminder", "hours-reminder", "survey", "survey-reminder", "pace-nudge", "quiet-pair"}
 )
 DAY_STARTS, DAY_ENDS, MORNING = 8, 20, 9
+CATCH_UP = 0.1  # seconds of missed turns a platform's lanes may make up at once
 
 
 class Pace:
-    """At most `rate` messages a second per platform (shared by a process's lanes), and a hold after a 429."""
+    """At most `rate` messages a second per platform (shared by a process's lanes), and a hold after a 429.
+    Each platform has its own clock: waiting for one never delays another. Turns missed while the lanes
+    were busy may be made up, at most CATCH_UP seconds' worth at once, so the pace is kept on average
+    without lasting bursts."""
 
     def __init__(self, rates: dict[str, float]) -> None:
         self.rates = {**DEFAULT_RATES, **rates}
@@ -27,7 +31,7 @@ class Pace:
 
     async def turn(self, platform: str) -> None:
         now = time.monotonic()
-        start = max(now, self.next_free.get(platform, now))
+        start = max(now - CATCH_UP, self.next_free.get(platform, now))
         self.next_free[platform] = start + 1.0 / self.rate(platform)
         if start > now:
             await asyncio.sleep(start - now)

@@ -1,14 +1,15 @@
-"""The worker: claims due messages a batch at a time and delivers each through its platform's sender,
-settling it as soon as the platform answers."""
+"""The worker: claims due messages and delivers each through its platform's sender, settling it as soon
+as the platform answers. `run` keeps lanes per platform (`lanes`); `run_once` delivers in order, for the
+terminal chat and the tests' walks through a year."""
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
 from bot.clock import Clock, system_clock
 from bot.outbox.claims import Batch, Claim, SentRecorder, Wanted, claim_due, give_back, keep_in_doubt, settle_failed
 from bot.outbox.contract import DeliveryError, Sender, message_key, reason_of
+from bot.outbox.lanes import Lanes
 from bot.outbox.lookups import EmailFinder
 from bot.outbox.pacing import Pace
 from storage.db import Database
@@ -43,19 +44,9 @@ class OutboxWorker:
         self.recorder = SentRecorder(db, lambda: self.clock())
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
-        """Deliver until `stop` is set, with `lanes` batches in flight at once."""
-        await asyncio.gather(*(self._lane(stop, interval) for _ in range(self.lanes)))
-
-    async def _lane(self, stop: asyncio.Event, interval: float) -> None:
-        while not stop.is_set():
-            try:
-                outcome = await self.deliver_batch()
-            except Exception as exc:  # a database hiccup must not end the worker
-                log.error("outbox round failed error=%s", type(exc).__name__)
-                outcome = None
-            if outcome is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=interval)
+        """Deliver until `stop` is set, each platform at its own pace, with `lanes` senders per platform (more
+        at a fast pace)."""
+        await Lanes(self, self.lanes).run(stop, interval)
 
     async def run_once(self, person_id: int | None = None) -> int:
         """Deliver what is due now (for one person, if given); returns how many were sent."""
