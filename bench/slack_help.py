@@ -5,10 +5,11 @@
 
 Starts a fake Slack Web API and a response_url receiver in this process, then, on 127.0.0.1:
   - the real server (`app.py serve`) over a new SQLite database: the time from its start to its first
-    answer (cold start), then (a) open loop: commands due at t0 + i/rate, each sent when due whatever the
-    earlier ones are doing, timed from when it was due (no coordinated omission); (b) closed loop: WORKERS
-    clients, each sending as soon as its last command was acknowledged: the top rate; (c) a burst: BURST
-    commands at the same moment, each on its own connection;
+    answer (cold start; again at the end, restarted over the same database), then (a) open loop:
+    commands due at t0 + i/rate, each sent when due whatever the earlier ones are doing, timed from when
+    it was due (no coordinated omission); (b) closed loop: WORKERS clients, each sending as soon as its
+    last command was acknowledged: the top rate; (c) a burst: BURST commands at the same moment, each on
+    its own connection;
   - bench/bare_slack_handler.py (the signature check only): its closed-loop rate, for comparison;
   - on a throwaway PostgreSQL cluster, `serve` and `serve --workers 2`: the closed-loop rate of each;
   - `python app.py chat` over a new SQLite database: the time to its first answer.
@@ -22,7 +23,8 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,17 +214,11 @@ async def burst(load: Load, target: Target, count: int, report: Report) -> None:
 
 
 async def sqlite_server(load: Load, fake_url: str, folder: Path, args: argparse.Namespace, report: Report) -> float:
-    """Cold start, open loop, closed loop and burst on one process over SQLite; returns its top rate."""
+    """Cold start, open loop, closed loop and burst on one process over SQLite, then a restart over the same
+    database; returns the top rate."""
     port, log = free_port(), folder / "server.log"
-    database = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    started = asyncio.get_running_loop().time()
-    async with process([PYTHON, "app.py", "serve"], server_env(port, database, fake_url), log) as server:
-        target = Target("server", f"http://{HOST}:{port}{EVENTS_PATH}", (server.pid,))
-        cold = await first_answer(load, target, started, log)
-        print(f"server (SQLite): first answer {cold:.2f} s after its start (new database)")
-        report.add(
-            "cold start: server's first answer (SQLite)", f"{cold:.2f} s", f"< {TARGET_COLD_START_S:g} s", cold < 2
-        )
+    env = server_env(port, f"sqlite+aiosqlite:///{folder / 'bench.db'}", fake_url)
+    async with started_server(load, env, log, "new database", report) as target:
         await warm_up(load, target)
         await open_loop(load, target, args, report)
         await asyncio.sleep(1.0)
@@ -231,7 +227,24 @@ async def sqlite_server(load: Load, fake_url: str, folder: Path, args: argparse.
         await burst(load, target, args.burst, report)
     report.add("top rate, one process (SQLite)", f"{top:,.1f}/s", f">= {TARGET_RATE:g}/s", top >= TARGET_RATE)
     print(log_tail(log))
+    async with started_server(load, env, folder / "restart.log", "existing database", report):
+        pass
     return top
+
+
+@asynccontextmanager
+async def started_server(
+    load: Load, env: dict[str, str], log: Path, what: str, report: Report
+) -> AsyncIterator[Target]:
+    """`app.py serve` for the block, once it has answered its first command (timed from its start)."""
+    started = asyncio.get_running_loop().time()
+    async with process([PYTHON, "app.py", "serve"], env, log) as server:
+        target = Target("server", f"http://{HOST}:{env['PORT']}{EVENTS_PATH}", (server.pid,))
+        cold = await first_answer(load, target, started, log)
+        print(f"server (SQLite): first answer {cold:.2f} s after its start ({what})")
+        met = cold < TARGET_COLD_START_S
+        report.add(f"cold start: server's first answer ({what})", f"{cold:.2f} s", f"< {TARGET_COLD_START_S:g} s", met)
+        yield target
 
 
 async def bare_handler(load: Load, folder: Path, args: argparse.Namespace, report: Report) -> None:
@@ -304,7 +317,9 @@ async def chat_cold_start(folder: Path, report: Report) -> None:
     await chat.wait()
     print(f"chat: first answer {seconds:.2f} s after its start (new database)")
     met = seconds < TARGET_COLD_START_S
-    report.add("cold start: chat's first answer (SQLite)", f"{seconds:.2f} s", f"< {TARGET_COLD_START_S:g} s", met)
+    report.add(
+        "cold start: chat's first answer (new database)", f"{seconds:.2f} s", f"< {TARGET_COLD_START_S:g} s", met
+    )
 
 
 # ---------------------------------------------------------------- main
