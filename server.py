@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from adapters.slack.answers import turn_client
 from adapters.slack.app import ImageUploads, SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
 from adapters.slack.files import SlackFiles
@@ -47,6 +48,7 @@ log = logging.getLogger("coaching")
 DB = web.AppKey("db", Database)
 TEAMS_SENDER = web.AppKey("teams_sender", TeamsSender)
 SLACK_SENDER = web.AppKey("slack_sender", SlackSender)
+SLACK_RELAY_SENDER = web.AppKey("slack_relay_sender", SlackSender)
 BACKGROUND_POLL_SECONDS = 0.5  # how often the outbox and the scheduler look for due work when idle
 OUTBOX_LANES = 4  # messages in flight at once; the per-platform rate still bounds the pace
 PROCESS_HEADER = "X-Coaching-Process"  # /healthz: the id of the process that answered
@@ -114,12 +116,15 @@ async def build_web_app(
     engine.fetchers["teams"] = teams_files.fetch
     if settings.slack is not None:
         _add_slack(web_app, settings.slack, engine)
-    engine.senders = _senders(web_app)  # relayed messages go straight out this way, never via the outbox
+    # Relayed messages go straight out, never via the outbox; a person waits for them, so on Slack a rate
+    # limit or a dropped connection is waited out and tried again (slack_sdk's retry handlers) within the
+    # engine's time limit, while the outbox's own client never sleeps on a 429.
+    engine.senders = _senders(web_app, relay=True)
     # The engine's clock, read at each use: the tests move it forward to make retries due.
     if background:
         worker = OutboxWorker(
             db,
-            engine.senders,
+            _senders(web_app),
             lambda: engine.clock(),
             rates=settings.outbox_rates,
             lease=settings.outbox_lease,
@@ -160,10 +165,10 @@ class TeamsDelivery:
         return None  # the Bot Framework cannot list a conversation's messages: an in-doubt one is sent again
 
 
-def _senders(web_app: web.Application) -> dict[str, Sender]:
+def _senders(web_app: web.Application, *, relay: bool = False) -> dict[str, Sender]:
     senders: dict[str, Sender] = {"teams": TeamsDelivery(web_app[TEAMS_SENDER])}
     if SLACK_SENDER in web_app:
-        senders["slack"] = SlackDelivery(web_app[SLACK_SENDER])
+        senders["slack"] = SlackDelivery(web_app[SLACK_RELAY_SENDER if relay else SLACK_SENDER])
     return senders
 
 
@@ -188,6 +193,7 @@ def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -
     uploads = ImageUploads()  # report charts, uploaded after Slack has its answer
     bolt = build_bolt_app(slack, engine, http, uploads=uploads)
     web_app[SLACK_SENDER] = SlackSender(bolt.client)
+    web_app[SLACK_RELAY_SENDER] = SlackSender(turn_client(slack.bot_token, str(bolt.client.base_url), http))
     engine.fetchers["slack"] = SlackFiles(http, slack.bot_token).fetch  # a coordinator's CSV of people
     if slack.app_token:
         # Imported only for Socket Mode: it costs every other start about 0.1 s.

@@ -190,3 +190,17 @@ async def test_someone_without_a_relay_partner_gets_a_clear_answer(database_url,
         assert "I don't know `hello`" in await pat.say("hello coach")
         assert "You have no partner to write to through me" in await pat.say("reply Cora hello")
         assert "You have no partner to write to through me" in await pat.say("relay pause")
+
+
+async def test_a_relay_slack_rate_limits_is_waited_out_and_delivered_once(database_url, slack_api, teams_api):
+    """A person waits for a relay: Slack's 429 is waited out (Retry-After) and the message sent again, once."""
+    async with running_server(database_url, slack_env(slack_api)) as server:
+        sokha = SlackUser(server, slack_api, SOKHA_SLACK)
+        cora = TeamsUser(server, teams_api, CORA_TEAMS, "Cora Coach", "America/New_York")
+        await sokha.say("help")
+        await cora.say("help")
+        slack_api.fail_next("chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+        assert "Delivered to Sokha Partner on Slack" in await cora.say(f"{MARKER} after a pause")
+        relayed = [c for c in slack_api.calls_to("chat.postMessage") if MARKER in str(c.args)]
+        assert len(relayed) == 2  # the refused one and the one that arrived
+        assert not slack_api.failures.get("chat.postMessage")
