@@ -62,6 +62,7 @@ TARGET_RATE = 200.0
 TARGET_BURST = 500
 SLACK_DEADLINE_MS = 3000.0
 TARGET_COLD_START_S = 2.0
+SETTLE_SECONDS = 2.0  # after the warm-up, before measuring
 
 # (Slack user id, email, name, time zone): demo people from bot/demo.py, in different roles.
 USERS = (
@@ -142,7 +143,8 @@ async def processes_answering(port: int, want: int) -> set[int]:
 
 
 async def warm_up(load: Load, target: Target) -> None:
-    """A few commands per user (links the accounts, bolt's auth.test), then a short concurrent burst."""
+    """A few commands per user (links the accounts, bolt's auth.test), then a short concurrent burst, then
+    a pause while the start's own work ends (the scheduler's first round, dateparser's warm-up)."""
     loop = asyncio.get_running_loop()
     async with aiohttp.ClientSession() as http:
         for _ in range(WARMUP_PER_USER * len(USER_IDS)):
@@ -152,6 +154,7 @@ async def warm_up(load: Load, target: Target) -> None:
     outcomes = await load.burst(target, WARMUP_BURST)
     if not all(o.answered for o in outcomes):
         raise RuntimeError(f"{target.name}: {sum(not o.answered for o in outcomes)} of the warm-up burst failed")
+    await asyncio.sleep(SETTLE_SECONDS)
 
 
 # ---------------------------------------------------------------- phases
@@ -161,7 +164,7 @@ def ms(value: float) -> str:
     return "none" if math.isinf(value) else f"{value:,.1f} ms"
 
 
-async def open_loop(load: Load, target: Target, args: argparse.Namespace, report: Report) -> None:
+async def open_loop(load: Load, target: Target, args: argparse.Namespace, report: Report, where: str) -> None:
     meter = CpuMeter(target.pids)
     t0, outcomes = await load.open_loop(target, args.rate, args.seconds)
     answers = [o.answer_ms for o in outcomes]
@@ -176,7 +179,7 @@ async def open_loop(load: Load, target: Target, args: argparse.Namespace, report
         f"{ms(max(o.ack_ms for o in outcomes))}\n    {meter.line()}"
     )
     p99 = percentile(answers, 99)
-    label = f"help at {args.rate:g}/s, one process (SQLite)"
+    label = f"help at {args.rate:g}/s, one process ({where})"
     report.add(f"{label}: p50", ms(percentile(answers, 50)))
     report.add(f"{label}: p95", ms(percentile(answers, 95)))
     met = p99 < TARGET_P99_MS and answered == len(outcomes) and args.rate >= TARGET_RATE
@@ -220,7 +223,7 @@ async def sqlite_server(load: Load, fake_url: str, folder: Path, args: argparse.
     env = server_env(port, f"sqlite+aiosqlite:///{folder / 'bench.db'}", fake_url)
     async with started_server(load, env, log, "new database", report) as target:
         await warm_up(load, target)
-        await open_loop(load, target, args, report)
+        await open_loop(load, target, args, report, "SQLite")
         await asyncio.sleep(1.0)
         top = await closed_loop(load, target, args)
         await asyncio.sleep(1.0)
@@ -266,7 +269,7 @@ async def postgres_servers(load: Load, fake_url: str, folder: Path, args: argpar
         rates = []
         for workers in (1, 2):
             database = await asyncio.to_thread(cluster.create_database, f"bench{workers}")
-            rates.append(await postgres_run(load, fake_url, database, workers, folder, args))
+            rates.append(await postgres_run(load, fake_url, database, workers, folder, args, report))
     finally:
         await asyncio.to_thread(cluster.stop)
     report.add("top rate, one process (PostgreSQL)", f"{rates[0]:,.1f}/s")
@@ -274,8 +277,9 @@ async def postgres_servers(load: Load, fake_url: str, folder: Path, args: argpar
 
 
 async def postgres_run(
-    load: Load, fake_url: str, database: str, workers: int, folder: Path, args: argparse.Namespace
+    load: Load, fake_url: str, database: str, workers: int, folder: Path, args: argparse.Namespace, report: Report
 ) -> float:
+    """The closed-loop rate of `serve --workers N` (with one, first its figures at the open-loop rate)."""
     port, log = free_port(), folder / f"postgres-{workers}.log"
     command = [PYTHON, "app.py", "serve", "--workers", str(workers)]
     async with process(command, server_env(port, database, fake_url), log) as server:
@@ -287,6 +291,9 @@ async def postgres_run(
             f"{workers} process{'es' if workers > 1 else ''} (PostgreSQL)", f"http://{HOST}:{port}{EVENTS_PATH}", pids
         )
         await warm_up(load, target)
+        if workers == 1:
+            await open_loop(load, target, args, report, "PostgreSQL")
+            await asyncio.sleep(1.0)
         return await closed_loop(load, target, args)
 
 
