@@ -16,7 +16,7 @@ run: install
 	$(BIN)/python app.py serve
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 chat: install
 	$(BIN)/python app.py chat --user $(or $(USER_EMAIL),participant@demo.example)
