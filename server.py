@@ -31,7 +31,6 @@ from adapters.slack.files import SlackFiles
 from adapters.teams import files as teams_files
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
-from app import LOG_FORMAT, keep_message_text_out_of_logs, open_engine, prepare, warm_up_dates
 from bot import jobs, surveys
 from bot.booking import calendar_file
 from bot.config import Settings, SlackSettings, load_settings
@@ -42,6 +41,7 @@ from bot.programs import ProgramCatalog, load_programs
 from bot.scheduler import Scheduler
 from storage.db import Database
 from storage.models import Account
+from wiring import LOG_FORMAT, keep_message_text_out_of_logs, open_engine, prepare, warm_up_dates
 
 log = logging.getLogger("coaching")
 

@@ -58,7 +58,6 @@ from aiohttp import web  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
-from app import build_registry  # noqa: E402
 from bot.demo import ALCTS, running_cohort, seed_demo  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.outbox import message_key  # noqa: E402
@@ -73,6 +72,7 @@ from tests.fakes.postgres import ThrowawayPostgres  # noqa: E402
 from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
 from tests.server import ServerProcess  # noqa: E402
 from tests.test_slack import slack_env  # noqa: E402
+from wiring import build_registry  # noqa: E402
 
 RECIPIENTS = 10_000
 RATE = 100.0  # messages a second, per platform

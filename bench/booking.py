@@ -46,7 +46,6 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from adapters.console import ConsoleDirectory  # noqa: E402
-from app import build_registry  # noqa: E402
 from bot import when  # noqa: E402
 from bot.booking import book, pairs_of  # noqa: E402
 from bot.demo import IATUL, running_cohort, seed_demo  # noqa: E402
@@ -57,6 +56,7 @@ from bot.programs import ProgramCatalog, load_programs  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Availability, BusySlot, CoachingSession, Membership, Pair, Person  # noqa: E402
+from wiring import build_registry  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
 COACHES = 1000  # and as many partners, one pair each

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from adapters.console import ConsoleChat
-from app import build_registry
 from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.programs import ProgramCatalog, load_programs
 from storage import migrate
 from storage.db import Database
 from tests.fakes.postgres import ThrowawayPostgres
+from wiring import build_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS_DIR = ROOT / "programs"

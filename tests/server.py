@@ -16,7 +16,6 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, or_, select
 
-from app import prepare
 from bot.config import load_settings
 from bot.demo import seed_demo
 from bot.engine import Engine
@@ -26,6 +25,7 @@ from storage.db import Database
 from storage.models import Job, OutboxMessage
 from tests.conftest import FIXED_NOW, PROGRAMS_DIR, ROOT
 from tests.fakes import free_port, serve_on_loopback
+from wiring import prepare
 
 
 @dataclass

@@ -4,13 +4,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from app import build_registry
 from bot.cycle import dated_phase, with_phase
 from bot.demo import next_cohort
 from bot.engine import Engine
 from bot.messages import Inbound, SharedFile
 from storage.models import Application, DialogState, OutboxMessage, Person
 from tests.conftest import FIXED_NOW, Chat
+from wiring import build_registry
 
 AAHSL_YES_NO = ("Yes", "Yes", "Yes", "Yes", "Yes", "No", "No")  # all seven rules met
 

@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app import build_registry
 from bot.cycle import dated_phase, with_phase
 from bot.demo import running_cohort
 from bot.engine import Engine
 from storage.models import BusySlot, CoachingSession, DialogState, OutboxMessage
 from tests.conftest import FIXED_NOW, Chat
 from tests.races import through_one_gate
+from wiring import build_registry
 
 
 async def sessions_in(db) -> list[CoachingSession]:

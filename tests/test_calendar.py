@@ -4,12 +4,12 @@ import re
 
 from icalendar import Calendar
 
-from app import build_registry
 from bot.demo import seed_demo
 from bot.engine import Engine
 from storage.db import Database
 from tests.conftest import FIXED_NOW, Chat
 from tests.server import running_server
+from wiring import build_registry
 
 
 async def test_the_invitation_keeps_its_uid_through_a_move_and_a_cancellation(sqlite_url, catalog):

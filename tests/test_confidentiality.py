@@ -4,11 +4,11 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app import build_registry
 from bot.demo import seed_demo
 from bot.engine import Engine
 from storage.db import Database
 from tests.conftest import FIXED_NOW, Chat
+from wiring import build_registry
 
 MARKER = "ZEBRA-CONFIDENTIAL-7731"
 

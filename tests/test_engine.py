@@ -91,9 +91,9 @@ async def test_a_retried_delivery_is_applied_once(engine, db):
 
 async def test_timezone_dialog_survives_a_restart(db, catalog):
     """Ask in one engine, answer in a new one over the same database, as after a server restart."""
-    from app import build_registry
     from bot.engine import Engine
     from tests.conftest import Chat
+    from wiring import build_registry
 
     await seed_demo(db, catalog, FIXED_NOW)
     before = Chat(Engine(db, build_registry(), catalog, clock=lambda: FIXED_NOW), "partner@demo.example")
@@ -154,10 +154,10 @@ async def test_chosen_zone_is_not_overridden_by_the_platform_until_auto(engine, 
 
 async def test_a_failing_dialog_rolls_back_and_apologises(db, catalog, caplog):
     """A bug in a dialog: the person gets an apology, the turn's changes are undone, the log has no text."""
-    from app import build_registry
     from bot.dialog import Command
     from bot.engine import Engine
     from tests.conftest import Chat
+    from wiring import build_registry
 
     async def rename_then_fail(turn, args: str) -> None:
         turn.person.display_name = "Changed"

@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass, field
 
 import pytest
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

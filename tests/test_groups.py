@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app import build_registry
 from bot.cohorts import cohort_calendar
 from bot.demo import running_cohort
 from bot.engine import Engine
@@ -20,6 +19,7 @@ from storage.db import Database
 from storage.models import BusySlot, Cohort, GroupSeat, GroupSession, GroupWaitlist, Membership, OutboxMessage, Person
 from tests.conftest import FIXED_NOW, Chat
 from tests.races import through_one_gate
+from wiring import build_registry
 
 AAHSL = "aahsl-coaching-pilot"
 CASEY, PAT, DANA = "coordinator@demo.example", "participant@demo.example", "participant2@demo.example"

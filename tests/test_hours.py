@@ -13,7 +13,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app import build_registry
 from bot import jobs
 from bot.checkins import first_moment
 from bot.demo import running_cohort, seed_demo
@@ -24,6 +23,7 @@ from storage.db import Database
 from storage.models import Cohort, DialogState, HourEntry, Job, Membership, OutboxMessage, Person
 from tests.conftest import FIXED_NOW, PROGRAMS_DIR, Chat
 from tests.test_confidentiality import MARKER, database_bytes
+from wiring import build_registry
 
 CORA, LEE = "coach@demo.example", "coach2@demo.example"
 TODAY, YESTERDAY = date(2026, 11, 23), date(2026, 11, 22)  # for Cora, at FIXED_NOW

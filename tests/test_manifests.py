@@ -2,8 +2,8 @@
 
 import json
 
-from app import build_registry
 from tests.conftest import ROOT
+from wiring import build_registry
 
 MANIFESTS = ROOT / "manifests"
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from app import build_registry
 from bot.demo import running_cohort, seed_demo
 from bot.engine import Engine
 from bot.programs import ProgramCatalog
@@ -26,6 +25,7 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.server import ServerProcess
 from tests.test_outbox_delivery import GatedBotConnector
 from tests.test_slack import slack_env
+from wiring import build_registry
 
 RECIPIENTS = 5_000
 

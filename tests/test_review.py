@@ -4,7 +4,6 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from app import build_registry
 from bot.demo import running_cohort
 from bot.engine import Engine
 from bot.identity import get_or_create_person
@@ -12,6 +11,7 @@ from storage.db import Database
 from storage.models import Application, Cohort, Membership, OutboxMessage, Person, Seat
 from tests.conftest import FIXED_NOW, Chat
 from tests.races import through_one_gate
+from wiring import build_registry
 
 AAHSL = "aahsl-coaching-pilot"
 

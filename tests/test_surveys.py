@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import text
 
 from adapters.console import ConsoleDirectory
-from app import build_registry
 from bot import surveys
 from bot.cycle import dated_phase, with_phase
 from bot.demo import running_cohort, seed_demo
@@ -30,6 +29,7 @@ from tests.conftest import FIXED_NOW, PROGRAMS_DIR
 from tests.crowd import add_crowd
 from tests.test_checkins import at, person_id, rows
 from tests.test_cli import run
+from wiring import build_registry
 
 AAHSL, ALCTS = "aahsl-coaching-pilot", "alcts-mentoring"
 FINAL = "Final evaluation of the coaching program"

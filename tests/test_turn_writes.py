@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import build_registry
 from bot.engine import Engine
 from bot.messages import Inbound, Profile
 from bot.outbox import latest_accounts
@@ -17,6 +16,7 @@ from bot.programs import ProgramCatalog
 from storage.db import Database, WriteRefused
 from storage.models import Account, Cohort, CoordinatorTerm, DialogState, Membership, Person
 from tests.conftest import FIXED_NOW
+from wiring import build_registry
 
 PAT = "participant@demo.example"  # AAHSL participant: no coordinator commands
 UNLOCKED = 30.0  # seconds; only a turn stuck behind the held lock takes this long (then the test fails)

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from adapters.console import CONSOLE
-from app import build_registry
 from bot import jobs
 from bot.checkins import local_moment
 from bot.engine import Engine
@@ -19,6 +18,7 @@ from bot.scheduler import Scheduler
 from storage.db import Database
 from storage.models import CheckIn, Cohort, Job, Membership, OutboxMessage, Person
 from tests.conftest import Chat
+from wiring import build_registry
 
 STEP = timedelta(days=3)  # the longest stride of the clock between two runs of the scheduler
 MORNING = time(9)

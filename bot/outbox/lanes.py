@@ -9,13 +9,15 @@ import logging
 import math
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from bot.clock import Clock
 from bot.outbox.claims import Batch, Claim, Wanted, give_back
-
-if TYPE_CHECKING:
-    from bot.outbox.worker import OutboxWorker
+from bot.outbox.contract import Sender
+from bot.outbox.pacing import Pace
+from storage.db import Database
 
 log = logging.getLogger("bot.outbox")
 
@@ -25,10 +27,30 @@ MAX_SENDERS = 16  # per platform
 Item = tuple[Batch, Claim]
 
 
+class LaneWork(Protocol):
+    """What the lanes need of the outbox worker that runs them (bot/outbox/worker.py)."""
+
+    db: Database
+    senders: Mapping[str, Sender]
+    clock: Clock
+    lease: timedelta
+    pace: Pace
+    batch_size: int
+    send_timeout: float
+
+    async def claim(self, wanted: Wanted) -> Batch | None: ...
+
+    def not_now(self, batch: Batch, claim: Claim) -> datetime | None: ...
+
+    async def send(
+        self, batch: Batch, claim: Claim, *, after: asyncio.Future[bool] | None = None
+    ) -> asyncio.Future[bool] | None: ...
+
+
 class Lanes:
     """The claimer and, per platform, senders sharing that platform's queue."""
 
-    def __init__(self, worker: "OutboxWorker", count: int) -> None:
+    def __init__(self, worker: LaneWork, count: int) -> None:
         self.worker = worker
         self.senders = {name: self._senders(name, count) for name in worker.senders}
         self.queues: dict[str, asyncio.Queue[Item | None]] = {name: asyncio.Queue() for name in worker.senders}
