@@ -16,7 +16,7 @@ from bot.clock import Clock, system_clock
 from bot.commands import parse, suggest
 from bot.dialog import ActiveDialog, Registry, Turn
 from bot.files import FetchFile
-from bot.messages import PLATFORM_NAMES, Inbound, Profile, Reply
+from bot.messages import PLATFORM_NAMES, Inbound, Profile, Reply, either
 from bot.outbox import NO_ACCOUNT, DeliveryError, Sender, latest_accounts
 from bot.programs import ProgramCatalog
 from bot.roles import Roles, joined_roles, load_roles, roles_from_rows
@@ -208,7 +208,7 @@ class Engine:
             return
         log.info("turn kind=command verb=%s", command.verb)
         if not turn.roles.has_any(command.roles):
-            turn.say(f"Only a {_who(command.roles)} can use `{command.verb}`. {HELP_HINT}")
+            turn.say(f"Only a {either(sorted(command.roles))} can use `{command.verb}`. {HELP_HINT}")
             return
         if not command.keeps_dialog and turn.active is not None:
             turn.finish()  # a new command replaces the question left open
@@ -236,7 +236,7 @@ class Engine:
         command = self.registry.command(dialog_name)  # a dialog's buttons are for whoever may run its command
         if command is not None and not turn.roles.has_any(command.roles):
             log.info("turn kind=click-refused dialog=%s", dialog_name)
-            turn.say(f"That button is for a {_who(command.roles)}, so nothing was changed. {HELP_HINT}")
+            turn.say(f"That button is for a {either(sorted(command.roles))}, so nothing was changed. {HELP_HINT}")
             return
         await dialog.on_action(turn, value)
 
@@ -248,7 +248,7 @@ class Engine:
         allowed = [c.verb for c in self.registry.commands_for(turn.roles, turn.programs)]
         guess = suggest(verb, allowed)
         hint = f" Did you mean `{guess}`?" if guess else ""
-        turn.say(f"I don't know `{verb[:40]}`.{hint} Type `help` to see what you can do.")
+        turn.say(f"I don't know `{verb[:40]}`.{hint} {HELP_HINT}")
 
 
 @dataclass(frozen=True)
@@ -318,11 +318,6 @@ async def _save_state(session: AsyncSession, turn: Turn, stored: DialogState | N
     stored.data, stored.schema_version, stored.updated_at = dict(active.data), STATE_SCHEMA_VERSION, turn.now
 
 
-def _who(roles: frozenset[str]) -> str:
-    named = sorted(roles)
-    return ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
-
-
 def _unanswered(inbound: Inbound) -> Reply:
     """Every message gets an answer. A click a dialog does not know (an old, forged or malformed value)
     is a stale button; typed text that nothing answered is a gap to close, logged as one."""
@@ -330,7 +325,7 @@ def _unanswered(inbound: Inbound) -> Reply:
         log.info("turn kind=stale-click platform=%s", inbound.platform)
         return Reply(STALE_BUTTON)
     log.warning("turn kind=unanswered platform=%s", inbound.platform)
-    return Reply("I'm not sure what to do with that. Type `help` to see what you can do.")
+    return Reply(f"I'm not sure what to do with that. {HELP_HINT}")
 
 
 def _unchanged(stored: DialogState, active: ActiveDialog) -> bool:

@@ -7,6 +7,11 @@ Platform = Literal["slack", "teams", "console"]
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}  # as people read them
 
 
+def either(words: list[str]) -> str:
+    """Alternatives as a sentence says them: "coach", "coach or partner", "a, b or c"."""
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+
+
 @dataclass(frozen=True)
 class SharedFile:
     """A file someone shared in the chat: its name and a link to it (the bytes stay on the platform)."""

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.messages import either
 from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.programs import Program, ProgramCatalog, ResourceRules
 from bot.roles import Roles
@@ -129,7 +130,7 @@ def read_names(text: str, names: tuple[str, ...]) -> tuple[list[str], list[str]]
         if len(best) > 1 and len(exact) == 1:
             best = exact
         if len(best) > 1:
-            raise ResourceError(f"`{typed[at][:30]}` could be {_either(best)}: type more of it.")
+            raise ResourceError(f"`{typed[at][:30]}` could be {either(best)}: type more of it.")
         if best[0] not in found:
             found.append(best[0])
         at += longest
@@ -164,7 +165,7 @@ def read_choices(text: str, names: tuple[str, ...], what: str) -> tuple[str, ...
 def read_kind(text: str, rules: ResourceRules) -> str:
     found, unknown = read_names(text, rules.kinds)
     if unknown or len(found) != 1:
-        raise ResourceError(f"The kind is one of {_either(list(rules.kinds))}.")
+        raise ResourceError(f"The kind is one of {either(list(rules.kinds))}.")
     return found[0]
 
 
@@ -283,10 +284,6 @@ def read_given(text: str, rules: ResourceRules) -> Given:
         allowed = rules.career_stages if step == "stages" else rules.topics
         chosen[step] = read_choices(names, allowed, "career stages" if step == "stages" else "topics")
     return Given(read_title(title) if title else None, url, kind, chosen.get("stages"), chosen.get("topics"))
-
-
-def _either(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
 # The library

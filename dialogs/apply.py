@@ -36,7 +36,7 @@ from bot.applications import (
 )
 from bot.cohorts import application_phase
 from bot.dialog import Command, Registry, Turn, button
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, either
 from bot.network import cohort_coordinators, find_region, region_name, region_names
 from bot.programs import EligibilityQuestion, Material, Program, Question, Region
 from bot.timezones import deadline_words
@@ -176,7 +176,7 @@ def _ask(turn: Turn, application: Application, program: Program, step: Step, *, 
         choices = role_choices(program)
         labels = [_role_label(choice, program) for choice in choices]
         buttons = tuple(button(NAME, label, f"answer|{value}|{i}") for i, label in enumerate(labels))
-        text = f"{prefix}Would you like to take part as {_or_list(labels)}?"
+        text = f"{prefix}Would you like to take part as {either([label.lower() for label in labels])}?"
         turn.ask(NAME, step.key, text, expects="choice", buttons=buttons, data=data)
         return
     if isinstance(step.item, EligibilityQuestion | Question):
@@ -685,11 +685,6 @@ def _role_label(choice: str, program: Program) -> str:
     if choice == BOTH:
         return " and ".join(program.application.roles).capitalize()
     return choice.capitalize()
-
-
-def _or_list(items: list[str]) -> str:
-    lowered = [item.lower() for item in items]
-    return lowered[0] if len(lowered) == 1 else ", ".join(lowered[:-1]) + " or " + lowered[-1]
 
 
 def register(registry: Registry) -> None:
