@@ -190,7 +190,7 @@ def _add_background(web_app: web.Application, *loops: Callable[[asyncio.Event, f
 
 def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:
     http = aiohttp.ClientSession()  # one session for every Web API call
-    uploads = ImageUploads()  # report charts, uploaded after Slack has its answer
+    uploads = ImageUploads()  # work after Slack has its answer: slow turns' answers, report charts
     bolt = build_bolt_app(slack, engine, http, uploads=uploads)
     web_app[SLACK_SENDER] = SlackSender(bolt.client)
     web_app[SLACK_RELAY_SENDER] = SlackSender(turn_client(slack.bot_token, str(bolt.client.base_url), http))

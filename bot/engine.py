@@ -69,14 +69,7 @@ class Engine:
             return await self._turn(inbound, directory)
         except Exception as exc:
             # Only the type and place: an exception's message can quote what the person typed.
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            log.error(
-                "turn failed platform=%s error=%s at %s:%s",
-                inbound.platform,
-                type(exc).__name__,
-                frame.filename.rsplit("/", 1)[-1],
-                frame.lineno,
-            )
+            log.error("turn failed platform=%s error=%s at %s", inbound.platform, type(exc).__name__, fault_place(exc))
             return [Reply(SORRY)]
 
     async def _turn(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
@@ -316,6 +309,12 @@ async def _save_state(session: AsyncSession, turn: Turn, stored: DialogState | N
         session.add(stored)
     stored.dialog, stored.step, stored.expects = active.dialog, active.step, active.expects
     stored.data, stored.schema_version, stored.updated_at = dict(active.data), STATE_SCHEMA_VERSION, turn.now
+
+
+def fault_place(error: BaseException) -> str:
+    """Where an error was raised, as `file.py:line`: what a log line may say of it besides its type."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "unknown"
 
 
 def _unanswered(inbound: Inbound) -> Reply:

@@ -6,10 +6,11 @@ engine answers its own faults with an apology and never raises.
 """
 
 import logging
-import traceback
 
 from botbuilder.core import TurnContext
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
+
+from bot.engine import fault_place
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +28,11 @@ async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     if isinstance(error, HttpOperationError | DeserializationError):
         log.warning("teams answer not delivered error=%s status=%s", type(error).__name__, _status(error))
     else:
-        log.error("teams turn failed error=%s at %s", type(error).__name__, _place(error))
+        log.error("teams turn failed error=%s at %s", type(error).__name__, fault_place(error))
     try:
         await turn_context.send_activity(SORRY)
     except Exception as apology_error:
         log.warning("teams apology not delivered error=%s", type(apology_error).__name__)
-
-
-def _place(error: Exception) -> str:
-    frames = traceback.extract_tb(error.__traceback__)
-    return f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "unknown"
 
 
 def _status(error: Exception) -> int | str:
