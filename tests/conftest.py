@@ -17,6 +17,7 @@ from bot.engine import Engine
 from bot.programs import ProgramCatalog, load_programs
 from storage import migrate
 from storage.db import Database
+from tests.fakes.bot_token_service import FakeBotTokenService, point_botbuilder_at
 from tests.fakes.postgres import ThrowawayPostgres
 from wiring import build_registry
 
@@ -119,6 +120,15 @@ class Chat:
         matching = [number for number, shown in enumerate(labels, 1) if shown.startswith(label)]
         assert matching, f"no button {label!r} among {labels}"
         return await self.say(str(matching[0]))
+
+
+@pytest.fixture
+def token_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotTokenService]:
+    """A fake of Microsoft's token service, and botbuilder checking bearer tokens against it."""
+    service = FakeBotTokenService()
+    point_botbuilder_at(monkeypatch, service.start())
+    yield service
+    service.stop()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.fakes.bot_token_service import KEY_ID, FakeBotTokenService, claims, n
 from tests.server import RunningServer, running_server
 from tests.test_teams import CORA, PAT, SOKHA, load_payload
 from tests.test_teams_hostile import post_raw
-from tests.test_teams_tokens import APP_ENV, APP_ID, EMULATOR_ISSUER, b64, point_botbuilder_at, team_join, unsigned
+from tests.test_teams_tokens import APP_ENV, APP_ID, EMULATOR_ISSUER, b64, team_join, unsigned
 
 SOMETHING_WENT_WRONG = "something went wrong"
 assert SOMETHING_WENT_WRONG in SORRY.lower()
@@ -332,14 +332,6 @@ def tokens(draw: st.DrawFn, service: FakeBotTokenService) -> Forged:
 
 
 OTHER_KEY = new_key()
-
-
-@pytest.fixture
-def token_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotTokenService]:
-    service = FakeBotTokenService()
-    point_botbuilder_at(monkeypatch, service.start())
-    yield service
-    service.stop()
 
 
 @pytest.fixture

@@ -12,15 +12,14 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from botframework.connector.auth import AuthenticationConstants, ChannelValidation
 from cryptography.hazmat.primitives import serialization
 
 from tests.fakes import free_port
-from tests.fakes.bot_token_service import KEY_ID, FakeBotTokenService, claims, new_key
+from tests.fakes.bot_token_service import KEY_ID, FakeBotTokenService, claims, new_key, point_botbuilder_at
 from tests.server import RunningServer, running_server
 from tests.test_teams import accounts, load_payload
 from tests.test_teams_hostile import assert_quiet, post_raw
@@ -30,19 +29,6 @@ APP_ENV = {"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "not-a-secret"}
 # Nothing listens there: a turn that tried to answer would fail loudly, and these turns need no answer.
 SERVICE_URL = f"https://127.0.0.1:{free_port()}/amer/"
 EMULATOR_ISSUER = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"
-
-
-def point_botbuilder_at(monkeypatch: pytest.MonkeyPatch, metadata_url: str) -> None:
-    monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", metadata_url)
-    monkeypatch.setattr(AuthenticationConstants, "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL", metadata_url)
-
-
-@pytest.fixture
-def token_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotTokenService]:
-    service = FakeBotTokenService()
-    point_botbuilder_at(monkeypatch, service.start())
-    yield service
-    service.stop()
 
 
 @pytest.fixture

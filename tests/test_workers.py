@@ -117,28 +117,26 @@ async def test_two_workers_share_the_port_and_both_answer(postgres_url, fake, tm
     assert not running(answered)  # the workers stopped with it
 
 
-def test_several_workers_are_refused_on_sqlite(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "app.py", "serve", "--workers", "2"],
+def serve_on_sqlite(tmp_path: Path, workers: str) -> subprocess.CompletedProcess[str]:
+    """`serve --workers WORKERS` over a SQLite file in tmp_path, to its end."""
+    return subprocess.run(
+        [sys.executable, "app.py", "serve", "--workers", workers],
         cwd=ROOT,
         env=environment(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}", free_port()),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_several_workers_are_refused_on_sqlite(tmp_path):
+    result = serve_on_sqlite(tmp_path, "2")
     assert result.returncode == 2
     assert "several server processes need PostgreSQL" in result.stderr
     assert not (tmp_path / "one.db").exists()  # refused before anything was created
 
 
 def test_a_worker_count_that_is_no_number_is_refused(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "app.py", "serve", "--workers", "two"],
-        cwd=ROOT,
-        env=environment(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}", free_port()),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = serve_on_sqlite(tmp_path, "two")
     assert result.returncode == 2
     assert "give a whole number from 1 to 64, not 'two'" in result.stderr

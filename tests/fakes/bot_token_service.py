@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
+import pytest
+from botframework.connector.auth import AuthenticationConstants, ChannelValidation
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -108,3 +110,9 @@ def claims(app_id: str, service_url: str, *, expires_in: float = 3600, **changes
         "exp": int(now + expires_in),
         **changes,
     }
+
+
+def point_botbuilder_at(monkeypatch: pytest.MonkeyPatch, metadata_url: str) -> None:
+    """botbuilder reads Microsoft's OpenID metadata (and so the signing keys) from `metadata_url` instead."""
+    monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", metadata_url)
+    monkeypatch.setattr(AuthenticationConstants, "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL", metadata_url)
