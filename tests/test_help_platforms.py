@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.models import OutboxMessage, Person
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
-from tests.server import RunningServer, running_server
+from tests.server import RunningServer, running_server, settle
 from tests.test_booking_platforms import CORA_EMAIL, SOKHA, cora_on_teams, fake_slack  # noqa: F401
 from tests.test_selection_platforms import (
     CASEY_TEAMS,
@@ -84,6 +84,7 @@ async def test_a_slack_partner_asks_for_help_and_the_teams_coordinator_is_told_a
 
         notice = await casey.receives("Someone asks for help", "Sokha Partner (partner@demo.example)")
         assert "asks for help, about my pairing" in notice and "They are paired with Cora Coach" in notice
+        await settle(server)  # Teams has the notice a moment before the worker writes down that it was sent
         [row] = await help_requests_to(server, CASEY_EMAIL)
         assert (row.status, row.platform) == ("sent", "teams")
 
