@@ -7,61 +7,36 @@ anyone claim any identity.
 
 import ipaddress
 import logging
-from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext, serializer_helper
-from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ChannelAccount
 from botframework.connector.auth import AuthenticateRequestResult
 from msrest.serialization import Model
 
 from adapters.teams import inbound
+from adapters.teams.directory import TeamsDirectory
+from adapters.teams.invokes import Invokes
 from adapters.teams.render import render
 from adapters.teams.sender import TeamsSender
 from adapters.teams.turn_failure import on_turn_error
 from adapters.teams.validate import TOO_LARGE, InvalidActivity, parse_activity
 from bot.config import TeamsSettings
 from bot.engine import Engine
-from bot.messages import Inbound, Profile
+from bot.messages import Inbound
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
 
 
-class TeamsDirectory:
-    """Teams member look-up (email, name). The Emulator has none, so there a name with @ is the email.
-
-    Other Bot Framework channels (Web Chat, Direct Line) let the client choose its own name: they give
-    no email, since trusting one would let anyone claim to be anyone.
-    """
-
-    def __init__(self, turn_context: TurnContext) -> None:
-        self.turn_context = turn_context
-
-    async def lookup(self, account_id: str) -> Profile | None:
-        activity = self.turn_context.activity
-        if activity.channel_id == "emulator":
-            name = activity.from_property.name or ""
-            return Profile(email=name if "@" in name else None, display_name=name.split("@")[0] or None)
-        if activity.channel_id != "msteams":
-            return Profile(email=None)
-        member = await TeamsInfo.get_member(self.turn_context, account_id)
-        return Profile(email=member.email or _email_like_upn(member.user_principal_name), display_name=member.name)
-
-
-def _email_like_upn(upn: str | None) -> str | None:
-    """A guest's UPN (`name_example.org#EXT#@tenant.onmicrosoft.com`) is not their email."""
-    return upn if upn and "#EXT#" not in upn.upper() else None
-
-
 class CoachingBot(ActivityHandler):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, invokes: Invokes | None = None) -> None:
         self.engine = engine
+        self.invokes = invokes or Invokes()
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self._handle(turn_context, inbound.from_message(turn_context.activity))
@@ -85,10 +60,9 @@ class CoachingBot(ActivityHandler):
             )
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """Our cards' Action.Submit arrives as a message; nothing we send asks for an invoke (no
-        Action.Execute, message extension or sign-in). botbuilder would answer 501, or fail serialising
-        its own error for an adaptiveCard/action without a value: refuse it plainly instead."""
-        return InvokeResponse(status=HTTPStatus.BAD_REQUEST)
+        """Each invoke we ask for is answered by its module (adapters/teams/invokes.py); any other gets a
+        plain 400, where botbuilder would answer 501 or fail serialising its own error."""
+        return await self.invokes.answer(turn_context, self.engine)
 
     async def _handle(self, turn_context: TurnContext, message: Inbound) -> None:
         replies = await self.engine.handle(message, TeamsDirectory(turn_context))
@@ -203,7 +177,8 @@ def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSet
 
 def add_routes(web_app: web.Application, settings: TeamsSettings, engine: Engine) -> TeamsSender:
     adapter = build_adapter(settings)
-    web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, CoachingBot(engine), settings))
+    invokes = Invokes()
+    web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, CoachingBot(engine, invokes), settings))
     sender = TeamsSender(adapter, settings.app_id)
     web_app.on_cleanup.append(lambda _: sender.close())
     return sender
