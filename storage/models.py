@@ -45,6 +45,9 @@ class Account(Base):
     profile_checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The last time the person wrote from this account: proactive messages go to the latest one.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the person first opened the assistant's home tab here (Slack App Home): only then is it kept
+    # up to date after changes; None: never opened.
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -509,3 +512,62 @@ class CoordinatorTerm(Base):
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))  # hand-over by
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SlackWorkspace(Base):
+    """A Slack workspace (or Enterprise Grid org) that added the app with "Add to Slack": its bot. The
+    token columns hold ciphertext (Fernet, with SLACK_TOKEN_KEY), never a token; what encrypts them lives
+    in the Slack adapter, not here."""
+
+    __tablename__ = "slack_workspaces"
+    # "ENTERPRISE:TEAM" ("-" for a missing part) is unique where the two ids, which may be NULL, cannot be
+    __table_args__ = (UniqueConstraint("workspace", name="uq_slack_workspaces_workspace"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(80))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    enterprise_name: Mapped[str | None] = mapped_column(String(200))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    team_name: Mapped[str | None] = mapped_column(String(200))
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    bot_scopes: Mapped[str | None] = mapped_column(String(1000))  # comma-separated, as Slack gives them
+    bot_token: Mapped[str | None] = mapped_column(String(1000))  # encrypted
+    bot_refresh_token: Mapped[str | None] = mapped_column(String(1000))  # encrypted
+    bot_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SlackInstaller(Base):
+    """A person who added the app to a workspace, with their user token if the app asked for user scopes
+    (it asks for none today). The secrets (tokens, the incoming webhook's URL) are ciphertext."""
+
+    __tablename__ = "slack_installers"
+    __table_args__ = (UniqueConstraint("workspace", "user_id", name="uq_slack_installers_workspace_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(80))  # as in slack_workspaces; no foreign key: a
+    # workspace's bot and its installers are removed separately (tokens_revoked names one or the other)
+    enterprise_url: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(32))
+    user_token: Mapped[str | None] = mapped_column(String(1000))  # encrypted
+    user_scopes: Mapped[str | None] = mapped_column(String(1000))
+    user_refresh_token: Mapped[str | None] = mapped_column(String(1000))  # encrypted
+    user_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    incoming_webhook_url: Mapped[str | None] = mapped_column(String(1000))  # encrypted: it lets anyone post
+    incoming_webhook_channel: Mapped[str | None] = mapped_column(String(200))
+    incoming_webhook_channel_id: Mapped[str | None] = mapped_column(String(32))
+    incoming_webhook_configuration_url: Mapped[str | None] = mapped_column(String(200))
+    token_type: Mapped[str | None] = mapped_column(String(32))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SlackOAuthState(Base):
+    """The `state` of an "Add to Slack" under way: issued with the link, taken once by the redirect back."""
+
+    __tablename__ = "slack_oauth_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
