@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound, payloads
 from adapters.slack.answers import ANSWER_WITHIN, WORKING, Answers, ImageUploads, ended_within, turn_client
+from adapters.slack.clicks import ClickedMessages
 from adapters.slack.render import render
 from bot.config import SlackSettings
 from bot.engine import Engine
@@ -156,6 +157,7 @@ def build_bolt_app(
     directory = SlackDirectory(client)
     uploads = uploads or ImageUploads()
     answers = Answers(turn_client(settings.bot_token, base_url, session), session, uploads)
+    clicked = ClickedMessages(answers)
 
     @app.command(payloads.COMMAND)
     async def on_command(ack: Any, body: dict[str, Any]) -> None:
@@ -188,7 +190,7 @@ def build_bolt_app(
         click = inbound.from_block_action(body)
         if click is None:
             return
-        turn = engine.handle(click, directory)
+        turn = clicked.then(body, engine.handle(click, directory))  # the message clicked loses its buttons
         if (body.get("container") or {}).get("is_ephemeral", True):
             # A slash command's answer, in any channel or DM: only the clicker sees the next one.
             work = answers.privately(turn, body["response_url"], inbound.user_of(click.account_id))
