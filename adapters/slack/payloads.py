@@ -171,6 +171,7 @@ BLOCK_ACTIONS: Sequence[Field] = (
     ("container", optional(an_object), "an object"),
     ("response_url", a_url, "an http(s) URL"),
 )
+IN_A_VIEW: Sequence[Field] = (*BLOCK_ACTIONS[:-1], ("response_url", optional(a_url), "an http(s) URL"))
 CLICK_PARTS: Mapping[str, Sequence[Field]] = {
     "user": (("id", an_id, ID), ("team_id", optional(an_id), ID)),
     "team": (("id", optional(an_id), ID),),
@@ -247,7 +248,9 @@ def _block_actions(body: dict[str, Any]) -> Screened:
         return reject("`actions[0].action_id` must be text")
     if not action_id.startswith(BUTTON_ACTION_PREFIX):
         return IGNORE  # a link button, or another app's element
-    problem = _problem(body, BLOCK_ACTIONS) or _problem(actions[0], OUR_BUTTON, "actions[0].")
+    container = body.get("container")  # a click in a view (the App Home) has no response_url
+    shape = IN_A_VIEW if isinstance(container, dict) and container.get("type") == "view" else BLOCK_ACTIONS
+    problem = _problem(body, shape) or _problem(actions[0], OUR_BUTTON, "actions[0].")
     for part, fields in CLICK_PARTS.items():
         if problem is None and body.get(part) is not None:
             problem = _problem(body[part], fields, f"{part}.")
