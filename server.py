@@ -24,10 +24,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from adapters.slack.answers import turn_client
 from adapters.slack.app import ImageUploads, SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
 from adapters.slack.files import SlackFiles
+from adapters.slack.oauth import add_routes as add_slack_install_routes
+from adapters.slack.oauth import slack_tokens
+from adapters.slack.workspaces import SlackClients
 from adapters.teams import files as teams_files
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
@@ -191,10 +193,13 @@ def _add_background(web_app: web.Application, *loops: Callable[[asyncio.Event, f
 def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:
     http = aiohttp.ClientSession()  # one session for every Web API call
     uploads = ImageUploads()  # work after Slack has its answer: slow turns' answers, report charts
-    bolt = build_bolt_app(slack, engine, http, uploads=uploads)
-    web_app[SLACK_SENDER] = SlackSender(bolt.client)
-    web_app[SLACK_RELAY_SENDER] = SlackSender(turn_client(slack.bot_token, str(bolt.client.base_url), http))
-    engine.fetchers["slack"] = SlackFiles(http, slack.bot_token).fetch  # a coordinator's CSV of people
+    tokens, bolt_options = slack_tokens(slack, engine.db)  # SLACK_BOT_TOKEN, or each workspace's own
+    clients = SlackClients(tokens, slack.api_url or SlackClients.SLACK_API, http)
+    bolt = build_bolt_app(slack, engine, http, uploads=uploads, clients=clients, bolt_options=bolt_options)
+    web_app[SLACK_SENDER] = SlackSender(clients)
+    web_app[SLACK_RELAY_SENDER] = SlackSender(clients, waits=True)
+    engine.fetchers["slack"] = SlackFiles(http, tokens).fetch  # a coordinator's CSV of people
+    add_slack_install_routes(web_app, bolt)  # with Add to Slack: GET /slack/install, /slack/oauth_redirect
     if slack.app_token:
         # Imported only for Socket Mode: it costs every other start about 0.1 s.
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

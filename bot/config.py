@@ -16,11 +16,22 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class SlackOAuthSettings:
+    """ "Add to Slack": each workspace that installs the app gets its own bot token, kept encrypted."""
+
+    client_id: str
+    client_secret: str
+    token_keys: tuple[str, ...]  # Fernet keys: the first encrypts, any of them decrypts (key rotation)
+    redirect_uri: str  # PUBLIC_URL + /slack/oauth_redirect, as listed in the app's settings
+
+
+@dataclass(frozen=True)
 class SlackSettings:
-    bot_token: str
+    bot_token: str | None  # one workspace; None: many, installed through `oauth`
     signing_secret: str
     app_token: str | None  # set: Socket Mode; unset: HTTP at /slack/events
     api_url: str | None
+    oauth: SlackOAuthSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -69,21 +80,77 @@ def _database_url(env: Mapping[str, str]) -> str:
 def _slack(env: Mapping[str, str]) -> SlackSettings | None:
     token, secret = _get(env, "SLACK_BOT_TOKEN"), _get(env, "SLACK_SIGNING_SECRET")
     app_token, api_url = _get(env, "SLACK_APP_TOKEN"), _get(env, "SLACK_API_URL")
-    if not token and not secret and not app_token:
+    oauth = _slack_oauth(env)
+    if not token and not secret and not app_token and oauth is None:
         return None
-    if not token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: Slack needs the bot token (xoxb-...)")
-    if not token.startswith("xoxb-"):
+    if token and oauth:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: use SLACK_BOT_TOKEN for one workspace, or "
+            "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_TOKEN_KEY for many (Add to Slack), not both"
+        )
+    if not token and oauth is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: Slack needs the bot token (xoxb-...), or SLACK_CLIENT_ID, "
+            "SLACK_CLIENT_SECRET and SLACK_TOKEN_KEY to be added to many workspaces"
+        )
+    if token and not token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
     if app_token and not app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
     if not secret:
-        raise ConfigError("SLACK_SIGNING_SECRET is not set: Slack needs it with SLACK_BOT_TOKEN")
+        needed_with = "SLACK_BOT_TOKEN" if token else "SLACK_CLIENT_ID"
+        raise ConfigError(f"SLACK_SIGNING_SECRET is not set: Slack needs it with {needed_with}")
     if api_url and not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL must start with http:// or https://, got '{api_url}'")
     if api_url and not api_url.endswith("/"):
         api_url += "/"
-    return SlackSettings(token, secret, app_token, api_url)
+    return SlackSettings(token, secret, app_token, api_url, oauth)
+
+
+SLACK_OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_TOKEN_KEY")
+TOKEN_KEY_HINT = (
+    "generate one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
+
+
+def _slack_oauth(env: Mapping[str, str]) -> SlackOAuthSettings | None:
+    """SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_TOKEN_KEY: all three, or none."""
+    given = {name: _get(env, name) for name in SLACK_OAUTH_VARIABLES}
+    missing = [name for name, value in given.items() if value is None]
+    if len(missing) == len(SLACK_OAUTH_VARIABLES):
+        return None
+    if missing:
+        present = [name for name in SLACK_OAUTH_VARIABLES if name not in missing]
+        raise ConfigError(
+            f"{_are(missing)} not set but {_are(present)}: Add to Slack needs "
+            f"SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_TOKEN_KEY together"
+        )
+    keys = tuple(key.strip() for key in str(given["SLACK_TOKEN_KEY"]).split(",") if key.strip())
+    if not keys or not all(_is_fernet_key(key) for key in keys):
+        raise ConfigError(
+            "SLACK_TOKEN_KEY must be a Fernet key (44 characters of URL-safe base64), or several separated "
+            f"by commas, the newest first; {TOKEN_KEY_HINT}"
+        )
+    return SlackOAuthSettings(
+        client_id=str(given["SLACK_CLIENT_ID"]),
+        client_secret=str(given["SLACK_CLIENT_SECRET"]),
+        token_keys=keys,
+        redirect_uri=_public_url(env) + "/slack/oauth_redirect",
+    )
+
+
+def _are(names: list[str]) -> str:
+    return f"{names[0]} is" if len(names) == 1 else f"{' and '.join(names)} are"
+
+
+def _is_fernet_key(key: str) -> bool:
+    from cryptography.fernet import Fernet  # only when Add to Slack is configured
+
+    try:
+        Fernet(key)
+    except ValueError:  # not URL-safe base64 of 32 bytes
+        return False
+    return True
 
 
 def _teams(env: Mapping[str, str]) -> TeamsSettings:

@@ -41,7 +41,7 @@ def turn_retry_handlers() -> list[AsyncRetryHandler]:
     return [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler()]
 
 
-def turn_client(token: str, base_url: str, session: aiohttp.ClientSession) -> AsyncWebClient:
+def turn_client(token: str | None, base_url: str, session: aiohttp.ClientSession) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url, session=session, retry_handlers=turn_retry_handlers())
 
 

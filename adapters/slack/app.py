@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,7 +25,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import inbound, payloads
 from adapters.slack.answers import ANSWER_WITHIN, WORKING, Answers, ImageUploads, ended_within, turn_client
 from adapters.slack.clicks import ClickedMessages
+from adapters.slack.oauth import watch_revocations
 from adapters.slack.render import render
+from adapters.slack.workspaces import NOT_INSTALLED, OneToken, SlackClients
 from bot.config import SlackSettings
 from bot.engine import Engine
 from bot.messages import Profile, Reply
@@ -55,29 +58,32 @@ class SlackDirectory:
 
 class SlackSender:
     """Writes first: conversations.open for the DM, then chat.postMessage carrying the outbox key in
-    Slack's message metadata, so conversations.history can later say whether a message arrived."""
+    Slack's message metadata, so conversations.history can later say whether a message arrived. Each
+    account's workspace has its own bot token (`clients`); `waits`: a person waits (the relay)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
+    def __init__(self, clients: SlackClients, *, waits: bool = False) -> None:
+        self.clients, self.waits = clients, waits
 
     async def send(self, account_id: str, replies: Sequence[Reply], key: str | None) -> None:
-        """Raises DeliveryError saying whether to retry, wait (429) or give up (account gone)."""
+        """Raises DeliveryError saying whether to retry, wait (429) or give up (account gone, app uninstalled)."""
         metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}} if key else None
+        client = await self.clients.for_account(account_id, waits=self.waits)
         try:
-            channel = await self._dm_of(account_id)
+            channel = await _dm_of(client, account_id)
             text, blocks = render(replies)
-            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, metadata=metadata)
+            await client.chat_postMessage(channel=channel, text=text, blocks=blocks, metadata=metadata)
         except SlackApiError as error:
             raise delivery_error(error) from None
 
     async def delivered(self, account_id: str, key: str, since: datetime) -> bool:
         """Whether the DM holds a message of ours carrying `key`, posted since `since`."""
+        client = await self.clients.for_account(account_id)
         try:
-            channel = await self._dm_of(account_id)
+            channel = await _dm_of(client, account_id)
             oldest = f"{since.timestamp() - CLOCK_SLACK:.6f}"
             cursor = None
             while True:
-                page = await self.client.conversations_history(
+                page = await client.conversations_history(
                     channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
                 )
                 if any(_outbox_key(message) == key for message in page.get("messages") or []):
@@ -90,20 +96,28 @@ class SlackSender:
 
     async def find_by_email(self, email: str) -> tuple[str, str | None]:
         """The Slack account ("TEAM:USER") and profile zone of a person who has never written to us
-        (users.lookupByEmail, scope users:read.email); users_not_found is a permanent DeliveryError."""
-        try:
-            found = await self.client.users_lookupByEmail(email=email)
-        except SlackApiError as error:
-            code = str(error.response.get("error") or "")
-            if code == "users_not_found":
-                raise DeliveryError(code, permanent=True) from None
-            raise delivery_error(error) from None
-        user = found.get("user") or {}
-        return inbound.account_id(user.get("team_id"), str(user["id"])), user.get("tz")
+        (users.lookupByEmail, scope users:read.email), asked of each workspace in turn, the first installed
+        first; users_not_found (in every one) is a permanent DeliveryError, app_not_installed too."""
+        clients = await self.clients.everywhere()
+        could_not_say: DeliveryError | None = None  # a workspace to ask again later (rate limit, 5xx)
+        for client in clients:
+            try:
+                found = await client.users_lookupByEmail(email=email)
+            except SlackApiError as error:
+                failure = delivery_error(error)
+                if not failure.permanent and failure.reason != "users_not_found":
+                    could_not_say = failure
+                continue
+            user = found.get("user") or {}
+            return inbound.account_id(user.get("team_id"), str(user["id"])), user.get("tz")
+        if could_not_say is not None:
+            raise could_not_say
+        raise DeliveryError("users_not_found" if clients else NOT_INSTALLED, permanent=True)
 
-    async def _dm_of(self, account_id: str) -> str:
-        opened = await self.client.conversations_open(users=inbound.user_of(account_id))
-        return str(opened["channel"]["id"])
+
+async def _dm_of(client: AsyncWebClient, account_id: str) -> str:
+    opened = await client.conversations_open(users=inbound.user_of(account_id))
+    return str(opened["channel"]["id"])
 
 
 OUTBOX_EVENT = "coaching_outbox"  # the metadata event type our proactive messages carry
@@ -148,19 +162,32 @@ def build_bolt_app(
     engine: Engine,
     session: aiohttp.ClientSession,
     uploads: ImageUploads | None = None,
+    clients: SlackClients | None = None,
+    bolt_options: dict[str, Any] | None = None,
 ) -> AsyncApp:
+    """`clients`: the bot token of each workspace; `bolt_options`: "Add to Slack" (adapters/slack/oauth.py)."""
     base_url = settings.api_url or AsyncWebClient.BASE_URL
-    # bolt's client is the outbox's (SlackSender) and the profile look-up's, which runs inside the engine's
-    # 2 s timeout: neither waits out a rate limit. What a person waits for goes through `answers`.
+    # bolt's client (with SLACK_BOT_TOKEN, or none: each request's token comes from the installation store)
+    # and the profile look-up's never wait out a rate limit (the engine's 2 s timeout); `answers` do.
     client = AsyncWebClient(token=settings.bot_token, base_url=base_url, session=session)
-    app = AsyncApp(client=client, signing_secret=settings.signing_secret, process_before_response=True)
-    directory = SlackDirectory(client)
+    app = AsyncApp(
+        client=client, signing_secret=settings.signing_secret, process_before_response=True, **(bolt_options or {})
+    )
+    watch_revocations(app, many_workspaces=bool(bolt_options))  # app_uninstalled, tokens_revoked
     uploads = uploads or ImageUploads()
     answers = Answers(turn_client(settings.bot_token, base_url, session), session, uploads)
+    clients = clients or SlackClients(OneToken(str(settings.bot_token)), base_url, session)
+
+    def speakers(context: AsyncBoltContext) -> tuple[SlackDirectory, Answers]:
+        """The profile look-up and the answers of this request, with its workspace's token (bolt found it)."""
+        token = str(context.token)
+        return SlackDirectory(clients.plain(token)), Answers(clients.waiting(token), session, uploads)
+
     clicked = ClickedMessages(answers)
 
     @app.command(payloads.COMMAND)
-    async def on_command(ack: Any, body: dict[str, Any]) -> None:
+    async def on_command(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        directory, answers = speakers(context)
         turn = uploads.hold(engine.handle(inbound.from_slash_command(body), directory))
         user, response_url = body["user_id"], body["response_url"]
         if not await ended_within(turn, ANSWER_WITHIN):
@@ -175,7 +202,8 @@ def build_bolt_app(
         answers.charts_in_dm(replies, response_url, user)
 
     @app.event("message")
-    async def on_message(ack: Any, body: dict[str, Any]) -> None:
+    async def on_message(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        directory, answers = speakers(context)
         await ack()
         if not inbound.is_person_dm(body["event"]):
             return
@@ -185,7 +213,8 @@ def build_bolt_app(
             log.info(SLOW_TURN, ANSWER_WITHIN, "message")
 
     @app.action(re.compile(f"^{inbound.BUTTON_ACTION_PREFIX}"))
-    async def on_click(ack: Any, body: dict[str, Any]) -> None:
+    async def on_click(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        directory, answers = speakers(context)
         await ack()
         click = inbound.from_block_action(body)
         if click is None:

@@ -231,12 +231,31 @@ def _event(body: dict[str, Any]) -> Screened:
     kind = event.get("type")
     if kind == "app_home_opened":
         return DISPATCH
+    if kind in REVOCATIONS:
+        return _revocation(event)
     if kind != "message":
         return IGNORE
     problem = _problem(event, MESSAGE, "event.")
     if problem is None and is_person_dm(event) and not an_id(event.get("channel")):
         problem = f"`event.channel` must be {ID}"
     return reject(problem) if problem else DISPATCH
+
+
+REVOCATIONS = ("app_uninstalled", "tokens_revoked")  # with Add to Slack, the workspace's tokens are forgotten
+
+
+def _revocation(event: dict[str, Any]) -> Screened:
+    """tokens_revoked names the users whose tokens went in `tokens.oauth` and `tokens.bot`, lists of ids."""
+    tokens = event.get("tokens")
+    if event["type"] == "app_uninstalled" or tokens is None:
+        return DISPATCH
+    if not isinstance(tokens, dict):
+        return reject("`event.tokens` must be an object")
+    for name in ("oauth", "bot"):
+        ids = tokens.get(name)
+        if ids is not None and not (isinstance(ids, list) and all(an_id(each) for each in ids)):
+            return reject(f"`event.tokens.{name}` must be a list of Slack ids")
+    return DISPATCH
 
 
 def _block_actions(body: dict[str, Any]) -> Screened:

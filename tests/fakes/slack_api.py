@@ -10,6 +10,7 @@ back in `socket_acks`.
 """
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -88,17 +89,56 @@ class FakeSlackApi:
     _file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     # Files people shared, served at their url_private only with the bot token (name -> bytes).
     shared_files: dict[str, bytes] = field(default_factory=dict)
+    # "Add to Slack": each code's oauth.v2.access answer (a code is good once), the client credentials it
+    # wants (Basic auth), and which workspace each bot token belongs to (auth.test, users.* answer for it).
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    client_credentials: tuple[str, str] = ("", "")
+    token_teams: dict[str, str] = field(default_factory=dict)
 
-    def add_user(self, user_id: str, email: str | None, name: str, tz: str = "America/New_York") -> None:
+    def add_user(
+        self, user_id: str, email: str | None, name: str, tz: str = "America/New_York", team_id: str = TEAM_ID
+    ) -> None:
         profile = {"real_name": name, **({"email": email} if email else {})}
         self.users[user_id] = {
             "id": user_id,
-            "team_id": TEAM_ID,
+            "team_id": team_id,
             "name": name.split()[0].lower(),
             "real_name": name,
             "tz": tz,
             "profile": profile,
         }
+
+    def add_installation(
+        self, code: str, team_id: str, team_name: str, installer: str, *, user_token: bool = False
+    ) -> str:
+        """A workspace that will install the app: Slack's oauth.v2.access answer for `code` (as documented,
+        with a user token when the app asked for user scopes); returns the workspace's new bot token."""
+        bot_token = f"xoxb-{team_id}-{len(self.oauth_codes) + 1}-{code[-6:]}"
+        authed_user: dict[str, Any] = {"id": installer}
+        if user_token:
+            authed_user.update(scope="search:read", access_token=f"xoxp-{team_id}-{installer}", token_type="user")
+        self.oauth_codes[code] = {
+            "ok": True,
+            "app_id": "A0TEST",
+            "authed_user": authed_user,
+            "scope": "commands,chat:write,im:history,im:read,im:write,users:read,users:read.email",
+            "token_type": "bot",
+            "access_token": bot_token,
+            "bot_user_id": f"UBOT{team_id[-3:]}",
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        self.token_teams[bot_token] = team_id
+        return bot_token
+
+    def _oauth_access(self, args: dict[str, Any], authorization: str) -> dict[str, Any]:
+        """oauth.v2.access: the app's credentials (Basic auth, as slack_sdk sends them) and a code issued once."""
+        expected = base64.b64encode(":".join(self.client_credentials).encode()).decode()
+        if authorization != f"Basic {expected}":
+            return {"ok": False, "error": "invalid_client_id"}
+        answer = self.oauth_codes.pop(str(args.get("code")), None)
+        return answer if answer is not None else {"ok": False, "error": "invalid_code"}
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -144,12 +184,14 @@ class FakeSlackApi:
         args = await self._args(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
         self.calls.append(Call(method, args, token))
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(args, request.headers.get("Authorization", "")))
         if method in self.held:
             await self.held[method].wait()
         failure = self._queued_failure(method)
         if failure is not None:
             return failure
-        answer = self._answer(method, args)
+        answer = self._answer(method, args, token)
         if method == "chat.postMessage":
             await self._hold_answer()
         return web.json_response(answer)
@@ -161,23 +203,29 @@ class FakeSlackApi:
         status, headers, body = queued.pop(0)
         return web.json_response(body, status=status, headers=headers)
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        team = self.token_teams.get(token or "")  # None: the one workspace of SLACK_BOT_TOKEN
         if method == "auth.test":
             return {
                 "ok": True,
                 "url": "https://test.slack.com/",
                 "team": "Test",
                 "user": "coachbot",
-                "team_id": TEAM_ID,
-                "user_id": "UBOT",
-                "bot_id": "BBOT",
+                "team_id": team or TEAM_ID,
+                "user_id": f"UBOT{team[-3:]}" if team else "UBOT",
+                "bot_id": f"BBOT{team[-3:]}" if team else "BBOT",
             }
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
+            user = user if user and team in (None, user["team_id"]) else None
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "users.lookupByEmail":
             wanted = str(args.get("email", "")).lower()
-            users = [u for u in self.users.values() if str(u["profile"].get("email", "")).lower() == wanted]
+            users = [
+                u
+                for u in self.users.values()
+                if str(u["profile"].get("email", "")).lower() == wanted and team in (None, u["team_id"])
+            ]
             return {"ok": True, "user": users[0]} if users else {"ok": False, "error": "users_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
