@@ -27,6 +27,7 @@ from aiohttp import web
 from adapters.slack.app import ImageUploads, SlackSender, build_bolt_app
 from adapters.slack.app import add_routes as add_slack_routes
 from adapters.slack.files import SlackFiles
+from adapters.slack.home import HomeTab
 from adapters.slack.oauth import add_routes as add_slack_install_routes
 from adapters.slack.oauth import slack_tokens
 from adapters.slack.workspaces import SlackClients
@@ -51,6 +52,7 @@ DB = web.AppKey("db", Database)
 TEAMS_SENDER = web.AppKey("teams_sender", TeamsSender)
 SLACK_SENDER = web.AppKey("slack_sender", SlackSender)
 SLACK_RELAY_SENDER = web.AppKey("slack_relay_sender", SlackSender)
+SLACK_HOME = web.AppKey("slack_home", HomeTab)
 BACKGROUND_POLL_SECONDS = 0.5  # how often the outbox and the scheduler look for due work when idle
 OUTBOX_LANES = 4  # senders per platform at least (more at a fast pace); each platform keeps its own rate
 PROCESS_HEADER = "X-Coaching-Process"  # /healthz: the id of the process that answered
@@ -140,11 +142,13 @@ async def build_web_app(
 class SlackDelivery:
     """The outbox's way to Slack: the person's DM, found by their Slack user id."""
 
-    def __init__(self, slack: SlackSender) -> None:
-        self.slack = slack
+    def __init__(self, slack: SlackSender, home: HomeTab | None = None) -> None:
+        self.slack, self.home = slack, home
 
     async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
         await self.slack.send(account.external_id, replies, key)
+        if self.home is not None and account.home_opened_at is not None:  # what they were told may be on it
+            self.home.soon(account.external_id)
 
     async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
         return await self.slack.delivered(account.external_id, key, since)
@@ -170,7 +174,8 @@ class TeamsDelivery:
 def _senders(web_app: web.Application, *, relay: bool = False) -> dict[str, Sender]:
     senders: dict[str, Sender] = {"teams": TeamsDelivery(web_app[TEAMS_SENDER])}
     if SLACK_SENDER in web_app:
-        senders["slack"] = SlackDelivery(web_app[SLACK_RELAY_SENDER if relay else SLACK_SENDER])
+        home = None if relay else web_app[SLACK_HOME]  # a relayed message changes nothing on the home
+        senders["slack"] = SlackDelivery(web_app[SLACK_RELAY_SENDER if relay else SLACK_SENDER], home)
     return senders
 
 
@@ -193,9 +198,12 @@ def _add_background(web_app: web.Application, *loops: Callable[[asyncio.Event, f
 def _add_slack(web_app: web.Application, slack: SlackSettings, engine: Engine) -> None:
     http = aiohttp.ClientSession()  # one session for every Web API call
     uploads = ImageUploads()  # work after Slack has its answer: slow turns' answers, report charts
+    web_app[SLACK_HOME] = HomeTab(engine, uploads)  # the App Home, published again after the outbox's messages
     tokens, bolt_options = slack_tokens(slack, engine.db)  # SLACK_BOT_TOKEN, or each workspace's own
     clients = SlackClients(tokens, slack.api_url or SlackClients.SLACK_API, http)
-    bolt = build_bolt_app(slack, engine, http, uploads=uploads, clients=clients, bolt_options=bolt_options)
+    bolt = build_bolt_app(
+        slack, engine, http, uploads=uploads, home_tab=web_app[SLACK_HOME], clients=clients, bolt_options=bolt_options
+    )
     web_app[SLACK_SENDER] = SlackSender(clients)
     web_app[SLACK_RELAY_SENDER] = SlackSender(clients, waits=True)
     engine.fetchers["slack"] = SlackFiles(http, tokens).fetch  # a coordinator's CSV of people

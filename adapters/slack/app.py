@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import inbound, payloads
 from adapters.slack.answers import ANSWER_WITHIN, WORKING, Answers, ImageUploads, ended_within, turn_client
 from adapters.slack.clicks import ClickedMessages
+from adapters.slack.home import HomeTab
 from adapters.slack.oauth import watch_revocations
 from adapters.slack.render import render
 from adapters.slack.workspaces import NOT_INSTALLED, OneToken, SlackClients
@@ -162,6 +163,7 @@ def build_bolt_app(
     engine: Engine,
     session: aiohttp.ClientSession,
     uploads: ImageUploads | None = None,
+    home_tab: HomeTab | None = None,
     clients: SlackClients | None = None,
     bolt_options: dict[str, Any] | None = None,
 ) -> AsyncApp:
@@ -184,11 +186,15 @@ def build_bolt_app(
         return SlackDirectory(clients.plain(token)), Answers(clients.waiting(token), session, uploads)
 
     clicked = ClickedMessages(answers)
+    home_tab = home_tab or HomeTab(engine, uploads)
+    # The App Home tab: published on app_home_opened and after changes.
+    home_tab.attach(app, clients, lambda context: speakers(context)[0])
+    turns = home_tab.watching(engine)
 
     @app.command(payloads.COMMAND)
     async def on_command(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
         directory, answers = speakers(context)
-        turn = uploads.hold(engine.handle(inbound.from_slash_command(body), directory))
+        turn = uploads.hold(turns.handle(inbound.from_slash_command(body), directory))
         user, response_url = body["user_id"], body["response_url"]
         if not await ended_within(turn, ANSWER_WITHIN):
             await ack(text=WORKING, response_type="ephemeral")
@@ -208,7 +214,7 @@ def build_bolt_app(
         if not inbound.is_person_dm(body["event"]):
             return
         message = inbound.from_dm_event(body)
-        work = answers.in_dm(engine.handle(message, directory), message.conversation_id, message.thread_id)
+        work = answers.in_dm(turns.handle(message, directory), message.conversation_id, message.thread_id)
         if not await ended_within(uploads.hold(work), ANSWER_WITHIN):
             log.info(SLOW_TURN, ANSWER_WITHIN, "message")
 
@@ -219,18 +225,16 @@ def build_bolt_app(
         click = inbound.from_block_action(body)
         if click is None:
             return
-        turn = clicked.then(body, engine.handle(click, directory))  # the message clicked loses its buttons
-        if (body.get("container") or {}).get("is_ephemeral", True):
+        turn = clicked.then(body, turns.handle(click, directory))  # the message clicked loses its buttons
+        if not body.get("response_url"):  # a click in the App Home: a view has no channel to answer in
+            work = home_tab.answer_in_dm(answers, turn, click.account_id)
+        elif (body.get("container") or {}).get("is_ephemeral", True):
             # A slash command's answer, in any channel or DM: only the clicker sees the next one.
             work = answers.privately(turn, body["response_url"], inbound.user_of(click.account_id))
         else:  # our own message in the bot's DM: answer with a lasting message there
             work = answers.in_dm(turn, click.conversation_id, None)
         if not await ended_within(uploads.hold(work), ANSWER_WITHIN):
             log.info(SLOW_TURN, ANSWER_WITHIN, "click")
-
-    @app.event("app_home_opened")
-    async def on_home(ack: Any) -> None:
-        await ack()
 
     return app
 
