@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files import FetchFile
-from bot.messages import Button, Image, Inbound, Reply
+from bot.messages import Button, Image, Inbound, OfferedFile, Reply
 from bot.programs import Program, ProgramCatalog
 from bot.roles import Roles
 from storage.models import Account, Cohort, Person
@@ -80,8 +80,9 @@ class Turn:
         lines: tuple[str, ...] = (),
         buttons: tuple[Button, ...] = (),
         image: Image | None = None,
+        file: OfferedFile | None = None,
     ) -> None:
-        self.replies.append(Reply(text=text, title=title, lines=lines, buttons=buttons, image=image))
+        self.replies.append(Reply(text=text, title=title, lines=lines, buttons=buttons, image=image, file=file))
 
     def ask(
         self,

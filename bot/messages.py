@@ -70,6 +70,19 @@ class Image:
 
 
 @dataclass(frozen=True)
+class OfferedFile:
+    """A file the assistant offers with a reply (a session's calendar invitation). The reply's text keeps
+    its link, which Slack and the terminal show; Teams offers the file itself, to be accepted into the
+    person's OneDrive. The bytes are made again from `ref` when accepted (bot/offered_files.py), for a
+    person who may still have them: `ref` names the file, never what it holds."""
+
+    name: str  # the file name, e.g. "session-42.ics"
+    description: str  # what it is, in words, without anything said in a session
+    size: int  # bytes, shown before the person accepts
+    ref: str  # what the file is made from, e.g. "calendar:session:42"
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message from the assistant. Platforms show buttons natively; the console numbers them."""
 
@@ -78,6 +91,7 @@ class Reply:
     lines: tuple[str, ...] = ()  # a list shown under the text (bullets on Slack and Teams)
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     image: Image | None = None  # only in a direct answer: the outbox refuses replies with images
+    file: OfferedFile | None = None  # a file offered with this message (Teams asks the person's consent)
 
     def plain_text(self) -> str:
         """The reply as plain text, for notifications and platforms without rich layout."""

@@ -10,7 +10,7 @@ are refused with the nearest free times; the program's quota and window are enfo
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import booking, ending, outbox
+from bot import booking, ending, offered_files, outbox
 from bot.booking import local
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
@@ -128,16 +128,19 @@ async def _book_at(turn: Turn, info: PairInfo, starts_at: datetime) -> None:
     quota = info.program.one_to_one.quota_words() if info.program.one_to_one else ""
     of = f" This is session {count} of {quota}." if quota else f" This is session {count}."
     link = booking.calendar_link(turn.public_url, made.calendar_token)
+    invitation = await offered_files.session_invitation(turn.session, made, turn.now, turn.programs)
     turn.say(
         f"Booked: {local(starts_at, turn.timezone)} for you, {local(starts_at, partner.timezone or 'UTC')} "
         f"for {partner.display_name}, {info.minutes} minutes.{of} I told {partner.display_name}.",
         lines=(f"Calendar invitation: {link}",),
+        file=invitation,
     )
     told = Reply(
         f"{turn.person.display_name} booked a session with you: {local(starts_at, partner.timezone or 'UTC')}, "
         f"{info.minutes} minutes. `sessions` lists your sessions.",
         title="A session was booked",
         lines=(f"Calendar invitation: {link}",),
+        file=invitation,
     )
     outbox.queue(turn.session, partner.id, told, kind="booking", now=turn.now)
 

@@ -41,3 +41,11 @@ def test_teams_command_menu_lists_real_verbs_within_teams_limit():
         data = (MANIFESTS / "teams" / icon).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert int.from_bytes(data[16:20], "big") == size
+
+
+def test_teams_bot_takes_files_so_a_person_can_attach_one_in_their_chat():
+    """Without supportsFiles Teams hides the attach button in the bot's chat and sends no file consent
+    invoke (adapters/teams/file_consent.py); Teams' file APIs work in the personal scope only."""
+    bot = json.loads((MANIFESTS / "teams" / "manifest.json").read_text())["bots"][0]
+    assert bot["supportsFiles"] is True
+    assert "personal" in bot["scopes"]

@@ -19,6 +19,8 @@ from msrest.serialization import Model
 
 from adapters.teams import inbound
 from adapters.teams.directory import TeamsDirectory
+from adapters.teams.file_consent import INVOKE_NAME as FILE_CONSENT
+from adapters.teams.file_consent import answer_consent
 from adapters.teams.invokes import Invokes
 from adapters.teams.render import render
 from adapters.teams.sender import TeamsSender
@@ -178,6 +180,7 @@ def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSet
 def add_routes(web_app: web.Application, settings: TeamsSettings, engine: Engine) -> TeamsSender:
     adapter = build_adapter(settings)
     invokes = Invokes()
+    invokes.add(FILE_CONSENT, answer_consent)
     web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, CoachingBot(engine, invokes), settings))
     sender = TeamsSender(adapter, settings.app_id)
     web_app.on_cleanup.append(lambda _: sender.close())

@@ -8,6 +8,7 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, Attachment, AttachmentLayoutTypes
 
+from adapters.teams.file_consent import attach_offer
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
 from bot.messages import Image, Reply
 
@@ -79,4 +80,5 @@ def render(reply: Reply) -> Activity:
         # and a card then the image stacked in list layout; and one send cannot deliver half a reply.
         activity.attachments = [*(activity.attachments or []), image_attachment(reply.image)]
         activity.attachment_layout = AttachmentLayoutTypes.list
+    attach_offer(activity, reply.file)
     return activity

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Button, Reply
+from bot.messages import Button, OfferedFile, Reply
 from bot.outbox.contract import NO_ACCOUNT
 from storage.models import OutboxMessage
 
@@ -100,6 +100,8 @@ def _to_json(reply: Reply) -> dict[str, Any]:
         raise ValueError("a reply with an image cannot be queued in the outbox; send its text, or answer directly")
     data = asdict(reply)
     del data["image"]  # rows keep the shape they had before images existed
+    if reply.file is None:  # a file offered travels as its name and ref, never its bytes
+        del data["file"]
     return data
 
 
@@ -109,4 +111,5 @@ def reply_of(data: dict[str, Any]) -> Reply:
         title=data.get("title"),
         lines=tuple(data.get("lines", ())),
         buttons=tuple(Button(**button) for button in data.get("buttons", ())),
+        file=OfferedFile(**data["file"]) if data.get("file") else None,
     )
