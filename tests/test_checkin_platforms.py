@@ -171,7 +171,7 @@ async def test_teams_coach_answers_with_a_card_click_and_a_typed_number(database
         iatul = await cora.receives_and_shows("How is it going with Sokha Partner?")
         aahsl = await cora.receives_and_shows("How is it going with Pat Participant?")
         assert card_text(iatul).startswith(CHECK_IN_TITLE) and card_text(aahsl).startswith(AAHSL_TITLE)
-        assert actions_of(iatul) == actions_of(aahsl) == [("Action.Submit", label) for label in ANSWER_LABELS]
+        assert actions_of(iatul) == actions_of(aahsl) == [("Action.Execute", label) for label in ANSWER_LABELS]
         await settle(server)
         assert len([s for s in cora.written_first() if "check-in" in card_text(s)]) == 2
         assert ("POST", f"/v3/conversations/{cora.conversation_id}/activities") in connector.requests

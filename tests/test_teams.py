@@ -3,8 +3,8 @@
 calls. Only Microsoft's cloud is faked; the adapter, engine and SQLite database are the real ones.
 
 The activities start from the JSON files in tests/payloads/teams/, modelled field for field on what Teams
-posts (Microsoft's documented examples): a personal-chat message with its clientInfo entity, an
-Action.Submit click, a channel message with an <at> mention, and the install's conversationUpdate.
+posts (Microsoft's documented examples): a personal-chat message with its clientInfo entity, an older
+card's Action.Submit click, a channel message with an <at> mention, and the install's conversationUpdate.
 """
 
 import asyncio
@@ -22,6 +22,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import func, select
 
 from adapters.teams.app import MESSAGES_PATH, CoachingBot, build_adapter, messages_handler
+from adapters.teams.card_state import CARD_KEY
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY, from_message
 from adapters.teams.render import MAX_CARD_BUTTONS, card, render
 from bot.config import TeamsSettings
@@ -185,7 +186,13 @@ async def test_seven_zone_choices_become_a_drop_down_whose_answer_comes_back(ser
     titles = [choice["title"] for choice in choices["choices"]]
     assert len(titles) == 7 > MAX_CARD_BUTTONS
     assert titles[-2:] == ["Phnom Penh", "Use my chat profile's zone"]
-    assert shown["actions"] == [{"type": "Action.Submit", "title": "Send"}]
+    [send] = shown["actions"]
+    assert (send["type"], send["title"], send["verb"], set(send["data"])) == (
+        "Action.Execute",
+        "Send",
+        "coaching",
+        {CARD_KEY},
+    )
 
     phnom_penh = next(choice["value"] for choice in choices["choices"] if choice["title"] == "Phnom Penh")
     connector.sent.clear()
@@ -201,8 +208,8 @@ async def test_six_zone_choices_become_buttons_whose_click_comes_back(server, co
     await post(server, without_timezone(activity("personal_message", connector, text="timezone")))
     shown = only_reply(connector).card
     assert shown is not None and choice_set(shown) is None
-    assert [action["type"] for action in shown["actions"]] == ["Action.Submit"] * 6
-    assert all(set(action["data"]) == {ACTION_KEY} for action in shown["actions"])
+    assert [(action["type"], action["verb"]) for action in shown["actions"]] == [("Action.Execute", "coaching")] * 6
+    assert all(set(action["data"]) == {ACTION_KEY, CARD_KEY} for action in shown["actions"])
     london = next(action for action in shown["actions"] if action["title"] == "London")
 
     connector.sent.clear()
@@ -220,11 +227,23 @@ def test_a_reply_renders_as_an_adaptive_card(buttons):
         buttons=tuple(Button(f"Option {n}", f"dialog:{n}") for n in range(buttons)),
     )
     rendered = card(reply)
+    assert rendered["version"] == "1.5" and "refresh" not in rendered  # a card asking no open question
     texts = [item["text"] for item in rendered["body"] if item["type"] == "TextBlock"]
     assert texts == ["Choose", "Pick **one** of these", "- first **line**"]
     if buttons <= MAX_CARD_BUTTONS:
+        kept = {
+            "title": "Choose",
+            "text": "Pick *one* of these",
+            "lines": ["first *line*"],
+            "buttons": [[f"Option {n}", f"dialog:{n}", "default"] for n in range(buttons)],
+        }
         assert rendered["actions"] == [
-            {"type": "Action.Submit", "title": f"Option {n}", "data": {ACTION_KEY: f"dialog:{n}"}}
+            {
+                "type": "Action.Execute",
+                "title": f"Option {n}",
+                "verb": "coaching",
+                "data": {ACTION_KEY: f"dialog:{n}", CARD_KEY: kept},
+            }
             for n in range(buttons)
         ]
         assert choice_set(rendered) is None
@@ -233,7 +252,9 @@ def test_a_reply_renders_as_an_adaptive_card(buttons):
         assert choices is not None
         assert [c["value"] for c in choices["choices"]] == [f"dialog:{n}" for n in range(buttons)]
         assert choices["value"] == "dialog:0"  # something is always chosen, so Send always answers
-        assert rendered["actions"] == [{"type": "Action.Submit", "title": "Send"}]
+        assert [(a["type"], a["title"], a["verb"]) for a in rendered["actions"]] == [
+            ("Action.Execute", "Send", "coaching")
+        ]
     [attachment] = render(reply).attachments
     assert (attachment.content_type, attachment.content) == (ADAPTIVE_CARD, rendered)
 

@@ -17,12 +17,11 @@ from botbuilder.schema import Activity, ChannelAccount
 from botframework.connector.auth import AuthenticateRequestResult
 from msrest.serialization import Model
 
-from adapters.teams import inbound
+from adapters.teams import card_actions, inbound
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.file_consent import INVOKE_NAME as FILE_CONSENT
 from adapters.teams.file_consent import answer_consent
 from adapters.teams.invokes import Invokes
-from adapters.teams.render import render
 from adapters.teams.sender import TeamsSender
 from adapters.teams.turn_failure import on_turn_error
 from adapters.teams.validate import TOO_LARGE, InvalidActivity, parse_activity
@@ -42,6 +41,7 @@ class CoachingBot(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self._handle(turn_context, inbound.from_message(turn_context.activity))
+        await card_actions.replace_submitted_card(turn_context)  # an older card's Action.Submit click
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Greet a person who installed the bot, and remember how to reach them."""
@@ -68,8 +68,7 @@ class CoachingBot(ActivityHandler):
 
     async def _handle(self, turn_context: TurnContext, message: Inbound) -> None:
         replies = await self.engine.handle(message, TeamsDirectory(turn_context))
-        for reply in replies:
-            await turn_context.send_activity(render(reply))
+        await card_actions.send_replies(turn_context, self.engine, message, replies)
 
 
 def build_adapter(settings: TeamsSettings) -> CloudAdapter:
@@ -180,6 +179,7 @@ def messages_handler(adapter: CloudAdapter, bot: CoachingBot, settings: TeamsSet
 def add_routes(web_app: web.Application, settings: TeamsSettings, engine: Engine) -> TeamsSender:
     adapter = build_adapter(settings)
     invokes = Invokes()
+    invokes.add(card_actions.INVOKE_NAME, card_actions.on_card_action)
     invokes.add(FILE_CONSENT, answer_consent)
     web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, CoachingBot(engine, invokes), settings))
     sender = TeamsSender(adapter, settings.app_id)

@@ -12,7 +12,7 @@ from botbuilder.schema import Activity, Attachment
 
 from bot.messages import Inbound, SharedFile
 
-ACTION_KEY = "coaching_action"  # Action.Submit data of a button
+ACTION_KEY = "coaching_action"  # a button's value in its action's data (Action.Execute; Action.Submit before)
 CHOICE_KEY = "coaching_choice"  # the Input.ChoiceSet used when there are too many buttons
 # A file uploaded in a personal chat (it lands in the sender's OneDrive), and one shared from OneDrive or
 # SharePoint. Everything else is ignored: the html copy of the message body, cards, mentions.
@@ -45,11 +45,39 @@ def reference_of(activity: Activity) -> dict[str, Any]:
     return reference.serialize()
 
 
-def clicked_value(activity: Activity) -> str | None:
-    """The button's value from a card's Action.Submit; None when the activity is no click of ours."""
-    value = activity.value if isinstance(activity.value, dict) else {}
-    chosen = value.get(ACTION_KEY) or value.get(CHOICE_KEY)
+def chosen_in(data: Any) -> str | None:
+    """The button's value in a card action's data (or the drop-down's choice merged into it)."""
+    data = data if isinstance(data, dict) else {}
+    chosen = data.get(ACTION_KEY) or data.get(CHOICE_KEY)
     return chosen if isinstance(chosen, str) and chosen else None
+
+
+def clicked_value(activity: Activity) -> str | None:
+    """The button's value from a card's Action.Submit (an older card); None when the activity is no click
+    of ours."""
+    return chosen_in(activity.value)
+
+
+def card_action(activity: Activity) -> tuple[str, dict[str, Any]]:
+    """The verb and data of an Action.Execute (an `adaptiveCard/action` invoke); empty when malformed."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    action = value.get("action") if isinstance(value.get("action"), dict) else {}
+    verb, data = action.get("verb"), action.get("data")
+    return (verb if isinstance(verb, str) else ""), (data if isinstance(data, dict) else {})
+
+
+def from_card_action(activity: Activity, action: str) -> Inbound:
+    """A click on a card's Action.Execute as the engine takes a click: `action` is the button's value
+    ("" for a click that carried none, which the engine answers as a stale button)."""
+    return Inbound(
+        platform="teams",
+        account_id=activity.from_property.id,
+        conversation_id=activity.conversation.id,
+        action=action,
+        timezone=timezone_of(activity),
+        address=reference_of(activity) if is_personal(activity) else None,
+        private=is_personal(activity),
+    )
 
 
 def text_without_mention(activity: Activity) -> str:

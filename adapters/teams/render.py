@@ -1,5 +1,9 @@
-"""Replies as Teams messages: markdown text, or an Adaptive Card with Action.Submit buttons; a picture
-goes with them as an inline image attachment."""
+"""Replies as Teams messages: markdown text, or an Adaptive Card 1.5 with Universal Actions (Action.Execute
+buttons, answered by adapters/teams/card_actions.py with the card replaced); a picture goes with them as an
+inline image attachment.
+
+A card is put together from parts (text blocks, buttons or a drop-down, a refresh) so that a new kind of
+part is one more function."""
 
 import base64
 import re
@@ -8,11 +12,19 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, Attachment, AttachmentLayoutTypes
 
+from adapters.teams.card_state import CARD_KEY, Asked, ShownCard, kept
 from adapters.teams.file_consent import attach_offer
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
 from bot.messages import Image, Reply
 
 MAX_CARD_BUTTONS = 6  # beyond this Teams hides actions; a drop-down list fits any number
+VERSION = "1.5"  # Universal Actions (Action.Execute, refresh) need 1.5
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERB = "coaching"  # a button's Action.Execute
+REFRESH_VERB = "refresh"  # the card asking, as it is shown, how it should look now
+SEND = "Send"
+CHOSEN = "✓ {label}"
+ANSWERED = "Answered"  # what a card says once its question is closed, when the choice is not known
 BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
 
 
@@ -34,28 +46,64 @@ def _text_blocks(reply: Reply) -> list[dict[str, Any]]:
     return blocks
 
 
-def card(reply: Reply) -> dict[str, Any]:
+def _execute(title: str, data: dict[str, Any], verb: str = VERB) -> dict[str, Any]:
+    return {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
+
+
+def _button_actions(shown: ShownCard) -> list[dict[str, Any]]:
+    kept_data = shown.data()
+    return [_execute(b.label, {ACTION_KEY: b.value, CARD_KEY: kept_data}) for b in shown.reply.buttons]
+
+
+def _choice_input(reply: Reply) -> dict[str, Any]:
+    """A drop-down of every option, for more buttons than a card shows; its Send action carries the choice."""
+    return {
+        "type": "Input.ChoiceSet",
+        "id": CHOICE_KEY,
+        "style": "compact",
+        "value": reply.buttons[0].value,
+        "choices": [{"title": b.label, "value": b.value} for b in reply.buttons],
+    }
+
+
+def _refresh(shown: ShownCard) -> dict[str, Any] | None:
+    """Teams asks again (verb "refresh") each time the card is shown to the person it asked, so a question
+    answered meanwhile (typed, or on another device) shows answered; only a card asking an open question."""
+    if shown.asked is None:
+        return None
+    action = {"type": "Action.Execute", "verb": REFRESH_VERB, "data": {CARD_KEY: shown.data()}}
+    return {"action": action, "userIds": [shown.asked.user_id]}
+
+
+def adaptive_card(
+    body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None, refresh: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    made: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        made["actions"] = actions
+    if refresh is not None:
+        made["refresh"] = refresh
+    return made
+
+
+def card(reply: Reply, asked: Asked | None = None) -> dict[str, Any]:
+    """The card of a reply with buttons; `asked`: the open question it asks, for its refresh."""
+    shown = kept(reply, asked)
     body = _text_blocks(reply)
     if len(reply.buttons) <= MAX_CARD_BUTTONS:
-        actions = [{"type": "Action.Submit", "title": b.label, "data": {ACTION_KEY: b.value}} for b in reply.buttons]
+        actions = _button_actions(shown)
     else:
-        body.append(
-            {
-                "type": "Input.ChoiceSet",
-                "id": CHOICE_KEY,
-                "style": "compact",
-                "value": reply.buttons[0].value,
-                "choices": [{"title": b.label, "value": b.value} for b in reply.buttons],
-            }
-        )
-        actions = [{"type": "Action.Submit", "title": "Send"}]
-    return {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
-        "body": body,
-        "actions": actions,
-    }
+        body.append(_choice_input(reply))
+        actions = [_execute(SEND, {CARD_KEY: shown.data()})]
+    return adaptive_card(body, actions, _refresh(shown))
+
+
+def answered_card(shown: ShownCard | None, label: str = ANSWERED) -> dict[str, Any]:
+    """The card after its question was answered: what it asked (as kept), the choice, and no actions."""
+    body = _text_blocks(shown.reply) if shown is not None else []
+    chosen = CHOSEN.format(label=label)
+    body.append({"type": "TextBlock", "text": chosen, "weight": "Bolder", "color": "Good", "wrap": True})
+    return adaptive_card(body)
 
 
 def image_attachment(image: Image) -> Attachment:
@@ -65,7 +113,11 @@ def image_attachment(image: Image) -> Attachment:
     return Attachment(content_type="image/png", content_url=f"data:image/png;base64,{encoded}", name=image.name)
 
 
-def render(reply: Reply) -> Activity:
+def card_activity(made: dict[str, Any]) -> Activity:
+    return MessageFactory.attachment(CardFactory.adaptive_card(made))
+
+
+def render(reply: Reply, asked: Asked | None = None) -> Activity:
     if not reply.buttons:
         parts = [f"**{reply.title}**"] if reply.title else []
         parts += [markdown(reply.text)] if reply.text else []
@@ -73,7 +125,7 @@ def render(reply: Reply) -> Activity:
         activity = MessageFactory.text("\n\n".join(parts))
         activity.text_format = "markdown"
     else:
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(card(reply)))
+        activity = card_activity(card(reply, asked))
     if reply.image is not None:
         # The picture rides in the same activity as the text or card it illustrates, not in one of its own:
         # Teams shows a message's text with its image attachment under it (one message, one notification),

@@ -44,6 +44,7 @@ class Sent:
 class FakeBotConnector:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
+    updated: list[Sent] = field(default_factory=list)  # activities replaced (PUT): reply_to holds the id replaced
     member_lookups: list[str] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, decoded path) of every call
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # next sends fail with these
@@ -67,6 +68,7 @@ class FakeBotConnector:
         app = web.Application(middlewares=[self._record])
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_get("/download/{name}", self._download)  # stands in for OneDrive's downloadUrl
@@ -99,6 +101,11 @@ class FakeBotConnector:
         activity = await request.json()
         self.sent.append(Sent(request.match_info["conversation"], activity, request.match_info.get("reply_to")))
         return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        activity_id = request.match_info["activity"]
+        self.updated.append(Sent(request.match_info["conversation"], await request.json(), activity_id))
+        return web.json_response({"id": activity_id})
 
     async def _member(self, request: web.Request) -> web.Response:
         member_id = request.match_info["member"]

@@ -342,9 +342,9 @@ class FakeSlackApi:
     async def _response_url(self, request: web.Request) -> web.Response:
         """A new message at the response_url ("response_url"), or the clicked one changed ("response_url.replace")."""
         args = await self._args(request)
-        replaces = args.get("replace_original") is True
-        self.calls.append(Call("response_url.replace" if replaces else "response_url", args))
-        failure = self._queued_failure("response_url")
+        method = "response_url.replace" if args.get("replace_original") is True else "response_url"
+        self.calls.append(Call(method, args))
+        failure = self._queued_failure(method)
         return failure if failure is not None else web.json_response({"ok": True})
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
