@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import booking, outbox
+from bot import booking, offered_files, outbox
 from bot.booking import OUTCOMES, local
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
@@ -127,6 +127,7 @@ async def _cancel(turn: Turn, row: CoachingSession, info: PairInfo) -> None:
         "Type `book` to find another time.",
         title="A session was cancelled",
         lines=(f"Calendar (cancels the event): {link}",),
+        file=await offered_files.session_invitation(turn.session, row, turn.now, turn.programs),
     )
     outbox.queue(turn.session, partner.id, told, kind="booking", now=turn.now)
 
@@ -163,16 +164,19 @@ async def _move(turn: Turn, row: CoachingSession, info: PairInfo, when: str) -> 
     turn.finish()
     partner = info.partner_of(turn.person.id)
     link = booking.calendar_link(turn.public_url, row.calendar_token)
+    invitation = await offered_files.session_invitation(turn.session, row, turn.now, turn.programs)
     turn.say(
         f"Moved: your session with {partner.display_name} is now {local(row.starts_at, turn.timezone)} "
         f"({local(row.starts_at, partner.timezone or 'UTC')} for them). I told them.",
         lines=(f"Calendar invitation (the same event, updated): {link}",),
+        file=invitation,
     )
     zone = partner.timezone or "UTC"
     told = Reply(
         f"{turn.person.display_name} moved your session of {local(before, zone)} to {local(row.starts_at, zone)}.",
         title="A session was moved",
         lines=(f"Calendar invitation (the same event, updated): {link}",),
+        file=invitation,
     )
     outbox.queue(turn.session, partner.id, told, kind="booking", now=turn.now)
 

@@ -304,6 +304,22 @@ async def test_a_card_accepted_after_the_session_was_cancelled_gives_the_invitat
     assert b"METHOD:REQUEST" in first and b"METHOD:CANCEL" in body  # the calendar removes the event
 
 
+async def test_moving_the_session_offers_the_updated_invitation(server, connector, onedrive):
+    cora, booked_card, _ = await cora_books(server, connector)
+    assert "Your upcoming sessions" in await cora.say("sessions")
+    assert "When should the session" in await cora.click("Move 1")
+    moved = await cora.say("3 December 2026 09:00")
+    assert "Moved:" in moved
+    [answer] = [s for s in connector.sent if s.conversation_id == cora.conversation_id and "Moved:" in s.text]
+    card = consent_card(answer)
+    assert card["content"]["acceptContext"] == booked_card["content"]["acceptContext"]  # the same event
+    invoke = consent_answer(cora, "accept", card["content"]["acceptContext"], onedrive.url, card["name"])
+    assert (await post_invoke(server, invoke))[0] == 200
+    [(body, _)] = onedrive.received
+    assert len(body) == card["content"]["sizeInBytes"]
+    assert b"SEQUENCE:1" in body and b"DTSTART:20261203T140000Z" in body
+
+
 # Without the server: the pure parts
 
 
