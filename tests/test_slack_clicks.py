@@ -13,6 +13,7 @@ import pytest
 
 from adapters.slack.clicks import escape_mrkdwn, without_buttons
 from bot.engine import STALE_BUTTON
+from tests.fakes.slack_api import BOT_TOKEN
 from tests.test_selection_platforms import eventually
 from tests.test_slack import (  # noqa: F401 (fixtures)
     DM,
@@ -67,7 +68,7 @@ async def test_a_click_in_the_dm_changes_the_message_to_the_choice_then_answers(
     status, _ = await post(server, dm_click(button_named(message, "Phnom Penh"), message, fake.response_url))
     assert status == 200
     [update] = await eventually(lambda: fake.calls_to("chat.update"), "the clicked message changed")
-    assert (update.args["channel"], update.args["ts"]) == (DM, message["ts"])
+    assert (update.args["channel"], update.args["ts"], update.token) == (DM, message["ts"], BOT_TOKEN)
     changed = blocks_of(update.args)
     assert [block["type"] for block in changed if block["type"] == "actions"] == []
     assert chosen("Phnom Penh") in changed

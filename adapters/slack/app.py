@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound, payloads
-from adapters.slack.answers import ANSWER_WITHIN, WORKING, Answers, ImageUploads, ended_within, turn_client
+from adapters.slack.answers import ANSWER_WITHIN, WORKING, Answers, ImageUploads, ended_within
 from adapters.slack.clicks import ClickedMessages
 from adapters.slack.home import HomeTab
 from adapters.slack.oauth import watch_revocations
@@ -177,7 +177,6 @@ def build_bolt_app(
     )
     watch_revocations(app, many_workspaces=bool(bolt_options))  # app_uninstalled, tokens_revoked
     uploads = uploads or ImageUploads()
-    answers = Answers(turn_client(settings.bot_token, base_url, session), session, uploads)
     clients = clients or SlackClients(OneToken(str(settings.bot_token)), base_url, session)
 
     def speakers(context: AsyncBoltContext) -> tuple[SlackDirectory, Answers]:
@@ -185,7 +184,6 @@ def build_bolt_app(
         token = str(context.token)
         return SlackDirectory(clients.plain(token)), Answers(clients.waiting(token), session, uploads)
 
-    clicked = ClickedMessages(answers)
     home_tab = home_tab or HomeTab(engine, uploads)
     # The App Home tab: published on app_home_opened and after changes.
     home_tab.attach(app, clients, lambda context: speakers(context)[0])
@@ -225,7 +223,8 @@ def build_bolt_app(
         click = inbound.from_block_action(body)
         if click is None:
             return
-        turn = clicked.then(body, turns.handle(click, directory))  # the message clicked loses its buttons
+        # The message clicked loses its buttons, with the token of the workspace it is in.
+        turn = ClickedMessages(answers).then(body, turns.handle(click, directory))
         if not body.get("response_url"):  # a click in the App Home: a view has no channel to answer in
             work = home_tab.answer_in_dm(answers, turn, click.account_id)
         elif (body.get("container") or {}).get("is_ephemeral", True):
