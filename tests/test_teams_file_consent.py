@@ -24,8 +24,9 @@ from tests.fakes import serve_on_loopback
 from tests.fakes.bot_connector import FakeBotConnector, Sent, message_activity
 from tests.server import FIXED_NOW, RunningServer, running_server, settle
 from tests.test_booking_platforms import CALENDAR_LINK, sessions_in
-from tests.test_selection_platforms import TeamsUser, next_id, outbox_of
+from tests.test_selection_platforms import IATUL, TeamsUser, application_of, next_id, outbox_of
 from tests.test_teams import CORA, PAT, PAT_CHAT
+from tests.test_teams_files import CV, cv_file, pat_at_the_cv_step, upload
 
 CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
@@ -318,6 +319,17 @@ async def test_moving_the_session_offers_the_updated_invitation(server, connecto
     [(body, _)] = onedrive.received
     assert len(body) == card["content"]["sizeInBytes"]
     assert b"SEQUENCE:1" in body and b"DTSTART:20261203T140000Z" in body
+
+
+async def test_an_applicant_attaches_a_file_in_the_personal_chat_on_either_database(server, connector):
+    """The other direction, which supportsFiles enables: the download.info attachment Teams sends for an
+    upload (as Microsoft documents it: contentUrl, name, content.downloadUrl, uniqueId, fileType) answers
+    the application's CV question (tests/test_teams_files.py has the rest, on SQLite)."""
+    pat = await pat_at_the_cv_step(server, connector)
+    text = await pat.send(upload(connector, cv_file()))
+    assert "Got it: Pat_Participant_CV.pdf." in text
+    application = await application_of(server, "participant@demo.example", IATUL)
+    assert application.materials == {"cv": {"files": [{"name": CV.name, "url": CV.url}], "done": True}}
 
 
 # Without the server: the pure parts
