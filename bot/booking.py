@@ -22,7 +22,7 @@ from bot.events import invite as invite_of
 from bot.messages import Reply
 from bot.pairs import PairInfo, pairings_of
 from bot.programs import ProgramCatalog
-from bot.timezones import date_span, long_date
+from bot.timezones import date_span, long_date, zone_name
 from storage.models import Availability, BusySlot, CoachingSession, Cohort, GroupSeat, GroupSession, Pair, Person
 
 SLOT = timedelta(minutes=15)
@@ -297,9 +297,9 @@ def queue_reminders(
 
 
 def local(moment: datetime, zone: str) -> str:
-    """ "Tuesday 1 December, 15:00 (America/Chicago)" """
+    """ "Tuesday 1 December, 15:00 Central Time" """
     shown = moment.astimezone(ZoneInfo(zone))
-    return f"{shown:%A} {shown.day} {shown:%B}, {shown:%H:%M} ({zone})"
+    return f"{shown:%A} {shown.day} {shown:%B}, {shown:%H:%M} {zone_name(zone)}"
 
 
 # Calendar files

@@ -30,7 +30,7 @@ from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.programs import MOST_DAYS_TO_CONFIRM, Confirmation, Program
 from bot.scheduler import JobContext, JobHandler, schedule
-from bot.timezones import long_date, today_in
+from bot.timezones import long_date, today_in, zone_name
 from bot.when import parse_time
 from storage.models import Application, Cohort, Job, Person
 
@@ -51,9 +51,9 @@ class Ending:
 
 
 def moment_words(moment: datetime, zone: str) -> str:
-    """ "Monday 7 December 2026 at 15:00 (America/Chicago)" """
+    """ "Monday 7 December 2026 at 15:00 Central Time" """
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%A} {long_date(local.date())} at {local:%H:%M} ({zone})"
+    return f"{local:%A} {long_date(local.date())} at {local:%H:%M} {zone_name(zone)}"
 
 
 def zone_of(person: Person) -> str:

@@ -34,6 +34,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.timezones import zone_name
+
 if TYPE_CHECKING:  # imported where a match is counted: they cost a cold start about 0.3 s (issue 15)
     import numpy
     from scipy import sparse
@@ -167,7 +169,7 @@ def overlap_hours(zone: str, other_zone: str, on: date) -> float:
 
 def _working_hours(candidate_zone: str, guide_zone: str, on: date) -> tuple[float, str]:
     hours = overlap_hours(guide_zone, candidate_zone, on)
-    zones = f"({guide_zone} / {candidate_zone})"
+    zones = f"between {zone_name(guide_zone)} and {zone_name(candidate_zone)}"
     if hours == 0:
         return 0.0, f"no working hours in common {zones}"
     points = TIMEZONE_POINTS * min(hours, WORKDAY_HOURS) / WORKDAY_HOURS

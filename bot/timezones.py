@@ -1,10 +1,17 @@
-"""Time-zone names: validation, friendly look-up by city, and local-time formatting."""
+"""Time-zone names: validation, friendly look-up by city, the names people read, and local-time formatting."""
 
 from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.core import get_global
+from babel.dates import get_timezone_location, get_timezone_name
+
 DEFAULT_TIMEZONE = "UTC"
+# Where people name their clock by its region ("9:00 Eastern Time"): a country split into several clocks
+# that English speakers call by CLDR's generic names. Elsewhere people say a city's time ("Phnom Penh time").
+REGIONAL_CLOCKS = frozenset({"US", "CA", "AU"})
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/GMT", "Etc/Universal", "Etc/Zulu", "GMT", "UCT", "Universal"})
 
 
 def is_valid_timezone(name: str | None) -> bool:
@@ -37,10 +44,32 @@ def find_timezone(typed: str) -> str | None:
     return _zones_by_city().get(typed.lower().replace("_", " "))
 
 
+@cache
+def zone_name(zone: str) -> str:
+    """The name a person reads for an IANA zone: "Eastern Time", "Australian Eastern Time" in the countries of
+    REGIONAL_CLOCKS (CLDR's generic metazone name), "Phnom Penh time" or "London time" elsewhere (CLDR's
+    English city), "UTC" for UTC and its aliases, and the id itself for a zone with no city ("EST5EDT")."""
+    if zone in UTC_NAMES:
+        return "UTC"
+    if "/" not in zone or zone.startswith("Etc/"):
+        return zone
+    if get_global("zone_territories").get(zone) in REGIONAL_CLOCKS:
+        regional = get_timezone_name(zone, "long", zone_variant="generic", locale="en")
+        if regional.endswith(" Time") and "(" not in regional:
+            return regional
+    return f"{get_timezone_location(zone, locale='en', return_city=True)} time"
+
+
+def zone_short(zone: str) -> str:
+    """ "Eastern", "Phnom Penh", "UTC": the zone's name where space is short (a button)."""
+    name = zone_name(zone)
+    return name.removesuffix(" Time").removesuffix(" time")
+
+
 def local_time(moment: datetime, zone: str) -> str:
-    """ "Mon 23 Nov, 14:05 (America/Chicago)" — the weekday always shown, 24-hour clock."""
+    """ "Mon 23 Nov, 14:05 Central Time" — the weekday always shown, 24-hour clock."""
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %d %b, %H:%M} ({zone})"
+    return f"{local:%a %d %b, %H:%M} {zone_name(zone)}"
 
 
 def long_date(day: date) -> str:
@@ -62,14 +91,14 @@ def today_in(moment: datetime, zone: str) -> date:
 
 def deadline_words(deadline: datetime, phase_zone: str | None, reader_zone: str | None) -> str:
     """A deadline is one instant for everyone: shown in the reader's zone and, when it differs, in the zone
-    it was set in ("26 August 2027 at 23:59 (America/Los_Angeles), that is 27 August 2027 at 01:59 your
-    time (America/Chicago)"). With no reader (the command line), in its own zone only."""
+    it was set in ("26 August 2027 at 23:59 Pacific Time, that is 27 August 2027 at 01:59 Central Time,
+    your time"). With no reader (the command line), in its own zone only."""
     last_minute = deadline - timedelta(minutes=1)
     theirs_zone = phase_zone or "UTC"
     theirs = last_minute.astimezone(ZoneInfo(theirs_zone))
-    own = f"{long_date(theirs.date())} at {theirs:%H:%M} ({theirs_zone})"
+    own = f"{long_date(theirs.date())} at {theirs:%H:%M} {zone_name(theirs_zone)}"
     if reader_zone is None:
         return own
     mine = last_minute.astimezone(ZoneInfo(reader_zone))
-    yours = f"{long_date(mine.date())} at {mine:%H:%M} your time ({reader_zone})"
+    yours = f"{long_date(mine.date())} at {mine:%H:%M} {zone_name(reader_zone)}, your time"
     return yours if phase_zone in (None, reader_zone) else f"{own}, that is {yours}"

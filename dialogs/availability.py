@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 
 from bot.booking import DEFAULT_HOURS
 from bot.dialog import Command, Registry, Turn
+from bot.timezones import zone_name
 from storage.models import Availability
 
 NAME = "availability"
@@ -48,7 +49,7 @@ async def start(turn: Turn, args: str) -> None:
                 created_at=turn.now,
             )
         )
-    turn.say(f"Done: your hours are now, in {turn.timezone}:", lines=tuple(_describe(hours)))
+    turn.say(f"Done: your hours are now, in {zone_name(turn.timezone)}:", lines=tuple(_describe(hours)))
 
 
 def parse_hours(typed: str) -> list[tuple[int, int, int]] | str:
@@ -114,14 +115,14 @@ async def _show(turn: Turn) -> None:
         days, start, end = DEFAULT_HOURS
         default = [(day, _of(start), _of(end)) for day in days]
         turn.say(
-            f"You have not set your hours, so sessions can be booked Monday to Friday 09:00-17:00 in your zone "
-            f"({turn.timezone}). Change them with {EXAMPLE}.",
+            f"You have not set your hours, so sessions can be booked Monday to Friday 09:00-17:00 in your zone, "
+            f"{zone_name(turn.timezone)}. Change them with {EXAMPLE}.",
             lines=tuple(_describe(default)),
         )
         return
     zone = rows[0].timezone
     hours = [(r.weekday, r.starts_minute, r.ends_minute) for r in rows]
-    turn.say(f"Your hours, in {zone}. Change them with {EXAMPLE}.", lines=tuple(_describe(hours)))
+    turn.say(f"Your hours, in {zone_name(zone)}. Change them with {EXAMPLE}.", lines=tuple(_describe(hours)))
 
 
 def _of(moment: time) -> int:

@@ -17,7 +17,7 @@ from bot.cycle import dated_phase
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Registry, Turn, button, row_id
 from bot.programs import Program, ProgramCatalog
-from bot.timezones import date_span, local_time, long_date
+from bot.timezones import date_span, local_time, long_date, zone_name
 from dialogs import cohort_new
 from storage.models import Cohort
 
@@ -103,8 +103,8 @@ async def show_calendar(turn: Turn, args: str) -> None:
 def _say_calendar(turn: Turn, cohort: Cohort, program: Program) -> None:
     turn.finish()
     turn.say(
-        f"Times are in your zone ({turn.timezone}). To move a phase: `cohort dates PHASE FROM TO {program.id} "
-        f"{cohort.name}`, with dates like {DATE_EXAMPLES}.",
+        f"Times are in your zone, {zone_name(turn.timezone)}. To move a phase: "
+        f"`cohort dates PHASE FROM TO {program.id} {cohort.name}`, with dates like {DATE_EXAMPLES}.",
         title=f"Calendar: {program.short_name} ({cohort.name})",
         lines=tuple(calendar_lines(cohort, program, turn.timezone)),
     )

@@ -37,7 +37,7 @@ from bot.events import (
 from bot.messages import Reply
 from bot.outbox import Queued
 from bot.programs import Program
-from bot.timezones import long_date, today_in
+from bot.timezones import long_date, today_in, zone_name
 from bot.when import parse_time
 from dialogs import event_places
 from dialogs.event_places import NAME
@@ -135,7 +135,8 @@ async def _next(turn: Turn, draft: dict[str, Any]) -> None:
     elif "title" not in draft:
         turn.ask(NAME, "title", f"What is the {draft['kind']}'s title? Like `Welcome to the program`.", data=draft)
     elif "at" not in draft:
-        turn.ask(NAME, "when", f"When is it? Like `25 May 3pm`, in your time zone ({turn.timezone}).", data=draft)
+        zone = zone_name(turn.timezone)
+        turn.ask(NAME, "when", f"When is it? Like `25 May 3pm`, in your time zone, {zone}.", data=draft)
     elif "cohort_id" not in draft:
         await _choose_cohort(turn, draft)
     elif "audience" not in draft:

@@ -21,7 +21,7 @@ from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
-from bot.timezones import today_in
+from bot.timezones import today_in, zone_name
 from storage.models import Application, Cohort, Membership, Pair, Person, Profile
 
 NAME = "match"
@@ -226,7 +226,7 @@ async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int
         plan = f" The program plans {count} of {sessions.minutes} minutes."
     start_hint = "To book your first session, type `book` (or `book next Tuesday 3pm`)." + plan
     for person, partner, partner_role in ((guided, guide, program.guide_role), (guide, guided, program.guided_role)):
-        where = f" (their time zone: {partner.timezone})" if partner.timezone else ""
+        where = f"; their time zone is {zone_name(partner.timezone)}" if partner.timezone else ""
         reply = Reply(
             f"Your {partner_role} in the {program.name} ({cohort.name}) is *{partner.display_name}*, "
             f"{partner.email}{where}. {start_hint}",

@@ -13,6 +13,7 @@ from bot.dialog import Command, Registry, Turn, button, in_a_program
 from bot.profiles import HIGHEST_CAPACITY, LOWEST_CAPACITY, TEXT_LIMIT, ProfileError
 from bot.program_rules import GUIDED_ROLES
 from bot.programs import Program
+from bot.timezones import zone_name
 from dialogs import timezone
 from storage.models import Application, Cohort, Profile
 
@@ -85,7 +86,7 @@ async def _show(turn: Turn) -> None:
     languages = ", ".join(profiles.languages_of(profile)) or "(not given)"
     shown = (expertise, interests, languages, _capacity_words(turn, profile))
     lines = (*(f"{FIELDS[field][0]}: {value}" for field, value in zip(FIELDS, shown, strict=True)),)
-    lines += (f"Time zone: {turn.timezone}",)
+    lines += (f"Time zone: {zone_name(turn.timezone)}",)
     buttons = tuple(button(NAME, f"Change {field}", f"change|{field}") for field in FIELDS)
     turn.say(
         "Coordinators' matching reads this to find your partners.",

@@ -5,7 +5,7 @@
 """
 
 from bot.dialog import Command, Registry, Turn, button
-from bot.timezones import find_timezone, local_time
+from bot.timezones import find_timezone, local_time, zone_name
 
 NAME = "timezone"
 COMMON_ZONES = (
@@ -65,7 +65,7 @@ async def _set(turn: Turn, typed: str) -> None:
             return
         turn.person.timezone, turn.person.timezone_chosen = zone, True
     turn.finish()
-    turn.say(f"Done: your time zone is now {zone}. It is {local_time(turn.now, zone)}.")
+    turn.say(f"Done: your time zone is now {zone} ({zone_name(zone)}). It is {local_time(turn.now, zone)}.")
 
 
 def register(registry: Registry) -> None:

@@ -36,8 +36,8 @@ async def test_aahsl_application_from_first_question_to_submitted(chat, db):
     dana = chat("participant2@demo.example")
     first = await dana.say("apply aahsl")
     # Next year's cohort takes applications; its call closes at 23:59 Pacific, shown in Dana's zone too.
-    assert "(Demo 2027-28). Applications close on 11 January 2027 at 23:59 (America/Los_Angeles), that is " in first
-    assert "12 January 2027 at 00:59 your time (America/Denver)" in first
+    assert "(Demo 2027-28). Applications close on 11 January 2027 at 23:59 Pacific Time, that is " in first
+    assert "12 January 2027 at 00:59 Mountain Time, your time" in first
     assert "(1 of 12)" in first and "middle management" in first
     summary = await answer_aahsl_until_summary(dana)
     assert "Please check your answers" in summary
@@ -200,8 +200,8 @@ async def test_a_closed_call_names_the_next_one_really_coming(chat, db):
     answer = await chat("participant2@demo.example").say("apply aahsl")
     assert "Applications for the AAHSL coaching pilot are closed now. The next call is open from " in answer
     assert (
-        "1 July to 26 August 2027, closing 26 August 2027 at 23:59 (America/Los_Angeles), that is 27 August 2027 "
-        "at 00:59 your time (America/Denver)" in answer
+        "1 July to 26 August 2027, closing 26 August 2027 at 23:59 Pacific Time, that is 27 August 2027 "
+        "at 00:59 Mountain Time, your time" in answer
     )
     async with db.transaction() as session:
         assert (await session.execute(select(Application))).first() is None
@@ -243,7 +243,7 @@ async def test_a_deadline_that_passes_while_answering_keeps_the_draft_as_it_was(
     # included. Dana answers the fourth question a minute after.
     engine.clock = lambda: datetime(2027, 1, 12, 8, 0, 30, tzinfo=UTC)
     answered = await dana.click(AAHSL_YES_NO[3])
-    assert "closed on 11 January 2027 at 23:59 (America/Los_Angeles), that is 12 January 2027 at 00:59 your" in answered
+    assert "closed on 11 January 2027 at 23:59 Pacific Time, that is 12 January 2027 at 00:59 Mountain" in answered
     assert "Your draft is kept as it is" in answered
     application = await application_of(db, "participant2@demo.example")
     assert (application.status, application.answers) == ("draft", before)

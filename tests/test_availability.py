@@ -23,7 +23,7 @@ async def test_a_coach_sets_hours_and_a_booking_outside_them_is_refused(chat, db
     cora = chat("coach@demo.example")
     assert "You have not set your hours" in await cora.say("availability")
     done = await cora.say("availability Tue 9-12, Thu 13:30-17")
-    assert "Tuesday: 09:00-12:00" in done and "Thursday: 13:30-17:00" in done and "America/New_York" in done
+    assert "Tuesday: 09:00-12:00" in done and "Thursday: 13:30-17:00" in done and "Eastern Time" in done
     sokha = chat("partner@demo.example")
     refused = await sokha.say("book Wednesday 9pm")  # Wednesday 09:00 in New York: not in Cora's hours now
     assert "outside Cora Coach's hours" in refused

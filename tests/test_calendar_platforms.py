@@ -21,7 +21,7 @@ async def test_the_call_read_and_extended_on_slack_and_its_deadline_on_teams(dat
         casey = SlackUser(server, slack_api, CASEY_SLACK)
         shown = await casey.command("cohort calendar aahsl Demo 2027-28")
         assert "Call for applications (`call`)" in shown
-        assert "closing 11 January 2027 at 23:59 (America/Los_Angeles), that is 12 January 2027 at 01:59 your " in shown
+        assert "closing 11 January 2027 at 23:59 Pacific Time, that is 12 January 2027 at 01:59 Central Time" in shown
         assert "One-to-one coaching sessions (`sessions`)" in shown
 
         preview = await casey.command("cohort dates call 2026-11-16 2027-01-14 aahsl Demo 2027-28")
@@ -40,7 +40,7 @@ async def test_the_call_read_and_extended_on_slack_and_its_deadline_on_teams(dat
         teams_api.add_member(DANA_TEAMS, "participant2@demo.example", "Dana Participant")
         dana = TeamsUser(server, teams_api, DANA_TEAMS, "Dana Participant", "America/Denver")
         started = await dana.say("apply aahsl")
-        assert "Applications close on 14 January 2027 at 23:59 (America/Los_Angeles), that is " in started
-        assert "15 January 2027 at 00:59 your time (America/Denver)" in started
+        assert "Applications close on 14 January 2027 at 23:59 Pacific Time, that is " in started
+        assert "15 January 2027 at 00:59 Mountain Time, your time" in started
         listed = await dana.say("programs")
-        assert "applications open, closing on 14 January 2027 at 23:59 (America/Los_Angeles)" in listed
+        assert "applications open, closing on 14 January 2027 at 23:59 Pacific Time" in listed

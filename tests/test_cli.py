@@ -64,7 +64,7 @@ def test_db_upgrade_then_demo_then_chat(tmp_path: Path):
     assert chat.returncode == 0, chat.stderr
     assert "Sokha Partner <partner@demo.example>" in chat.stdout
     assert "partner in SIG-ALICE coaching" in chat.stdout
-    assert "your time zone is now Asia/Phnom_Penh" in chat.stdout
+    assert "your time zone is now Asia/Phnom_Penh (Phnom Penh time)" in chat.stdout
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -97,7 +97,7 @@ def test_a_conversation_survives_kill_9(tmp_path: Path):
     first.kill()  # SIGKILL: no clean-up of any kind
     first.wait(timeout=30)
     second = run(["chat", "--user", "coach2@demo.example"], env, stdin="Phnom Penh\nquit\n")
-    assert "your time zone is now Asia/Phnom_Penh" in second.stdout
+    assert "your time zone is now Asia/Phnom_Penh (Phnom Penh time)" in second.stdout
 
 
 def test_the_server_stops_cleanly_on_sigterm(tmp_path: Path, unused_tcp_port: int):
@@ -153,7 +153,7 @@ def test_cohorts_create_prints_the_dated_calendar_with_the_deadlines_hour_and_zo
         "Created AAHSL coaching pilot: 2027-28, from 1 September 2027 to 30 April 2028.",
         "Its calendar:",
         "  Call for applications (call) [applications]: 1 July to 26 August 2027, closing 26 August 2027 at 23:59 "
-        "(America/Los_Angeles)",
+        "Pacific Time",
         "  Selection and announcement of participants (selection): 27 August to 30 September 2027",
         "  Peer-coaching group sessions (peer-groups) [peer groups]: 1 September 2027 to 31 March 2028",
         "  The coaching program (program) [the working period: check-ins]: 1 September 2027 to 30 April 2028",

@@ -56,7 +56,7 @@ async def test_the_calendar_shows_each_phase_with_its_id_in_the_coordinators_zon
     assert f"Calendar: AAHSL coaching pilot ({NEXT})" in shown
     assert (
         "Call for applications (`call`) [applications]: 16 November 2026 to 11 January 2027, closing 11 January "
-        "2027 at 23:59 (America/Los_Angeles), that is 12 January 2027 at 01:59 your time (America/Chicago)"
+        "2027 at 23:59 Pacific Time, that is 12 January 2027 at 01:59 Central Time, your time"
     ) in shown
     assert "The coaching program (`program`) [the working period: check-ins]: 17 January to 16 September 2027" in shown
     assert "(`sessions`) [one-to-one sessions]" in shown and "(`final-evaluation`)" in shown
@@ -127,8 +127,8 @@ async def test_extending_the_call_keeps_its_hour_and_zone_after_a_preview(chat, 
     casey = chat(CASEY)
     preview = await casey.say(f"cohort dates call 2026-11-16 2027-01-14 aahsl {NEXT}")
     assert f"Move Call for applications (`call`) of the AAHSL coaching pilot ({NEXT})?" in preview
-    assert "Now: 16 November 2026 to 11 January 2027, closing 11 January 2027 at 23:59 (America/Los_Angeles)" in preview
-    assert "New: 16 November 2026 to 14 January 2027, closing 14 January 2027 at 23:59 (America/Los_Angeles)" in preview
+    assert "Now: 16 November 2026 to 11 January 2027, closing 11 January 2027 at 23:59 Pacific Time" in preview
+    assert "New: 16 November 2026 to 14 January 2027, closing 14 January 2027 at 23:59 Pacific Time" in preview
     assert (await cohort_of(db, AAHSL, NEXT)).calendar["phases"]["call"]["closes"] == "2027-01-11"  # not yet
     done = await casey.click("Move it")
     assert "Moved: Call for applications (`call`) now runs 16 November 2026 to 14 January 2027" in done
@@ -141,7 +141,7 @@ async def test_extending_the_call_keeps_its_hour_and_zone_after_a_preview(chat, 
         "zone": "America/Los_Angeles",
     }
     started = await chat(DANA).say("apply aahsl")
-    assert "Applications close on 14 January 2027 at 23:59 (America/Los_Angeles)" in started
+    assert "Applications close on 14 January 2027 at 23:59 Pacific Time" in started
 
 
 async def test_typed_dates_without_a_year_are_read_near_the_phase_and_no_cancels(chat, db):
@@ -238,7 +238,7 @@ async def test_booked_sessions_outside_the_new_window_are_listed_and_stay_booked
     preview = await casey.say(f"cohort dates sessions 2026-12-01 2027-05-23 aahsl {RUNNING}")
     assert (
         "One-to-one session outside the new window (1 December 2026 to 23 May 2027): Wed 25 Nov, 10:00 "
-        "(America/Chicago), Pat Participant with Cora Coach. It stays booked: tell the people or move it."
+        "Central Time, Pat Participant with Cora Coach. It stays booked: tell the people or move it."
     ) in preview
     assert "Peer group" not in preview  # the peer groups' window does not move
     assert "Moved:" in await casey.click("Move it")
@@ -247,7 +247,7 @@ async def test_booked_sessions_outside_the_new_window_are_listed_and_stay_booked
         assert booked.status == "booked"
     groups = await casey.say(f"cohort dates peer-groups 2026-12-01 2027-04-23 aahsl {RUNNING}")
     assert (
-        "Peer group outside the new window (1 December 2026 to 23 April 2027): Tue 24 Nov, 15:00 (America/Chicago), "
+        "Peer group outside the new window (1 December 2026 to 23 April 2027): Tue 24 Nov, 15:00 Central Time, "
         "Leading change (0 joined)."
     ) in groups
     await casey.click("Move it")
@@ -382,14 +382,14 @@ async def test_a_draft_past_the_deadline_is_reopened_and_then_submitted(engine, 
     await dana.say("apply aahsl")
     await dana.click("Yes")
     early = await chat(CASEY).say(f"review reopen {DANA}")
-    assert "The call is open until 11 January 2027 at 23:59 (America/Los_Angeles)" in early
+    assert "The call is open until 11 January 2027 at 23:59 Pacific Time" in early
     at(engine, datetime(2027, 1, 13, 15, 0, tzinfo=UTC))  # the call closed on 11 January in Los Angeles
     refused = await dana.say("apply")
     assert "can no longer be submitted" in refused
     reopened = await chat(CASEY).say(f"review reopen {DANA}")
     assert (
         "Reopened: Dana Participant can submit their AAHSL coaching pilot (Demo 2027-28) application until "
-        "20 January 2027 at 23:59 your time (America/Chicago)."
+        "20 January 2027 at 23:59 Central Time, your time."
     ) in reopened
     async with db.transaction() as session:
         application = (await session.execute(select(Application))).scalar_one()
@@ -401,7 +401,7 @@ async def test_a_draft_past_the_deadline_is_reopened_and_then_submitted(engine, 
         assert told.person_id == dana_id
     back = await dana.say("apply")
     assert "reopened your application to the AAHSL/NNLM Professional Coaching" in back
-    assert "until 20 January 2027 at 23:59 (America/Chicago), that is 20 January 2027 at 22:59 your time" in back
+    assert "until 20 January 2027 at 23:59 Central Time, that is 20 January 2027 at 22:59 Mountain Time" in back
     assert "Welcome back" in back
     for answer in ("Yes", "Yes", "Yes", "Yes", "No", "No"):
         await dana.click(answer)
@@ -435,7 +435,7 @@ async def test_reopening_until_a_typed_day(engine, chat, db):
     await chat(DANA).say("apply aahsl")
     at(engine, datetime(2027, 1, 13, 15, 0, tzinfo=UTC))
     answer = await chat(CASEY).say(f"review reopen {DANA} 15 January")
-    assert "until 15 January 2027 at 23:59 your time (America/Chicago)" in answer
+    assert "until 15 January 2027 at 23:59 Central Time, your time" in answer
     async with db.transaction() as session:
         until = (await session.execute(select(Application.reopened_until))).scalar_one()
     assert until == datetime(2027, 1, 16, 6, 0, tzinfo=UTC) and until - engine.clock() < timedelta(days=3)

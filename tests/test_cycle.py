@@ -92,34 +92,30 @@ def test_a_window_is_open_between_two_instants(phase, moment, is_open):
 @pytest.mark.parametrize(
     ("phase", "reader", "words"),
     [
-        (CALL, "America/Los_Angeles", "on 26 August 2027 at 23:59 your time (America/Los_Angeles)"),
+        (CALL, "America/Los_Angeles", "on 26 August 2027 at 23:59 Pacific Time, your time"),
         (
             CALL,
             "Asia/Phnom_Penh",
-            "on 26 August 2027 at 23:59 (America/Los_Angeles), that is 27 August 2027 at 13:59 your time "
-            "(Asia/Phnom_Penh)",
+            "on 26 August 2027 at 23:59 Pacific Time, that is 27 August 2027 at 13:59 Phnom Penh time, your time",
         ),
         (
             CALL,
             "Pacific/Auckland",
-            "on 26 August 2027 at 23:59 (America/Los_Angeles), that is 27 August 2027 at 18:59 your time "
-            "(Pacific/Auckland)",
+            "on 26 August 2027 at 23:59 Pacific Time, that is 27 August 2027 at 18:59 Auckland time, your time",
         ),
         (
             CALL,
             "Pacific/Honolulu",
-            "on 26 August 2027 at 23:59 (America/Los_Angeles), that is 26 August 2027 at 20:59 your time "
-            "(Pacific/Honolulu)",
+            "on 26 August 2027 at 23:59 Pacific Time, that is 26 August 2027 at 20:59 Honolulu time, your time",
         ),
         (
             WINTER_CALL,
             "Europe/London",
-            "on 31 December 2027 at 23:59 (America/New_York), that is 1 January 2028 at 04:59 your time "
-            "(Europe/London)",
+            "on 31 December 2027 at 23:59 Eastern Time, that is 1 January 2028 at 04:59 London time, your time",
         ),
         (NO_HOUR, "Asia/Phnom_Penh", "at the end of 22 April 2027"),
         (NO_HOUR, None, "at the end of 22 April 2027"),
-        (CALL, None, "on 26 August 2027 at 23:59 (America/Los_Angeles)"),
+        (CALL, None, "on 26 August 2027 at 23:59 Pacific Time"),
     ],
 )
 def test_a_deadline_reads_the_same_instant_in_each_zone(phase, reader, words):

@@ -45,7 +45,7 @@ async def test_match_proposes_with_reasons_and_confirming_tells_both(chat, db):
     proposals = await casey.say("match aahsl")
     assert "Proposed pairs: AAHSL coaching pilot, Demo 2026-27" in proposals
     assert "Dana Participant with Cora Coach: score" in proposals
-    assert "working hours overlap (America/New_York / America/Denver)" in proposals
+    assert "working hours overlap between Eastern Time and Mountain Time" in proposals
     done = await casey.click("Confirm these pairs")
     assert "Done: 1 pair made in Demo 2026-27" in done
     assert ("Cora Coach", "Dana Participant") in await active_pairs(db, AAHSL)

@@ -36,7 +36,7 @@ async def test_a_coach_sees_their_profile_and_changes_expertise_with_a_button(ch
     shown = await cora.say("profile")
     assert "Your profile" in shown and "Expertise: (not given)" in shown
     assert "People you take: the program's default (3 in the AAHSL coaching pilot" in shown
-    assert "Time zone: America/New_York" in shown
+    assert "Time zone: Eastern Time" in shown
     asked = await cora.click("Change expertise")
     assert "What do you offer as a coach or mentor?" in asked
     done = await cora.say("Leadership development, change management and difficult conversations")
@@ -55,7 +55,7 @@ async def test_one_line_forms_set_languages_capacity_interests_and_time_zone(cha
     )
     assert "Done: your profile now says People you take: 2" in await cora.say("profile capacity 2")
     assert "Done: your profile now says Interests: budgeting" in await cora.say("profile interests   budgeting ")
-    assert "Done: your time zone is now Asia/Phnom_Penh" in await cora.say("profile timezone Phnom Penh")
+    assert "now Asia/Phnom_Penh (Phnom Penh time)" in await cora.say("profile timezone Phnom Penh")
     profile = await profile_row(db, CORA)
     assert profile is not None
     assert (profile.languages, profile.capacity, profile.interests) == (["English", "khmer"], 2, "budgeting")

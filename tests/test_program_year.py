@@ -53,7 +53,7 @@ async def test_a_year_of_the_aahsl_pilot(db, catalog):
     # Before the call: closed, naming this year's call (not next year's), its deadline in Avery's zone.
     closed = await avery.say("apply aahsl")
     assert "Applications for the AAHSL coaching pilot are closed now. The next call is open from 1 July to " in closed
-    assert "26 August 2027, closing 26 August 2027 at 23:59 your time (America/Los_Angeles)" in closed
+    assert "26 August 2027, closing 26 August 2027 at 23:59 Pacific Time, your time" in closed
     await year.walk_to(utc(2027, 7, 1, 6))  # 23:00 on 30 June in Los Angeles: the call opens at midnight there
     assert "closed now" in await avery.say("apply aahsl")
 
@@ -63,8 +63,8 @@ async def test_a_year_of_the_aahsl_pilot(db, catalog):
     assert "Please check your answers" in summary
     assert "Submitted!" in await avery.click("Submit")
     started = await sophea.say("apply aahsl")
-    assert "Applications close on 26 August 2027 at 23:59 (America/Los_Angeles), that is 27 August 2027 at " in started
-    assert "13:59 your time (Asia/Phnom_Penh)" in started
+    assert "Applications close on 26 August 2027 at 23:59 Pacific Time, that is 27 August 2027 at " in started
+    assert "13:59 Phnom Penh time, your time" in started
     await answer_aahsl_until_summary(sophea)
 
     # 23:59 Pacific on 26 August is one instant: Sophea's 13:59 on the 27th. A minute later her draft is kept
@@ -72,7 +72,7 @@ async def test_a_year_of_the_aahsl_pilot(db, catalog):
     await year.walk_to(utc(2027, 8, 27, 7, 0, 30))
     refused = await sophea.click("Submit")
     assert "The call for the AAHSL coaching pilot (2027-28) closed on 26 August 2027 at 23:59 " in refused
-    assert "that is 27 August 2027 at 13:59 your time (Asia/Phnom_Penh)" in refused
+    assert "that is 27 August 2027 at 13:59 Phnom Penh time, your time" in refused
     assert "Your draft is kept as it is" in refused
     assert sorted((await statuses(year)).values()) == ["draft", "submitted"]
 

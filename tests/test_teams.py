@@ -162,7 +162,7 @@ async def test_the_zone_teams_reports_becomes_the_persons_zone(
     if client_info_timezone:
         sent["entities"][0]["timezone"] = client_info_timezone
     assert 200 <= await post(server, sent) < 300
-    assert expected in only_reply(connector).text
+    assert f"{expected.split('/')[1]} time" in only_reply(connector).text  # "Bangkok time"
     assert (await person(server, "participant@demo.example")).timezone == expected
     [account] = await accounts(server)
     assert account.platform_timezone == expected
@@ -199,7 +199,7 @@ async def test_seven_zone_choices_become_a_drop_down_whose_answer_comes_back(ser
     click = activity("card_submit", connector, value={CHOICE_KEY: phnom_penh})
     assert "text" not in click
     assert 200 <= await post(server, click) < 300
-    assert "Done: your time zone is now Asia/Phnom_Penh" in only_reply(connector).text
+    assert "Done: your time zone is now Asia/Phnom_Penh (Phnom Penh time)" in only_reply(connector).text
     pat = await person(server, "participant@demo.example")
     assert (pat.timezone, pat.timezone_chosen) == ("Asia/Phnom_Penh", True)
 
@@ -214,7 +214,7 @@ async def test_six_zone_choices_become_buttons_whose_click_comes_back(server, co
 
     connector.sent.clear()
     await post(server, without_timezone(activity("card_submit", connector, value=london["data"])))
-    assert "Done: your time zone is now Europe/London" in only_reply(connector).text
+    assert "Done: your time zone is now Europe/London (London time)" in only_reply(connector).text
     assert (await person(server, "participant@demo.example")).timezone == "Europe/London"
 
 
@@ -440,7 +440,7 @@ async def test_an_open_question_survives_a_server_restart(sqlite_url, connector)
     connector.sent.clear()
     async with running_server(sqlite_url) as after:
         await post(after, activity("personal_message", connector, text="Phnom Penh", id="1795446077777"))
-        assert "Done: your time zone is now Asia/Phnom_Penh" in only_reply(connector).text
+        assert "Done: your time zone is now Asia/Phnom_Penh (Phnom Penh time)" in only_reply(connector).text
         async with after.db.transaction() as session:
             assert (await session.execute(select(func.count()).select_from(DialogState))).scalar_one() == 0
 

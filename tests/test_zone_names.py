@@ -1,0 +1,45 @@
+"""The names people read for time zones (issue 16 point 5): one rule in bot/timezones.py `zone_name`."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.timezones import deadline_words, local_time, zone_name, zone_short
+
+PEOPLES_ZONES = [  # the zones of programs/*.toml, bot/demo.py, seeds/ and the tests
+    ("America/New_York", "Eastern Time"),
+    ("America/Chicago", "Central Time"),
+    ("America/Denver", "Mountain Time"),
+    ("America/Los_Angeles", "Pacific Time"),
+    ("America/Detroit", "Eastern Time"),  # a US zone that is not the region's main city
+    ("America/Toronto", "Eastern Time"),
+    ("Pacific/Honolulu", "Honolulu time"),  # CLDR has no generic name for Hawaii: the city
+    ("Australia/Sydney", "Australian Eastern Time"),
+    ("Asia/Phnom_Penh", "Phnom Penh time"),  # not "Indochina Time", which a Cambodian reader does not say
+    ("Asia/Bangkok", "Bangkok time"),
+    ("Asia/Ho_Chi_Minh", "Ho Chi Minh City time"),
+    ("Europe/London", "London time"),
+    ("Europe/Paris", "Paris time"),
+    ("Africa/Lagos", "Lagos time"),
+    ("Pacific/Auckland", "Auckland time"),
+    ("UTC", "UTC"),
+    ("Etc/UTC", "UTC"),
+    ("EST5EDT", "EST5EDT"),  # no city to name: the id itself
+]
+
+
+@pytest.mark.parametrize(("zone", "name"), PEOPLES_ZONES)
+def test_each_zone_reads_as_people_say_it(zone, name):
+    assert zone_name(zone) == name
+
+
+def test_the_short_name_drops_the_word_time():
+    assert [zone_short(z) for z in ("America/New_York", "Asia/Phnom_Penh", "UTC")] == ["Eastern", "Phnom Penh", "UTC"]
+
+
+def test_times_and_deadlines_use_the_names_without_parentheses():
+    moment = datetime(2026, 12, 8, 14, 0, tzinfo=UTC)
+    assert local_time(moment, "Asia/Phnom_Penh") == "Tue 08 Dec, 21:00 Phnom Penh time"
+    words = deadline_words(moment, "America/Los_Angeles", "Asia/Phnom_Penh")
+    assert words == "8 December 2026 at 05:59 Pacific Time, that is 8 December 2026 at 20:59 Phnom Penh time, your time"
+    assert "(" not in words
