@@ -102,3 +102,33 @@ def deadline_words(deadline: datetime, phase_zone: str | None, reader_zone: str 
     mine = last_minute.astimezone(ZoneInfo(reader_zone))
     yours = f"{long_date(mine.date())} at {mine:%H:%M} {zone_name(reader_zone)}, your time"
     return yours if phase_zone in (None, reader_zone) else f"{own}, that is {yours}"
+
+
+BUTTON_TEXT_LIMIT = 75  # Slack's limit for a button's text; Teams shows the same label
+
+
+def two_clocks(moment: datetime, zone: str, other_zone: str) -> str:
+    """A free time as both people read it, for a button: "Tue 8 Dec, 9:00 Eastern · 21:00 Phnom Penh", the
+    other's weekday added when their day differs, and one clock when both keep the same time."""
+    mine, theirs = moment.astimezone(ZoneInfo(zone)), moment.astimezone(ZoneInfo(other_zone))
+    own = f"{mine:%a} {mine.day} {mine:%b}, {_clock(mine)} {zone_short(zone)}"
+    if zone_short(zone) == zone_short(other_zone) and mine.utcoffset() == theirs.utcoffset():
+        return own
+    day = f"{theirs:%a} " if theirs.date() != mine.date() else ""
+    both = f"{own} · {day}{_clock(theirs)} {zone_short(other_zone)}"
+    return both if len(both) <= BUTTON_TEXT_LIMIT else f"{own} · {day}{_clock(theirs)} theirs"
+
+
+def for_both(moment: datetime, zone: str, other_zone: str, other: str) -> str:
+    """A session's time in a sentence, for the reader and the other person: "Wednesday 25 November, 21:00
+    Phnom Penh time for you and 09:00 Eastern Time for Cora Coach"; "... for you both" in one zone."""
+    mine, theirs = moment.astimezone(ZoneInfo(zone)), moment.astimezone(ZoneInfo(other_zone))
+    own = f"{mine:%A} {mine.day} {mine:%B}, {mine:%H:%M} {zone_name(zone)}"
+    if zone_name(zone) == zone_name(other_zone) and mine.utcoffset() == theirs.utcoffset():
+        return f"{own} for you both"
+    day = f"{theirs:%A} {theirs.day} {theirs:%B}, " if theirs.date() != mine.date() else ""
+    return f"{own} for you and {day}{theirs:%H:%M} {zone_name(other_zone)} for {other}"
+
+
+def _clock(local: datetime) -> str:
+    return f"{local.hour}:{local:%M}"

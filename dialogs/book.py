@@ -8,7 +8,6 @@ are refused with the nearest free times; the program's quota and window are enfo
 """
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot import booking, ending, offered_files, outbox
 from bot.booking import local
@@ -16,6 +15,7 @@ from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.pairs import PairInfo
 from bot.program_rules import PAIR_ROLES
+from bot.timezones import for_both, two_clocks
 from bot.when import parse_time
 
 NAME = "book"
@@ -81,8 +81,8 @@ async def _book_phrase(turn: Turn, info: PairInfo, when: str) -> None:
         turn.ask(
             NAME,
             "confirm",
-            f"{parsed.why} So: {local(parsed.at, turn.timezone)} for you, "
-            f"{local(parsed.at, partner.timezone or 'UTC')} for {partner.display_name}. Book it?",
+            f"{parsed.why} So: {for_both(parsed.at, turn.timezone, partner.timezone or 'UTC', partner.display_name)}. "
+            "Book it?",
             expects="choice",
             buttons=(
                 button(NAME, "Book it", f"at|{info.pair.id}|{parsed.at.isoformat()}", "primary"),
@@ -130,8 +130,8 @@ async def _book_at(turn: Turn, info: PairInfo, starts_at: datetime) -> None:
     link = booking.calendar_link(turn.public_url, made.calendar_token)
     invitation = await offered_files.session_invitation(turn.session, made, turn.now, turn.programs)
     turn.say(
-        f"Booked: {local(starts_at, turn.timezone)} for you, {local(starts_at, partner.timezone or 'UTC')} "
-        f"for {partner.display_name}, {info.minutes} minutes.{of} I told {partner.display_name}.",
+        f"Booked: {for_both(starts_at, turn.timezone, partner.timezone or 'UTC', partner.display_name)}, "
+        f"{info.minutes} minutes.{of} I told {partner.display_name}.",
         lines=(f"Calendar invitation: {link}",),
         file=invitation,
     )
@@ -154,15 +154,12 @@ async def _offer_free_times(turn: Turn, info: PairInfo, lead: str, near: datetim
         turn.say(f"{lead} I found no free time in the next three weeks; try `book` with a later date.")
         return
     text = f"{lead} {'Free times nearby' if near else 'The next free times'}:"
+    theirs = info.partner_of(turn.person.id).timezone or "UTC"
     buttons: tuple[Button, ...] = tuple(
-        button(NAME, _short(moment, turn.timezone), f"at|{info.pair.id}|{moment.isoformat()}") for moment in free
+        button(NAME, two_clocks(moment, turn.timezone, theirs), f"at|{info.pair.id}|{moment.isoformat()}")
+        for moment in free
     )
     turn.ask(NAME, "times", text + " (or type a time)", expects="text", buttons=buttons, data={"pair_id": info.pair.id})
-
-
-def _short(moment: datetime, zone: str) -> str:
-    shown = moment.astimezone(ZoneInfo(zone))
-    return f"{shown:%a} {shown.day} {shown:%b}, {shown:%H:%M}"
 
 
 class BookDialog:

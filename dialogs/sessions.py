@@ -15,6 +15,7 @@ from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.pairs import PairInfo
 from bot.program_rules import PAIR_ROLES
+from bot.timezones import for_both
 from bot.when import parse_time
 from storage.models import CoachingSession
 
@@ -166,8 +167,8 @@ async def _move(turn: Turn, row: CoachingSession, info: PairInfo, when: str) -> 
     link = booking.calendar_link(turn.public_url, row.calendar_token)
     invitation = await offered_files.session_invitation(turn.session, row, turn.now, turn.programs)
     turn.say(
-        f"Moved: your session with {partner.display_name} is now {local(row.starts_at, turn.timezone)} "
-        f"({local(row.starts_at, partner.timezone or 'UTC')} for them). I told them.",
+        f"Moved: your session with {partner.display_name} is now "
+        f"{for_both(row.starts_at, turn.timezone, partner.timezone or 'UTC', 'them')}. I told them.",
         lines=(f"Calendar invitation (the same event, updated): {link}",),
         file=invitation,
     )

@@ -27,8 +27,7 @@ async def sessions_in(db) -> list[CoachingSession]:
 async def test_a_clear_phrase_books_at_once_and_shows_both_zones(chat, db):
     sokha = chat("partner@demo.example")
     answer = await sokha.say("book Wednesday 9pm")
-    assert "Booked: Wednesday 25 November, 21:00 Phnom Penh time for you" in answer
-    assert "Wednesday 25 November, 09:00 Eastern Time for Cora Coach" in answer
+    assert "Booked: Wednesday 25 November, 21:00 Phnom Penh time for you and 09:00 Eastern Time for Cora" in answer
     assert "This is session 1 of at least 6" in answer and "/calendar/" in answer
     [booked] = await sessions_in(db)
     assert booked.starts_at == datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -42,7 +41,7 @@ async def test_an_ambiguous_phrase_is_confirmed_first(chat, db):
     pat = chat("participant@demo.example")
     asked = await pat.say("book with cora tomorrow")
     assert "You didn't say a time" in asked and "Book it?" in asked and await sessions_in(db) == []
-    assert "Tuesday 24 November, 09:00 Pacific Time for you" in asked
+    assert "So: Tuesday 24 November, 09:00 Pacific Time for you and 12:00 Eastern Time for Cora Coach." in asked
     done = await pat.click("Book it")
     assert "Booked:" in done and len(await sessions_in(db)) == 1
 
@@ -51,6 +50,9 @@ async def test_a_bare_book_offers_free_times_as_buttons(chat, db):
     sokha = chat("partner@demo.example")
     offered = await sokha.say("book")
     assert "The next free times" in offered and len(sokha.console.buttons) == 5
+    # both clocks on each button: Sokha's first, then Cora's, within Slack's 75 characters
+    assert sokha.console.buttons[0].label == "Tue 24 Nov, 21:00 Phnom Penh · 9:00 Eastern"
+    assert all(" Phnom Penh · " in b.label and len(b.label) <= 75 for b in sokha.console.buttons)
     assert "Booked:" in await sokha.say("1")
     assert len(await sessions_in(db)) == 1
 
@@ -77,8 +79,7 @@ async def test_daylight_saving_moves_the_coachs_hours_for_a_partner_in_phnom_pen
     # but 09:00 on Monday 15 March 2027, after the clocks went forward on 14 March.
     assert "outside Cora Coach's hours" in await sokha.say("book 12 March 2027 20:00")
     booked = await sokha.say("book 15 March 2027 20:00")
-    assert "Monday 15 March, 20:00 Phnom Penh time for you" in booked
-    assert "Monday 15 March, 09:00 Eastern Time for Cora Coach" in booked
+    assert "Monday 15 March, 20:00 Phnom Penh time for you and 09:00 Eastern Time for Cora Coach" in booked
 
 
 async def test_a_maximum_is_a_cap_and_the_refusal_gives_the_count_used(chat, db):
@@ -142,7 +143,8 @@ async def test_sessions_lists_moves_and_cancels_and_the_other_person_is_told(cha
     listed = await sokha.say("sessions")
     assert "1. Wednesday 25 November, 21:00 Phnom Penh time with Cora Coach" in listed
     moved = await sokha.say("sessions move 1 Thursday 9pm")
-    assert "Moved: your session with Cora Coach is now Thursday 26 November, 21:00 Phnom Penh time" in moved
+    assert "Moved: your session with Cora Coach is now Thursday 26 November, 21:00 Phnom Penh time for you" in moved
+    assert "09:00 Eastern Time for them. I told them." in moved
     [row] = await sessions_in(db)
     assert row.sequence == 1 and row.starts_at == datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
     told = await cora.say("help")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.timezones import deadline_words, local_time, zone_name, zone_short
+from bot.timezones import BUTTON_TEXT_LIMIT, deadline_words, for_both, local_time, two_clocks, zone_name, zone_short
 
 PEOPLES_ZONES = [  # the zones of programs/*.toml, bot/demo.py, seeds/ and the tests
     ("America/New_York", "Eastern Time"),
@@ -43,3 +43,30 @@ def test_times_and_deadlines_use_the_names_without_parentheses():
     words = deadline_words(moment, "America/Los_Angeles", "Asia/Phnom_Penh")
     assert words == "8 December 2026 at 05:59 Pacific Time, that is 8 December 2026 at 20:59 Phnom Penh time, your time"
     assert "(" not in words
+
+
+def test_a_free_time_button_shows_both_clocks_and_one_when_they_agree():
+    moment = datetime(2026, 12, 8, 14, 0, tzinfo=UTC)
+    assert two_clocks(moment, "America/New_York", "Asia/Phnom_Penh") == "Tue 8 Dec, 9:00 Eastern · 21:00 Phnom Penh"
+    late = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)  # already Wednesday in Phnom Penh
+    assert two_clocks(late, "America/New_York", "Asia/Phnom_Penh") == "Tue 8 Dec, 18:30 Eastern · Wed 6:30 Phnom Penh"
+    assert two_clocks(moment, "America/Detroit", "America/New_York") == "Tue 8 Dec, 9:00 Eastern"
+
+
+def test_every_pair_of_zones_fits_a_button():
+    far = ["America/Argentina/ComodRivadavia", "Australia/Broken_Hill", "America/North_Dakota/New_Salem"]
+    for zone in far:
+        for other in far:
+            assert len(two_clocks(datetime(2026, 12, 8, 23, 30, tzinfo=UTC), zone, other)) <= BUTTON_TEXT_LIMIT
+
+
+def test_a_session_in_a_sentence_names_both_times():
+    moment = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    assert for_both(moment, "Asia/Phnom_Penh", "America/New_York", "Cora") == (
+        "Wednesday 25 November, 21:00 Phnom Penh time for you and 09:00 Eastern Time for Cora"
+    )
+    late = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
+    assert for_both(late, "Asia/Phnom_Penh", "America/New_York", "Cora") == (
+        "Thursday 26 November, 06:00 Phnom Penh time for you and Wednesday 25 November, 18:00 Eastern Time for Cora"
+    )
+    assert for_both(moment, "Europe/London", "Europe/London", "Cora").endswith("14:00 London time for you both")
