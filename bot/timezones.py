@@ -11,6 +11,7 @@ DEFAULT_TIMEZONE = "UTC"
 # Where people name their clock by its region ("9:00 Eastern Time"): a country split into several clocks
 # that English speakers call by CLDR's generic names. Elsewhere people say a city's time ("Phnom Penh time").
 REGIONAL_CLOCKS = frozenset({"US", "CA", "AU"})
+NIGHT_STARTS, NIGHT_ENDS = 22, 7  # hours of a night, in the person's own zone
 UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/GMT", "Etc/Universal", "Etc/Zulu", "GMT", "UCT", "Universal"})
 
 
@@ -58,6 +59,19 @@ def zone_name(zone: str) -> str:
         if regional.endswith(" Time") and "(" not in regional:
             return regional
     return f"{get_timezone_location(zone, locale='en', return_city=True)} time"
+
+
+def zone_city(zone: str) -> str | None:
+    """ "Phnom Penh", "New York": where a zone's clock is read; None for UTC and zones with no city."""
+    if zone in UTC_NAMES or "/" not in zone or zone.startswith("Etc/"):
+        return None
+    return get_timezone_location(zone, locale="en", return_city=True)
+
+
+def is_night(moment: datetime, zone: str) -> bool:
+    """22:00 to 07:00 in `zone`: when a person is not expected to answer."""
+    hour = moment.astimezone(ZoneInfo(zone)).hour
+    return hour >= NIGHT_STARTS or hour < NIGHT_ENDS
 
 
 def zone_short(zone: str) -> str:

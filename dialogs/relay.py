@@ -14,6 +14,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,7 @@ from bot.messages import PLATFORM_NAMES, Reply
 from bot.outbox import NO_ACCOUNT, DeliveryError
 from bot.pairs import PairInfo, pairings_of
 from bot.program_rules import PAIR_ROLES
-from bot.timezones import local_time
+from bot.timezones import is_night, local_time, zone_city, zone_name
 from storage.db import insert_or_merge
 from storage.models import Pair, Person, RelayCount
 
@@ -174,13 +175,21 @@ def _relay(turn: Turn, info: PairInfo, text: str) -> None:
             turn.say(_not_delivered(partner, unreachable=reason == NO_ACCOUNT))
             return
         await _count(turn, info.pair, from_guide=from_guide)
-        zone = partner.timezone or "UTC"
-        turn.say(
-            f"Delivered to {partner.display_name} on {PLATFORM_NAMES.get(account.platform, account.platform)}. "
-            f"It is {local_time(turn.now, zone)} for them."
-        )
+        platform = PLATFORM_NAMES.get(account.platform, account.platform)
+        turn.say(f"Delivered to {partner.display_name} on {platform}. {_their_time(turn, partner)}")
 
     turn.after_commit.append(deliver)
+
+
+def _their_time(turn: Turn, partner: Person) -> str:
+    """What time it is for the recipient; at night, that an answer may wait for their morning."""
+    zone = partner.timezone or "UTC"
+    if not is_night(turn.now, zone):
+        return f"It is {local_time(turn.now, zone)} for them."
+    clock = f"{turn.now.astimezone(ZoneInfo(zone)):%H:%M}"
+    first_name = partner.display_name.split()[0] if partner.display_name.strip() else partner.display_name
+    where = f" in {city}" if (city := zone_city(zone)) else f" {zone_name(zone)}"
+    return f"It is {clock} for {first_name}{where}, so they may answer in the morning."
 
 
 def _not_delivered(partner: Person, *, unreachable: bool) -> str:

@@ -1,10 +1,20 @@
 """The names people read for time zones (issue 16 point 5): one rule in bot/timezones.py `zone_name`."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.timezones import BUTTON_TEXT_LIMIT, deadline_words, for_both, local_time, two_clocks, zone_name, zone_short
+from bot.timezones import (
+    BUTTON_TEXT_LIMIT,
+    deadline_words,
+    for_both,
+    is_night,
+    local_time,
+    two_clocks,
+    zone_city,
+    zone_name,
+    zone_short,
+)
 
 PEOPLES_ZONES = [  # the zones of programs/*.toml, bot/demo.py, seeds/ and the tests
     ("America/New_York", "Eastern Time"),
@@ -70,3 +80,13 @@ def test_a_session_in_a_sentence_names_both_times():
         "Thursday 26 November, 06:00 Phnom Penh time for you and Wednesday 25 November, 18:00 Eastern Time for Cora"
     )
     assert for_both(moment, "Europe/London", "Europe/London", "Cora").endswith("14:00 London time for you both")
+
+
+@pytest.mark.parametrize(("hour", "night"), [(6, True), (7, False), (21, False), (22, True), (23, True), (0, True)])
+def test_night_is_from_22_to_7_in_the_persons_own_zone(hour, night):
+    moment = datetime(2026, 11, 23, hour, 40, tzinfo=UTC) - timedelta(hours=7)  # Phnom Penh is UTC+7
+    assert is_night(moment, "Asia/Phnom_Penh") is night
+
+
+def test_the_city_of_a_zone_names_where_its_clock_is_read():
+    assert [zone_city(z) for z in ("Asia/Phnom_Penh", "America/New_York", "UTC")] == ["Phnom Penh", "New York", None]
