@@ -91,8 +91,13 @@ class Directory:
         self.emails: dict[str, str] = {}
 
     def account_of(self, email: str) -> str:
+        """The person's Slack account id: the same for every turn of theirs."""
+        known = next((account for account, known in self.emails.items() if known == email), None)
+        if known is not None:
+            return known
         account = f"{TEAM}:U{len(self.emails) + 1:05d}"
-        return next((a for a, e in self.emails.items() if e == email), None) or self.emails.setdefault(account, email)
+        self.emails[account] = email
+        return account
 
     async def lookup(self, account_id: str) -> Profile | None:
         return Profile(email=self.emails[account_id]) if account_id in self.emails else None
