@@ -14,6 +14,7 @@ from bot import ending, outbox
 from bot.cohorts import has_members
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Reply
+from bot.outbox.notices import failures_by_ref
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
 from bot.timezones import local_time
@@ -157,7 +158,9 @@ async def _status(turn: Turn) -> None:
         turn.say("You have sent no announcements yet. Type `announce` to write one.")
         return
     lines = []
-    for ref in sorted(counts, key=lambda r: created[r], reverse=True)[:STATUS_SHOWN]:
+    shown = sorted(counts, key=lambda r: created[r], reverse=True)[:STATUS_SHOWN]
+    failures = await failures_by_ref(turn.session, shown)
+    for ref in shown:
         _kind, cohort_id, audience, _stamp = ref.split(":")
         by_status = counts[ref]
         lines.append(
@@ -165,6 +168,7 @@ async def _status(turn: Turn) -> None:
             f"{by_status['sent']} delivered, {by_status['pending'] + by_status['sending']} pending, "
             f"{by_status['failed']} failed"
         )
+        lines.extend(failures.get(ref, []))
     turn.say("", title="Your recent announcements", lines=tuple(lines))
 
 

@@ -110,7 +110,7 @@ async def test_a_new_person_is_found_on_slack_by_email_and_told(server, fake):
         [told] = (await session.execute(query)).scalars()
         casey_id = (await session.execute(select(Person.id).where(Person.email == CASEY))).scalar_one()
     assert told.person_id == casey_id and told.kind == "delivery-failure"
-    assert "ola@lib.example.org" in told.reply["text"] and "users_not_found" in told.reply["text"]
+    assert "ola@lib.example.org" in told.reply["text"] and "no Slack account has their email" in told.reply["text"]
     await all_settled(server)  # another round of the worker does not ask Slack again the same day
     assert sorted(c.args["email"] for c in fake.calls_to("users.lookupByEmail")) == looked_up
 

@@ -150,7 +150,8 @@ async def test_an_inactive_slack_account_fails_and_the_coordinators_are_told(dat
             notices = (await session.execute(query.where(OutboxMessage.kind == "delivery-failure"))).all()
         # Her cohorts' coordinators: Casey (national) and Nora (the network's Northeast, where Pat is a mentee).
         assert {email for _reply, email in notices} == {"coordinator@demo.example", "northeast@demo.example"}
-        assert "Pat Participant (participant@demo.example) on Slack: account_inactive" in notices[0][0]["text"]
+        told = "I could not deliver an announcement to Pat Participant, participant@demo.example, on Slack: "
+        assert notices[0][0]["text"] == told + "their Slack account is deactivated. Please reach them another way."
         assert "departed member" not in str(notices)  # the failure report carries no message text
 
 
