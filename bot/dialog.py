@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.files import FetchFile
-from bot.messages import Button, Image, Inbound, OfferedFile, Reply
+from bot.messages import Button, Form, Image, Inbound, OfferedFile, Reply
 from bot.programs import Program, ProgramCatalog
 from bot.roles import Roles
 from storage.models import Account, Cohort, Person
@@ -71,6 +71,8 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     # Work to do once the turn is committed (a relay's delivery); it may add replies with say().
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # What refuse() said last: when a form's answer is refused, shown beside the field it came from.
+    refused: str | None = None
 
     def say(
         self,
@@ -105,6 +107,15 @@ class Turn:
             kept[CHOICES_KEY] = {choice_label(b.label): b.value for b in buttons}
         self.active = ActiveDialog(dialog, step, expects, kept)
         self.say(text, title=title, lines=lines, buttons=buttons)
+
+    def refuse(self, text: str) -> None:
+        """Say why an answer cannot be taken (nothing was changed): in a form, beside the field."""
+        self.refused = text
+        self.say(text)
+
+    def show_form(self, form: Form, text: str) -> None:
+        """Offer several questions at once (a Slack modal, a Teams dialog); `text` is what chat shows."""
+        self.replies.append(Reply(text=text, form=form))
 
     def finish(self) -> None:
         self.active = None

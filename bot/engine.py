@@ -2,6 +2,7 @@
 
 import asyncio
 import copy
+import dataclasses
 import logging
 import traceback
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import identity
+from bot import forms, identity
 from bot.clock import Clock, system_clock
 from bot.commands import parse, suggest
 from bot.dialog import ActiveDialog, Registry, Turn
@@ -73,10 +74,14 @@ class Engine:
             return [Reply(SORRY)]
 
     async def _turn(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
-        outcome = await self._run(inbound, profile=None, lookup_failed=False)
-        if outcome is None:  # a new or stale account: ask the platform outside any transaction
-            profile, lookup_failed = await self._lookup(inbound, directory)
-            outcome = await self._run(inbound, profile=profile, lookup_failed=lookup_failed)
+        try:
+            outcome = await self._run(inbound, profile=None, lookup_failed=False)
+            if outcome is None:  # a new or stale account: ask the platform outside any transaction
+                profile, lookup_failed = await self._lookup(inbound, directory)
+                outcome = await self._run(inbound, profile=profile, lookup_failed=lookup_failed)
+        except forms.FormRefused as refused:  # raised inside the transaction, so nothing of the form stayed
+            log.info("turn kind=form-refused fields=%d", len(refused.errors))
+            return [forms.refused_reply(refused.errors)]
         assert outcome is not None
         if isinstance(outcome, Turn):  # committed: now what the turn left for afterwards (a relay)
             for work in outcome.after_commit:
@@ -154,6 +159,7 @@ class Engine:
         )
         await self._route(turn)
         await _save_state(session, turn, stored)
+        self._keep_in_dm(turn)
         return turn
 
     async def _lookup(self, inbound: Inbound, directory: identity.Directory) -> tuple[Profile | None, bool]:
@@ -166,8 +172,18 @@ class Engine:
             return None, True
         return profile, profile is None
 
+    def _keep_in_dm(self, turn: Turn) -> None:
+        """A question of a dialog people come back to (an application, a survey) is kept in their DM."""
+        active = turn.active
+        dialog = self.registry.dialog(active.dialog) if active is not None else None
+        if dialog is not None and getattr(dialog, "lasting", False):
+            turn.replies = [dataclasses.replace(reply, keep_in_dm=True) for reply in turn.replies]
+
     async def _route(self, turn: Turn) -> None:
         inbound = turn.inbound
+        if inbound.form is not None:
+            await forms.fill(turn, inbound.form, self._route, lambda name: self.registry.dialog(name) is not None)
+            return
         if inbound.action is not None:
             await self._on_click(turn, inbound.action)
             return
@@ -224,12 +240,12 @@ class Engine:
         dialog = self.registry.dialog(dialog_name)
         log.info("turn kind=click dialog=%s", dialog_name if dialog else "unknown")
         if dialog is None:
-            turn.say(STALE_BUTTON)
+            turn.refuse(STALE_BUTTON)
             return
         command = self.registry.command(dialog_name)  # a dialog's buttons are for whoever may run its command
         if command is not None and not turn.roles.has_any(command.roles):
             log.info("turn kind=click-refused dialog=%s", dialog_name)
-            turn.say(f"That button is for a {either(sorted(command.roles))}, so nothing was changed. {HELP_HINT}")
+            turn.refuse(f"That button is for a {either(sorted(command.roles))}, so nothing was changed. {HELP_HINT}")
             return
         await dialog.on_action(turn, value)
 

@@ -42,6 +42,7 @@ class Inbound:
     # Slack answers slash commands privately, so Slack is always private).
     private: bool = True
     files: tuple[SharedFile, ...] = ()  # files shared with this message (Slack file, Teams attachment)
+    form: "FormAnswers | None" = None  # a form sent in (a Slack modal, a Teams dialog)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,61 @@ class Button:
     label: str
     value: str  # opaque to adapters: comes back unchanged as Inbound.action
     style: Literal["default", "primary", "danger"] = "default"
+    # Its click answers with a Form (Reply.form): Teams must ask for a dialog (task/fetch) to show one.
+    opens_form: bool = False
+
+
+FieldKind = Literal["text", "long_text", "choice", "date", "time", "link"]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One question of a form; its answer goes to the dialog as if typed (or clicked, for a choice) when
+    the dialog asks the question named `step`, or fills `{step}` in the form's `start`."""
+
+    step: str
+    label: str
+    kind: FieldKind = "text"
+    choices: tuple[Button, ...] = ()  # a choice's options: the buttons the question offers in chat
+    optional: bool = False
+    hint: str | None = None
+    initial: str | None = None
+    max_length: int = 3000
+    # Given next if the dialog asks the same question again after taking the answer: "done" after a
+    # link, where chat would ask for another file.
+    then: str | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """Several questions of one dialog at once, shown as a Slack modal or a Teams dialog. It drives the same
+    dialog as chat does: `start` (a button value, or a command with `{step}` placeholders) begins it, then
+    each answer is given when the dialog asks for it. Chat keeps working without it."""
+
+    title: str  # at most 24 characters (Slack's modal title)
+    start: str
+    fields: tuple[FormField, ...]
+    submit: str = "Send"
+
+
+@dataclass(frozen=True)
+class FormAnswers:
+    """A sent form: its start and each field's answer by step ("" for one left empty), with the fields'
+    `then` by step (the adapter keeps them from the Form it showed)."""
+
+    start: str
+    answers: tuple[tuple[str, str], ...]
+    then: tuple[tuple[str, str], ...] = ()
+
+    @staticmethod
+    def of(form: "Form", answers: dict[str, str]) -> "FormAnswers":
+        """The answers to `form`, in its fields' order; steps it does not have are dropped."""
+        given = tuple((field.step, answers.get(field.step, "")) for field in form.fields)
+        then = tuple((field.step, field.then) for field in form.fields if field.then)
+        return FormAnswers(form.start, given, then)
+
+    def get(self, step: str) -> str:
+        return next((value for name, value in self.answers if name == step), "")
 
 
 @dataclass(frozen=True)
@@ -92,6 +148,12 @@ class Reply:
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     image: Image | None = None  # only in a direct answer: the outbox refuses replies with images
     file: OfferedFile | None = None  # a file offered with this message (Teams asks the person's consent)
+    form: Form | None = None  # shown at once where the platform can (a click or slash command on Slack)
+    # A form's answers refused, by step: the adapter shows each beside its field and nothing was changed.
+    field_errors: tuple[tuple[str, str], ...] = ()
+    # A question the person must come back to (an application, a survey): kept in their DM with the
+    # assistant, not only in an answer the platform may not keep (Slack's ephemeral messages).
+    keep_in_dm: bool = False
 
     def plain_text(self) -> str:
         """The reply as plain text, for notifications and platforms without rich layout."""

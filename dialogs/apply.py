@@ -40,6 +40,7 @@ from bot.messages import Button, Reply, either
 from bot.network import cohort_coordinators, find_region, region_name, region_names
 from bot.programs import EligibilityQuestion, Material, Program, Question, Region
 from bot.timezones import deadline_words
+from dialogs import apply_form
 from storage.models import Application, Cohort
 
 NAME = "apply"
@@ -116,7 +117,8 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     closes = call.closing(turn.timezone) if call else "when the coordinators say"
     turn.say(
         f"Let's apply to the *{program.name}* ({cohort.name}). Applications close {closes}. "
-        "I save every answer as you go: you can stop at any time and type `apply` to continue later."
+        "I save every answer as you go: you can stop at any time and type `apply` to continue later.",
+        buttons=_form_offer(turn, application),
     )
     await _ask_next(turn, application, program)
 
@@ -147,12 +149,20 @@ async def _continue(turn: Turn, application: Application) -> None:
     if application.status == "draft":
         if _past_deadline(turn, application, program, cohort):
             return
-        turn.say(f"Welcome back: here is your {program.short_name} application where you left it.")
+        turn.say(
+            f"Welcome back: here is your {program.short_name} application where you left it.",
+            buttons=_form_offer(turn, application),
+        )
         await _ask_next(turn, application, program)
         return
     text = f"Your application to the {program.short_name} ({cohort.name}) is {STATUS_WORDS[application.status]}."
     buttons = (button(NAME, "Withdraw my application", f"withdraw|{application.id}", "danger"),)
     turn.say(text, buttons=buttons if application.status in DECIDABLE else ())
+
+
+def _form_offer(turn: Turn, application: Application) -> tuple[Button, ...]:
+    """Slack and Teams can show the questions left as one form; the terminal goes on one at a time."""
+    return (apply_form.offer(NAME, application.id),) if turn.inbound.platform != "console" else ()
 
 
 # Asking: the next unanswered step, or the summary when everything is answered
@@ -248,6 +258,7 @@ def _ask_to_submit(turn: Turn, application: Application, program: Program) -> No
 
 class ApplyDialog:
     name = NAME
+    lasting = True  # an application is come back to: its questions stay in the person's DM
 
     async def on_text(self, turn: Turn, text: str) -> None:
         assert turn.active is not None
@@ -255,7 +266,7 @@ class ApplyDialog:
         if step_key == "program":
             program = turn.programs.find(text)
             if program is None:
-                turn.say("Please pick one of the programs above, or type its name.")
+                turn.refuse("Please pick one of the programs above, or type its name.")
                 return
             await _apply_to(turn, program)
             return
@@ -305,7 +316,12 @@ class ApplyDialog:
         program, cohort = await _program_and_cohort(turn, application)
         if _past_deadline(turn, application, program, cohort):  # the call closed while they were answering
             return
-        if action == "submit":
+        if action == "form":
+            form = apply_form.form_of(NAME, application, program, lambda role: _role_label(role, program))
+            turn.show_form(form, "The questions left are in the form. You can also go on answering here.")
+        elif action == "resume":
+            await _ask_next(turn, application, program)
+        elif action == "submit":
             await _submit(turn, application, program, cohort)
         elif action == "change":
             _offer_changes(turn, application, program)
@@ -336,7 +352,7 @@ async def _region_typed(turn: Turn, program_id: str, text: str) -> None:
     if region is None and typed.isdigit() and 1 <= int(typed) <= len(program.regions):
         region = program.regions[int(typed) - 1]
     if region is None:
-        turn.say(f"Please pick one of the regions: {region_names(program)}. Nothing was changed.")
+        turn.refuse(f"Please pick one of the regions: {region_names(program)}. Nothing was changed.")
         await _ask_region(turn, program)
         return
     await _apply_to(turn, program, region)
@@ -349,10 +365,10 @@ async def _answer(turn: Turn, application: Application, program: Program, step: 
         return
     if isinstance(step.item, Question):
         if not text:
-            turn.say("Please type your answer.")
+            turn.refuse("Please type your answer.")
             return
         if len(text) > MAX_ANSWER_CHARACTERS:
-            turn.say(f"Please keep this answer under {MAX_ANSWER_CHARACTERS} characters (yours has {len(text)}).")
+            turn.refuse(f"Please keep this answer under {MAX_ANSWER_CHARACTERS} characters (yours has {len(text)}).")
             return
         application.answers = {**application.answers, step.item.id: text}
     else:
@@ -372,7 +388,7 @@ async def _answer_typed_choice(turn: Turn, application: Application, program: Pr
         index = int(typed) - 1
     if index is None:
         shown = [_role_label(c, program) for c in choices] if step.kind == "role" else list(choices)
-        turn.say(f"Please answer with one of: {', '.join(shown)}. Nothing was changed.")
+        turn.refuse(f"Please answer with one of: {', '.join(shown)}. Nothing was changed.")
         _ask(turn, application, program, step, editing=_editing(turn))
         return
     await _answer_choice(turn, application, program, step, str(index))
@@ -381,12 +397,12 @@ async def _answer_typed_choice(turn: Turn, application: Application, program: Pr
 async def _answer_choice(turn: Turn, application: Application, program: Program, step: Step, index: str) -> None:
     choices = choices_of(step, program)
     if not index.isdigit() or int(index) >= len(choices):
-        turn.say("That choice is no longer offered. Nothing was changed.")
+        turn.refuse("That choice is no longer offered. Nothing was changed.")
         return
     choice = choices[int(index)]
     if step.kind == "role":
         if choice not in (*program.application.roles, BOTH):
-            turn.say(f"The {program.short_name} has no role `{choice}`. Nothing was changed.")
+            turn.refuse(f"The {program.short_name} has no role `{choice}`. Nothing was changed.")
             return
         application.roles = roles_for(choice, program)
     else:
@@ -412,12 +428,12 @@ def _give_material(turn: Turn, application: Application, material: Material, tex
                 material.id: _files_value(application, material, done=True),
             }
             return True
-        turn.say("You have not given this one yet: attach the file to a message, or paste a link.")
+        turn.refuse("You have not given this one yet: attach the file to a message, or paste a link.")
         return False
     new_files = [{"name": f.name, "url": f.url} for f in turn.inbound.files]
     new_files += [{"name": url.rsplit("/", 1)[-1] or url, "url": url} for url in links_in(text)]
     if not new_files:
-        turn.say(
+        turn.refuse(
             "I need the file itself: attach it to a message here (drag it into this chat), "
             "or paste a link that starts with https://. Nothing was changed."
         )
@@ -425,7 +441,7 @@ def _give_material(turn: Turn, application: Application, material: Material, tex
     replacing = bool(turn.active and turn.active.data.get("replace") == material.id)
     given = [] if replacing else material_files(application, material.id)
     if len(given) + len(new_files) > material.max_count:
-        turn.say(
+        turn.refuse(
             f"You can give at most {material.max_count} for this, and you have given {len(given)}; "
             f"you sent {len(new_files)} more. Nothing was added."
         )
@@ -449,13 +465,13 @@ def _files_value(application: Application, material: Material, *, done: bool) ->
 
 def _give_text(turn: Turn, application: Application, material: Material, text: str) -> bool:
     if not text:
-        turn.say("Please type or paste your text as one message.")
+        turn.refuse("Please type or paste your text as one message.")
         return False
     words = word_count(text)
     if material.max_words and words > material.max_words:
         # Kept as a draft (not an answer) so the person can shorten it instead of starting over.
         application.materials = {**application.materials, material.id: {"draft": text}}
-        turn.say(
+        turn.refuse(
             f"Your text has {words} words; the limit is {material.max_words}, so it is {words - material.max_words} "
             "words over. I kept it so you can shorten it (press *Show the text I kept* to copy it), "
             f"then send a version of at most {material.max_words} words."

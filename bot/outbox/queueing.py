@@ -98,8 +98,11 @@ async def release_held(session: AsyncSession, person_id: int, now: datetime) -> 
 def _to_json(reply: Reply) -> dict[str, Any]:
     if reply.image is not None:  # PNG bytes belong in no JSON column: images go only in direct answers
         raise ValueError("a reply with an image cannot be queued in the outbox; send its text, or answer directly")
+    if reply.form is not None:  # a form opens only from what the person just did (Slack's trigger_id)
+        raise ValueError("a reply with a form cannot be queued in the outbox; queue a button that opens it")
     data = asdict(reply)
-    del data["image"]  # rows keep the shape they had before images existed
+    for unqueued in ("image", "form", "field_errors", "keep_in_dm"):  # rows keep the shape they always had
+        del data[unqueued]
     if reply.file is None:  # a file offered travels as its name and ref, never its bytes
         del data["file"]
     return data
