@@ -7,18 +7,20 @@ with the day of the week. Times outside the coach's hours, or when either person
 are refused with the nearest free times; the program's quota and window are enforced.
 """
 
+import re
 from datetime import datetime, timedelta
 
 from bot import booking, ending, offered_files, outbox
 from bot.booking import local
 from bot.dialog import Command, Registry, Turn, button, row_id
-from bot.messages import Button, Reply
+from bot.messages import Button, Form, FormField, Reply
 from bot.pairs import PairInfo
 from bot.program_rules import PAIR_ROLES
-from bot.timezones import for_both, two_clocks
+from bot.timezones import for_both, two_clocks, zone_name
 from bot.when import parse_time
 
 NAME = "book"
+PICKED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -69,7 +71,7 @@ def _whom(turn: Turn, infos: list[PairInfo], args: str) -> tuple[PairInfo | None
 async def _book_phrase(turn: Turn, info: PairInfo, when: str) -> None:
     parsed = parse_time(when, turn.timezone, turn.now)
     if parsed is None:
-        turn.say(
+        turn.refuse(
             f"I couldn't read `{when[:60]}` as a time. Try `book next Tuesday 3pm`, `book tomorrow 10:00` or "
             "`book 3 March 14:00`. Nothing was booked."
         )
@@ -98,15 +100,15 @@ async def _acceptable(turn: Turn, info: PairInfo, starts_at: datetime) -> bool:
     broken = await booking.rule_broken(turn.session, info, starts_at, turn.now)
     if broken is not None:
         turn.finish()
-        turn.say(broken + " Nothing was booked.")
+        turn.refuse(broken + " Nothing was booked.")
         return False
     hours = await booking.weekly_hours(turn.session, info.guide)
     ends_at = starts_at + timedelta(minutes=info.minutes)
     if not booking.within(hours, starts_at, ends_at):
         whose = "your" if info.guide.id == turn.person.id else f"{info.guide.display_name}'s"
-        await _offer_free_times(
-            turn, info, f"{local(starts_at, turn.timezone)} is outside {whose} hours.", near=starts_at
-        )
+        outside = f"{local(starts_at, turn.timezone)} is outside {whose} hours."
+        await _offer_free_times(turn, info, outside, near=starts_at)
+        turn.refused = outside  # in a form, said beside the time (the free times are offered in chat)
         return False
     return True
 
@@ -115,13 +117,10 @@ async def _book_at(turn: Turn, info: PairInfo, starts_at: datetime) -> None:
     turn.finish()
     made = await booking.book(turn.session, info, starts_at, turn.person, turn.now)
     if made is None:
-        await _offer_free_times(
-            turn,
-            info,
-            f"{local(starts_at, turn.timezone)} is taken: you or {info.partner_of(turn.person.id).display_name} "
-            "have another session then.",
-            near=starts_at,
-        )
+        partner_name = info.partner_of(turn.person.id).display_name
+        taken = f"{local(starts_at, turn.timezone)} is taken: you or {partner_name} have another session then."
+        await _offer_free_times(turn, info, taken, near=starts_at)
+        turn.refused = taken
         return
     partner = info.partner_of(turn.person.id)
     count = await booking.used(turn.session, info.pair.id)
@@ -159,7 +158,26 @@ async def _offer_free_times(turn: Turn, info: PairInfo, lead: str, near: datetim
         button(NAME, two_clocks(moment, turn.timezone, theirs), f"at|{info.pair.id}|{moment.isoformat()}")
         for moment in free
     )
+    if turn.inbound.platform != "console":  # Slack and Teams show a date picker and a time picker
+        buttons += (Button("Pick a date and time", f"{NAME}:form|{info.pair.id}", opens_form=True),)
     turn.ask(NAME, "times", text + " (or type a time)", expects="text", buttons=buttons, data={"pair_id": info.pair.id})
+
+
+def _form(turn: Turn, info: PairInfo) -> Form:
+    """A date picker and a time picker; sent, they are booked as `book DATE TIME` typed would be."""
+    zone = zone_name(turn.timezone)
+    partner = info.partner_of(turn.person.id).display_name
+    fields = (
+        FormField("date", "Day", "date", hint=f"Your session with {partner}, {info.minutes} minutes."),
+        FormField("time", f"Time, {zone}", "time"),
+    )
+    start = f"{NAME}:when|{info.pair.id}|{{date}} {{time}}"
+    return Form(title="Book a session", start=start, fields=fields, submit="Book")
+
+
+def _picked(text: str) -> str | None:
+    """A picked day and time as the pickers send them ("2026-12-08 15:00"); None for anything else."""
+    return text if PICKED.fullmatch(text) else None
 
 
 class BookDialog:
@@ -193,6 +211,14 @@ class BookDialog:
                 await _offer_free_times(turn, info, "When would you like to meet?")
         elif action == "times":
             await _offer_free_times(turn, info, "Pick a time.")
+        elif action == "form":
+            turn.show_form(_form(turn, info), "Pick a day and a time in the form.")
+        elif action == "when":
+            picked = _picked(moment)
+            if picked is None:
+                turn.refuse("Please pick a day and a time. Nothing was booked.")
+                return
+            await _book_phrase(turn, info, picked)
         elif action == "at":
             starts_at = datetime.fromisoformat(moment)
             if await _acceptable(turn, info, starts_at):

@@ -4,13 +4,14 @@ A refused answer refuses the whole form, by field, and changes nothing; the rest
 goes on in chat. The Slack modal and the Teams dialog are tested through the real server elsewhere.
 """
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.engine import Engine
 from bot.messages import Form, FormAnswers, Inbound, Profile, Reply
-from storage.models import Application, DialogState
+from storage.models import Application, CoachingSession, DialogState
 
 
 class Directory:
@@ -121,3 +122,46 @@ async def test_empty_fields_are_left_for_the_chat(engine: Engine) -> None:
     async with engine.db.transaction() as session:
         state = (await session.execute(select(DialogState))).scalars().one()
     assert state.step == "material:cover_letter"
+
+
+class PatOnSlack:
+    async def lookup(self, account_id: str) -> Profile:
+        return Profile(email="participant@demo.example", display_name="Pat", timezone="America/Los_Angeles")
+
+
+async def pat(engine: Engine, **fields: Any) -> list[Reply]:
+    return await engine.handle(Inbound("slack", "T1:UPAT", "D2", **fields), PatOnSlack())
+
+
+async def booking_form(engine: Engine) -> Form:
+    whom = await pat(engine, text="book")
+    offered = await pat(engine, action=button_value(whom, "Cora Coach (AAHSL coaching pilot)"))
+    form = form_in(await pat(engine, action=button_value(offered, "Pick a date and time")))
+    assert [(field.step, field.kind) for field in form.fields] == [("date", "date"), ("time", "time")]
+    assert "Pacific Time" in form.fields[1].label
+    return form
+
+
+async def test_a_booking_picked_in_a_form_is_booked_as_typed(engine: Engine) -> None:
+    form = await booking_form(engine)
+    replies = await pat(engine, form=FormAnswers.of(form, {"date": "2026-11-25", "time": "09:00"}))
+    assert not any(reply.field_errors for reply in replies)
+    assert replies[0].text.startswith("Booked: Wednesday 25 November, 09:00 Pacific Time for you")
+    async with engine.db.transaction() as session:
+        booked = (await session.execute(select(CoachingSession))).scalars().all()
+    assert [s.starts_at.replace(tzinfo=None) for s in booked] == [datetime(2026, 11, 25, 17, 0)]
+
+
+async def test_a_picked_time_outside_the_coachs_hours_is_refused_beside_the_time(engine: Engine) -> None:
+    form = await booking_form(engine)
+    replies = await pat(engine, form=FormAnswers.of(form, {"date": "2026-11-25", "time": "03:00"}))
+    errors = dict(replies[0].field_errors)
+    assert list(errors) == ["time"] and "is outside Cora" in errors["time"]
+    async with engine.db.transaction() as session:
+        assert (await session.execute(select(CoachingSession))).scalars().all() == []
+
+
+async def test_a_forged_day_is_refused(engine: Engine) -> None:
+    form = await booking_form(engine)
+    replies = await pat(engine, form=FormAnswers.of(form, {"date": "next week; drop", "time": "09:00"}))
+    assert dict(replies[0].field_errors) == {"time": "Please pick a day and a time. Nothing was booked."}
