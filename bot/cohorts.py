@@ -12,6 +12,14 @@ from bot.programs import Program, ProgramCatalog, Survey
 from storage.models import Cohort, Membership
 
 
+def cohort_label(cohort: Cohort, program: Program) -> str:
+    """ "AAHSL coaching pilot 2026-27": a cohort named with its program, so two programs' cohorts (their
+    announcements, reports, calendars) can be told apart; the name alone when it already says the program."""
+    if program.short_name.lower() in cohort.name.lower():
+        return cohort.name
+    return f"{program.short_name} {cohort.name}"
+
+
 def add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1

@@ -279,7 +279,7 @@ async def end_unconfirmed(
 
 def _lapsed(program: Program, cohort: Cohort) -> Reply:
     return Reply(
-        f"I did not hear from you in time, so your place in the {program.name} ({cohort.name}) has gone to the next "
+        f"I did not hear from you in time, so your place in {program.in_sentence} ({cohort.name}) has gone to the next "
         "person waiting. Thank you for your interest in the program: we hope you will apply again. If this is a "
         "mistake, please write to the coordinators.",
         title=f"Your place in the {program.short_name}",
@@ -306,7 +306,9 @@ async def _offer(session: AsyncSession, ended: Application, program: Program, co
         application.status, application.decided_at, application.decided_by_id = "accepted", now, None
         await profiles.fill_from_application(session, application, program, now)
         roles = " and ".join(application.roles)
-        opening = f"Good news: a place has opened in the {program.name} ({cohort.name}) and it is yours, as {roles}. "
+        opening = (
+            f"Good news: a place has opened in {program.in_sentence} ({cohort.name}) and it is yours, as {roles}. "
+        )
         until = await ask_to_confirm(
             session, application, program, cohort, person, now, opening=opening, due_at=_daytime(now, person)
         )

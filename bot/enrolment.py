@@ -272,7 +272,7 @@ def notice(role: str, cohort: Cohort, program: Program, by: Person | None) -> Re
         )
     first.append("Type `help` to see what you can do, and `me` to check your name and time zone.")
     return Reply(
-        f"{who} added you to the {program.name} ({cohort.name}) as {what}. " + " ".join(first),
+        f"{who} added you to {program.in_sentence} ({cohort.name}) as {what}. " + " ".join(first),
         title=f"Welcome to the {program.short_name}",
     )
 

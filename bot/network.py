@@ -292,7 +292,7 @@ async def place_graduates(session: AsyncSession, cohort: Cohort, program: Progra
         person = await session.get_one(Person, term.person_id)
         placed.append(person)
         told = Reply(
-            f"As planned at your graduation, you are a {program.guide_role} in the {program.name} "
+            f"As planned at your graduation, you are a {program.guide_role} in {program.in_sentence} "
             f"({cohort.name}), which starts on {long_date(cohort.starts_on)}. The coordinators will pair you "
             f"with a {program.guided_role} and I will tell you who it is.",
             title=f"{program.short_name}: you are a {program.guide_role}",

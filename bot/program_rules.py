@@ -205,6 +205,8 @@ class Program:
     after_end: str | None = None
     # `[matching] share_application`: a coach sees the application of each participant matched to them
     share_application: bool = False
+    # `name_in_sentence`: the name as running text uses it, with its article ("the ALCTS Mentoring Program")
+    in_sentence: str = ""
 
 
 def cycle_starts(program: Program) -> list[YearDay]:

@@ -198,9 +198,25 @@ def _survey(t: Table, roles: tuple[str, ...]) -> Survey:
     )
 
 
+def _in_sentence(t: Table) -> str:
+    """`name_in_sentence`: how "Welcome to ___." names the program; "the " and the name when not given."""
+    name = t.text("name")
+    if "name_in_sentence" not in t.data:
+        return f"the {name}"
+    words = t.text("name_in_sentence")
+    if words[:1].isupper() and words.split()[0] in ("The", "A", "An"):
+        t.problem("name_in_sentence", f"is used inside a sentence: start the article in lower case, got {words!r}")
+    elif words[-1:] in ".!?:;,":
+        t.problem("name_in_sentence", f"is used inside a sentence: end it without punctuation, got {words!r}")
+    elif len(words) > 120 or "\n" in words:
+        t.problem("name_in_sentence", "must be one line of at most 120 characters")
+    return words
+
+
 PROGRAM_KEYS = {
     "id",
     "name",
+    "name_in_sentence",
     "short_name",
     "organisation",
     "kind",
@@ -316,6 +332,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         id=t.identifier("id"),
         name=t.text("name"),
         short_name=t.text("short_name"),
+        in_sentence=_in_sentence(t),
         organisation=t.text("organisation"),
         kind=t.choice("kind", KINDS),
         description=t.text("description"),

@@ -11,7 +11,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from bot import ending, outbox
-from bot.cohorts import has_members
+from bot.cohorts import cohort_label, has_members
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Reply
 from bot.outbox.notices import failures_by_ref
@@ -162,9 +162,10 @@ async def _status(turn: Turn) -> None:
     failures = await failures_by_ref(turn.session, shown)
     for ref in shown:
         _kind, cohort_id, audience, _stamp = ref.split(":")
-        by_status = counts[ref]
+        by_status, cohort = counts[ref], cohorts[int(cohort_id)]
         lines.append(
-            f"{local_time(created[ref], turn.timezone)}, {cohorts[int(cohort_id)].name}, {_audience_words(audience)}: "
+            f"{local_time(created[ref], turn.timezone)}, {cohort_label(cohort, _program(turn, cohort))}, "
+            f"{_audience_words(audience)}: "
             f"{by_status['sent']} delivered, {by_status['pending'] + by_status['sending']} pending, "
             f"{by_status['failed']} failed"
         )

@@ -116,7 +116,7 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     call = application_phase(cohort, program)
     closes = call.closing(turn.timezone) if call else "when the coordinators say"
     turn.say(
-        f"Let's apply to the *{program.name}* ({cohort.name}). Applications close {closes}. "
+        f"Let's apply to {program.in_sentence} ({cohort.name}). Applications close {closes}. "
         "I save every answer as you go: you can stop at any time and type `apply` to continue later.",
         buttons=_form_offer(turn, application),
     )

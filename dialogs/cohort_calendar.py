@@ -12,7 +12,7 @@ The rules live in bot/calendar_changes.py.
 """
 
 from bot.calendar_changes import Effects, Move, apply_move, effects, plan_move
-from bot.cohorts import calendar_lines, running
+from bot.cohorts import calendar_lines, cohort_label, running
 from bot.cycle import dated_phase
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Registry, Turn, button, row_id
@@ -105,7 +105,7 @@ def _say_calendar(turn: Turn, cohort: Cohort, program: Program) -> None:
     turn.say(
         f"Times are in your zone, {zone_name(turn.timezone)}. To move a phase: "
         f"`cohort dates PHASE FROM TO {program.id} {cohort.name}`, with dates like {DATE_EXAMPLES}.",
-        title=f"Calendar: {program.short_name} ({cohort.name})",
+        title=f"Calendar: {cohort_label(cohort, program)}",
         lines=tuple(calendar_lines(cohort, program, turn.timezone)),
     )
 
@@ -186,7 +186,7 @@ async def _preview_move(turn: Turn, cohort: Cohort, program: Program, draft: dic
             "from": after.opens.isoformat(),
             "to": after.closes.isoformat(),
         },
-        title=f"Preview: {program.short_name} ({cohort.name})",
+        title=f"Preview: {cohort_label(cohort, program)}",
         lines=(
             f"Now: {before.words(turn.timezone)}",
             f"New: {after.words(turn.timezone)}",
@@ -243,7 +243,7 @@ async def _move(turn: Turn) -> None:
     await apply_move(turn.session, move, turn.now)
     turn.say(
         f"Moved: {move.after.name} (`{move.after.id}`) now runs {move.after.words(turn.timezone)}.",
-        title=f"Calendar: {program.short_name} ({cohort.name})",
+        title=f"Calendar: {cohort_label(cohort, program)}",
         lines=tuple(calendar_lines(cohort, program, turn.timezone)),
     )
 

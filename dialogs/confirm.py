@@ -102,7 +102,7 @@ async def _confirm(turn: Turn, application_id: str) -> None:
     application, program, cohort = found
     await confirmation.confirm(turn.session, application, turn.now)
     turn.say(
-        f"Thank you: your place in the {program.name} ({cohort.name}) is confirmed. "
+        f"Thank you: your place in {program.in_sentence} ({cohort.name}) is confirmed. "
         "The coordinators will be in touch about what comes next."
     )
 
@@ -134,7 +134,7 @@ async def _cannot(turn: Turn, application_id: str) -> None:
     application, program, cohort = found
     await confirmation.end_unconfirmed(turn.session, application, program, cohort, turn.now, lapsed=False)
     turn.say(
-        f"Thank you for letting us know. Your place in the {program.name} ({cohort.name}) goes to the next person "
+        f"Thank you for letting us know. Your place in {program.in_sentence} ({cohort.name}) goes to the next person "
         "waiting, and I have told the coordinators. We hope you will apply again another year."
     )
 

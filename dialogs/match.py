@@ -228,7 +228,7 @@ async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int
     for person, partner, partner_role in ((guided, guide, program.guide_role), (guide, guided, program.guided_role)):
         where = f"; their time zone is {zone_name(partner.timezone)}" if partner.timezone else ""
         reply = Reply(
-            f"Your {partner_role} in the {program.name} ({cohort.name}) is *{partner.display_name}*, "
+            f"Your {partner_role} in {program.in_sentence} ({cohort.name}) is *{partner.display_name}*, "
             f"{partner.email}{where}. {start_hint}",
             title=f"{program.short_name}: you have a {partner_role}",
         )

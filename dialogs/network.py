@@ -134,7 +134,7 @@ async def appoint(turn: Turn, args: str) -> None:
     where = _where(program, region_id)
     if person.id != turn.person.id:
         told = Reply(
-            f"{turn.person.display_name} appointed you {where} coordinator of the {program.name}, from "
+            f"{turn.person.display_name} appointed you {where} coordinator of {program.in_sentence}, from "
             f"{long_date(today)}. `coordinators` shows the network; `review`, `match`, `announce` and `cohort` "
             f"work for {_scope(program, region_id)}.",
             title=f"{program.short_name}: you are a coordinator",
@@ -302,20 +302,20 @@ async def _tell(turn: Turn, program: Program, handover: Handover) -> bool:
     title = f"{program.short_name}: a coordinator hand-over"
     messages = {
         graduate.id: Reply(
-            f"Congratulations on your graduation as {region} coordinator of the {program.name}! "
+            f"Congratulations on your graduation as {region} coordinator of {program.in_sentence}! "
             f"{successor.display_name} takes the {region} over. You become a {program.guide_role} "
             f"{_mentor_place(handover)}; I will tell you who you are paired with.",
             title=title,
         ),
         successor.id: Reply(
-            f"You now coordinate the {region} in the {program.name}, taking over from "
+            f"You now coordinate the {region} in {program.in_sentence}, taking over from "
             f"{graduate.display_name}. `coordinators` shows the network; `review`, `match`, `announce` and "
             f"`cohort` work for the {region} cohorts.",
             title=title,
         ),
     }
     national = Reply(
-        f"{graduate.display_name} graduated as {region} coordinator of the {program.name}; "
+        f"{graduate.display_name} graduated as {region} coordinator of {program.in_sentence}; "
         f"{successor.display_name} takes over. {graduate.display_name} is a {program.guide_role} "
         f"{_mentor_place(handover)}.",
         title=title,

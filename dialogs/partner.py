@@ -97,7 +97,7 @@ async def _ask(turn: Turn, pair_id: int, *, confirmed: bool) -> None:
     turn.session.add(change)
     await turn.session.flush()
     question = Reply(
-        f"{turn.person.display_name} asks to end your pairing in the {program.name} ({cohort.name}). "
+        f"{turn.person.display_name} asks to end your pairing in {program.in_sentence} ({cohort.name}). "
         "The program allows this when both agree; the coordinators would then match you again.",
         title="A question about your pairing",
         buttons=(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot import ending, reports, surveys
 from bot.charts import render_png
-from bot.cohorts import has_members
+from bot.cohorts import cohort_label, has_members
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Image
 from bot.programs import Program, Survey
@@ -113,7 +113,7 @@ async def _cohort_report(turn: Turn, cohort: Cohort, program: Program) -> None:
         when, heading = f"{cohort.name} ended on {long_date(cohort.ends_on)}; final figures.", "Final report"
     turn.say(
         f"{when} Numbers only: nothing anyone said is kept. Type `report survey` for survey results.",
-        title=f"{heading}: {program.short_name} ({cohort.name})",
+        title=f"{heading}: {cohort_label(cohort, program)}",
         lines=tuple(reports.report_lines(figures)),
         image=image,
     )
@@ -155,7 +155,7 @@ async def _survey_results(turn: Turn, cohort: Cohort, program: Program, survey: 
     turn.say(
         f"{rate.finished} of {rate.invited} people answered ({rate.percent}%), {rate.started} part way. "
         f"Answers are anonymous; any question with fewer than {MIN_GROUP} answers is hidden.",
-        title=f"{survey.title}: {program.short_name} ({cohort.name})",
+        title=f"{survey.title}: {cohort_label(cohort, program)}",
         lines=tuple(lines),
         buttons=(button(NAME, "Download the answers (CSV)", f"csv|{cohort.id}|{survey.id}"),) if shown else (),
     )

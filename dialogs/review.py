@@ -237,17 +237,17 @@ def _decision_message(program: Program, cohort: Cohort, application: Application
     if application.status == "accepted":
         partner = program.guided_role if application.roles == [program.guide_role] else program.guide_role
         text = (
-            f"Good news: you are accepted into the {program.name} ({cohort.name}) as {roles}. "
+            f"Good news: you are accepted into {program.in_sentence} ({cohort.name}) as {roles}. "
             f"The coordinators will pair you with a {partner} and I will tell you who it is."
         )
     elif application.status == "waitlisted":
         text = (
-            f"Thank you for applying to the {program.name} ({cohort.name}). Your application is on the waitlist "
+            f"Thank you for applying to {program.in_sentence} ({cohort.name}). Your application is on the waitlist "
             "for now; I will message you if a place frees up."
         )
     else:
         text = (
-            f"Thank you for applying to the {program.name} ({cohort.name}). I'm sorry: your application was not "
+            f"Thank you for applying to {program.in_sentence} ({cohort.name}). I'm sorry: your application was not "
             "accepted this time."
         )
     lines = (f"Note from {turn.person.display_name}: {note}",) if note else ()
@@ -326,7 +326,7 @@ async def _announce_send(turn: Turn, cohort_id: str) -> None:
 
 def _announcement(program: Program, cohort: Cohort, names: list[str]) -> Reply:
     return Reply(
-        f"Please welcome the participants of the {program.name}, {cohort.name}:",
+        f"Please welcome the participants of {program.in_sentence}, {cohort.name}:",
         title=f"{program.short_name}: welcome to the new cohort",
         lines=tuple(names),
     )

@@ -122,7 +122,7 @@ async def reopen_draft(turn: Turn, value: str) -> None:
     application.reopened_until = until
     words = deadline_words(until, turn.timezone, person.timezone)
     told = Reply(
-        f"{turn.person.display_name} reopened your application to the {program.name} ({cohort.name}): you can "
+        f"{turn.person.display_name} reopened your application to {program.in_sentence} ({cohort.name}): you can "
         f"finish and submit it until {words}. Type `apply` to continue where you left off.",
         title=f"Your application to the {program.short_name} is open again",
     )

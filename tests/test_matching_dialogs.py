@@ -50,7 +50,8 @@ async def test_match_proposes_with_reasons_and_confirming_tells_both(chat, db):
     assert "Done: 1 pair made in Demo 2026-27" in done
     assert ("Cora Coach", "Dana Participant") in await active_pairs(db, AAHSL)
     told = await chat("participant2@demo.example").say("partner")
-    assert "Your coach in the AAHSL/NNLM Professional Coaching" in told and "coach@demo.example" in told
+    assert "Your coach in the AAHSL/NNLM coaching program for mid-level managers" in told
+    assert "coach@demo.example" in told
     assert "To book your first session, type `book`" in told and "up to 6 sessions of 60 minutes" in told
     assert "Dana Participant" in await chat("coach@demo.example").say("help")
     assert "no one to match" in await casey.say("match aahsl")

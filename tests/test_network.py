@@ -237,7 +237,7 @@ async def test_applying_asks_the_region_and_files_the_application_in_its_cohort(
     async with db.transaction() as session:
         assert (await session.execute(select(func.count()).select_from(Application))).scalar_one() == 0
     started = await student.say("west")
-    assert "Let's apply to the *Mentorship Coordinator Network for Librarians* (Demo 2027-28 West)" in started
+    assert "Let's apply to the Mentorship Coordinator Network for Librarians (Demo 2027-28 West)" in started
     await student.click("Mentee")
     await student.click("Student")
     await student.say("Reference work in a public library and community outreach")

@@ -150,6 +150,13 @@ def _broken_copy(tmp_path: Path, find: str, replace: str) -> Path:
         ('asks = "that you can', 'asks = "" # "', "key 'application.confirmation.asks': must be non-empty text"),
         ('id = "aahsl-coaching-pilot"', 'id = "iatul-sig-alice"', "key 'id': 'iatul-sig-alice' is already used"),
         ("seats = 9", "seats = [", "not valid TOML"),
+        (
+            'name_in_sentence = "the AAHSL',
+            'name_in_sentence = "The AAHSL',
+            "key 'name_in_sentence': is used inside a sentence: start the article in lower case",
+        ),
+        ('managers"', 'managers."', "key 'name_in_sentence': is used inside a sentence: end it without punctuation"),
+        ('name_in_sentence = "the AAHSL', 'name_in_sentence = 3 # "', "key 'name_in_sentence': must be non-empty"),
     ],
 )
 def test_a_broken_file_names_file_key_and_problem(tmp_path, find, replace, expected):

@@ -75,7 +75,7 @@ async def test_a_coordinator_reads_an_application_and_accepts_it_with_a_note(cha
     assert "Applicant 01 is accepted (seat 1 of 9)" in done
     assert await status_of(db, email) == "accepted"
     told = await chat(email).say("status")
-    assert "Good news: you are accepted into the AAHSL/NNLM Professional Coaching" in told
+    assert "Good news: you are accepted into the AAHSL/NNLM coaching program for mid-level managers" in told
     assert "Note from Casey Coordinator: Welcome! The first group meets in October." in told
     async with db.transaction() as session:
         roles = (await session.execute(select(Membership.role).join(Person).where(Person.email == email))).scalars()

@@ -444,7 +444,7 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
 
         # The applicant starts with the slash command in their DM and clicks through the eligibility questions.
         text = await avery.command("apply aahsl")
-        assert f"Let's apply to the *{aahsl.name}* ({COHORT})" in text
+        assert f"Let's apply to {aahsl.in_sentence} ({COHORT})" in text
         for number, question in enumerate(aahsl.application.eligibility, 1):
             assert f"({number} of 12) {question.question}" in text
             assert set(slack_buttons(avery.shown)) == {"Yes", "No"}
