@@ -14,7 +14,7 @@ async def list_programs(turn: Turn, args: str) -> None:
     lines = []
     for program in turn.programs:
         runs = [c for c in cohorts if c.program_id == program.id]
-        lines.append(f"*{program.name}* ({program.organisation}): {_cohort_summary(turn, program, runs)}")
+        lines.append(f"*{program.name}*, by the {program.organisation}: {_cohort_summary(turn, program, runs)}")
     turn.say(
         "Ask a coordinator or type `help` to see what you can do in a program.", title="Programs", lines=tuple(lines)
     )
