@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot import ending, outbox
 from bot.cohorts import cohort_label, has_members
 from bot.dialog import Command, Registry, Turn, button, row_id
-from bot.messages import Reply
+from bot.messages import Button, Form, FormField, Reply
 from bot.outbox.notices import failures_by_ref
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
@@ -47,12 +47,16 @@ async def start(turn: Turn, args: str) -> None:
     turn.ask(NAME, "cohort", "Which cohort is the announcement for?", expects="choice", buttons=buttons)
 
 
-async def _ask_audience(turn: Turn, cohort: Cohort) -> None:
-    program = _program(turn, cohort)
-    roles = [role for role in program.roles if role != "coordinator"]
+def _audiences(turn: Turn, cohort: Cohort) -> tuple[Button, ...]:
+    roles = [role for role in _program(turn, cohort).roles if role != "coordinator"]
     everyone = button(NAME, "Everyone in the cohort", f"audience|{cohort.id}|{EVERYONE}")
-    by_role = [button(NAME, f"The {_plural(role)}", f"audience|{cohort.id}|{role}") for role in roles]
-    buttons = (everyone, *by_role)
+    return (everyone, *(button(NAME, f"The {_plural(role)}", f"audience|{cohort.id}|{role}") for role in roles))
+
+
+async def _ask_audience(turn: Turn, cohort: Cohort) -> None:
+    buttons = _audiences(turn, cohort)
+    if turn.inbound.platform != "console":  # Slack and Teams can take the audience and the text at once
+        buttons += (Button("Write it in a form", f"{NAME}:form|{cohort.id}", opens_form=True),)
     turn.ask(
         NAME,
         "audience",
@@ -69,11 +73,11 @@ class AnnounceDialog:
     async def on_text(self, turn: Turn, text: str) -> None:
         data = turn.active.data if turn.active else {}
         if not turn.active or turn.active.step != "message":
-            turn.say("Please use the buttons above, or type `announce` to start again.")
+            turn.refuse("Please use the buttons above, or type `announce` to start again.")
             return
         message = text.strip()
         if not message or len(message) > MAX_CHARACTERS:
-            turn.say(f"Please type the announcement as one message of at most {MAX_CHARACTERS} characters.")
+            turn.refuse(f"Please type the announcement as one message of at most {MAX_CHARACTERS} characters.")
             return
         cohort = await _coordinated(turn, str(data.get("cohort_id")))
         if cohort is None:
@@ -109,11 +113,24 @@ class AnnounceDialog:
                     f"Type the announcement for {_audience_words(audience)} of {cohort.name}.",
                     data={"cohort_id": cohort.id, "audience": audience},
                 )
+        elif action == "form":
+            cohort = await _coordinated(turn, rest)
+            if cohort is not None:
+                turn.show_form(_form(turn, cohort), "Write the announcement in the form: you'll see it before it goes.")
         elif action == "send":
             await _send(turn)
         elif action == "stop":
             turn.finish()
             turn.say("Fine: nothing was sent.")
+
+
+def _form(turn: Turn, cohort: Cohort) -> Form:
+    """Who gets it and what it says, at once; sent, it is the same conversation (a preview comes next)."""
+    fields = (
+        FormField("audience", "Who should get it", "choice", choices=_audiences(turn, cohort)),
+        FormField("message", "The announcement", "long_text", max_length=MAX_CHARACTERS),
+    )
+    return Form(title="Announcement", start=f"{NAME}:cohort|{cohort.id}", fields=fields, submit="Preview")
 
 
 async def _send(turn: Turn) -> None:

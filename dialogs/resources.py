@@ -19,6 +19,7 @@ from bot import resources
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.programs import Program, ResourceRules
 from bot.resources import DuplicateLink, Filter, ResourceError
+from dialogs import resources_form
 from storage.models import Resource
 
 NAME = "resources"
@@ -200,9 +201,14 @@ async def _add(turn: Turn, program: Program, typed: str) -> None:
             if given.url is not None:
                 await resources.check_new_link(turn.session, program.id, given.url)
         except ResourceError as error:
-            turn.say(_pointed(error) + NOTHING_ADDED)
+            turn.refuse(_pointed(error) + NOTHING_ADDED)
             return
         data |= {key: value for key, value in given.as_data().items() if value is not None}
+    elif turn.inbound.platform != "console":  # Slack and Teams can take everything at once
+        turn.say(
+            "Give everything at once, or answer one question at a time.",
+            buttons=(resources_form.offer(NAME, program.id),),
+        )
     await _ask_next(turn, program, data)
 
 
@@ -257,7 +263,7 @@ async def _save(turn: Turn, program: Program, data: dict[str, Any]) -> None:
     try:
         added = await resources.add(turn.session, program.id, draft, turn.person.id, turn.now)
     except ResourceError as error:
-        turn.say(_pointed(error) + NOTHING_ADDED)
+        turn.refuse(_pointed(error) + NOTHING_ADDED)
         return
     turn.say(
         f"Added to the {program.short_name} library as number {added.number}:",
@@ -388,7 +394,7 @@ class ResourcesDialog:
         if step == "field":
             field = next((f for f, label in FIELDS.items() if text.strip().lower() in (f, label.lower())), None)
             if field is None:
-                turn.say("Please choose what to change with the buttons above, or type `cancel`.")
+                turn.refuse("Please choose what to change with the buttons above, or type `cancel`.")
             else:
                 await _chosen_field(turn, program, data, field)
             return
@@ -411,15 +417,16 @@ class ResourcesDialog:
         except ResourceError as error:
             if step in ("title", "url"):
                 again = "Paste another link" if step == "url" else "Type another title"
-                turn.say(f"{_pointed(error)} {again}, or type `cancel`.")
+                turn.refuse(f"{_pointed(error)} {again}, or type `cancel`.")
             else:  # the buttons again
                 _ask_step(turn, program, step, data, note=f"{error} ")
+                turn.refused = str(error)  # in a form, said beside the field
             return
         await _answered(turn, program, data)
 
     async def on_action(self, turn: Turn, value: str) -> None:
         action, _, rest = value.partition("|")
-        if action in ("library", "show", "pick", "add", "do"):
+        if action in ("library", "show", "pick", "add", "form", "do"):
             program_id, _, rest = rest.partition("|")
             program = _readable(turn, program_id)
             if program is not None:
@@ -452,6 +459,8 @@ async def _clicked(turn: Turn, program: Program, action: str, rest: str) -> None
         _ask_filter(turn, program, which, _decode(encoded, _rules(program)))
     elif action == "add":
         await _add(turn, program, "")
+    elif action == "form" and _may_curate(turn, program, "add to its resource library"):
+        turn.show_form(resources_form.form_of(NAME, program.id, _rules(program)), "Fill in the form to add it.")
     elif action == "do":
         curate, _, number = rest.partition("|")
         if curate in CURATE:

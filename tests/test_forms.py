@@ -165,3 +165,40 @@ async def test_a_forged_day_is_refused(engine: Engine) -> None:
     form = await booking_form(engine)
     replies = await pat(engine, form=FormAnswers.of(form, {"date": "next week; drop", "time": "09:00"}))
     assert dict(replies[0].field_errors) == {"time": "Please pick a day and a time. Nothing was booked."}
+
+
+class CaseyOnSlack:
+    async def lookup(self, account_id: str) -> Profile:
+        return Profile(email="coordinator@demo.example", display_name="Casey", timezone="America/Chicago")
+
+
+async def casey(engine: Engine, **fields: Any) -> list[Reply]:
+    return await engine.handle(Inbound("slack", "T1:UCASEY", "D3", **fields), CaseyOnSlack())
+
+
+async def test_an_announcement_written_in_a_form_comes_back_as_a_preview_to_confirm(engine: Engine) -> None:
+    asked = await casey(engine, text="announce")
+    assert asked[-1].text == "Which cohort is the announcement for?"  # Casey coordinates several
+    asked = await casey(engine, action=asked[-1].buttons[0].value)
+    form = form_in(await casey(engine, action=button_value(asked, "Write it in a form")))
+    audience = next(field for field in form.fields if field.step == "audience")
+    everyone = next(b.value for b in audience.choices if b.label == "Everyone in the cohort")
+    replies = await casey(engine, form=FormAnswers.of(form, {"audience": everyone, "message": "Welcome, all!"}))
+    assert replies[0].title is not None and replies[0].title.startswith("Preview")
+    assert "Welcome, all!" in replies[0].text
+    assert [b.label for b in replies[-1].buttons][1] == "Don't send"  # nothing goes without the click
+    empty = await casey(engine, form=FormAnswers.of(form, {"audience": everyone, "message": "x" * 3001}))
+    assert dict(empty[0].field_errors)["message"].startswith("Please type the announcement")
+
+
+async def test_a_resource_added_in_a_form_is_checked_as_typed(engine: Engine) -> None:
+    asked = await casey(engine, text="resources add")
+    form = form_in(await casey(engine, action=button_value(asked, "Use a form")))
+    kind = next(field for field in form.fields if field.step == "kind").choices[0].value
+    given = {"title": "Agreement template", "url": "https://example.org/agreement", "kind": kind}
+    replies = await casey(engine, form=FormAnswers.of(form, given | {"stages": "all", "topics": "all"}))
+    assert "Added to the" in replies[0].text
+    again = await casey(engine, form=FormAnswers.of(form, given | {"stages": "all", "topics": "all"}))
+    assert "already in the library" in dict(again[0].field_errors)["url"]
+    unknown = await casey(engine, form=FormAnswers.of(form, {**given, "url": "https://x.org/a", "stages": "teens"}))
+    assert "is not one of the career stages" in dict(unknown[0].field_errors)["stages"]
