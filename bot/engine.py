@@ -157,9 +157,11 @@ class Engine:
             fetch_file=self.fetchers.get(inbound.platform),
             new_transaction=self.db.transaction,
         )
+        asked_before = turn.active
         await self._route(turn)
         await _save_state(session, turn, stored)
-        self._keep_in_dm(turn)
+        if turn.active is not asked_before:  # a question asked in this turn (a quick `me` asks none)
+            self._keep_in_dm(turn)
         return turn
 
     async def _lookup(self, inbound: Inbound, directory: identity.Directory) -> tuple[Profile | None, bool]:

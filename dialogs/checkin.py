@@ -18,6 +18,7 @@ MOST_SESSIONS, MOST_HOURS = 31, 200  # more than this in a month or a quarter is
 
 class CheckInDialog:
     name = NAME
+    lasting = True  # a check-in is come back to: its questions stay in the person's DM
 
     async def on_action(self, turn: Turn, value: str) -> None:
         step, _, rest = value.partition("|")

@@ -64,6 +64,7 @@ async def _open_surveys_of(turn: Turn, today: date) -> list[tuple[Cohort, Progra
 
 class SurveyDialog:
     name = NAME
+    lasting = True  # a survey is come back to: its questions stay in the person's DM
 
     async def on_action(self, turn: Turn, value: str) -> None:
         step, _, rest = value.partition("|")

@@ -372,3 +372,18 @@ async def test_the_report_counts_coaches_against_their_hours_commitment(engine, 
     hours = "*Coach hours, November 2026:* 0.0 hours logged; coaches under the commitment (2-5 hours a month): 2"
     assert hours in shown
     assert "Chart saved:" in shown and "coaches by hours" in shown
+
+
+async def test_a_survey_question_is_kept_in_the_persons_dm_and_a_quick_answer_is_not(engine):
+    """Slack's ephemeral answers are not kept: a survey's question is marked to go to the DM as well."""
+    at(engine, LOS_ANGELES_MORNING)
+    directory = ConsoleDirectory("participant@demo.example")
+    pat = Inbound("slack", "T1:UPAT", "D1", text="survey", is_command=True)
+    replies = await engine.handle(pat, directory)
+    while not any("question 1 of 5" in reply.plain_text() for reply in replies):
+        final = [b for reply in replies for b in reply.buttons if FINAL.split()[0] in b.label]
+        assert final, [reply.text for reply in replies]
+        replies = await engine.handle(Inbound("slack", "T1:UPAT", "D1", action=final[0].value), directory)
+    assert all(reply.keep_in_dm for reply in replies)
+    quick = await engine.handle(Inbound("slack", "T1:UPAT", "D1", text="me", is_command=True), directory)
+    assert not any(reply.keep_in_dm for reply in quick)
