@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from adapters.slack.home import REPUBLISH_GAP, VIEW_BLOCK_LIMIT
+from adapters.slack.home import REPUBLISH_GAP
 from bot import booking
 from bot.demo import next_cohort, running_cohort
 from bot.messages import Reply
 from storage.models import Account, Application, Cohort, OutboxMessage, Pair, Person
+from tests.block_kit import problems
 from tests.conftest import FIXED_NOW
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.server import RunningServer, running_server, settle
@@ -77,31 +78,8 @@ async def next_view(fake: FakeSlackApi, user: str, since: int, within: float = 5
 
 
 def view_problems(view: dict[str, Any]) -> list[str]:
-    """What Slack would refuse in a home view (its documented limits)."""
-    try:
-        from tests.block_kit import problems  # the shared table of Block Kit limits, where it exists
-    except ImportError:
-        problems = None
-    if problems is not None:
-        return list(problems("home", view))
-    found = []
-    blocks = view["blocks"]
-    if view["type"] != "home" or not 0 < len(blocks) <= VIEW_BLOCK_LIMIT:
-        found.append(f"type {view['type']} with {len(blocks)} blocks")
-    action_ids = [element["action_id"] for block in blocks for element in block.get("elements", [])]
-    if len(action_ids) != len(set(action_ids)) or any(len(a) > 255 for a in action_ids):
-        found.append("action ids not unique or too long")
-    for block in blocks:
-        if block["type"] == "header" and len(block["text"]["text"]) > 150:
-            found.append("header longer than 150")
-        if block["type"] == "section" and not 0 < len(block["text"]["text"]) <= 3000:
-            found.append("section text empty or longer than 3000")
-        if block["type"] == "actions" and not 0 < len(block["elements"]) <= 25:
-            found.append("actions block with no or more than 25 elements")
-        for element in block.get("elements", []):
-            if len(element["text"]["text"]) > 75 or len(element.get("value", "")) > 2000:
-                found.append(f"button {element['text']['text'][:20]!r} too long")
-    return found
+    """What Slack would refuse in a home view (its documented limits, tests/block_kit.py)."""
+    return list(problems("home", view))
 
 
 def text_of(view: dict[str, Any]) -> str:
