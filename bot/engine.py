@@ -184,7 +184,7 @@ class Engine:
     async def _route(self, turn: Turn) -> None:
         inbound = turn.inbound
         if inbound.form is not None:
-            await forms.fill(turn, inbound.form, self._route, lambda name: self.registry.dialog(name) is not None)
+            await forms.fill(turn, inbound.form, self._on_click, self.registry.dialog)
             return
         if inbound.action is not None:
             await self._on_click(turn, inbound.action)

@@ -1,9 +1,11 @@
-"""A sent form, given to its dialog the way chat gives it: the form's start first (a click, or a command
-with the answers put in), then each answer when the dialog asks the question it belongs to.
+"""A sent form, given to its dialog the way chat gives it: the form's start first (a button value, with
+the answers put in for its `{step}` placeholders), then each answer when the dialog asks the question it
+belongs to: clicked when it is one of the buttons that question offers, typed otherwise.
 
 So a form is never a second implementation of a conversation: the dialog checks each answer as it
 checks a typed one. If it refuses any (Turn.refuse), the whole form is refused with each reason by
-field, and the engine rolls the turn back, so a form changes everything or nothing.
+field, and the engine rolls the turn back, so a form changes everything or nothing. A typed answer goes
+to the dialog itself, never through the command parser: an announcement that starts "cancel" is text.
 """
 
 import dataclasses
@@ -11,7 +13,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from bot.dialog import Turn
+from bot.dialog import Dialog, Turn
 from bot.messages import FormAnswers, Reply
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_:.\-]+)\}")
 ERROR_LIMIT = 500  # characters of a reason shown beside a field
 STEP_LIMIT = 100  # answers given in one form, at most: a form never loops a dialog forever
 
-Route = Callable[[Turn], Awaitable[None]]
+Click = Callable[[Turn, str], Awaitable[None]]  # the engine's click: its role checks and stale answers
 
 
 class FormRefused(Exception):
@@ -31,13 +33,11 @@ class FormRefused(Exception):
         self.errors = errors
 
 
-async def fill(turn: Turn, form: FormAnswers, route: Route, dialog_names: Callable[[str], bool]) -> None:
+async def fill(turn: Turn, form: FormAnswers, click: Click, dialog_of: Callable[[str], Dialog | None]) -> None:
     """Run the form's dialog with its answers; the replies left are those of the last answer given."""
     answers = dict(form.answers)
-    start, used = _start_text(form.start, answers)
-    first_step = used[-1] if used else None
-    is_click = _is_click(start, dialog_names)
-    await _give(turn, route, text="" if is_click else start, action=start if is_click else None, step=first_step)
+    start, used = _start_value(form.start, answers)
+    await _give(turn, click, dialog_of, used[-1] if used else None, start, as_click=True)
     # A field left empty is not answered: the dialog asks that question in chat, where a file can go too.
     pending = {step: value for step, value in answers.items() if step not in used and value.strip()}
     follow_ups = dict(form.then)
@@ -46,34 +46,38 @@ async def fill(turn: Turn, form: FormAnswers, route: Route, dialog_names: Callab
         if active is None or active.step not in pending:
             break
         step = active.step
-        await _answer(turn, route, step, pending.pop(step))
+        await _answer(turn, click, dialog_of, step, pending.pop(step))
         if follow_ups.get(step) and turn.active is not None and turn.active.step == step:
-            await _answer(turn, route, step, follow_ups[step])
+            await _answer(turn, click, dialog_of, step, follow_ups[step])
     log.info("turn kind=form answers=%d", len(answers))
 
 
-async def _answer(turn: Turn, route: Route, step: str, value: str) -> None:
-    """Clicked when it is one of the buttons the question offers, else typed."""
+async def _answer(turn: Turn, click: Click, dialog_of: Callable[[str], Dialog | None], step: str, value: str) -> None:
     assert turn.active is not None
     offered = (turn.active.data.get("_choices") or {}).values()
-    if value in offered:
-        await _give(turn, route, text="", action=value, step=step)
-    else:
-        await _give(turn, route, text=value, action=None, step=step)
+    await _give(turn, click, dialog_of, step, value, as_click=value in offered)
 
 
-async def _give(turn: Turn, route: Route, *, text: str, action: str | None, step: str | None) -> None:
-    """One answer, as if typed or clicked; refused (FormRefused) with the dialog's reason for it."""
-    turn.inbound = dataclasses.replace(turn.inbound, text=text, action=action, is_command=False, form=None)
+async def _give(
+    turn: Turn, click: Click, dialog_of: Callable[[str], Dialog | None], step: str | None, value: str, *, as_click: bool
+) -> None:
+    """One answer, clicked or typed; refused (FormRefused) with the dialog's reason for it."""
+    turn.inbound = dataclasses.replace(
+        turn.inbound, text="" if as_click else value, action=value if as_click else None, is_command=False, form=None
+    )
     turn.refused = None
     said = len(turn.replies)
-    await route(turn)
+    dialog = dialog_of(turn.active.dialog) if turn.active is not None else None
+    if as_click:
+        await click(turn, value)
+    elif dialog is not None:
+        await dialog.on_text(turn, value)
     if turn.refused is not None:
         raise FormRefused({step or "": turn.refused[:ERROR_LIMIT]})
     del turn.replies[:said]  # what each earlier answer said ("Thank you: saved") is no news after a form
 
 
-def _start_text(start: str, answers: dict[str, str]) -> tuple[str, list[str]]:
+def _start_value(start: str, answers: dict[str, str]) -> tuple[str, list[str]]:
     """The start with `{step}` placeholders filled from the answers (one line each), and the steps used."""
     used: list[str] = []
 
@@ -82,12 +86,6 @@ def _start_text(start: str, answers: dict[str, str]) -> tuple[str, list[str]]:
         return " ".join(answers.get(match.group(1), "").split())
 
     return PLACEHOLDER.sub(fill_in, start), used
-
-
-def _is_click(start: str, dialog_names: Callable[[str], bool]) -> bool:
-    """A button value ("book:when|12|...") rather than a command ("announce ...")."""
-    name, colon, _ = start.partition(":")
-    return bool(colon) and " " not in name and dialog_names(name)
 
 
 def refused_reply(errors: dict[str, str]) -> Reply:

@@ -161,6 +161,14 @@ async def test_a_picked_time_outside_the_coachs_hours_is_refused_beside_the_time
         assert (await session.execute(select(CoachingSession))).scalars().all() == []
 
 
+async def test_a_forged_start_is_a_stale_button(engine: Engine) -> None:
+    form = await booking_form(engine)
+    forged = FormAnswers("nosuchdialog:when|1|{date} {time}", (("date", "2026-11-25"), ("time", "09:00")))
+    replies = await pat(engine, form=forged)
+    assert dict(replies[0].field_errors)["time"].startswith("That button is from an older conversation")
+    assert form.start.startswith("book:when|")
+
+
 async def test_a_forged_day_is_refused(engine: Engine) -> None:
     form = await booking_form(engine)
     replies = await pat(engine, form=FormAnswers.of(form, {"date": "next week; drop", "time": "09:00"}))
@@ -183,9 +191,10 @@ async def test_an_announcement_written_in_a_form_comes_back_as_a_preview_to_conf
     form = form_in(await casey(engine, action=button_value(asked, "Write it in a form")))
     audience = next(field for field in form.fields if field.step == "audience")
     everyone = next(b.value for b in audience.choices if b.label == "Everyone in the cohort")
-    replies = await casey(engine, form=FormAnswers.of(form, {"audience": everyone, "message": "Welcome, all!"}))
+    message = "cancel the Friday call: we meet Monday instead"  # typed into a form it is text, not `cancel`
+    replies = await casey(engine, form=FormAnswers.of(form, {"audience": everyone, "message": message}))
     assert replies[0].title is not None and replies[0].title.startswith("Preview")
-    assert "Welcome, all!" in replies[0].text
+    assert message in replies[0].text
     assert [b.label for b in replies[-1].buttons][1] == "Don't send"  # nothing goes without the click
     empty = await casey(engine, form=FormAnswers.of(form, {"audience": everyone, "message": "x" * 3001}))
     assert dict(empty[0].field_errors)["message"].startswith("Please type the announcement")
