@@ -90,6 +90,7 @@ def nested(levels: int) -> dict[str, Any]:
     return inner
 
 
+VIEW = {"type": "view_submission", "user": {"id": "U05QK1B7XJP"}}  # a modal submitted
 SIGNED_BAD: list[tuple[str, bytes, str, str]] = [
     # (id, body, content type, reason)
     ("empty", b"", JSON, "the body is empty"),
@@ -137,6 +138,7 @@ SIGNED_BAD: list[tuple[str, bytes, str, str]] = [
     ("user-id-a-number", click(user={"id": 5}).encode(), FORM, "`user.id` must be a Slack id"),
     ("container-ephemeral-text", click(container={"is_ephemeral": "yes"}).encode(), FORM, "`container.is_ephemeral`"),
     ("click-response-url-missing", click(response_url=None).encode(), FORM, "`response_url`"),
+    ("view-not-an-object", urlencode({"payload": json.dumps(VIEW | {"view": 3})}).encode(), FORM, "`view` must be"),
     ("challenge-an-object", as_json({"type": "url_verification", "challenge": {}}), JSON, "`challenge` must be text"),
 ]  # fmt: skip
 
@@ -146,7 +148,11 @@ IGNORED: list[tuple[str, bytes, str]] = [
     ("empty-object", b"{}", JSON),
     ("another-command", urlencode(command(command="/other")).encode(), FORM),
     ("another-event", as_json({**event(), "event": {"type": "reaction_added", "user": 5}}), JSON),
-    ("view-submission", urlencode({"payload": json.dumps({"type": "view_submission", "view": 3})}).encode(), FORM),
+    (
+        "another-apps-view",
+        urlencode({"payload": json.dumps(VIEW | {"view": {"callback_id": "theirs"}})}).encode(),
+        FORM,
+    ),
     ("link-button", click(action_action_id="open-link").encode(), FORM),
     ("unknown-type", b'{"type": ["event_callback"], "event": 5}', JSON),
 ]

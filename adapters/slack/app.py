@@ -22,7 +22,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import inbound, payloads
+from adapters.slack import inbound, modals, payloads
 from adapters.slack.answers import ANSWER_WITHIN, WORKING, Answers, ImageUploads, ended_within
 from adapters.slack.clicks import ClickedMessages
 from adapters.slack.home import HomeTab
@@ -188,11 +188,14 @@ def build_bolt_app(
     # The App Home tab: published on app_home_opened and after changes.
     home_tab.attach(app, clients, lambda context: speakers(context)[0])
     turns = home_tab.watching(engine)
+    modals.attach(app, turns, speakers)  # forms submitted in a modal
 
     @app.command(payloads.COMMAND)
     async def on_command(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
         directory, answers = speakers(context)
-        turn = uploads.hold(turns.handle(inbound.from_slash_command(body), directory))
+        turn = uploads.hold(
+            modals.Modals(answers).answered(body, turns.handle(inbound.from_slash_command(body), directory))
+        )
         user, response_url = body["user_id"], body["response_url"]
         if not await ended_within(turn, ANSWER_WITHIN):
             await ack(text=WORKING, response_type="ephemeral")
@@ -225,6 +228,7 @@ def build_bolt_app(
             return
         # The message clicked loses its buttons, with the token of the workspace it is in.
         turn = ClickedMessages(answers).then(body, turns.handle(click, directory))
+        turn = modals.Modals(answers).answered(body, turn)  # its form opened; kept in the DM if ephemeral
         if not body.get("response_url"):  # a click in the App Home: a view has no channel to answer in
             work = home_tab.answer_in_dm(answers, turn, click.account_id)
         elif (body.get("container") or {}).get("is_ephemeral", True):

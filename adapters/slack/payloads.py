@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from yarl import URL
 
+from adapters.slack.forms import CALLBACK_ID as FORM_CALLBACK
 from adapters.slack.inbound import BUTTON_ACTION_PREFIX, is_person_dm
 
 COMMAND = "/coaching"
@@ -178,6 +179,7 @@ CLICK_PARTS: Mapping[str, Sequence[Field]] = {
     "channel": (("id", optional(an_id), ID),),
     "container": (("channel_id", optional(an_id), ID), ("is_ephemeral", optional(a_flag), "true or false")),
 }
+ANSWER = text_up_to(MAX_TEXT)
 OUR_BUTTON: Sequence[Field] = (("value", text_up_to(MAX_VALUE), f"text of at most {MAX_VALUE:,} characters"),)
 
 
@@ -210,6 +212,8 @@ def _by_kind(body: dict[str, Any]) -> Screened:
         return _event(body)
     if kind == "block_actions":
         return _block_actions(body)
+    if kind == "view_submission":
+        return view_submission(body)
     return IGNORE
 
 
@@ -274,6 +278,51 @@ def _block_actions(body: dict[str, Any]) -> Screened:
         if problem is None and body.get(part) is not None:
             problem = _problem(body[part], fields, f"{part}.")
     return reject(problem) if problem else DISPATCH
+
+
+VIEW_SUBMISSION: Sequence[Field] = (
+    ("user", an_object, "an object"),
+    ("team", optional(an_object), "an object"),
+    ("view", an_object, "an object"),
+)
+OUR_VIEW: Sequence[Field] = (
+    ("private_metadata", text_up_to(3000), "text of at most 3,000 characters"),
+    ("state", an_object, "an object"),
+    ("team_id", optional(an_id), ID),
+)
+
+
+def view_submission(body: dict[str, Any]) -> Screened:
+    """A modal sent: ours (callback_id coaching_form) with the user, the metadata and each block's answers
+    as Slack shapes them, every answer text a database takes; another app's view is left alone."""
+    problem = _problem(body, VIEW_SUBMISSION)
+    view = body["view"] if problem is None else {}
+    if problem is None and not SOME_TEXT(view.get("callback_id")):
+        problem = "`view.callback_id` must be text"
+    if problem is None and view["callback_id"] != FORM_CALLBACK:
+        return IGNORE
+    problem = problem or _problem(view, OUR_VIEW, "view.") or _problem(body["user"], CLICK_PARTS["user"], "user.")
+    if problem is None and body.get("team") is not None:
+        problem = _problem(body["team"], CLICK_PARTS["team"], "team.")
+    if problem is None and not _answers_shaped(view["state"].get("values")):
+        problem = "`view.state.values` must hold an object of answers for each block, in text without NUL"
+    return reject(problem) if problem else DISPATCH
+
+
+def _answers_shaped(values: Any) -> bool:
+    """{block_id: {action_id: {type, value | selected_date | selected_time | selected_option...}}}, each
+    text one a database stores (PostgreSQL takes no NUL character)."""
+    if not isinstance(values, dict) or not all(isinstance(block, dict) for block in values.values()):
+        return False
+    elements = (element for block in values.values() for element in block.values())
+    return all(isinstance(element, dict) and _storable(element) for element in elements)
+
+
+def _storable(element: dict[str, Any]) -> bool:
+    selected = element.get("selected_option")
+    texts = [element.get(key) for key in ("value", "selected_date", "selected_time")]
+    texts.append(selected.get("value") if isinstance(selected, dict) else selected)
+    return all(value is None or (ANSWER(value) and "\x00" not in value) for value in texts)
 
 
 # What bolt itself reads of any payload it dispatches, before any listener (its request context)

@@ -239,7 +239,17 @@ class FakeSlackApi:
             return self._upload_url(args)
         if method == "files.completeUploadExternal":
             return self._complete_upload(args)
+        if method == "views.open":
+            return self._view_opened(args)
         return {"ok": True}
+
+    def _view_opened(self, args: dict[str, Any]) -> dict[str, Any]:
+        """views.open: a trigger_id and a view object are required; the view comes back with an id, as Slack
+        answers (an expired trigger is a queued failure: `fail_next("views.open", ...)`)."""
+        view = args.get("view")
+        if not args.get("trigger_id") or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {**view, "id": f"V{next(self._ts):010d}", "state": {"values": {}}}}
 
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("filename") or not str(args.get("length", "")).isdigit():
