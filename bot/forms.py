@@ -49,6 +49,8 @@ async def fill(turn: Turn, form: FormAnswers, click: Click, dialog_of: Callable[
         await _answer(turn, click, dialog_of, step, pending.pop(step))
         if follow_ups.get(step) and turn.active is not None and turn.active.step == step:
             await _answer(turn, click, dialog_of, step, follow_ups[step])
+    if not turn.replies:  # the last answer was taken without a word: the form still gets an answer
+        turn.say("Thank you: your answers are saved.")
     log.info("turn kind=form answers=%d", len(answers))
 
 

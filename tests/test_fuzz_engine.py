@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from adapters.console import ConsoleDirectory
 from bot.demo import DEMO_PEOPLE
 from bot.engine import SORRY, Engine
-from bot.messages import Inbound, Reply
+from bot.messages import FormAnswers, Inbound, Reply
 from storage.models import DialogState
 
 EMAILS = tuple(person.email for person in DEMO_PEOPLE)
@@ -49,7 +49,8 @@ class Person:
 @dataclass(frozen=True)
 class Step:
     who: int
-    kind: str  # "type", "click" a shown button, "forge" a value for a shown button's dialog, "junk" value
+    kind: str  # "type", "click" a shown button, "forge" a value for a shown button's dialog, "junk" value,
+    # "form": a form sent with a shown button (or a forged value) as its start and hostile answers
     typed: str
     pick: int
 
@@ -57,10 +58,23 @@ class Step:
 STEP = st.builds(
     Step,
     who=st.integers(0, len(EMAILS) - 1),
-    kind=st.sampled_from(("type", "type", "click", "click", "forge", "junk")),
+    kind=st.sampled_from(("type", "type", "click", "click", "forge", "junk", "form")),
     typed=TYPED,
     pick=st.integers(0, 50),
 )
+
+
+FORM_STEPS = (
+    "date", "time", "audience", "message", "title", "url", "kind", "stages", "topics", "role", "whom",
+    "eligibility:degree", "material:goals_statement", "material:cv", "question:why", "",
+)  # fmt: skip
+
+
+def _form(shown: str, step: Step) -> FormAnswers:
+    start = shown if step.pick % 2 else f"{shown.partition(':')[0]}:{step.typed}"
+    values = (step.typed, *HOSTILE_WORDS[step.pick % 7 :: 7])
+    answers = tuple((FORM_STEPS[(step.pick + i) % len(FORM_STEPS)], value) for i, value in enumerate(values))
+    return FormAnswers(start, answers, then=((FORM_STEPS[step.pick % len(FORM_STEPS)], step.typed),))
 
 
 def _inbound(person: Person, step: Step) -> Inbound:
@@ -69,6 +83,8 @@ def _inbound(person: Person, step: Step) -> Inbound:
     shown = person.buttons[step.pick % len(person.buttons)]
     if step.kind == "click":
         return Inbound("console", person.email, "console", action=shown)
+    if step.kind == "form":
+        return Inbound("console", person.email, "console", form=_form(shown, step))
     if step.kind == "forge":  # the dialog a real button named, with a value of the attacker's choosing
         dialog = shown.partition(":")[0]
         return Inbound("console", person.email, "console", action=f"{dialog}:{step.typed}")
