@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
+from adapters.slack.modals import KEPT_NOTE
 from bot.demo import running_cohort
 from bot.outbox import NO_ACCOUNT
 from bot.programs import ProgramCatalog
@@ -131,10 +132,16 @@ class SlackUser:
         self.channel = self.channel or slack_dm_of(self.user_id)
 
     async def command(self, text: str) -> str:
-        """`/coaching TEXT` typed in their DM; the text the ack carried back."""
+        """`/coaching TEXT` typed in their DM; the text the ack carried back, or the DM message's when the
+        answer was put there to come back to (an application's question), which is then the one shown."""
+        before = len(self.fake.calls)
         ack = await slash(self.server, self.fake, text, user=self.user_id, channel=self.channel)
         self.shown, self.shown_ephemeral = ack.get("blocks", []), True
-        return ack["text"]
+        if KEPT_NOTE not in ack["text"]:
+            return ack["text"]
+        kept = await eventually(lambda: self.posts(since=before), "the answer kept in the DM")
+        self.shown, self.shown_ephemeral = blocks_of(kept[0].args), False
+        return kept[0].args["text"]
 
     async def say(self, text: str) -> str:
         """A message typed in their DM; the text of the bot's answer there."""
