@@ -1,5 +1,6 @@
 """A cohort's dated calendar: the program's cycle placed at the cohort's start (bot/cycle.py)."""
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -12,12 +13,19 @@ from bot.programs import Program, ProgramCatalog, Survey
 from storage.models import Cohort, Membership
 
 
-def cohort_label(cohort: Cohort, program: Program) -> str:
-    """ "AAHSL coaching pilot 2026-27": a cohort named with its program, so two programs' cohorts (their
-    announcements, reports, calendars) can be told apart; the name alone when it already says the program."""
-    if program.short_name.lower() in cohort.name.lower():
+def cohort_label(cohort: Cohort, program: Program | None) -> str:
+    """ "AAHSL 2026-27": a cohort named with its program's tag, so two programs' cohorts (their announcements,
+    reports, calendars, buttons) can be told apart; the name alone when it already says the tag."""
+    tag = (program.tag or program.short_name) if program is not None else cohort.program_id
+    if re.search(rf"(?<![\w-]){re.escape(tag)}(?![\w-])", cohort.name, re.IGNORECASE):
         return cohort.name
-    return f"{program.short_name} {cohort.name}"
+    return f"{tag} {cohort.name}"
+
+
+def cohort_in_sentence(cohort: Cohort, program: Program | None) -> str:
+    """ "the AAHSL 2026-27 cohort": a cohort as running text names it ("your place in ___")."""
+    label = cohort_label(cohort, program)
+    return f"the {label}" if re.search(r"\bcohort\b", label, re.IGNORECASE) else f"the {label} cohort"
 
 
 def add_months(start: date, months: int) -> date:

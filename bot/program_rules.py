@@ -207,6 +207,8 @@ class Program:
     share_application: bool = False
     # `name_in_sentence`: the name as running text uses it, with its article ("the ALCTS Mentoring Program")
     in_sentence: str = ""
+    # `tag`: the program before a cohort's name ("AAHSL" in "AAHSL 2026-27"), so two programs' cohorts differ
+    tag: str = ""
 
 
 def cycle_starts(program: Program) -> list[YearDay]:

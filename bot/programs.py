@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.program_calendar import read_after_end, read_calendar, uses_of
+from bot.program_names import in_sentence, tag
 from bot.program_rules import (
     CADENCES,
     GUIDE_ROLES,
@@ -198,26 +199,12 @@ def _survey(t: Table, roles: tuple[str, ...]) -> Survey:
     )
 
 
-def _in_sentence(t: Table) -> str:
-    """`name_in_sentence`: how "Welcome to ___." names the program; "the " and the name when not given."""
-    name = t.text("name")
-    if "name_in_sentence" not in t.data:
-        return f"the {name}"
-    words = t.text("name_in_sentence")
-    if words[:1].isupper() and words.split()[0] in ("The", "A", "An"):
-        t.problem("name_in_sentence", f"is used inside a sentence: start the article in lower case, got {words!r}")
-    elif words[-1:] in ".!?:;,":
-        t.problem("name_in_sentence", f"is used inside a sentence: end it without punctuation, got {words!r}")
-    elif len(words) > 120 or "\n" in words:
-        t.problem("name_in_sentence", "must be one line of at most 120 characters")
-    return words
-
-
 PROGRAM_KEYS = {
     "id",
     "name",
     "name_in_sentence",
     "short_name",
+    "tag",
     "organisation",
     "kind",
     "description",
@@ -332,7 +319,8 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         id=t.identifier("id"),
         name=t.text("name"),
         short_name=t.text("short_name"),
-        in_sentence=_in_sentence(t),
+        in_sentence=in_sentence(t),
+        tag=tag(t),
         organisation=t.text("organisation"),
         kind=t.choice("kind", KINDS),
         description=t.text("description"),
@@ -422,6 +410,12 @@ def load_programs(folder: Path) -> ProgramCatalog:
         if program.id in seen:
             problems.append(f"{program.source}: key 'id': {program.id!r} is already used by {seen[program.id]}")
         seen[program.id] = program.source
+    tags: dict[str, Path] = {}
+    for program in programs:  # two programs with one tag would name their cohorts alike
+        key = program.tag.lower()
+        if key in tags:
+            problems.append(f"{program.source}: key 'tag': {program.tag!r} is already used by {tags[key]}")
+        tags[key] = program.source
     if problems:
         raise ProgramError(problems)
     return ProgramCatalog(programs)

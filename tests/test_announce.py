@@ -24,7 +24,7 @@ async def test_an_announcement_to_the_coaches_of_a_cohort_after_a_preview(chat, 
     assert await announced_to(db) == {"coach@demo.example", "coach2@demo.example"}
     assert "Help us welcome our new partners" in await chat("coach2@demo.example").say("status")
     status = await casey.say("announce status")
-    assert "SIG-ALICE coaching Demo 2026-27, the coaches: 1 delivered, 1 pending, 0 failed" in status
+    assert "SIG-ALICE Demo 2026-27, the coaches: 1 delivered, 1 pending, 0 failed" in status
 
 
 async def test_everyone_in_a_cohort_gets_it_once(chat, db):

@@ -25,7 +25,7 @@ async def test_the_call_read_and_extended_on_slack_and_its_deadline_on_teams(dat
         assert "One-to-one coaching sessions (`sessions`)" in shown
 
         preview = await casey.command("cohort dates call 2026-11-16 2027-01-14 aahsl Demo 2027-28")
-        assert "Preview: AAHSL coaching pilot Demo 2027-28" in preview and "15 January 2027 at 01:59" in preview
+        assert "Preview: AAHSL Demo 2027-28" in preview and "15 January 2027 at 01:59" in preview
         assert "Moved:" in await casey.click("Move it")
         async with server.db.transaction() as session:
             query = select(Cohort).where(Cohort.program_id == "aahsl-coaching-pilot", Cohort.name == "Demo 2027-28")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cohorts import calendar_span, cohort_calendar, work_span
+from bot.cohorts import calendar_span, cohort_calendar, cohort_in_sentence, cohort_label, work_span
 from bot.cycle import dated_phase
 from bot.programs import ProgramError, load_programs
+from storage.models import Cohort
 from tests.conftest import PROGRAMS_DIR
 
 
@@ -157,6 +158,16 @@ def _broken_copy(tmp_path: Path, find: str, replace: str) -> Path:
         ),
         ('managers"', 'managers."', "key 'name_in_sentence': is used inside a sentence: end it without punctuation"),
         ('name_in_sentence = "the AAHSL', 'name_in_sentence = 3 # "', "key 'name_in_sentence': must be non-empty"),
+        (
+            'tag = "AAHSL"',
+            'tag = "The AAHSL"',
+            "key 'tag': goes before a cohort's name, so it starts without an article",
+        ),
+        ('tag = "AAHSL"', 'tag = "AAHSL (NNLM)"', "key 'tag': must be at most 20 letters, digits, spaces or - / & ."),
+        ('tag = "AAHSL"', 'tag = "AAHSL coaching for managers"', "key 'tag': must be at most 20 letters"),
+        ('tag = "AAHSL"', 'tag = "AAHSL:"', "key 'tag': must be at most 20 letters"),
+        ('tag = "AAHSL"', 'tag = "alcts"', "key 'tag': 'ALCTS' is already used by"),
+        ('tag = "AAHSL"', 'tag = "AAHSL/NNLM"', None),
     ],
 )
 def test_a_broken_file_names_file_key_and_problem(tmp_path, find, replace, expected):
@@ -169,6 +180,18 @@ def test_a_broken_file_names_file_key_and_problem(tmp_path, find, replace, expec
     assert any(expected in problem and "aahsl-coaching-pilot.toml" in problem for problem in error.value.problems), (
         error.value.problems
     )
+
+
+def test_a_cohort_is_named_with_its_programs_tag(catalog):
+    aahsl, network = catalog.get("aahsl-coaching-pilot"), catalog.get("mentorship-coordinator-network")
+    assert cohort_label(Cohort(program_id=aahsl.id, name="2026-27"), aahsl) == "AAHSL 2026-27"
+    assert cohort_label(Cohort(program_id=aahsl.id, name="Demo 2026-27"), aahsl) == "AAHSL Demo 2026-27"
+    assert cohort_label(Cohort(program_id=aahsl.id, name="aahsl 2027"), aahsl) == "aahsl 2027"  # never twice
+    assert cohort_label(Cohort(program_id=aahsl.id, name="AAHSLX 2027"), aahsl) == "AAHSL AAHSLX 2027"
+    northeast = Cohort(program_id=network.id, name="2027-28 Northeast")
+    assert cohort_in_sentence(northeast, network) == "the Mentorship Network 2027-28 Northeast cohort"
+    assert cohort_in_sentence(Cohort(program_id=aahsl.id, name="Cohort 3"), aahsl) == "the AAHSL Cohort 3"
+    assert cohort_label(Cohort(program_id="gone-program", name="2026"), None) == "gone-program 2026"
 
 
 def test_an_empty_folder_is_rejected(tmp_path):

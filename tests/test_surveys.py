@@ -354,7 +354,7 @@ def test_a_text_question_must_be_optional(tmp_path):
 async def test_a_regional_coordinator_reports_on_their_region_only(engine, db, chat):
     nora = chat("northeast@demo.example")
     shown = await nora.say("report")
-    assert "Report: Coordinator network Demo 2026-27 Northeast" in shown and "Which cohort?" not in shown
+    assert "Report: Mentorship Network Demo 2026-27 Northeast" in shown and "Which cohort?" not in shown
     west = next(c for c in await rows(db, Cohort) if c.name.endswith("West"))
     refused = await click_as(engine, "northeast@demo.example", f"report:cohort|{west.id}")
     assert "you do not coordinate that one" in refused and "Report:" not in refused
