@@ -7,8 +7,9 @@ a response_url post) is the apology kept for real faults. After each run a real 
 is still answered.
 
 - Structure-aware: the real payloads of tests/payloads/slack/ (a slash command, a DM, a DM sharing files, a
-  button click, the URL check) as Pat sends them, signed correctly, with fields mutated, dropped and retyped,
-  and the texts a person controls (a command's text, a DM, a button's value) drawn from hostile text.
+  button click, a modal submitted, the URL check) as Pat sends them, signed correctly, with fields mutated,
+  dropped and retyped, and the texts a person controls (a command's text, a DM, a button's value, a form's
+  answers and start) drawn from hostile text.
   On both databases: PostgreSQL refuses what SQLite lets through (a NUL character, an integer past 2**63).
 - Raw bytes, signed and unsigned: nothing here reaches a turn (it is refused or left alone before any
   database work), so SQLite only.
@@ -173,6 +174,20 @@ def click(who: Sender, value: str, ephemeral: bool, mutations: Mutations) -> tup
     return urlencode({"payload": json.dumps(payload)}), FORM
 
 
+def form_sent(who: Sender, texts: list[str], start: str, mutations: Mutations) -> tuple[str, str]:
+    """A modal submitted (view_submission): each typed answer from hostile text, the metadata's start a
+    button value or a command, as a forged view would carry them."""
+    payload = load_payload("view_submission.json")
+    payload["user"].update(id=who.user, username=who.user.lower(), name=who.user.lower())
+    view = payload["view"]
+    view["private_metadata"] = json.dumps({"s": start, "t": [["material:cv", "done"]], "c": who.channel})
+    typed = [element for block in view["state"]["values"].values() for element in block.values() if "value" in element]
+    for element, text in zip(typed, texts, strict=False):
+        element["value"] = text
+    apply_mutations(payload, mutations)
+    return urlencode({"payload": json.dumps(payload)}), FORM
+
+
 def url_check(mutations: Mutations) -> tuple[str, str]:
     body = load_payload("url_verification.json")
     apply_mutations(body, mutations)
@@ -204,7 +219,7 @@ FILE = st.tuples(st.sampled_from(("people.csv", "cv.pdf", "../../../etc/passwd")
 @st.composite
 def payloads(draw: st.DrawFn, fake: FakeSlackApi) -> tuple[str, str]:
     who = Sender(draw(st.sampled_from((PAT, CASEY))), fake.response_url)
-    kind = draw(st.sampled_from(("command", "command", "dm", "dm", "files", "click", "click", "url_check")))
+    kind = draw(st.sampled_from(("command", "command", "dm", "dm", "files", "click", "click", "form", "url_check")))
     mutations = draw(st.one_of(FEW_MUTATIONS, MUTATIONS))
     if kind == "command":
         return slash_command(who, draw(HOSTILE_TEXT), mutations, draw(st.booleans()))
@@ -215,6 +230,9 @@ def payloads(draw: st.DrawFn, fake: FakeSlackApi) -> tuple[str, str]:
         return dm(who, draw(st.just("") | HOSTILE_TEXT), files, mutations)
     if kind == "click":
         return click(who, draw(BUTTON_VALUE), draw(st.booleans()), mutations)
+    if kind == "form":
+        texts = draw(st.lists(HOSTILE_TEXT, min_size=2, max_size=2))
+        return form_sent(who, texts, draw(BUTTON_VALUE | HOSTILE_TEXT | st.just("apply:resume|1")), mutations)
     return url_check(mutations)
 
 

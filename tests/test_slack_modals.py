@@ -244,7 +244,9 @@ def test_a_form_without_fields_is_still_a_modal_slack_takes() -> None:
     assert problems("modal", forms.modal_view(Form("Nothing left", "apply:resume|1", ()))) == []
 
 
-async def test_metadata_is_read_only_when_it_is_ours() -> None:
+def test_metadata_is_read_only_when_it_is_ours() -> None:
     assert forms.read_metadata("[1]") is None and forms.read_metadata('{"s": 3}') is None
+    assert forms.read_metadata(r'{"s": "apply:resume|1\u0000"}') is None  # no database stores a NUL
+    assert forms.read_metadata(r'{"s": "x", "t": [["a", "\ud800"]]}') is None  # nor half a surrogate pair
     forged = forms.read_metadata('{"s": "x", "c": "C0PUBLIC", "t": [["a", 1], ["b", "done"]], "v": {"k": [1]}}')
     assert forged == forms.Metadata("x", (("b", "done"),), "", (), ())

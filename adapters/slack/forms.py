@@ -29,6 +29,7 @@ RADIO_UP_TO = 5  # a choice of this many options or fewer shows as radio buttons
 ERROR_LIMIT = 300  # characters of a reason shown under a field
 DM_CHANNEL = re.compile(r"D[A-Z0-9]{1,63}")
 DATE, TIME = re.compile(r"\d{4}-\d{2}-\d{2}"), re.compile(r"\d{2}:\d{2}")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # a NUL or half a surrogate pair: no database stores them
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
 EMPTY_FORM = "Nothing is left to answer here."
 NO_FIELD = "field"  # the block id of the only block when a form has no fields
@@ -71,7 +72,7 @@ def read_metadata(text: str) -> Metadata | None:
         data = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("s"), str):
+    if not isinstance(data, dict) or not isinstance(data.get("s"), str) or UNSTORABLE.search(text_in(data)):
         return None
     channel = data.get("c")
     return Metadata(
@@ -83,6 +84,16 @@ def read_metadata(text: str) -> Metadata | None:
             (k, tuple(v)) for k, v in _mapping(data.get("v")).items() if isinstance(v, list) and _all_text(v)
         ),
     )
+
+
+def text_in(data: Any) -> str:
+    """Every text of a parsed JSON value, keys too, run together (JSON's escapes can spell what Slack
+    never sends)."""
+    if isinstance(data, str):
+        return data
+    if isinstance(data, dict):
+        return "".join(text_in(key) + text_in(value) for key, value in data.items())
+    return "".join(text_in(item) for item in data) if isinstance(data, list) else ""
 
 
 def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
