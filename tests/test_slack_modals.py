@@ -6,9 +6,11 @@ Signed payloads are posted to /slack/events; only Slack's Web API is the fake on
 views.open). The database is read as the witness.
 """
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -18,6 +20,7 @@ from adapters.slack import forms
 from adapters.slack.modals import KEPT_NOTE, NOT_OPENED, OUT_OF_DATE
 from bot.messages import Button, Form, FormField
 from tests.block_kit import problems
+from tests.conftest import FIXED_NOW
 from tests.fakes.slack_api import FakeSlackApi
 from tests.server import RunningServer, running_server
 from tests.test_selection_platforms import (
@@ -135,6 +138,39 @@ async def test_a_statement_over_the_word_limit_is_refused_beside_its_field(datab
         application = await application_of(server, APPLICANT, AAHSL)
         assert (application.answers, application.materials) == ({}, {})
         assert avery.posts(since) == []
+
+
+async def test_a_form_slower_than_slacks_seconds_is_cleared_at_once_and_answered_in_the_dm(
+    database_url: str, fake: FakeSlackApi, caplog: pytest.LogCaptureFixture
+):
+    async with running_server(database_url, slack_env(fake)) as server:
+        avery, view, _ = await opened_form(server, fake)
+        server.engine.clock = lambda: FIXED_NOW + timedelta(days=1, minutes=1)  # Avery's profile is asked again
+        fake.held["users.info"] = asyncio.Event()  # and Slack does not answer: the turn outlasts ANSWER_WITHIN
+        since = len(fake.calls)
+        with caplog.at_level(logging.INFO, logger="adapters.slack.modals"):
+            status, acked = await submit(server, submission(AVERY, view, filled(view, GOALS)))
+        assert (status, acked) == (200, {"response_action": "clear"})
+        assert any("slack form slower than" in r.getMessage() for r in caplog.records)
+        posted = await eventually(lambda: avery.posts(since), "the form's answer in the DM")
+        fake.held.pop("users.info").set()
+        assert "That is everything" in posted[0].args["text"]
+        assert (await application_of(server, APPLICANT, AAHSL)).materials["goals_statement"]["text"] == GOALS
+
+
+async def test_a_kept_question_answered_from_an_ephemeral_message_goes_on_in_the_dm(
+    database_url: str, fake: FakeSlackApi
+):
+    async with running_server(database_url, slack_env(fake)) as server:
+        avery = SlackUser(server, fake, AVERY)
+        await avery.command("apply aahsl")  # the question, kept in the DM
+        since = len(fake.calls)
+        answer = await avery.click_button(avery.button("Yes"), ephemeral=True)  # as if on an ephemeral copy
+        assert answer.startswith("(2 of 12) Do you") and answer.endswith(KEPT_NOTE)  # its headline, then where
+        assert slack_buttons(avery.shown) == {}  # its buttons are in the DM
+        [kept] = await eventually(lambda: avery.posts(since), "the next question in the DM")
+        assert "(2 of 12)" in kept.args["text"] and {"Yes", "No"} <= set(slack_buttons(blocks_of(kept.args)))
+        assert len((await application_of(server, APPLICANT, AAHSL)).answers) == 1
 
 
 async def test_a_form_slack_cannot_open_leaves_the_question_in_chat(sqlite_url: str, fake: FakeSlackApi):
