@@ -17,7 +17,7 @@ from botbuilder.schema import Activity, ChannelAccount
 from botframework.connector.auth import AuthenticateRequestResult
 from msrest.serialization import Model
 
-from adapters.teams import card_actions, inbound
+from adapters.teams import card_actions, inbound, task_modules
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.file_consent import INVOKE_NAME as FILE_CONSENT
 from adapters.teams.file_consent import answer_consent
@@ -181,6 +181,8 @@ def add_routes(web_app: web.Application, settings: TeamsSettings, engine: Engine
     invokes = Invokes()
     invokes.add(card_actions.INVOKE_NAME, card_actions.on_card_action)
     invokes.add(FILE_CONSENT, answer_consent)
+    invokes.add(task_modules.FETCH, task_modules.on_fetch)
+    invokes.add(task_modules.SUBMIT, task_modules.on_submit)
     web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, CoachingBot(engine, invokes), settings))
     sender = TeamsSender(adapter, settings.app_id)
     web_app.on_cleanup.append(lambda _: sender.close())

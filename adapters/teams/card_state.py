@@ -15,6 +15,7 @@ CARD_KEY = "coaching_card"  # in an action's data: the card's question (ShownCar
 KEPT_TEXT = 1500  # characters of text and lines kept in each copy
 CUT = "…"
 STYLES = ("default", "primary", "danger")
+OPENS_FORM = "form"  # a kept button's fourth part: it opens a dialog (render.py), after a refresh too
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ class ShownCard:
             "title": self.reply.title,
             "text": self.reply.text,
             "lines": list(self.reply.lines),
-            "buttons": [[b.label, b.value, b.style] for b in self.reply.buttons],
+            "buttons": [
+                [b.label, b.value, b.style, *([OPENS_FORM] if b.opens_form else [])] for b in self.reply.buttons
+            ],
         }
         if self.asked is not None:
             kept["asked"] = [self.asked.dialog, self.asked.step, self.asked.user_id]
@@ -67,10 +70,13 @@ def _text(value: Any) -> str | None:
 
 
 def _button(value: Any) -> Button | None:
-    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(part, str) for part in value)):
+    if not (isinstance(value, list) and len(value) in (3, 4) and all(isinstance(part, str) for part in value)):
         return None
-    label, button_value, style = value
-    return Button(label, button_value, style) if style in STYLES else None  # type: ignore[arg-type]
+    label, button_value, style, *form = value
+    opens_form = form == [OPENS_FORM]
+    if style not in STYLES or (form and not opens_form):
+        return None
+    return Button(label, button_value, style, opens_form=opens_form)  # type: ignore[arg-type]
 
 
 def _asked(value: Any) -> Asked | None:

@@ -15,12 +15,13 @@ from botbuilder.schema import Activity, Attachment, AttachmentLayoutTypes
 from adapters.teams.card_state import CARD_KEY, Asked, ShownCard, kept
 from adapters.teams.file_consent import attach_offer
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
-from bot.messages import Image, Reply
+from bot.messages import Button, Image, Reply
 
 MAX_CARD_BUTTONS = 6  # beyond this Teams hides actions; a drop-down list fits any number
 VERSION = "1.5"  # Universal Actions (Action.Execute, refresh) need 1.5
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERB = "coaching"  # a button's Action.Execute
+TASK_FETCH = "task/fetch"  # an Action.Submit's msteams type: Teams asks the bot for a dialog
 REFRESH_VERB = "refresh"  # the card asking, as it is shown, how it should look now
 SEND = "Send"
 CHOSEN = "✓ {label}"
@@ -50,19 +51,32 @@ def _execute(title: str, data: dict[str, Any], verb: str = VERB) -> dict[str, An
     return {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
 
 
+def _opens_dialog(button: Button) -> dict[str, Any]:
+    """A button whose click answers with a form: Action.Execute cannot open a dialog, an Action.Submit with
+    msteams task/fetch can (adapters/teams/task_modules.py answers it with the form as a dialog)."""
+    return {
+        "type": "Action.Submit",
+        "title": button.label,
+        "data": {"msteams": {"type": TASK_FETCH}, ACTION_KEY: button.value},
+    }
+
+
 def _button_actions(shown: ShownCard) -> list[dict[str, Any]]:
     kept_data = shown.data()
-    return [_execute(b.label, {ACTION_KEY: b.value, CARD_KEY: kept_data}) for b in shown.reply.buttons]
+    return [
+        _opens_dialog(b) if b.opens_form else _execute(b.label, {ACTION_KEY: b.value, CARD_KEY: kept_data})
+        for b in shown.reply.buttons
+    ]
 
 
-def _choice_input(reply: Reply) -> dict[str, Any]:
+def _choice_input(buttons: tuple[Button, ...]) -> dict[str, Any]:
     """A drop-down of every option, for more buttons than a card shows; its Send action carries the choice."""
     return {
         "type": "Input.ChoiceSet",
         "id": CHOICE_KEY,
         "style": "compact",
-        "value": reply.buttons[0].value,
-        "choices": [{"title": b.label, "value": b.value} for b in reply.buttons],
+        "value": buttons[0].value,
+        "choices": [{"title": b.label, "value": b.value} for b in buttons],
     }
 
 
@@ -90,11 +104,12 @@ def card(reply: Reply, asked: Asked | None = None) -> dict[str, Any]:
     """The card of a reply with buttons; `asked`: the open question it asks, for its refresh."""
     shown = kept(reply, asked)
     body = _text_blocks(reply)
-    if len(reply.buttons) <= MAX_CARD_BUTTONS:
+    choices = tuple(b for b in reply.buttons if not b.opens_form)  # a dialog opens from a button of its own
+    if len(reply.buttons) <= MAX_CARD_BUTTONS or not choices:
         actions = _button_actions(shown)
     else:
-        body.append(_choice_input(reply))
-        actions = [_execute(SEND, {CARD_KEY: shown.data()})]
+        body.append(_choice_input(choices))
+        actions = [_execute(SEND, {CARD_KEY: shown.data()}), *(_opens_dialog(b) for b in reply.buttons if b.opens_form)]
     return adaptive_card(body, actions, _refresh(shown))
 
 
