@@ -7,6 +7,7 @@ values kept and the reason under its field, and nothing changed.
 Activities posted to the real server; the fake Bot Connector records what the bot sends to the chat.
 """
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -15,8 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from adapters.teams.form_card import form_card, form_in
 from adapters.teams.inbound import ACTION_KEY
 from bot.engine import STALE_BUTTON
+from bot.messages import Button, Form, FormField
 from storage.models import CoachingSession
 from tests.adaptive_cards import card_problems
 from tests.fakes.bot_connector import FakeBotConnector, Sent, message_activity
@@ -338,3 +341,71 @@ async def test_a_picked_time_the_coach_cannot_meet_comes_back_beside_the_time(sq
     assert reason["color"] == "attention" and "is outside Cora" in reason["text"]
     async with sqlite_server.db.transaction() as session:
         assert (await session.execute(select(CoachingSession))).scalars().all() == []
+
+
+async def test_a_refreshed_booking_card_still_opens_the_dialog(sqlite_server, connector):
+    """The card asking for a time is refreshed as Teams shows it: its form button stays a task/fetch."""
+    pat = TeamsUser(sqlite_server, connector, PAT, "Pat Participant", "America/Los_Angeles")
+    await pat.say("book")
+    await pat.click("Cora Coach (AAHSL coaching pilot)")
+    assert pat.shown is not None and "refresh" in pat.shown
+    refresh = task_invoke(
+        pat, "adaptiveCard/action", {"action": pat.shown["refresh"]["action"], "trigger": "automatic"}
+    )
+    status, body = await invoke(sqlite_server, refresh)
+    assert status == 200 and card_problems(body["value"]) == []
+    assert body["value"]["actions"] == pat.shown["actions"]
+    button = opener([body["value"]], "Pick a date and time")
+    assert button["type"] == "Action.Submit" and button["data"]["msteams"] == {"type": "task/fetch"}
+
+
+# The dialog's card from a form, without a server
+
+
+FORM = Form(
+    title="Every kind",
+    start="demo:start|1",
+    fields=(
+        FormField("name", "Name", "text", initial="Nia", max_length=80),
+        FormField("story", "Story", "long_text", hint="At most 500 words.", optional=True),
+        FormField("pick", "Pick", "choice", choices=(Button("One", "demo:pick|1"), Button("Two", "demo:pick|2"))),
+        FormField("day", "Day", "date", initial="next week"),
+        FormField("at", "Time", "time", initial="09:30"),
+        FormField("cv", "CV", "link", optional=True, then="done"),
+    ),
+    submit="Save",
+)
+
+
+def test_every_kind_of_field_has_its_input_and_the_form_comes_back_as_it_was_kept():
+    card = form_card(FORM)
+    assert card_problems(card) == []
+    kinds = [(item["type"], item.get("isMultiline", False), item.get("style")) for item in inputs(card)]
+    assert kinds == [
+        ("Input.Text", False, None),
+        ("Input.Text", True, None),
+        ("Input.ChoiceSet", False, "compact"),
+        ("Input.Date", False, None),
+        ("Input.Time", False, None),
+        ("Input.Text", False, "url"),
+    ]
+    values = [item.get("value") for item in inputs(card)]
+    assert values == ["Nia", None, None, None, "09:30", None]  # "next week" is no date a picker can show
+    assert [item["isRequired"] for item in inputs(card)] == [True, False, True, True, True, False]
+    assert form_in(submitted(card, {})) == dataclasses.replace(
+        FORM, fields=tuple(dataclasses.replace(field, initial=None) for field in FORM.fields)
+    )
+
+
+def test_a_reason_for_the_whole_form_is_shown_above_the_fields():
+    card = form_card(FORM, {"pick": "demo:pick|2"}, {"": "That pairing has ended.", "at": "Too early."})
+    assert card["body"][0] == {
+        "type": "TextBlock",
+        "text": "That pairing has ended.",
+        "color": "attention",
+        "wrap": True,
+    }
+    at = next(item for item in inputs(card) if item["type"] == "Input.Time")
+    assert card["body"][card["body"].index(at) + 1]["text"] == "Too early."
+    assert next(item for item in inputs(card) if item["type"] == "Input.ChoiceSet")["value"] == "demo:pick|2"
+    assert card_problems(card) == []
