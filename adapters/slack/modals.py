@@ -31,9 +31,8 @@ from bot.messages import Form, Inbound, Reply
 log = logging.getLogger(__name__)
 
 KEPT_NOTE = "I've put this in our direct messages, so you can come back to it."
-NOT_OPENED = (
-    "I couldn't open the form just now, so let's go on here: answer the question above, or press the button again."
-)
+# The clicked message has lost its buttons (adapters/slack/clicks.py), so the way on is typing.
+NOT_OPENED = "I couldn't open the form just now, so let's go on here in the chat: answer the question above."
 OUT_OF_DATE = "This form is out of date, so nothing was changed: close it and start again from our chat."
 HEADLINE_LIMIT = 200  # characters of a kept answer shown in the ephemeral pointer to it
 
