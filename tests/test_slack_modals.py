@@ -10,15 +10,17 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from sqlalchemy import select
 
 from adapters.slack import forms
 from adapters.slack.modals import KEPT_NOTE, NOT_OPENED, OUT_OF_DATE
 from bot.messages import Button, Form, FormField
+from storage.models import CoachingSession
 from tests.block_kit import problems
 from tests.conftest import FIXED_NOW
 from tests.fakes.slack_api import FakeSlackApi
@@ -138,6 +140,32 @@ async def test_a_statement_over_the_word_limit_is_refused_beside_its_field(datab
         application = await application_of(server, APPLICANT, AAHSL)
         assert (application.answers, application.materials) == ({}, {})
         assert avery.posts(since) == []
+
+
+async def test_a_session_booked_with_slacks_date_and_time_pickers(database_url: str, fake: FakeSlackApi):
+    async with running_server(database_url, slack_env(fake)) as server:
+        pat = SlackUser(server, fake, PAT)
+        await pat.command("book")
+        coach = next(label for label in slack_buttons(pat.shown) if label.startswith("Cora Coach"))
+        await pat.click(coach)
+        await pat.click("Pick a date and time")
+        [opening] = fake.calls_to("views.open")
+        view = opening.args["view"]
+        assert problems("modal", view) == []
+        date, time = view["blocks"]
+        assert (date["element"]["type"], time["element"]["type"]) == ("datepicker", "timepicker")
+        values = {
+            "date": {date["element"]["action_id"]: {"type": "datepicker", "selected_date": "2026-11-25"}},
+            "time": {time["element"]["action_id"]: {"type": "timepicker", "selected_time": "09:00"}},
+        }
+        since = len(fake.calls)
+        status, acked = await submit(server, submission(PAT, view, values))
+        assert (status, acked) == (200, {"response_action": "clear"})
+        posted = await eventually(lambda: pat.posts(since), "the booking in the DM")
+        assert posted[0].args["text"].startswith("Booked: Wednesday 25 November, 09:00 Pacific Time")
+        async with server.db.transaction() as session:
+            booked = (await session.execute(select(CoachingSession))).scalars().all()
+        assert [s.starts_at.replace(tzinfo=None) for s in booked] == [datetime(2026, 11, 25, 17, 0)]
 
 
 async def test_a_form_slower_than_slacks_seconds_is_cleared_at_once_and_answered_in_the_dm(
