@@ -409,3 +409,24 @@ def test_a_reason_for_the_whole_form_is_shown_above_the_fields():
     assert card["body"][card["body"].index(at) + 1]["text"] == "Too early."
     assert next(item for item in inputs(card) if item["type"] == "Input.ChoiceSet")["value"] == "demo:pick|2"
     assert card_problems(card) == []
+
+
+async def test_a_form_that_reaches_the_chat_opens_from_its_own_button(sqlite_server, connector):
+    """A client that sends the button's click as a message (Action.Submit without task/fetch): the form's
+    answer comes to the chat with a button that opens it as the dialog."""
+    nia = TeamsUser(sqlite_server, connector, NIA, "Nia Applicant", "America/New_York")
+    since = len(connector.sent)
+    await nia.say("apply aahsl")
+    cards = [sent.card for sent in chat_since(connector, since, nia) if sent.card is not None]
+    click = {ACTION_KEY: opener(cards, "Answer in a form")["data"][ACTION_KEY]}
+    assert "The questions left are in the form" in await nia.say(value=click)
+    assert nia.shown is not None and card_problems(nia.shown) == []
+    button = opener([nia.shown], "Open the form")
+    assert button["type"] == "Action.Submit" and button["data"]["msteams"] == {"type": "task/fetch"}
+    card = dialog_card(*await invoke(sqlite_server, task_invoke(nia, "task/fetch", with_data(button["data"]))))
+    assert len(inputs(card)) == 12
+    status, body = await invoke(
+        sqlite_server, task_invoke(nia, "task/submit", with_data(submitted(card, answers(card, STATEMENT))))
+    )
+    assert (status, body) == (200, None)
+    assert (await application_of(sqlite_server, NIA_EMAIL, AAHSL)).materials["goals_statement"]["text"]

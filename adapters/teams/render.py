@@ -14,8 +14,9 @@ from botbuilder.schema import Activity, Attachment, AttachmentLayoutTypes
 
 from adapters.teams.card_state import CARD_KEY, Asked, ShownCard, kept
 from adapters.teams.file_consent import attach_offer
+from adapters.teams.form_card import FORM_KEY, kept_form
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
-from bot.messages import Button, Image, Reply
+from bot.messages import Button, Form, Image, Reply
 
 MAX_CARD_BUTTONS = 6  # beyond this Teams hides actions; a drop-down list fits any number
 VERSION = "1.5"  # Universal Actions (Action.Execute, refresh) need 1.5
@@ -24,6 +25,7 @@ VERB = "coaching"  # a button's Action.Execute
 TASK_FETCH = "task/fetch"  # an Action.Submit's msteams type: Teams asks the bot for a dialog
 REFRESH_VERB = "refresh"  # the card asking, as it is shown, how it should look now
 SEND = "Send"
+OPEN_FORM = "Open the form"
 CHOSEN = "✓ {label}"
 ANSWERED = "Answered"  # what a card says once its question is closed, when the choice is not known
 BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
@@ -58,6 +60,15 @@ def _opens_dialog(button: Button) -> dict[str, Any]:
         "type": "Action.Submit",
         "title": button.label,
         "data": {"msteams": {"type": TASK_FETCH}, ACTION_KEY: button.value},
+    }
+
+
+def _opens_form(form: Form) -> dict[str, Any]:
+    """A form that reached the chat (a click Teams sent as a message): its dialog opens from the copy kept."""
+    return {
+        "type": "Action.Submit",
+        "title": OPEN_FORM,
+        "data": {"msteams": {"type": TASK_FETCH}, FORM_KEY: kept_form(form)},
     }
 
 
@@ -110,6 +121,8 @@ def card(reply: Reply, asked: Asked | None = None) -> dict[str, Any]:
     else:
         body.append(_choice_input(choices))
         actions = [_execute(SEND, {CARD_KEY: shown.data()}), *(_opens_dialog(b) for b in reply.buttons if b.opens_form)]
+    if reply.form is not None:
+        actions.append(_opens_form(reply.form))
     return adaptive_card(body, actions, _refresh(shown))
 
 
@@ -133,7 +146,7 @@ def card_activity(made: dict[str, Any]) -> Activity:
 
 
 def render(reply: Reply, asked: Asked | None = None) -> Activity:
-    if not reply.buttons:
+    if not reply.buttons and reply.form is None:
         parts = [f"**{reply.title}**"] if reply.title else []
         parts += [markdown(reply.text)] if reply.text else []
         parts += [f"- {markdown(line)}" for line in reply.lines]

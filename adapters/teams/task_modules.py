@@ -8,6 +8,9 @@ comes back as the same dialog with the values kept and each reason under its fie
 closes (no body, the answer Microsoft documents for a task completed: "Use dialogs with bots", and the
 Bot card row of "Invoke and dismiss dialogs") and the turn's replies arrive in the chat.
 
+A form that reached the chat instead (a click a client sent as a message) shows an "Open the form" button
+carrying a copy of the form (render.py); its task/fetch opens that copy without running the engine.
+
 Every invoke gets an answer: a click or a submit this module cannot read is answered with a message in
 the dialog saying so, and changes nothing.
 """
@@ -69,6 +72,10 @@ async def on_fetch(turn_context: TurnContext, engine: Engine) -> InvokeResponse:
     if data is None:
         log.info("teams dialog refused kind=fetch reason=no-data")
         return message(UNREADABLE_CLICK)
+    kept = form_in(data)
+    if kept is not None:  # a form the chat showed (render.py): a forged one can do no more than typing
+        log.info("teams dialog kind=form-kept fields=%d", len(kept.fields))
+        return continue_with(kept)
     clicked = inbound.chosen_in(data) or ""  # "" is answered by the engine as a stale button
     sent = inbound.from_card_action(turn_context.activity, clicked)
     replies = await engine.handle(sent, TeamsDirectory(turn_context))
