@@ -29,6 +29,7 @@ from adapters.slack.clicks import without_buttons
 from adapters.slack.home import home_view
 from adapters.slack.render import render as slack_render
 from adapters.teams.card_state import Asked, kept
+from adapters.teams.form_card import form_card
 from adapters.teams.render import answered_card
 from adapters.teams.render import render as teams_render
 from bot import home, jobs
@@ -200,6 +201,9 @@ def check_turn(shown: Shown, failures: Failures, modals: list[Callable[[Form], d
         if reply.form is not None:
             for builder in modals:
                 failures.slack("modal", builder(reply.form), f"{where} (form {reply.form.title!r})")
+            refused = {field.step: "A reason. " * 50 for field in reply.form.fields}  # as a refusal shows it
+            for card in (form_card(reply.form), form_card(reply.form, errors=refused)):
+                failures.card(card, f"{where} (Teams dialog {reply.form.title!r})")
 
 
 async def tour_all(engine: Engine) -> Tour:
