@@ -97,6 +97,8 @@ async def opened_form(server: RunningServer, fake: FakeSlackApi) -> tuple[SlackU
     answer = await avery.click("Answer in a form")
     (opening,) = fake.calls_to("views.open")
     assert opening.args["trigger_id"] == load_payload("block_actions.json")["trigger_id"]
+    # The message keeps its buttons: a form closed unsent leaves its question to answer in chat.
+    assert fake.calls_to("chat.update") == []
     return avery, opening.args["view"], answer
 
 

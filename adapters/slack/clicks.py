@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.answers import Answers, turn_retry_handlers
+from adapters.slack.inbound import FORM_ACTION_PREFIX
 from bot.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,12 @@ def changed_message(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     return (text if isinstance(text, str) and text else CHOSEN.format(label=label)), changed
 
 
+def _opens_form(body: dict[str, Any]) -> bool:
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    return str(action.get("action_id", "")).startswith(FORM_ACTION_PREFIX)
+
+
 def _is_ephemeral(body: dict[str, Any]) -> bool:
     return bool((body.get("container") or {}).get("is_ephemeral", True))
 
@@ -108,6 +115,8 @@ class ClickedMessages:
     async def change(self, body: dict[str, Any]) -> None:
         if (body.get("container") or {}).get("type") != "message":
             return  # a click in a view (the App Home) changes no message
+        if _opens_form(body):
+            return  # the form may be closed unsent: its question stays answerable in chat
         text, blocks = changed_message(body)
         try:
             if _is_ephemeral(body):

@@ -6,6 +6,8 @@ from typing import Any
 from bot.messages import Inbound, SharedFile
 
 BUTTON_ACTION_PREFIX = "coaching:"
+# A button that opens a form: its click leaves the message as it was (the question stays for chat).
+FORM_ACTION_PREFIX = f"{BUTTON_ACTION_PREFIX}form-"
 UNUSABLE_FILE_MODES = ("tombstone", "hidden_by_limit")  # deleted, or beyond a free workspace's history
 LINK_SCHEMES = ("https://", "http://")
 

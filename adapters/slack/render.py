@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.slack.inbound import BUTTON_ACTION_PREFIX
+from adapters.slack.inbound import BUTTON_ACTION_PREFIX, FORM_ACTION_PREFIX
 from bot.messages import Image, Reply
 
 SECTION_LIMIT = 3000  # characters in one section's text
@@ -46,9 +46,10 @@ def reply_blocks(reply: Reply, first_button: int = 0) -> list[dict[str, Any]]:
     for start in range(0, len(reply.buttons), BUTTONS_PER_BLOCK):
         elements = []
         for offset, button in enumerate(reply.buttons[start : start + BUTTONS_PER_BLOCK]):
+            prefix = FORM_ACTION_PREFIX if button.opens_form else BUTTON_ACTION_PREFIX
             element: dict[str, Any] = {
                 "type": "button",
-                "action_id": f"{BUTTON_ACTION_PREFIX}{first_button + start + offset}",
+                "action_id": f"{prefix}{first_button + start + offset}",
                 "text": {"type": "plain_text", "text": button.label[:75]},
                 "value": button.value[:2000],
             }
