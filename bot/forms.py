@@ -64,8 +64,9 @@ async def _give(
     turn: Turn, click: Click, dialog_of: Callable[[str], Dialog | None], step: str | None, value: str, *, as_click: bool
 ) -> None:
     """One answer, clicked or typed; refused (FormRefused) with the dialog's reason for it."""
+    # The inbound keeps its form: a dialog may word a refusal for a form (nothing to copy back from chat).
     turn.inbound = dataclasses.replace(
-        turn.inbound, text="" if as_click else value, action=value if as_click else None, is_command=False, form=None
+        turn.inbound, text="" if as_click else value, action=value if as_click else None, is_command=False
     )
     turn.refused = None
     said = len(turn.replies)

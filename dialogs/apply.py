@@ -471,9 +471,13 @@ def _give_text(turn: Turn, application: Application, material: Material, text: s
     if material.max_words and words > material.max_words:
         # Kept as a draft (not an answer) so the person can shorten it instead of starting over.
         application.materials = {**application.materials, material.id: {"draft": text}}
+        limit = material.max_words
+        over = f"Your text has {words} words; the limit is {limit}, so it is {words - limit} words over."
+        if turn.inbound.form is not None:  # the form keeps what was typed in its box: nothing to copy back
+            turn.refuse(f"{over} Please shorten it to at most {material.max_words} words.")
+            return False
         turn.refuse(
-            f"Your text has {words} words; the limit is {material.max_words}, so it is {words - material.max_words} "
-            "words over. I kept it so you can shorten it (press *Show the text I kept* to copy it), "
+            f"{over} I kept it so you can shorten it (press *Show the text I kept* to copy it), "
             f"then send a version of at most {material.max_words} words."
         )
         return False

@@ -88,7 +88,9 @@ async def test_an_answer_over_the_word_limit_refuses_the_form_and_changes_nothin
     replies = await turn(engine, form=answers_for(form, "word " * 501))
     errors = dict(replies[0].field_errors)
     assert list(errors) == ["material:goals_statement"]
-    assert "501 words; the limit is 500" in errors["material:goals_statement"]
+    assert errors["material:goals_statement"] == (
+        "Your text has 501 words; the limit is 500, so it is 1 words over. Please shorten it to at most 500 words."
+    )
     after = await application_row(engine)
     assert (after.answers, after.materials) == (before.answers, before.materials) == ({}, {})
 
