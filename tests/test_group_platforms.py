@@ -35,6 +35,7 @@ ANA_ZONE, DANA_ZONE, CASEY_ZONE = "Europe/London", "America/Denver", "America/Ch
 SCHEDULE = "group schedule Leading change | 2 December 2026 15:00 | 2"
 STARTS_AT = datetime(2026, 12, 2, 21, 0, tzinfo=UTC)
 PROGRAM = "AAHSL coaching pilot"
+TAG = "AAHSL"
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ async def test_a_place_left_on_slack_goes_to_the_first_waiting_who_is_told_on_te
         text = await casey.command(SCHEDULE)
         assert (
             f"Scheduled: Leading change, Wednesday 2 December, 15:00 Central Time, 90 minutes, 2 places, "
-            f"for the {PROGRAM} (Demo 2026-27). I told the 3 participants." in text
+            f"for the {TAG} Demo 2026-27 cohort. I told the 3 participants." in text
         )
         group = await the_group(server)
         assert (group.title, group.capacity, group.status, group.starts_at) == (
@@ -105,10 +106,10 @@ async def test_a_place_left_on_slack_goes_to_the_first_waiting_who_is_told_on_te
         assert f"You have joined 1 of up to 5 peer-group sessions of the {PROGRAM}." in text
         assert await seated(server.db) == {PARTICIPANT}
 
-        # Ana clicks Join (Action.Submit) on the card the bot wrote first into her Teams chat.
+        # Ana clicks Join (Action.Execute) on the card the bot wrote first into her Teams chat.
         await ana.receives(f"A new peer-group session of the {PROGRAM}", "21:00 London time")
         [ana.shown] = [s.card for s in ana.written_first() if "A new peer-group session" in card_text(s)]
-        assert ana.button("Join") == {ACTION_KEY: join_value}
+        assert ana.button("Join")[ACTION_KEY] == join_value
         text = await ana.click("Join")
         assert "You are in: Leading change, Wednesday 2 December, 21:00 London time, 90 minutes." in text
         assert await seated(server.db) == {PARTICIPANT, ANA_EMAIL}
