@@ -22,7 +22,7 @@ from pathlib import Path
 from adapters.console import ConsoleChat
 from bot import jobs, people_cli
 from bot import network as bot_network
-from bot.cohorts import calendar_lines
+from bot.cohorts import calendar_lines, cohort_label
 from bot.config import ConfigError, Settings, load_settings
 from bot.demo import DEMO_PEOPLE, seed_demo
 from bot.programs import ProgramCatalog, ProgramError, load_programs
@@ -88,7 +88,7 @@ async def cohorts_create(settings: Settings, catalog: ProgramCatalog, args: argp
         return 2
     finally:
         await db.dispose()
-    print(f"Created {program.short_name}: {cohort.name}, from {date_span(cohort.starts_on, cohort.ends_on)}.")
+    print(f"Created {cohort_label(cohort, program)}, from {date_span(cohort.starts_on, cohort.ends_on)}.")
     print("Its calendar:")
     for line in calendar_lines(cohort, program, None):
         print(f"  {line.replace('`', '')}")

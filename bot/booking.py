@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ending, invites, outbox
-from bot.cohorts import sessions_phase
+from bot.cohorts import cohort_in_sentence, cohort_label, sessions_phase
 from bot.dialog import button
 from bot.events import PEER_GROUP
 from bot.events import invite as invite_of
@@ -92,7 +92,7 @@ async def rule_broken(
         count = await used(session, info.pair.id)
         of = f" of {rules.quota_words()}" if rules.quota_words() else ""
         return (
-            f"One-to-one sessions in the {info.program.short_name} ({info.cohort.name}) take place from "
+            f"One-to-one sessions in {cohort_in_sentence(info.cohort, info.program)} take place from "
             f"{date_span(first, last)}. You have used {count}{of} so far."
         )
     if rules.maximum is not None and moving is None:  # a minimum is never a cap
@@ -319,7 +319,7 @@ async def calendar_file(
         await session.execute(select(CoachingSession).where(CoachingSession.calendar_token == token))
     ).scalar_one_or_none()
     if one_to_one is not None:
-        invite = await _session_invite(session, one_to_one)
+        invite = await _session_invite(session, one_to_one, programs)
     else:
         group = (
             await session.execute(select(GroupSession).where(GroupSession.calendar_token == token))
@@ -332,17 +332,20 @@ async def calendar_file(
     return invites.file_name(invite), invites.ics_bytes(invite, now=now)
 
 
-async def _session_invite(session: AsyncSession, row: CoachingSession) -> invites.Invite:
+async def _session_invite(
+    session: AsyncSession, row: CoachingSession, programs: ProgramCatalog | None
+) -> invites.Invite:
     pair = await session.get_one(Pair, row.pair_id)
     guide, guided = await session.get_one(Person, pair.guide_id), await session.get_one(Person, pair.guided_id)
     cohort = await session.get_one(Cohort, pair.cohort_id)
+    program = programs.get(cohort.program_id) if programs else None
     return invites.Invite(
         uid=invites.session_uid("session", row.id),
         sequence=row.sequence,
         starts_at=row.starts_at,
         ends_at=row.ends_at,
         summary=f"Coaching session: {guided.display_name} and {guide.display_name}",
-        description=f"One-to-one session ({cohort.name}), booked with the coaching assistant.",
+        description=f"One-to-one session, {cohort_label(cohort, program)}, booked with the coaching assistant.",
         organizer_email=guide.email,
         attendee_emails=(guide.email, guided.email),
         cancelled=row.status == "cancelled",

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import checkins, ending, jobs, surveys
-from bot.cohorts import cohort_calendar, peer_groups_phase, sessions_phase, work_span
+from bot.cohorts import cohort_calendar, cohort_in_sentence, peer_groups_phase, sessions_phase, work_span
 from bot.cycle import DatedPhase, contradictions, dated_phase, dated_phases, with_phase
 from bot.dates import CalendarError
 from bot.network import create_cohort, default_cohort_name, place_graduates
@@ -76,7 +76,7 @@ def plan_move(cohort: Cohort, program: Program, phase_id: str, opens: date, clos
     before = dated_phase(cohort.calendar, phase_id)
     if before is None:
         raise CalendarError(
-            f"The {program.short_name} ({cohort.name}) has no phase `{phase_id[:40]}`. Its phases are: "
+            f"{cohort_in_sentence(cohort, program, opening=True)} has no phase `{phase_id[:40]}`. Its phases are: "
             f"{phase_ids(cohort)}."
         )
     if before.deadline <= now:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import outbox
-from bot.cohorts import add_months
+from bot.cohorts import add_months, cohort_label
 from bot.dialog import button
 from bot.messages import Reply
 from bot.programs import Program, ProgramCatalog
@@ -231,7 +231,7 @@ def _question(
     return Reply(
         f"{opening}How is it going with {partner_name}? One click is enough; I keep only your answer, "
         "and the coordinators hear about it only if you ask for help.",
-        title=f"{cadence} check-in, {program.short_name} ({cohort.name}), {long_date(day)}",
+        title=f"{cadence} check-in, {cohort_label(cohort, program)}, {long_date(day)}",
         buttons=tuple(
             button(NAME, label, f"answer|{check_in_id}|{answer}", "danger" if answer == "need_help" else "default")
             for answer, label in ANSWERS.items()

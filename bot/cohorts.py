@@ -16,16 +16,31 @@ from storage.models import Cohort, Membership
 def cohort_label(cohort: Cohort, program: Program | None) -> str:
     """ "AAHSL 2026-27": a cohort named with its program's tag, so two programs' cohorts (their announcements,
     reports, calendars, buttons) can be told apart; the name alone when it already says the tag."""
-    tag = (program.tag or program.short_name) if program is not None else cohort.program_id
-    if re.search(rf"(?<![\w-]){re.escape(tag)}(?![\w-])", cohort.name, re.IGNORECASE):
-        return cohort.name
-    return f"{tag} {cohort.name}"
+    return label_of(cohort.name, program, cohort.program_id)
 
 
-def cohort_in_sentence(cohort: Cohort, program: Program | None) -> str:
-    """ "the AAHSL 2026-27 cohort": a cohort as running text names it ("your place in ___")."""
+def label_of(cohort_name: str, program: Program | None, program_id: str) -> str:
+    """cohort_label for a cohort known by its name (a role's, bot/roles.py); the program's id when the
+    program is no longer in the catalog."""
+    tag = (program.tag or program.short_name) if program is not None else program_id
+    if re.search(rf"(?<![\w-]){re.escape(tag)}(?![\w-])", cohort_name, re.IGNORECASE):
+        return cohort_name
+    return f"{tag} {cohort_name}"
+
+
+def cohort_in_sentence(cohort: Cohort, program: Program | None, *, opening: bool = False) -> str:
+    """ "the AAHSL 2026-27 cohort": a cohort as running text names it ("your place in ___"); "The ..." when
+    it `opening`s a sentence."""
     label = cohort_label(cohort, program)
-    return f"the {label}" if re.search(r"\bcohort\b", label, re.IGNORECASE) else f"the {label} cohort"
+    words = f"{label}" if re.search(r"\bcohort\b", label, re.IGNORECASE) else f"{label} cohort"
+    return f"The {words}" if opening else f"the {words}"
+
+
+def cohort_of_program(cohort: Cohort, program: Program) -> str:
+    """ "the 2026-27 cohort of the ALCTS Mentoring Program": for the letters that give the program's full name
+    (an application begun, a place offered or given); the full name says the program, so the tag is left out."""
+    words = cohort.name if re.search(r"\bcohort\b", cohort.name, re.IGNORECASE) else f"{cohort.name} cohort"
+    return f"the {words} of {program.in_sentence}"
 
 
 def add_months(start: date, months: int) -> date:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox, profiles
 from bot.applications import SelectionError, accept, release
 from bot.checkins import local_moment
+from bot.cohorts import cohort_in_sentence, cohort_of_program
 from bot.dialog import button, row_id
 from bot.messages import Reply
 from bot.network import cohort_coordinators
@@ -97,7 +98,7 @@ def request(application: Application, program: Program, cohort: Cohort, zone: st
         f"{opening}Please confirm {rules.asks}. Your place is held for you until "
         f"{moment_words(application.confirm_by, zone)}; if I have not heard from you by then, it goes to the next "
         "person waiting. You can also type `confirm` later.",
-        title=f"Please confirm your place in the {program.short_name} ({cohort.name})",
+        title=f"Please confirm your place in {cohort_in_sentence(cohort, program)}",
         buttons=(
             button(NAME, "I confirm", f"yes|{application.id}", "primary"),
             button(NAME, "I can't take part", f"no|{application.id}", "danger"),
@@ -279,10 +280,10 @@ async def end_unconfirmed(
 
 def _lapsed(program: Program, cohort: Cohort) -> Reply:
     return Reply(
-        f"I did not hear from you in time, so your place in {program.in_sentence} ({cohort.name}) has gone to the next "
+        f"I did not hear from you in time, so your place in {cohort_in_sentence(cohort, program)} has gone to the next "
         "person waiting. Thank you for your interest in the program: we hope you will apply again. If this is a "
         "mistake, please write to the coordinators.",
-        title=f"Your place in the {program.short_name}",
+        title=f"Your place in {cohort_in_sentence(cohort, program)}",
     )
 
 
@@ -306,9 +307,7 @@ async def _offer(session: AsyncSession, ended: Application, program: Program, co
         application.status, application.decided_at, application.decided_by_id = "accepted", now, None
         await profiles.fill_from_application(session, application, program, now)
         roles = " and ".join(application.roles)
-        opening = (
-            f"Good news: a place has opened in {program.in_sentence} ({cohort.name}) and it is yours, as {roles}. "
-        )
+        opening = f"Good news: a place has opened in {cohort_of_program(cohort, program)} and it is yours, as {roles}. "
         until = await ask_to_confirm(
             session, application, program, cohort, person, now, opening=opening, due_at=_daytime(now, person)
         )
@@ -343,7 +342,7 @@ async def _tell_coordinators(
             offer = f"I accepted {ending.offered_to.display_name}, the first on the waitlist."
         else:
             offer = "The waitlist is empty, so the place is free: type `review` to accept someone."
-        text = f"{what}, so their place in the {program.short_name} ({cohort.name}) is released. {offer}"
+        text = f"{what}, so their place in {cohort_in_sentence(cohort, program)} is released. {offer}"
         messages.append(outbox.Queued(coordinator.id, Reply(text, title="A place was released")))
     await outbox.queue_each(session, messages, kind=NOTICE, now=now)
 

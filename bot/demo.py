@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import jobs
-from bot.cohorts import work_span
+from bot.cohorts import cohort_label, work_span
 from bot.cycle import dated_phase, with_phase
 from bot.identity import get_or_create_person
 from bot.programs import Program, ProgramCatalog
@@ -148,7 +148,7 @@ async def seed_demo(db: Database, programs: ProgramCatalog, now: datetime, *, op
                     )
                     if cohort is None:
                         continue
-                    created.append(f"{program.short_name}: {cohort.name}")
+                    created.append(cohort_label(cohort, program))
                     if running:
                         await _fill(session, cohort, key, people, now)
                     else:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from bot import outbox, reports
 from bot.checkins import first_moment, local_moment
-from bot.cohorts import survey_phase
+from bot.cohorts import cohort_in_sentence, cohort_label, survey_phase
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.pairs import PairInfo, pairings_of
@@ -53,8 +53,8 @@ def has_ended(cohort: Cohort, program: Program, now: datetime) -> bool:
 
 
 def ended_words(cohort: Cohort, program: Program) -> str:
-    """ "The ALCTS mentoring (2027-28) ended on 30 April 2028" """
-    return f"The {program.short_name} ({cohort.name}) ended on {long_date(cohort.ends_on)}"
+    """ "The ALCTS 2027-28 cohort ended on 30 April 2028" """
+    return f"{cohort_in_sentence(cohort, program, opening=True)} ended on {long_date(cohort.ends_on)}"
 
 
 def refusal(ended: list[tuple[Cohort, Program]], what: str, outcome: str) -> str:
@@ -62,7 +62,7 @@ def refusal(ended: list[tuple[Cohort, Program]], what: str, outcome: str) -> str
     what no longer happens ("no more pairs are made in it")."""
     if len(ended) == 1:
         return f"{ended_words(*ended[0])}: its figures are final and {what}. {outcome}"
-    names = "; ".join(f"{program.short_name} ({c.name}), {long_date(c.ends_on)}" for c, program in ended[:NAMED])
+    names = "; ".join(f"{cohort_label(c, program)}, {long_date(c.ends_on)}" for c, program in ended[:NAMED])
     return f"The cohorts you coordinate have ended ({names}): their figures are final and {what}. {outcome}"
 
 
@@ -153,7 +153,7 @@ def member_reply(member: Member, cohort: Cohort, program: Program, today: date) 
     )
     return Reply(
         text,
-        title=f"{program.short_name} ({cohort.name}): the program is over",
+        title=f"{cohort_label(cohort, program)}: the program is over",
         lines=tuple(f"Your {role}: {partner.display_name}, {partner.email}" for role, partner in member.partners),
     )
 
@@ -221,7 +221,7 @@ async def _tell_coordinators(
     reply = Reply(
         f"{ended_words(cohort, program)}. I told the {pair_words} that the program is over and what they may do "
         f"after it.{held}{evaluation} `report` shows the final figures.",
-        title=f"{program.short_name} ({cohort.name}) has ended",
+        title=f"{cohort_label(cohort, program)} has ended",
     )
     for person in await cohort_coordinators(session, cohort, program):
         zone = person.timezone or "UTC"

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cohorts import cohort_of_program
 from bot.messages import Reply
 from bot.outbox import Queued, queue_each
 from bot.programs import Program
@@ -272,7 +273,7 @@ def notice(role: str, cohort: Cohort, program: Program, by: Person | None) -> Re
         )
     first.append("Type `help` to see what you can do, and `me` to check your name and time zone.")
     return Reply(
-        f"{who} added you to {program.in_sentence} ({cohort.name}) as {what}. " + " ".join(first),
+        f"{who} added you to {cohort_of_program(cohort, program)} as {what}. " + " ".join(first),
         title=f"Welcome to the {program.short_name}",
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import invites
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.cycle import dated_phase
 from bot.network import cohort_coordinators, national_coordinators, region_coordinators
 from bot.programs import Program, ProgramCatalog
@@ -108,7 +109,7 @@ def still_open(cohort: Cohort, kind: str, today: date) -> bool:
 def days_words(program: Program, cohort: Cohort, kind: str) -> str:
     """When events of this kind may take place, in a sentence."""
     first, last = allowed_days(cohort, kind)
-    where = f"the {program.short_name} ({cohort.name})"
+    where = cohort_in_sentence(cohort, program)
     if first is None:
         return f"An event of {where} falls on or before the cohort's last day, {long_date(last)}."
     phase = dated_phase(cohort.calendar, kind)
@@ -184,8 +185,7 @@ async def invite(session: AsyncSession, event: GroupSession, programs: ProgramCa
         starts_at=event.starts_at,
         ends_at=event.ends_at,
         summary=f"{capitalised(name)}: {event.title}",
-        description=f"{program.short_name if program else 'Program'} ({cohort.name}){for_whom}, "
-        "scheduled with the coaching assistant.",
+        description=f"{cohort_label(cohort, program)}{for_whom}, scheduled with the coaching assistant.",
         organizer_email=organizer.email,
         attendee_emails=tuple(sorted(emails)) or (organizer.email,),
         cancelled=event.status == "cancelled",

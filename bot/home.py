@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from bot import checkins, home_cohorts, identity, surveys
 from bot.booking import local
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.commands import parse
 from bot.confirmation import is_waiting
 from bot.dialog import Registry, button
@@ -29,7 +30,7 @@ from bot.messages import Button, Inbound, Profile, Reply
 from bot.pairs import pairings_of
 from bot.programs import ProgramCatalog
 from bot.roles import Roles, joined_roles, roles_from_rows
-from bot.timezones import long_date, today_in
+from bot.timezones import long_date, today_in, zone_name
 from storage.db import Database
 from storage.models import (
     Account,
@@ -203,7 +204,7 @@ async def home_of(session: AsyncSession, viewer: Viewer, programs: ProgramCatalo
     if not sections:
         return welcome(viewer.person.display_name)
     greeting = Reply(
-        f"Hello {viewer.person.display_name}. Times are in your time zone, {viewer.zone}.",
+        f"Hello {viewer.person.display_name}. Times are in your time zone, {zone_name(viewer.zone)}.",
         title="Your coaching and mentoring",
         buttons=(command_button("Help", "help"), command_button("My status", "status")),
     )
@@ -253,11 +254,11 @@ async def _pairs(session: AsyncSession, viewer: Viewer, programs: ProgramCatalog
         program = info.program
         if info.guide.id == me:
             lines.append(
-                f"{program.short_name} ({info.cohort.name}): you are {program.guide_role} to {info.guided.display_name}"
+                f"{cohort_label(info.cohort, program)}: you are {program.guide_role} to {info.guided.display_name}"
             )
         else:
             lines.append(
-                f"{program.short_name} ({info.cohort.name}): your {program.guide_role} is {info.guide.display_name}"
+                f"{cohort_label(info.cohort, program)}: your {program.guide_role} is {info.guide.display_name}"
             )
     buttons: tuple[Button, ...] = ()
     if any(info.program.one_to_one is not None for info in infos):
@@ -301,9 +302,7 @@ async def _surveys(session: AsyncSession, viewer: Viewer, programs: ProgramCatal
         if program is None or survey is None or not surveys.is_open(cohort, survey, today):
             continue
         closes = surveys.survey_dates(cohort, survey)[1]
-        line = (
-            f"The survey “{survey.title}” of the {program.short_name} ({cohort.name}), open until {long_date(closes)}"
-        )
+        line = f"The survey “{survey.title}” of {cohort_in_sentence(cohort, program)}, open until {long_date(closes)}"
         label = "Continue the survey" if invitation.progress else "Answer the survey"
         offers.append((line, (button(surveys.NAME, label, f"start|{invitation.id}", "primary"),)))
     return offers
@@ -358,11 +357,11 @@ async def _applications(session: AsyncSession, viewer: Viewer, programs: Program
         program = programs.get(cohort.program_id)
         if program is None:
             continue
-        where = f"{program.short_name} ({cohort.name})"
+        where = cohort_in_sentence(cohort, program)
         if application.status == "draft":
             offers.append(
                 (
-                    f"Your application to the {where} is not submitted yet",
+                    f"Your application to {where} is not submitted yet",
                     (button("apply", "Continue my application", f"start|{program.id}", "primary"),),
                 )
             )
@@ -370,7 +369,7 @@ async def _applications(session: AsyncSession, viewer: Viewer, programs: Program
             assert application.confirm_by is not None
             offers.append(
                 (
-                    f"Your place in the {where} waits for your confirmation, until "
+                    f"Your place in {where} waits for your confirmation, until "
                     f"{local(application.confirm_by, viewer.zone)}",
                     (command_button("Confirm my place", f"confirm {program.id}", "primary"),),
                 )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cohorts import cohort_label
 from bot.programs import ProgramCatalog
 from bot.roles import Roles
 from storage.models import Application, Cohort, Membership, OutboxMessage, Pair
@@ -69,7 +70,7 @@ async def glances(session: AsyncSession, roles: Roles, programs: ProgramCatalog,
                 _count(failed_count, "failed delivery", "failed deliveries"),
             )
         )
-        found.append(Glance(f"{program.short_name} ({cohort.name}): {counts}", waiting_count))
+        found.append(Glance(f"{cohort_label(cohort, program)}: {counts}", waiting_count))
     return found
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.checkins import first_moment, local_moment
-from bot.cohorts import add_months
+from bot.cohorts import add_months, cohort_label
 from bot.messages import Reply
 from bot.programs import CoachHours, Program, ProgramCatalog
 from bot.roles import Roles
@@ -393,7 +393,7 @@ def _reminder(program: Program, cohort: Cohort, month: date, logged: int) -> Rep
         f"A gentle reminder: you have logged {so_far} for {program.short_name} in {month:%B}, and the program "
         f"asks {commitment(program.coach_hours)} outside meetings ({_listed(categories)}). If you spent time "
         f"on it, log it with `log 1h {word}` or `log 90m {word} yesterday`. Type `hours` to see your months.",
-        title=f"Coach hours for {month_label(month)}, {program.short_name} ({cohort.name})",
+        title=f"Coach hours for {month_label(month)}, {cohort_label(cohort, program)}",
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.cohorts import cohort_calendar, work_span
+from bot.cohorts import cohort_calendar, cohort_of_program, work_span
 from bot.messages import Reply
 from bot.programs import Program, Region
 from bot.timezones import long_date
@@ -292,8 +292,8 @@ async def place_graduates(session: AsyncSession, cohort: Cohort, program: Progra
         person = await session.get_one(Person, term.person_id)
         placed.append(person)
         told = Reply(
-            f"As planned at your graduation, you are a {program.guide_role} in {program.in_sentence} "
-            f"({cohort.name}), which starts on {long_date(cohort.starts_on)}. The coordinators will pair you "
+            f"As planned at your graduation, you are a {program.guide_role} in {cohort_of_program(cohort, program)}, "
+            f"which starts on {long_date(cohort.starts_on)}. The coordinators will pair you "
             f"with a {program.guided_role} and I will tell you who it is.",
             title=f"{program.short_name}: you are a {program.guide_role}",
         )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from bot import outbox
 from bot.checkins import first_moment, local_moment
+from bot.cohorts import cohort_label
 from bot.ending import has_ended
 from bot.messages import Reply
 from bot.programs import Program, ProgramCatalog
@@ -139,7 +140,7 @@ def nudge(program: Program, cohort: Cohort, partner_name: str, progress: Progres
         step = "Type `book` to find a time together."
     return Reply(
         f"You and {partner_name} have {done} so far; the program asks for {asks}. {step}",
-        title=f"{program.short_name} ({cohort.name}): time for your next session",
+        title=f"{cohort_label(cohort, program)}: time for your next session",
     )
 
 

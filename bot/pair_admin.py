@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import booking, outbox
+from bot.cohorts import cohort_in_sentence
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.messages import Reply
 from bot.pairs import PairInfo, pair_infos, pairs_query
@@ -151,7 +152,7 @@ async def move_refusal(session: AsyncSession, info: PairInfo, target: Person) ->
     if target.id == info.guide.id:
         return f"{name} is already {info.guided.display_name}'s {role}."
     if target.id not in {guide.id for guide in await guides_of(session, info.cohort, info.program)}:
-        return f"{name} is not a {role} of {info.cohort.name}."
+        return f"{name} is not a {role} of {cohort_in_sentence(info.cohort, info.program)}."
     earlier = select(Pair.id).where(
         Pair.cohort_id == info.cohort.id, Pair.guide_id == target.id, Pair.guided_id == info.guided.id
     )
@@ -173,7 +174,7 @@ async def end_pair(session: AsyncSession, info: PairInfo, reason: str, now: date
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
         text = (
-            f"The coordinators of the {info.program.short_name} ({info.cohort.name}) have ended your pairing with "
+            f"The coordinators of {cohort_in_sentence(info.cohort, info.program)} have ended your pairing with "
             f"{partner.display_name}{neutral}. {_questions(info.program)}"
         )
         _tell(session, person, text, cancelled, now, public_url)
@@ -189,18 +190,18 @@ async def move_pair(
     await session.flush()
     program, cohort, guide_role = info.program, info.cohort, info.program.guide_role
     old = (
-        f"The coordinators of the {program.short_name} ({cohort.name}) have paired {info.guided.display_name} "
+        f"The coordinators of {cohort_in_sentence(cohort, program)} have paired {info.guided.display_name} "
         f"with another {guide_role}: your pairing with them has ended. {_questions(program)}"
     )
     _tell(session, info.guide, old, cancelled, now, public_url)
     moved = (
-        f"The coordinators of the {program.short_name} ({cohort.name}) have paired you with a new {guide_role}: "
+        f"The coordinators of {cohort_in_sentence(cohort, program)} have paired you with a new {guide_role}: "
         f"*{target.display_name}*, {target.email}. Your pairing with {info.guide.display_name} has ended. "
         "Type `book` to book a session with your new partner."
     )
     _tell(session, info.guided, moved, cancelled, now, public_url)
     new = (
-        f"The coordinators of the {program.short_name} ({cohort.name}) have paired you with "
+        f"The coordinators of {cohort_in_sentence(cohort, program)} have paired you with "
         f"*{info.guided.display_name}*, {info.guided.email}, as their {guide_role}."
     )
     _tell(session, target, new, [], now, public_url)
@@ -218,7 +219,7 @@ async def pause_pair(
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
         text = (
-            f"The coordinators of the {info.program.short_name} ({info.cohort.name}) have paused your pairing with "
+            f"The coordinators of {cohort_in_sentence(info.cohort, info.program)} have paused your pairing with "
             f"{partner.display_name} until {long_date(until)} (included): no check-ins and no sessions until then. "
             f"It resumes by itself the day after. {_questions(info.program)}"
         )
@@ -236,8 +237,8 @@ def resume_pair(session: AsyncSession, info: PairInfo, now: datetime, *, early: 
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
         text = (
-            f"{when} your pairing with {partner.display_name} in the {info.program.short_name} "
-            f"({info.cohort.name}). Type `book` to book a session."
+            f"{when} your pairing with {partner.display_name} in {cohort_in_sentence(info.cohort, info.program)}. "
+            "Type `book` to book a session."
         )
         _tell(session, person, text, [], now, "")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot import ending
+from bot.cohorts import cohort_label
 from bot.dialog import row_id
 from bot.enrolment import apply, counts_words, plan
 from bot.people_csv import CsvError, parse_people, preview, rows_words
@@ -81,7 +82,7 @@ async def people_import(
     async with db.transaction() as session:
         done = await plan(session, cohort, program, parsed.entries)
         summary, lines = preview(done, parsed.refused)
-        out(f"{program.short_name} ({cohort.name}), from {path.name}: {summary}")
+        out(f"{cohort_label(cohort, program)}, from {path.name}: {summary}")
         for line in lines:
             out(f"  {line}")
         if not done.writes:

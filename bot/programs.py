@@ -382,14 +382,14 @@ class ProgramCatalog:
         return self._by_id.get(program_id)
 
     def find(self, typed: str) -> Program | None:
-        """A program by id, short name or name, or by a word unique to one of them ("alcts")."""
+        """A program by id, tag, short name or name, or by a word unique to one of them ("alcts")."""
         wanted = " ".join(typed.lower().split())
         if not wanted:
             return None
         for program in self:
-            if wanted in (program.id, program.short_name.lower(), program.name.lower()):
+            if wanted in (program.id, program.tag.lower(), program.short_name.lower(), program.name.lower()):
                 return program
-        found = [p for p in self if wanted in f"{p.id} {p.short_name} {p.name}".lower()]
+        found = [p for p in self if wanted in f"{p.id} {p.tag} {p.short_name} {p.name}".lower()]
         return found[0] if len(found) == 1 else None
 
 

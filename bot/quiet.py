@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from bot import outbox, pair_admin
 from bot.checkins import first_moment
+from bot.cohorts import cohort_in_sentence
 from bot.dialog import button
 from bot.messages import Reply
 from bot.network import cohort_coordinators
@@ -176,9 +177,9 @@ async def _flag(session: AsyncSession, info: PairInfo, silent: list[Person], tod
     for person in asked:
         partner = info.partner_of(person.id)
         question = Reply(
-            f"It has been quiet between you and {partner.display_name} in the {info.program.short_name} "
-            f"({info.cohort.name}). Is all well? Only the coordinators hear about it, and only if you cannot "
-            "reach them.",
+            f"It has been quiet between you and {partner.display_name} in "
+            f"{cohort_in_sentence(info.cohort, info.program)}. Is all well? Only the coordinators hear about it, "
+            "and only if you cannot reach them.",
             title="Is all well?",
             buttons=(
                 button(DIALOG, "All is well", f"well|{info.pair.id}"),
@@ -201,7 +202,7 @@ async def tell_coordinators(
     session: AsyncSession, info: PairInfo, why: str, now: datetime, *, ref: str | None = None
 ) -> None:
     notice = Reply(
-        f"A quiet pair in the {info.program.short_name} ({info.cohort.name}): {info.guided.display_name} with "
+        f"A quiet pair in {cohort_in_sentence(info.cohort, info.program)}: {info.guided.display_name} with "
         f"their {info.program.guide_role} {info.guide.display_name}. Why: {why}.",
         title="A quiet pair",
         buttons=(

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.programs import ProgramCatalog
+from bot.cohorts import cohort_in_sentence
+from bot.programs import Program, ProgramCatalog
 from storage.models import Cohort, CoordinatorTerm, Membership, Person
 
 Term = tuple[str, str | None]  # a current coordinator term: (program id, region id or None for national)
@@ -80,10 +81,10 @@ class Roles:
         return or_(*conditions) if conditions else false()
 
 
-def other_cohort_refusal(program_name: str, cohort: Cohort, may: str, outcome: str) -> str:
+def other_cohort_refusal(program: Program, cohort: Cohort, may: str, outcome: str) -> str:
     """What a coordinator of some of a program's cohorts is told about one of the others."""
     return (
-        f"You coordinate other cohorts of the {program_name}, not {cohort.name}: only its coordinators can {may}. "
+        f"You coordinate other cohorts, not {cohort_in_sentence(cohort, program)}: only its coordinators can {may}. "
         f"{outcome}"
     )
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.checkins import first_moment, local_moment
-from bot.cohorts import survey_phase
+from bot.cohorts import cohort_label, survey_phase
 from bot.cycle import LONGEST_PHASE
 from bot.dialog import button
 from bot.messages import Reply
@@ -253,7 +253,7 @@ async def close_survey(context: JobContext) -> None:
     reply = Reply(
         f"{rate.finished} of {rate.invited} people answered it ({rate.percent}%). "
         "Type `report survey` for the results; answers are anonymous and groups under five are hidden.",
-        title=f"The survey “{survey.title}” of {program.short_name} ({cohort.name}) has closed",
+        title=f"The survey “{survey.title}” of {cohort_label(cohort, program)} has closed",
     )
     for person in await cohort_coordinators(session, cohort, program):
         outbox.queue(session, person.id, reply, kind="survey-closed", now=now)
@@ -277,7 +277,7 @@ def invitation_reply(
         "Your answers are stored without your name, and the coordinators only see totals from five "
         "people or more. The survey never asks what you talked about in your sessions. "
         "You can stop at any time and carry on later with `survey`.",
-        title=f"{survey.title}: {program.short_name} ({cohort.name})",
+        title=f"{survey.title}: {cohort_label(cohort, program)}",
         buttons=(button(NAME, "Start the survey", f"start|{invitation_id}", "primary"),),
     )
 

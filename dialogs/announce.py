@@ -11,7 +11,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from bot import ending, outbox
-from bot.cohorts import cohort_label, has_members
+from bot.cohorts import cohort_in_sentence, cohort_label, has_members
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Form, FormField, Reply
 from bot.outbox.notices import failures_by_ref
@@ -43,7 +43,7 @@ async def start(turn: Turn, args: str) -> None:
     if len(cohorts) == 1:
         await _ask_audience(turn, cohorts[0])
         return
-    buttons = tuple(button(NAME, f"{c.name} ({_program(turn, c).short_name})", f"cohort|{c.id}") for c in cohorts)
+    buttons = tuple(button(NAME, cohort_label(c, _program(turn, c)), f"cohort|{c.id}") for c in cohorts)
     turn.ask(NAME, "cohort", "Which cohort is the announcement for?", expects="choice", buttons=buttons)
 
 
@@ -60,7 +60,7 @@ async def _ask_audience(turn: Turn, cohort: Cohort) -> None:
     turn.ask(
         NAME,
         "audience",
-        f"Who should get it, in {cohort.name}?",
+        f"Who should get it, in {cohort_in_sentence(cohort, _program(turn, cohort))}?",
         expects="choice",
         buttons=buttons,
         data={"cohort_id": cohort.id},
@@ -88,7 +88,8 @@ class AnnounceDialog:
         turn.ask(
             NAME,
             "confirm",
-            f"Send this to {len(recipients)} people ({_audience_words(str(data.get('audience')))} of {cohort.name})?",
+            f"Send this to {len(recipients)} people, {_audience_words(str(data.get('audience')))} of "
+            f"{cohort_in_sentence(cohort, _program(turn, cohort))}?",
             expects="choice",
             buttons=(
                 button(NAME, f"Send to {len(recipients)} people", "send", "primary"),
@@ -110,7 +111,8 @@ class AnnounceDialog:
                 turn.ask(
                     NAME,
                     "message",
-                    f"Type the announcement for {_audience_words(audience)} of {cohort.name}.",
+                    f"Type the announcement for {_audience_words(audience)} of "
+                    f"{cohort_in_sentence(cohort, _program(turn, cohort))}.",
                     data={"cohort_id": cohort.id, "audience": audience},
                 )
         elif action == "form":
@@ -224,7 +226,7 @@ async def _coordinated(turn: Turn, cohort_id: str) -> Cohort | None:
         return None
     if not turn.roles.coordinates_cohort(cohort):
         turn.finish()
-        turn.say(other_cohort_refusal(_program(turn, cohort).short_name, cohort, "announce to it", "Nothing was sent."))
+        turn.say(other_cohort_refusal(_program(turn, cohort), cohort, "announce to it", "Nothing was sent."))
         return None
     if ending.has_ended(cohort, _program(turn, cohort), turn.now):
         turn.finish()

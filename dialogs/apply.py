@@ -34,7 +34,7 @@ from bot.applications import (
     waitlist_names,
     word_count,
 )
-from bot.cohorts import application_phase
+from bot.cohorts import application_phase, cohort_label, cohort_of_program
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button, Reply, either
 from bot.network import cohort_coordinators, find_region, region_name, region_names
@@ -116,7 +116,7 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     call = application_phase(cohort, program)
     closes = call.closing(turn.timezone) if call else "when the coordinators say"
     turn.say(
-        f"Let's apply to {program.in_sentence} ({cohort.name}). Applications close {closes}. "
+        f"Let's apply to {cohort_of_program(cohort, program)}. Applications close {closes}. "
         "I save every answer as you go: you can stop at any time and type `apply` to continue later.",
         buttons=_form_offer(turn, application),
     )
@@ -155,7 +155,7 @@ async def _continue(turn: Turn, application: Application) -> None:
         )
         await _ask_next(turn, application, program)
         return
-    text = f"Your application to the {program.short_name} ({cohort.name}) is {STATUS_WORDS[application.status]}."
+    text = f"Your application to {cohort_label(cohort, program)} is {STATUS_WORDS[application.status]}."
     buttons = (button(NAME, "Withdraw my application", f"withdraw|{application.id}", "danger"),)
     turn.say(text, buttons=buttons if application.status in DECIDABLE else ())
 
@@ -545,7 +545,7 @@ def _past_deadline(turn: Turn, application: Application, program: Program, cohor
         closed = f"on {deadline_words(until, None, turn.timezone)}"
     turn.finish()
     turn.say(
-        f"The call for the {program.short_name} ({cohort.name}) closed {closed}, so your application can no "
+        f"The call for {cohort_label(cohort, program)} closed {closed}, so your application can no "
         "longer be submitted. Your draft is kept as it is: a coordinator can reopen it for you, or extend the call."
     )
     return True
@@ -560,7 +560,7 @@ async def _submit(turn: Turn, application: Application, program: Program, cohort
     application.status, application.submitted_at, application.updated_at = "submitted", turn.now, turn.now
     roles = " and ".join(application.roles) or program.guided_role
     notice = Reply(
-        f"New application: {turn.person.display_name} applied to the {program.short_name} ({cohort.name}) "
+        f"New application: {turn.person.display_name} applied to {cohort_label(cohort, program)} "
         f"as {roles}. Type `review` to read it and decide."
     )
     for coordinator in await cohort_coordinators(turn.session, cohort, program):
@@ -596,7 +596,7 @@ async def _withdrawal(turn: Turn, action: str, application_id: str) -> None:
         turn.ask(
             NAME,
             "withdraw",
-            f"Withdraw your application to the {program.short_name} ({cohort.name})?{seat}",
+            f"Withdraw your application to {cohort_label(cohort, program)}?{seat}",
             expects="choice",
             buttons=buttons,
         )
@@ -614,7 +614,7 @@ async def withdraw(turn: Turn, application: Application, program: Program, cohor
         seat = f" A seat is free; on the waitlist: {', '.join(waiting)}." if freed and waiting else ""
         seat = seat or (" A seat is free." if freed else "")
         notice = Reply(
-            f"{turn.person.display_name} withdrew their application to the {program.short_name} ({cohort.name}).{seat}"
+            f"{turn.person.display_name} withdrew their application to {cohort_label(cohort, program)}.{seat}"
         )
         for coordinator in await cohort_coordinators(turn.session, cohort, program):
             if coordinator.id != turn.person.id:
@@ -641,7 +641,7 @@ async def withdraw_command(turn: Turn, args: str) -> None:
     buttons = []
     for application in applications:
         program, cohort = await _program_and_cohort(turn, application)
-        buttons.append(button(NAME, f"{program.short_name} ({cohort.name})", f"withdraw|{application.id}", "danger"))
+        buttons.append(button(NAME, cohort_label(cohort, program), f"withdraw|{application.id}", "danger"))
     turn.ask(
         NAME, "withdraw", "Which application would you like to withdraw?", expects="choice", buttons=tuple(buttons)
     )

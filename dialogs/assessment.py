@@ -6,6 +6,7 @@ Coordinators see who has chosen which and who has completed it; a result is neve
 
 from sqlalchemy import select
 
+from bot.cohorts import cohort_label
 from bot.dialog import Command, Registry, Turn, button
 from bot.programs import Program
 from bot.timezones import long_date, today_in
@@ -77,7 +78,7 @@ async def _show_overview(turn: Turn, cohort: Cohort, program: Program) -> None:
         lines.append(f"{name}: {instrument}, " + ("completed" if completed_at else "not completed yet"))
     turn.say(
         f"{chosen} of {len(rows)} have chosen, {completed} have completed. Results are never collected.",
-        title=f"Assessments: {program.short_name}, {cohort.name}",
+        title=f"Assessments: {cohort_label(cohort, program)}",
         lines=tuple(lines),
     )
 

@@ -6,6 +6,7 @@ are stored; nothing typed is kept. "Need help" reaches the program's coordinator
 
 from bot import outbox
 from bot.checkins import ANSWERS, NAME, counts_hours
+from bot.cohorts import cohort_in_sentence
 from bot.dialog import Registry, Turn, button, row_id
 from bot.messages import Reply
 from bot.network import cohort_coordinators
@@ -125,7 +126,7 @@ def _number(typed: str, *, whole: bool) -> float | None:
 async def _tell_coordinators(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohort, partner: Person) -> None:
     notice = Reply(
         f"{turn.person.display_name} ({turn.person.email}) answered *Need help* in the "
-        f"{long_date(check_in.asked_on)} check-in of the {program.short_name} ({cohort.name}), about their "
+        f"{long_date(check_in.asked_on)} check-in of {cohort_in_sentence(cohort, program)}, about their "
         f"pairing with {partner.display_name}. Please get in touch with them.",
         title="A check-in asks for help",
     )

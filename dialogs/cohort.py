@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from bot.cohorts import label_of
 from bot.dialog import Command, Registry, Turn
 from dialogs import cohort_calendar, cohort_new
 from storage.models import Cohort, Membership, Person
@@ -44,8 +45,7 @@ async def show_cohorts(turn: Turn, args: str) -> None:
         turn.say("The cohorts you coordinate have no members yet.")
         return
     for (program_id, cohort_name), by_role in people.items():
-        program = turn.programs.get(program_id)
-        title = f"{program.short_name if program else program_id}: {cohort_name}"
+        title = label_of(cohort_name, turn.programs.get(program_id), program_id)
         lines = tuple(f"{role} ({len(names)}): {', '.join(names)}" for role, names in by_role.items())
         turn.say("", title=title, lines=lines)
 

@@ -12,7 +12,7 @@ The rules live in bot/calendar_changes.py.
 """
 
 from bot.calendar_changes import Effects, Move, apply_move, effects, plan_move
-from bot.cohorts import calendar_lines, cohort_label, running
+from bot.cohorts import calendar_lines, cohort_in_sentence, cohort_label, running
 from bot.cycle import dated_phase
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Registry, Turn, button, row_id
@@ -53,7 +53,7 @@ async def named_or_running(turn: Turn, typed: str) -> list[tuple[Cohort, Program
         return [(cohort, program) for cohort, program in cohorts if running(cohort, turn.now)]
     found = named(typed, cohorts, turn.programs)
     if not found:
-        yours = ", ".join(f"{p.short_name} ({c.name})" for c, p in cohorts if running(c, turn.now))
+        yours = ", ".join(cohort_label(c, p) for c, p in cohorts if running(c, turn.now))
         turn.say(f"You coordinate no cohort called `{typed.strip()[:60]}`. Yours: {yours or 'none running'}.")
         return None
     return found
@@ -70,7 +70,7 @@ async def _choose(turn: Turn, typed: str) -> list[tuple[Cohort, Program]]:
 
 
 def _cohort_buttons(action: str, cohorts: list[tuple[Cohort, Program]]) -> tuple:  # type: ignore[type-arg]
-    return tuple(button(NAME, f"{p.short_name}: {c.name}", f"{action}|{c.id}") for c, p in cohorts)
+    return tuple(button(NAME, cohort_label(c, p), f"{action}|{c.id}") for c, p in cohorts)
 
 
 async def own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | None:
@@ -104,7 +104,7 @@ def _say_calendar(turn: Turn, cohort: Cohort, program: Program) -> None:
     turn.finish()
     turn.say(
         f"Times are in your zone, {zone_name(turn.timezone)}. To move a phase: "
-        f"`cohort dates PHASE FROM TO {program.id} {cohort.name}`, with dates like {DATE_EXAMPLES}.",
+        f"`cohort dates PHASE FROM TO {cohort_label(cohort, program)}`, with dates like {DATE_EXAMPLES}.",
         title=f"Calendar: {cohort_label(cohort, program)}",
         lines=tuple(calendar_lines(cohort, program, turn.timezone)),
     )
@@ -177,7 +177,7 @@ async def _preview_move(turn: Turn, cohort: Cohort, program: Program, draft: dic
     turn.ask(
         NAME,
         "move",
-        f"Move {after.name} (`{after.id}`) of the {program.short_name} ({cohort.name})?",
+        f"Move {after.name} (`{after.id}`) of {cohort_in_sentence(cohort, program)}?",
         expects="choice",
         buttons=(button(NAME, "Move it", "move", "primary"), button(NAME, "Cancel", "stop")),
         data={

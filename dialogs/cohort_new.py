@@ -9,7 +9,7 @@ The answers come back to the `cohort` dialog (dialogs/cohort_calendar.py).
 
 from bot import calendar_changes
 from bot.calendar_changes import NewCohort, next_start, plan_new
-from bot.cohorts import application_phase, calendar_lines
+from bot.cohorts import application_phase, calendar_lines, cohort_label, label_of
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Turn, button
 from bot.network import NetworkError, find_region, region_names
@@ -58,7 +58,7 @@ async def new_cohort(turn: Turn, args: str) -> None:
             "region_id": new.region.id if new.region else None,
             "starts": str(new.starts_on),
         },
-        title=f"Preview: {program.short_name} ({new.name})",
+        title=f"Preview: {label_of(new.name, program, program.id)}",
         lines=tuple(calendar_lines(preview, program, turn.timezone)),
     )
 
@@ -134,8 +134,8 @@ async def create(turn: Turn) -> None:
         names = ", ".join(person.display_name for person in placed)
         lines += (f"New {program.guide_role}s from graduations (told): {names}",)
     turn.say(
-        f"Created: {program.short_name} ({cohort.name}), starting on {long_date(cohort.starts_on)}. Its check-ins "
+        f"Created: {cohort_label(cohort, program)}, starting on {long_date(cohort.starts_on)}. Its check-ins "
         "and surveys are planned; `cohort dates` moves a phase.",
-        title=f"Calendar: {program.short_name} ({cohort.name})",
+        title=f"Calendar: {cohort_label(cohort, program)}",
         lines=lines,
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot import confirmation
 from bot.applications import STATUS_WORDS
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.confirmation import NAME, moment_words
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.programs import Program
@@ -31,7 +32,7 @@ async def start(turn: Turn, args: str) -> None:
     if len(waiting) == 1:
         _ask(turn, *waiting[0])
         return
-    buttons = tuple(button(NAME, f"{p.short_name} ({c.name})", f"ask|{a.id}") for a, p, c in waiting)
+    buttons = tuple(button(NAME, cohort_label(c, p), f"ask|{a.id}") for a, p, c in waiting)
     turn.ask(NAME, "which", "Which place would you like to confirm?", expects="choice", buttons=buttons)
 
 
@@ -102,7 +103,7 @@ async def _confirm(turn: Turn, application_id: str) -> None:
     application, program, cohort = found
     await confirmation.confirm(turn.session, application, turn.now)
     turn.say(
-        f"Thank you: your place in {program.in_sentence} ({cohort.name}) is confirmed. "
+        f"Thank you: your place in {cohort_in_sentence(cohort, program)} is confirmed. "
         "The coordinators will be in touch about what comes next."
     )
 
@@ -115,7 +116,7 @@ async def _are_you_sure(turn: Turn, application_id: str) -> None:
     turn.ask(
         NAME,
         "sure",
-        f"Are you sure you can't take part in the {program.short_name} ({cohort.name})? Your place would go to "
+        f"Are you sure you can't take part in {cohort_in_sentence(cohort, program)}? Your place would go to "
         "the next person waiting, and this can't be undone.",
         expects="choice",
         buttons=(
@@ -134,7 +135,7 @@ async def _cannot(turn: Turn, application_id: str) -> None:
     application, program, cohort = found
     await confirmation.end_unconfirmed(turn.session, application, program, cohort, turn.now, lapsed=False)
     turn.say(
-        f"Thank you for letting us know. Your place in {program.in_sentence} ({cohort.name}) goes to the next person "
+        f"Thank you for letting us know. Your place in {cohort_in_sentence(cohort, program)} goes to the next person "
         "waiting, and I have told the coordinators. We hope you will apply again another year."
     )
 
@@ -171,7 +172,7 @@ async def _own(turn: Turn, application_id: str) -> tuple[Application, Program, C
 
 
 def _refusal(turn: Turn, application: Application, program: Program | None, cohort: Cohort) -> str | None:
-    name = f"the {program.short_name if program else cohort.program_id} ({cohort.name})"
+    name = cohort_in_sentence(cohort, program)
     if application.status != "accepted":
         words = STATUS_WORDS.get(application.status, application.status)
         return f"Your application to {name} is {words}, so there is nothing to confirm. Nothing was changed."

@@ -14,6 +14,7 @@ bot/people_csv.py.
 import asyncio
 
 from bot import ending
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.enrolment import Entry, Plan, apply, counts_words, display_name, plan, read_email, read_role, roles_words
 from bot.files import MAX_FILE_BYTES, FileFetchError
@@ -54,7 +55,7 @@ async def enrol(turn: Turn, args: str) -> None:
         return
     found = await _cohorts(turn, cohort_typed, role_typed)
     if len(found) > 1:
-        buttons = tuple(button(NAME, f"{p.short_name}: {c.name}", f"cohort|{c.id}") for c, p in found)
+        buttons = tuple(button(NAME, cohort_label(c, p), f"cohort|{c.id}") for c, p in found)
         data = {"email": email, "role": role_typed.lower()}
         turn.ask(NAME, "cohort", "Which cohort?", expects="choice", buttons=buttons, data=data)
     elif found:
@@ -105,7 +106,7 @@ async def _own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | No
 async def _preview_one(turn: Turn, cohort: Cohort, program: Program, email: str, role: str) -> None:
     entry = Entry(email=email, role=role)
     done = await plan(turn.session, cohort, program, [entry])
-    where = f"{program.short_name} ({cohort.name})"
+    where = cohort_in_sentence(cohort, program)
     if not done.added:
         turn.finish()
         turn.say(f"{email} is already {_as(role)} in {where}. Nothing was changed.")
@@ -147,7 +148,7 @@ async def start_import(turn: Turn, cohort_typed: str) -> None:
         return
     found = await _cohorts(turn, cohort_typed, None)
     if len(found) > 1:
-        buttons = tuple(button(NAME, f"{p.short_name}: {c.name}", f"cohort|{c.id}") for c, p in found)
+        buttons = tuple(button(NAME, cohort_label(c, p), f"cohort|{c.id}") for c, p in found)
         file = {"name": shared.name, "url": shared.url, "download_url": shared.download_url}
         turn.ask(
             NAME, "cohort", f"Which cohort are the people in {shared.name} for?", buttons=buttons, data={"file": file}
@@ -168,7 +169,7 @@ async def _preview_file(turn: Turn, cohort: Cohort, program: Program, shared: Sh
         return
     done = await plan(turn.session, cohort, program, parsed.entries)
     summary, lines = preview(done, parsed.refused)
-    title = f"Import into {program.short_name} ({cohort.name}): {shared.name}"
+    title = f"Import into {cohort_label(cohort, program)}: {shared.name}"
     if not done.writes:
         turn.say(f"{summary} Nothing would change, so nothing was written.", title=title, lines=tuple(lines))
         return
@@ -225,7 +226,7 @@ async def _confirm(turn: Turn, cohort_id: str) -> None:
     entries = [Entry.from_json(item) for item in data.get("entries", [])]
     done = await plan(turn.session, cohort, program, entries)
     await apply(turn.session, done, cohort, program, turn.person, turn.now)
-    where = f"{program.short_name} ({cohort.name})"
+    where = cohort_in_sentence(cohort, program)
     if data.get("one") and done.added:
         entry = done.added[0].entry
         turn.say(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot import booking, gatherings, outbox
 from bot.booking import local
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, in_a_program
 from bot.events import (
     COORDINATORS,
@@ -204,7 +205,7 @@ async def _choose_cohort(turn: Turn, draft: dict[str, Any]) -> None:
         else:
             turn.say(f"{day} fits none of the cohorts you coordinate. Nothing was scheduled.", lines=tuple(allowed))
     else:
-        buttons = tuple(button(NAME, f"{c.name} ({p.short_name})", f"cohort|{c.id}") for p, c in fitting)
+        buttons = tuple(button(NAME, cohort_label(c, p), f"cohort|{c.id}") for p, c in fitting)
         turn.ask(
             NAME, "cohort", f"For which cohort is {draft['title']}?", expects="choice", buttons=buttons, data=draft
         )
@@ -243,7 +244,7 @@ def _summary(turn: Turn, draft: dict[str, Any], program: Program, cohort: Cohort
     return (
         f"{capitalised(event_name(kind, audience, program))}: {draft['title']}, "
         f"{local(datetime.fromisoformat(draft['at']), turn.timezone)}, {MINUTES[kind]} minutes, "
-        f"for {audience_words(program, audience)} of the {program.short_name} ({cohort.name}), {places}"
+        f"for {audience_words(program, audience)} of {cohort_in_sentence(cohort, program)}, {places}"
     )
 
 
@@ -303,8 +304,7 @@ def _news(turn: Turn, event: GroupSession, program: Program, cohort: Cohort, per
     return Reply(
         f"{event.title}: {local(event.starts_at, zone)}, {MINUTES.get(event.kind, 60)} minutes, for "
         f"{audience_words(program, event.audience or COORDINATORS)}.{invited} `events` lists the coming events.",
-        title=f"{capitalised(event_name(event.kind, event.audience, program))} of the {program.short_name} "
-        f"({cohort.name})",
+        title=f"{capitalised(event_name(event.kind, event.audience, program))} of {cohort_label(cohort, program)}",
         lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
         buttons=(button(NAME, "Join", f"join|{event.id}", "primary"),) if event.capacity != OPEN else (),
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import gatherings, outbox
 from bot.booking import local
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Turn, button, row_id
 from bot.events import (
     COORDINATORS,
@@ -54,7 +55,7 @@ async def show(turn: Turn, usage: str) -> None:
     lines, buttons = [], []
     for event, program, cohort in shown:
         line = f"{capitalised(event_name(event.kind, event.audience, program))}: {when(turn, event)}, for "
-        line += f"{audience_words(program, event.audience or COORDINATORS)} of the {program.short_name} ({cohort.name})"
+        line += f"{audience_words(program, event.audience or COORDINATORS)} of {cohort_in_sentence(cohort, program)}"
         mine = invited(turn, event, cohort, program)
         if event.capacity != OPEN:
             left = event.capacity - seated.get(event.id, 0)
@@ -205,7 +206,7 @@ async def cancel(turn: Turn, typed: str) -> None:
             person.id,
             Reply(
                 f"{event.title}, {local(event.starts_at, person.timezone or 'UTC')}, is cancelled.",
-                title=f"Cancelled: {name} of the {program.short_name} ({cohort.name})",
+                title=f"Cancelled: {name} of {cohort_label(cohort, program)}",
                 lines=(link,),
             ),
         )

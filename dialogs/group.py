@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import gatherings, outbox
 from bot.booking import local
-from bot.cohorts import has_members, peer_groups_phase
+from bot.cohorts import cohort_in_sentence, cohort_label, has_members, peer_groups_phase
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.events import PEER_GROUP
 from bot.messages import Button, Reply
@@ -87,9 +87,7 @@ async def _schedule(turn: Turn, rest: str) -> None:
     if len(cohorts) == 1:
         await _check_and_confirm(turn, *cohorts[0], draft)
         return
-    buttons = tuple(
-        button(NAME, f"{cohort.name} ({program.short_name})", f"cohort|{cohort.id}") for program, cohort in cohorts
-    )
+    buttons = tuple(button(NAME, cohort_label(cohort, program), f"cohort|{cohort.id}") for program, cohort in cohorts)
     turn.ask(NAME, "cohort", f"For which cohort is {title}?", expects="choice", buttons=buttons, data=draft)
 
 
@@ -130,7 +128,7 @@ async def _check_and_confirm(turn: Turn, program: Program, cohort: Cohort, draft
     if window is not None and not window[0] <= today_in(starts_at, turn.timezone) <= window[1]:
         turn.finish()
         turn.say(
-            f"Peer-group sessions of the {program.short_name} ({cohort.name}) take place from "
+            f"Peer-group sessions of {cohort_in_sentence(cohort, program)} take place from "
             f"{date_span(*window)}. Nothing was scheduled."
         )
         return
@@ -139,7 +137,7 @@ async def _check_and_confirm(turn: Turn, program: Program, cohort: Cohort, draft
             NAME,
             "confirm",
             f"{draft['why']} So: {draft['title']}, {local(starts_at, turn.timezone)}, {draft['capacity']} places, "
-            f"for the {program.short_name} ({cohort.name}). Schedule it?",
+            f"for {cohort_in_sentence(cohort, program)}. Schedule it?",
             expects="choice",
             buttons=(
                 button(NAME, "Schedule it", f"confirm|{cohort.id}", "primary"),
@@ -169,8 +167,8 @@ async def _create(turn: Turn, program: Program, cohort: Cohort, title: str, star
         )
         outbox.queue(turn.session, person.id, told, kind="group", now=turn.now)
     turn.say(
-        f"Scheduled: {title}, {local(starts_at, turn.timezone)}, {minutes} minutes, {capacity} places, for the "
-        f"{program.short_name} ({cohort.name}). I told the {len(participants)} participants.",
+        f"Scheduled: {title}, {local(starts_at, turn.timezone)}, {minutes} minutes, {capacity} places, for "
+        f"{cohort_in_sentence(cohort, program)}. I told the {len(participants)} participants.",
         lines=(f"Calendar invitation: {_link(turn, group)}",),
     )
 

@@ -1,5 +1,6 @@
 """`help`: what this person may do, by their roles in their programs."""
 
+from bot.cohorts import label_of
 from bot.dialog import Command, Registry, Turn
 from dialogs import help_me
 
@@ -33,8 +34,7 @@ def _describe_roles(turn: Turn) -> str:
     names = []
     for entry in turn.roles.in_cohorts:
         program = turn.programs.get(entry.program_id)
-        label = program.short_name if program else entry.program_id
-        names.append(f"{entry.role} in {label} ({entry.cohort_name})")
+        names.append(f"{entry.role} in {label_of(entry.cohort_name, program, entry.program_id)}")
     for program_id in sorted(
         turn.roles.coordinator_of - {e.program_id for e in turn.roles.in_cohorts if e.role == "coordinator"}
     ):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot import ending, outbox
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Registry, Turn, button, row_id
 from bot.messages import Reply
 from bot.network import cohort_coordinators
@@ -58,8 +59,7 @@ async def start(turn: Turn, args: str) -> None:
     topic = _topic_of(args)
     if len(places) > 1:
         buttons = tuple(
-            button(NAME, f"{p.program.short_name} ({p.cohort.name})", f"cohort|{p.cohort.id}|{topic or ''}")
-            for p in places
+            button(NAME, cohort_label(p.cohort, p.program), f"cohort|{p.cohort.id}|{topic or ''}") for p in places
         )
         turn.ask(NAME, "cohort", "Which program would you like help with?", expects="choice", buttons=buttons)
         return
@@ -128,7 +128,7 @@ async def _send(turn: Turn, place: Place, topic: str | None) -> None:
     coordinators = [c for c in await cohort_coordinators(turn.session, cohort, program) if c.id != turn.person.id]
     if not coordinators:
         turn.say(
-            f"The {program.short_name} ({cohort.name}) has no coordinator I can reach yet. "
+            f"{cohort_in_sentence(cohort, program, opening=True)} has no coordinator I can reach yet. "
             f"Please write to {program.contact}."
         )
         return
@@ -138,8 +138,8 @@ async def _send(turn: Turn, place: Place, topic: str | None) -> None:
     names = ", ".join(c.display_name for c in coordinators)
     about = f" about {TOPICS[topic]}" if topic else ""
     turn.say(
-        f"I have told the coordinators of the {program.short_name} ({names}) that you would like help{about}. "
-        "They will be in touch with you directly."
+        f"I have told the coordinators of {cohort_in_sentence(cohort, program)} ({names}) that you would like "
+        f"help{about}. They will be in touch with you directly."
     )
 
 
@@ -147,7 +147,7 @@ async def _notice(turn: Turn, place: Place, topic: str | None) -> Reply:
     program, cohort, person = place.program, place.cohort, turn.person
     about = f", about {TOPICS[topic]}" if topic else ""
     return Reply(
-        f"{person.display_name} ({person.email}), {place.role} in the {program.short_name} ({cohort.name}), "
+        f"{person.display_name} ({person.email}), {place.role} in {cohort_in_sentence(cohort, program)}, "
         f"asks for help{about}. {await _pairing_words(turn, place)} Please get in touch with them.",
         title="Someone asks for help",
     )

@@ -14,6 +14,7 @@ this month's entries, numbered, with buttons to change or delete one (`hours cha
 from datetime import date
 
 from bot import hours
+from bot.cohorts import cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.hours import HoursError, categories_of, duration
 from bot.messages import Button
@@ -74,7 +75,7 @@ def _ask_cohort(turn: Turn, readings: list[tuple[Cohort, Program, hours.Reading]
         "cohort",
         f"You coach in more than one program that counts hours. Which were the {duration(first.minutes or 0)} for?",
         expects="choice",
-        buttons=tuple(button(NAME, f"{p.short_name} ({c.name})", f"cohort|{c.id}") for c, p, _ in readings),
+        buttons=tuple(button(NAME, cohort_label(c, p), f"cohort|{c.id}") for c, p, _ in readings),
         data={"minutes": first.minutes, "choices": choices},
     )
 
@@ -209,7 +210,7 @@ async def _own_months(turn: Turn, cohort: Cohort, program: Program, today: date)
     turn.say(
         f"{program.short_name} asks {hours.commitment(program.coach_hours)} outside meetings "
         f"({', '.join(categories_of(program))}).",
-        title=f"Your coach hours: {program.short_name} ({cohort.name})",
+        title=f"Your coach hours: {cohort_label(cohort, program)}",
         lines=tuple(lines),
     )
 
@@ -253,7 +254,7 @@ async def _coaches_months(turn: Turn, cohort: Cohort, program: Program, today: d
         "Only the time is kept, never what it was spent on."
         if coaches
         else "This cohort has no coaches yet.",
-        title=f"Coach hours: {program.short_name} ({cohort.name})",
+        title=f"Coach hours: {cohort_label(cohort, program)}",
         lines=tuple(lines),
     )
 

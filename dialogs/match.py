@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import ending, outbox, profiles
+from bot.cohorts import cohort_in_sentence, cohort_label, cohort_of_program
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
@@ -60,7 +61,7 @@ async def start(turn: Turn, args: str) -> None:
     if len(cohorts) == 1:
         await _propose(turn, str(cohorts[0].id), pinned=[])
         return
-    buttons = tuple(button(NAME, f"{c.name} ({_short(turn, c)})", f"cohort|{c.id}") for c in cohorts)
+    buttons = tuple(button(NAME, _label(turn, c), f"cohort|{c.id}") for c in cohorts)
     turn.ask(NAME, "cohort", "Which cohort would you like to match?", expects="choice", buttons=buttons)
 
 
@@ -118,7 +119,7 @@ def _show(turn: Turn, program: Program, cohort: Cohort, result: MatchResult) -> 
     if not result.proposals:
         why = f"no {program.guide_role} has a free place" if result.unmatched else "there is no one to match"
         turn.finish()
-        turn.say(f"I can't propose any pair for {cohort.name}: {why}.")
+        turn.say(f"I can't propose any pair for {cohort_in_sentence(cohort, program)}: {why}.")
         return
     lines = [_proposal_line(p) for p in result.proposals]
     if result.unmatched:
@@ -131,7 +132,7 @@ def _show(turn: Turn, program: Program, cohort: Cohort, result: MatchResult) -> 
     buttons += [button(NAME, "Pin one", f"pin|{value}"), button(NAME, "Don't pair now", f"stop|{value}")]
     turn.say(
         f"Total compatibility {result.total_score:.0f} (each pair scores 0-100).",
-        title=f"Proposed pairs: {program.short_name}, {cohort.name}",
+        title=f"Proposed pairs: {cohort_label(cohort, program)}",
         lines=tuple(lines),
     )
     data = {
@@ -198,7 +199,10 @@ async def _confirm(turn: Turn, data: dict[str, Any]) -> None:
     for guide_key, candidate_key in made:
         await _tell_pair(turn, program, cohort, guide_key, candidate_key)
     pairs = "1 pair" if len(made) == 1 else f"{len(made)} pairs"
-    text = f"Done: {pairs} made in {cohort.name}, and I am telling each person who their partner is."
+    text = (
+        f"Done: {pairs} made in {cohort_in_sentence(cohort, program)}, and I am telling each person who their "
+        "partner is."
+    )
     if skipped:
         text += f" Not paired, because they were paired or their {program.guide_role} filled up meanwhile: "
         text += ", ".join(skipped) + ". Type `match` again for them."
@@ -228,7 +232,7 @@ async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int
     for person, partner, partner_role in ((guided, guide, program.guide_role), (guide, guided, program.guided_role)):
         where = f"; their time zone is {zone_name(partner.timezone)}" if partner.timezone else ""
         reply = Reply(
-            f"Your {partner_role} in {program.in_sentence} ({cohort.name}) is *{partner.display_name}*, "
+            f"Your {partner_role} in {cohort_of_program(cohort, program)} is *{partner.display_name}*, "
             f"{partner.email}{where}. {start_hint}",
             title=f"{program.short_name}: you have a {partner_role}",
         )
@@ -316,7 +320,7 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
         return None
     if not turn.roles.coordinates_cohort(cohort):
         turn.finish()
-        turn.say(other_cohort_refusal(program.short_name, cohort, "match it", "Nothing was changed."))
+        turn.say(other_cohort_refusal(program, cohort, "match it", "Nothing was changed."))
         return None
     if ending.has_ended(cohort, program, turn.now):
         turn.finish()
@@ -325,9 +329,8 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
     return program, cohort
 
 
-def _short(turn: Turn, cohort: Cohort) -> str:
-    program = turn.programs.get(cohort.program_id)
-    return program.short_name if program else cohort.program_id
+def _label(turn: Turn, cohort: Cohort) -> str:
+    return cohort_label(cohort, turn.programs.get(cohort.program_id))
 
 
 def register(registry: Registry) -> None:

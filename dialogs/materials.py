@@ -10,6 +10,7 @@ refusal, never the content. `partner` offers a button per pair ("See NAME's appl
 from sqlalchemy import select
 
 from bot.applications import answer_lines
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.pairs import PairInfo, pairings_of
 from bot.program_rules import GUIDE_ROLES
@@ -78,11 +79,14 @@ async def _show(turn: Turn, pair_id: int) -> None:
     )
     application = (await turn.session.execute(query)).scalars().first()
     if application is None:
-        turn.say(f"{participant.display_name} joined {cohort.name} without applying: there is no application to show.")
+        turn.say(
+            f"{participant.display_name} joined {cohort_in_sentence(cohort, program)} without applying: "
+            "there is no application to show."
+        )
         return
     turn.say(
         "Shared with you as their coach, for your work together only. Please keep it confidential.",
-        title=f"{participant.display_name}'s application ({program.short_name}, {cohort.name})",
+        title=f"{participant.display_name}'s application to {cohort_label(cohort, program)}",
         lines=tuple(answer_lines(application, program)),
     )
 

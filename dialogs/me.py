@@ -2,7 +2,9 @@
 
 from sqlalchemy import select
 
+from bot.cohorts import label_of
 from bot.dialog import Command, Registry, Turn
+from bot.roles import RoleInCohort
 from bot.timezones import local_time
 from storage.models import Account
 
@@ -15,7 +17,7 @@ async def show_me(turn: Turn, args: str) -> None:
     linked = ", ".join(sorted({PLATFORMS.get(p, p) for p in accounts}))
     zone_source = "you chose it" if person.timezone_chosen else "from your chat profile"
     zone = f"{local_time(turn.now, turn.timezone)}, {zone_source}" if person.timezone else "not known yet (UTC is used)"
-    roles = [f"{e.role} in {_program_name(turn, e.program_id)} ({e.cohort_name})" for e in turn.roles.in_cohorts]
+    roles = [f"{e.role} in {_label(turn, e)}" for e in turn.roles.in_cohorts]
     turn.say(
         "Change your time zone with `timezone`.",
         title=f"{person.display_name} <{person.email}>",
@@ -23,9 +25,8 @@ async def show_me(turn: Turn, args: str) -> None:
     )
 
 
-def _program_name(turn: Turn, program_id: str) -> str:
-    program = turn.programs.get(program_id)
-    return program.short_name if program else program_id
+def _label(turn: Turn, entry: RoleInCohort) -> str:
+    return label_of(entry.cohort_name, turn.programs.get(entry.program_id), entry.program_id)
 
 
 def register(registry: Registry) -> None:

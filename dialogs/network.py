@@ -10,6 +10,7 @@ successor and the national coordinators are told.
 from sqlalchemy import select
 
 from bot import network, outbox
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button
 from bot.identity import find_person_by_email
 from bot.messages import Reply
@@ -98,7 +99,7 @@ async def _ended(turn: Turn, program: Program, term: CoordinatorTerm) -> str:
     if term.end_reason == network.GRADUATED:
         if term.mentor_cohort_id is not None:
             cohort = await turn.session.get_one(Cohort, term.mentor_cohort_id)
-            line += f"; {program.guide_role} in {cohort.name}"
+            line += f"; {program.guide_role} in {cohort_label(cohort, program)}"
         else:
             line += f"; {program.guide_role} in the next {where} cohort, once it is created"
     return line + "."
@@ -213,7 +214,7 @@ async def graduate(turn: Turn, args: str) -> None:
         return
     region = network.region_name(program, term.region_id)
     cohort = await network.next_cohort(turn.session, program.id, term.region_id, today_in(turn.now, turn.timezone))
-    mentor = f"the next {region} cohort, once it is created" if cohort is None else cohort.name
+    mentor = f"the next {region} cohort, once it is created" if cohort is None else cohort_in_sentence(cohort, program)
     turn.ask(
         NAME,
         "confirm",
@@ -285,14 +286,15 @@ async def _confirm(turn: Turn, term_id: int, successor_id: int) -> None:
     turn.say(
         f"Done: {handover.graduate.display_name} graduated and {handover.successor.display_name} coordinates the "
         f"{handover.region} from {long_date(today)}. {handover.graduate.display_name} becomes a {program.guide_role} "
-        f"{_mentor_place(handover)}. I am telling {'them and the other national coordinators' if others else 'them'}."
+        f"{_mentor_place(handover, program)}. "
+        f"I am telling {'them and the other national coordinators' if others else 'them'}."
     )
 
 
-def _mentor_place(handover: Handover) -> str:
+def _mentor_place(handover: Handover, program: Program) -> str:
     if handover.mentor_cohort is None:
         return f"in the next {handover.region} cohort as soon as it is created"
-    return f"in {handover.mentor_cohort.name}"
+    return f"in {cohort_in_sentence(handover.mentor_cohort, program)}"
 
 
 async def _tell(turn: Turn, program: Program, handover: Handover) -> bool:
@@ -304,7 +306,7 @@ async def _tell(turn: Turn, program: Program, handover: Handover) -> bool:
         graduate.id: Reply(
             f"Congratulations on your graduation as {region} coordinator of {program.in_sentence}! "
             f"{successor.display_name} takes the {region} over. You become a {program.guide_role} "
-            f"{_mentor_place(handover)}; I will tell you who you are paired with.",
+            f"{_mentor_place(handover, program)}; I will tell you who you are paired with.",
             title=title,
         ),
         successor.id: Reply(
@@ -317,7 +319,7 @@ async def _tell(turn: Turn, program: Program, handover: Handover) -> bool:
     national = Reply(
         f"{graduate.display_name} graduated as {region} coordinator of {program.in_sentence}; "
         f"{successor.display_name} takes over. {graduate.display_name} is a {program.guide_role} "
-        f"{_mentor_place(handover)}.",
+        f"{_mentor_place(handover, program)}.",
         title=title,
     )
     others = False

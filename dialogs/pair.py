@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select
 
 from bot import ending, pair_admin
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.pairs import PairInfo
 from bot.timezones import long_date, today_in
@@ -49,14 +50,14 @@ async def _list(turn: Turn, cohort_value: str) -> None:
         turn.say("No running cohort you coordinate has active pairs, so there are none for you to change.")
         return
     if len(chosen) > 1:
-        picks = tuple(button(NAME, f"{p.short_name}: {c.name}", f"list|{c.id}") for c, p in chosen)
+        picks = tuple(button(NAME, cohort_label(c, p), f"list|{c.id}") for c, p in chosen)
         turn.ask(NAME, "list", "Which cohort's pairs?", expects="choice", buttons=picks)
         return
     cohort, program = chosen[0]
     pairs = await pair_admin.find_pairs(turn.session, turn.programs, Cohort.id == cohort.id)
     if not pairs:
         turn.finish()
-        turn.say(f"There are no active pairs in the {program.short_name} ({cohort.name}). Type `match` to make some.")
+        turn.say(f"There are no active pairs in {cohort_in_sentence(cohort, program)}. Type `match` to make some.")
         return
     today = today_in(turn.now, turn.timezone)
     lines = tuple(_pair_line(info, today) for info in pairs)
@@ -65,7 +66,7 @@ async def _list(turn: Turn, cohort_value: str) -> None:
         NAME,
         "list",
         f"Choose a pair to end, move, pause or resume, or type {USAGE}.",
-        title=f"Pairs of the {program.short_name} ({cohort.name})",
+        title=f"Pairs of {cohort_in_sentence(cohort, program)}",
         lines=lines,
         buttons=buttons,
         expects="choice",
@@ -165,7 +166,10 @@ async def _move_to(turn: Turn, info: PairInfo, typed: str) -> None:
     if not open_:
         where = f"named `{typed[:60]}` " if typed else ""
         turn.finish()
-        turn.say(f"No {role} {where}in {info.cohort.name} has a free place for {info.guided.display_name}. {NOTHING}")
+        turn.say(
+            f"No {role} {where}in {cohort_in_sentence(info.cohort, info.program)} has a free place for "
+            f"{info.guided.display_name}. {NOTHING}"
+        )
         return
     picks = tuple(button(NAME, g.display_name, f"move-to|{info.pair.id}|{g.id}") for g in open_[:SHOWN])
     turn.ask(NAME, "move", f"Move {info.guided.display_name} to which {role}?", expects="choice", buttons=picks)
@@ -212,7 +216,7 @@ def _preview(turn: Turn, text: str, confirm: str) -> None:
 def _both(info: PairInfo) -> str:
     return (
         f"{info.guided.display_name} with their {info.program.guide_role} {info.guide.display_name} "
-        f"({info.program.short_name}, {info.cohort.name})"
+        f"in {cohort_in_sentence(info.cohort, info.program)}"
     )
 
 
@@ -300,7 +304,7 @@ async def _move(turn: Turn, info: PairInfo, target_id: str, reason: str, *, conf
     if not confirmed:
         text = (
             f"Move {info.guided.display_name} from {info.guide.display_name} to {target.display_name} "
-            f"({info.program.short_name}, {info.cohort.name}), for: {why}? The old pairing ends and its future "
+            f"in {cohort_in_sentence(info.cohort, info.program)}, for: {why}? The old pairing ends and its future "
             "sessions are cancelled; all three are told, not why."
         )
         _preview(turn, text, f"move-yes|{info.pair.id}|{target.id}|{reason}")

@@ -5,6 +5,7 @@ message of fixed words. "Reassign" goes to `pair` (dialogs/pair.py)."""
 from sqlalchemy import select
 
 from bot import outbox, pair_admin, quiet
+from bot.cohorts import cohort_in_sentence
 from bot.dialog import Registry, Turn, row_id
 from bot.messages import Reply
 from bot.pairs import PairInfo
@@ -53,7 +54,7 @@ def _contact(turn: Turn, info: PairInfo) -> None:
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
         message = Reply(
-            f"{turn.person.display_name}, a coordinator of the {info.program.short_name} ({info.cohort.name}), "
+            f"{turn.person.display_name}, a coordinator of {cohort_in_sentence(info.cohort, info.program)}, "
             f"asks how it is going with {partner.display_name}. If something is in the way, write to them or "
             "type `help me`; to meet again, type `book`.",
             title="A word from the coordinators",

@@ -9,6 +9,7 @@ record (status, date, reason); no reasons in words are asked for or kept.
 from sqlalchemy import select
 
 from bot import outbox, pair_admin
+from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, in_a_program
 from bot.messages import Button, Reply
 from bot.network import cohort_coordinators
@@ -30,7 +31,7 @@ async def show_partners(turn: Turn, args: str) -> None:
         if pair.status == "active":
             zone = partner.timezone or "UTC"
             lines.append(
-                f"{program.short_name} ({cohort.name}): your {role} is {partner.display_name}, {partner.email}; "
+                f"{cohort_label(cohort, program)}: your {role} is {partner.display_name}, {partner.email}; "
                 f"it is {local_time(turn.now, zone)} for them"
             )
             if program.share_application and pair.guide_id == turn.person.id:
@@ -97,7 +98,7 @@ async def _ask(turn: Turn, pair_id: int, *, confirmed: bool) -> None:
     turn.session.add(change)
     await turn.session.flush()
     question = Reply(
-        f"{turn.person.display_name} asks to end your pairing in {program.in_sentence} ({cohort.name}). "
+        f"{turn.person.display_name} asks to end your pairing in {cohort_in_sentence(cohort, program)}. "
         "The program allows this when both agree; the coordinators would then match you again.",
         title="A question about your pairing",
         buttons=(
@@ -141,8 +142,8 @@ async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
     )
     outbox.queue(turn.session, asker.id, ended, kind="pair-change", now=turn.now)
     notice = Reply(
-        f"{asker.display_name} and {turn.person.display_name} ended their pairing in the {program.short_name} "
-        f"({cohort.name}) by mutual consent. Type `match` to pair them again."
+        f"{asker.display_name} and {turn.person.display_name} ended their pairing in "
+        f"{cohort_in_sentence(cohort, program)} by mutual consent. Type `match` to pair them again."
     )
     for coordinator in await cohort_coordinators(turn.session, cohort, program):
         outbox.queue(turn.session, coordinator.id, notice, kind="pair-change", now=turn.now)

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from bot.cohorts import application_phase
+from bot.cohorts import application_phase, cohort_label
 from bot.dialog import Command, Registry, Turn
 from bot.programs import Program
 from bot.timezones import long_date
@@ -34,7 +34,7 @@ def _cohort_summary(turn: Turn, program: Program, cohorts: list[Cohort]) -> str:
             state = f"ran from {long_date(cohort.starts_on)} to {long_date(cohort.ends_on)}"
         else:
             state = f"runs from {long_date(cohort.starts_on)} to {long_date(cohort.ends_on)}"
-        parts.append(f"{cohort.name}, {state}")
+        parts.append(f"{cohort_label(cohort, program)}, {state}")
     return "; ".join(parts)
 
 

@@ -16,7 +16,7 @@ from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Image
 from bot.programs import Program, Survey
 from bot.surveys import MIN_GROUP, QuestionResult, Tally
-from bot.timezones import long_date, today_in
+from bot.timezones import today_in
 from storage.models import Cohort, ExportLink
 
 NAME = "report"
@@ -44,7 +44,7 @@ async def report(turn: Turn, args: str) -> None:
             buttons=tuple(
                 button(
                     NAME,
-                    f"{program.short_name}: {cohort.name}{_ended_mark(cohort, program, turn)}",
+                    f"{cohort_label(cohort, program)}{_ended_mark(cohort, program, turn)}",
                     f"cohort|{cohort.id}",
                 )
                 for cohort, program in cohorts
@@ -104,13 +104,13 @@ async def _cohort_report(turn: Turn, cohort: Cohort, program: Program) -> None:
     panels = reports.chart_panels(figures)
     image = None
     if panels:
-        title = f"{program.short_name}: {cohort.name}"
+        title = cohort_label(cohort, program)
         png = await asyncio.to_thread(render_png, title, panels)
         alt = "Chart of " + ", ".join(panel.title.lower() for panel in panels)
         image = Image(f"report-{program.id}-{cohort.id}-{turn.now:%Y-%m-%d}.png", png, alt)
     when, heading = f"Figures on {turn.now:%d %b %Y}.", "Report"
     if ending.has_ended(cohort, program, turn.now):
-        when, heading = f"{cohort.name} ended on {long_date(cohort.ends_on)}; final figures.", "Final report"
+        when, heading = f"{ending.ended_words(cohort, program)}; final figures.", "Final report"
     turn.say(
         f"{when} Numbers only: nothing anyone said is kept. Type `report survey` for survey results.",
         title=f"{heading}: {cohort_label(cohort, program)}",
@@ -138,7 +138,7 @@ async def _pick_survey(turn: Turn, cohorts: list[tuple[Cohort, Program]]) -> Non
         turn.say(
             "Which survey?",
             buttons=tuple(
-                button(NAME, f"{survey.title} ({program.short_name}, {cohort.name})", f"survey|{cohort.id}|{survey.id}")
+                button(NAME, f"{survey.title}, {cohort_label(cohort, program)}", f"survey|{cohort.id}|{survey.id}")
                 for cohort, program, survey in opened
             ),
         )

@@ -21,6 +21,7 @@ from bot.applications import (
     seats_taken,
     waitlist_names,
 )
+from bot.cohorts import cohort_in_sentence, cohort_label, cohort_of_program
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.messages import Button, Reply
 from bot.programs import Program
@@ -106,7 +107,7 @@ async def _show_cohort(turn: Turn, program: Program, cohort: Cohort, application
         buttons.append(button(NAME, "Announce the accepted names", f"announce|{cohort.id}"))
     turn.say(
         f"Open an application to read it and decide.{seats}",
-        title=f"{program.short_name}: {cohort.name}",
+        title=cohort_label(cohort, program),
         lines=lines,
         buttons=tuple(buttons),
     )
@@ -165,7 +166,7 @@ async def _open(turn: Turn, application_id: str) -> None:
         if DECISIONS[decision] != application.status
     )
     turn.say(
-        f"{program.short_name} ({cohort.name}): {application.status}{when}. Email: {person.email}.",
+        f"{cohort_label(cohort, program)}: {application.status}{when}. Email: {person.email}.",
         title=f"Application: {person.display_name} ({' and '.join(application.roles)})",
         lines=tuple(answer_lines(application, program)),
         buttons=buttons,
@@ -237,17 +238,17 @@ def _decision_message(program: Program, cohort: Cohort, application: Application
     if application.status == "accepted":
         partner = program.guided_role if application.roles == [program.guide_role] else program.guide_role
         text = (
-            f"Good news: you are accepted into {program.in_sentence} ({cohort.name}) as {roles}. "
+            f"Good news: you are accepted into {cohort_of_program(cohort, program)} as {roles}. "
             f"The coordinators will pair you with a {partner} and I will tell you who it is."
         )
     elif application.status == "waitlisted":
         text = (
-            f"Thank you for applying to {program.in_sentence} ({cohort.name}). Your application is on the waitlist "
+            f"Thank you for applying to {cohort_of_program(cohort, program)}. Your application is on the waitlist "
             "for now; I will message you if a place frees up."
         )
     else:
         text = (
-            f"Thank you for applying to {program.in_sentence} ({cohort.name}). I'm sorry: your application was not "
+            f"Thank you for applying to {cohort_of_program(cohort, program)}. I'm sorry: your application was not "
             "accepted this time."
         )
     lines = (f"Note from {turn.person.display_name}: {note}",) if note else ()
@@ -279,7 +280,7 @@ async def _announce_choice(turn: Turn, typed: str) -> None:
     if len(cohorts) == 1:
         await _announce_preview(turn, str(cohorts[0].id))
         return
-    buttons = tuple(button(NAME, f"{c.name} ({c.program_id})", f"announce|{c.id}") for c in cohorts)
+    buttons = tuple(button(NAME, _label(turn, c), f"announce|{c.id}") for c in cohorts)
     turn.ask(NAME, "announce", "Which cohort's accepted names should I announce?", expects="choice", buttons=buttons)
 
 
@@ -290,7 +291,9 @@ async def _announce_preview(turn: Turn, cohort_id: str) -> None:
     program, cohort = found
     names = await _accepted_names(turn, cohort.id)
     if not names:
-        turn.say(f"No one is accepted into {cohort.name} yet, so there are no names to announce.")
+        turn.say(
+            f"No one is accepted into {cohort_in_sentence(cohort, program)} yet, so there are no names to announce."
+        )
         return
     recipients = await _cohort_members(turn, cohort.id)
     buttons = (
@@ -302,7 +305,7 @@ async def _announce_preview(turn: Turn, cohort_id: str) -> None:
     turn.ask(
         NAME,
         "announce",
-        f"Send this to the {len(recipients)} members of {cohort.name}?",
+        f"Send this to the {len(recipients)} members of {cohort_in_sentence(cohort, program)}?",
         expects="choice",
         buttons=buttons,
     )
@@ -316,7 +319,7 @@ async def _announce_send(turn: Turn, cohort_id: str) -> None:
     program, cohort = found
     names = await _accepted_names(turn, cohort.id)
     if not names:
-        turn.say(f"No one is accepted into {cohort.name} any more, so nothing was sent.")
+        turn.say(f"No one is accepted into {cohort_in_sentence(cohort, program)} any more, so nothing was sent.")
         return
     announcement = _announcement(program, cohort, names)
     recipients = await _cohort_members(turn, cohort.id)
@@ -326,8 +329,8 @@ async def _announce_send(turn: Turn, cohort_id: str) -> None:
 
 def _announcement(program: Program, cohort: Cohort, names: list[str]) -> Reply:
     return Reply(
-        f"Please welcome the participants of {program.in_sentence}, {cohort.name}:",
-        title=f"{program.short_name}: welcome to the new cohort",
+        f"Please welcome the participants of {cohort_of_program(cohort, program)}:",
+        title=f"{cohort_label(cohort, program)}: welcome to the new cohort",
         lines=tuple(names),
     )
 
@@ -354,9 +357,7 @@ async def _confirm_by(turn: Turn, typed: str) -> None:
     elif len(cohorts) == 1:
         await _move_confirm_by(turn, str(cohorts[0].id), until.isoformat())
     else:
-        buttons = tuple(
-            button(NAME, f"{c.name} ({c.program_id})", f"confirm-by|{c.id}|{until.isoformat()}") for c in cohorts
-        )
+        buttons = tuple(button(NAME, _label(turn, c), f"confirm-by|{c.id}|{until.isoformat()}") for c in cohorts)
         turn.ask(NAME, "confirm-by", "Which cohort's places should wait until then?", expects="choice", buttons=buttons)
 
 
@@ -374,11 +375,14 @@ async def _move_confirm_by(turn: Turn, cohort_id: str, until_text: str) -> None:
         return
     moved = await confirmation.move_confirm_by(turn.session, cohort, program, until, turn.now)
     if not moved:
-        turn.say(f"No one in {cohort.name} is waiting to confirm a place any more. Nothing was changed.")
+        turn.say(
+            f"No one in {cohort_in_sentence(cohort, program)} is waiting to confirm a place any more. "
+            "Nothing was changed."
+        )
         return
     names = ", ".join(person.display_name for person in moved)
     turn.say(
-        f"Done: {names} ({program.short_name}, {cohort.name}) now have until "
+        f"Done: {names}, {cohort_label(cohort, program)}, now have until "
         f"{confirmation.moment_words(until, turn.timezone)} to confirm. I am telling them by direct message."
     )
 
@@ -412,7 +416,7 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
         turn.say(f"Only coordinators of the {program.short_name} can review its applications. Nothing was changed.")
         return None
     if not turn.roles.coordinates_cohort(cohort):
-        turn.say(other_cohort_refusal(program.short_name, cohort, "review its applications", "Nothing was changed."))
+        turn.say(other_cohort_refusal(program, cohort, "review its applications", "Nothing was changed."))
         return None
     if ending.has_ended(cohort, program, turn.now):
         turn.say(ending.refusal([(cohort, program)], "its applications are no longer decided", "Nothing was changed."))
@@ -446,3 +450,7 @@ def register(registry: Registry) -> None:
         )
     )
     registry.add_dialog(ReviewDialog())
+
+
+def _label(turn: Turn, cohort: Cohort) -> str:
+    return cohort_label(cohort, turn.programs.get(cohort.program_id))

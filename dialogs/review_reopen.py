@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot import outbox
 from bot.calendar_changes import end_of_day
-from bot.cohorts import application_phase
+from bot.cohorts import application_phase, cohort_label, cohort_of_program
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Turn, button, row_id
 from bot.messages import Reply
@@ -48,7 +48,7 @@ async def reopen(turn: Turn, typed: str) -> None:
     found = (await turn.session.execute(query)).all()
     drafts = [(application, cohort) for application, cohort in found if application.status == "draft"]
     if not drafts:
-        states = ", ".join(f"{cohort.name}: {application.status}" for application, cohort in found)
+        states = ", ".join(f"{_label(turn, cohort)}: {application.status}" for application, cohort in found)
         name = person.display_name
         why = (
             f"{name}'s application is not one ({states})" if found else f"{name} has none in the cohorts you coordinate"
@@ -58,7 +58,7 @@ async def reopen(turn: Turn, typed: str) -> None:
         await reopen_draft(turn, f"{drafts[0][0].id}|{until.isoformat()}")
     else:
         buttons = tuple(
-            button(NAME, f"{cohort.program_id}: {cohort.name}", f"reopen|{application.id}|{until.isoformat()}")
+            button(NAME, _label(turn, cohort), f"reopen|{application.id}|{until.isoformat()}")
             for application, cohort in drafts
         )
         turn.ask(
@@ -108,7 +108,10 @@ async def reopen_draft(turn: Turn, value: str) -> None:
         turn.say(f"I can't find that application any more. Type {USAGE} again.")
         return
     if not turn.roles.coordinates_cohort(cohort):
-        turn.say(f"Only the coordinators of {cohort.name} can reopen its applications. Nothing was changed.")
+        turn.say(
+            f"Only the coordinators of {cohort_label(cohort, program)} can reopen its applications. "
+            "Nothing was changed."
+        )
         return
     person = await turn.session.get_one(Person, application.person_id)
     if application.status != "draft":
@@ -122,12 +125,16 @@ async def reopen_draft(turn: Turn, value: str) -> None:
     application.reopened_until = until
     words = deadline_words(until, turn.timezone, person.timezone)
     told = Reply(
-        f"{turn.person.display_name} reopened your application to {program.in_sentence} ({cohort.name}): you can "
+        f"{turn.person.display_name} reopened your application to {cohort_of_program(cohort, program)}: you can "
         f"finish and submit it until {words}. Type `apply` to continue where you left off.",
-        title=f"Your application to the {program.short_name} is open again",
+        title=f"Your application to {cohort_label(cohort, program)} is open again",
     )
     outbox.queue(turn.session, person.id, told, kind="application-reopened", now=turn.now)
     turn.say(
-        f"Reopened: {person.display_name} can submit their {program.short_name} ({cohort.name}) application until "
+        f"Reopened: {person.display_name} can submit their application to {cohort_label(cohort, program)} until "
         f"{deadline_words(until, None, turn.timezone)}. I am telling them by direct message."
     )
+
+
+def _label(turn: Turn, cohort: Cohort) -> str:
+    return cohort_label(cohort, turn.programs.get(cohort.program_id))

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot import ending, pair_admin, progress
 from bot.applications import STATUS_WORDS, next_step
+from bot.cohorts import cohort_label
 from bot.confirmation import is_waiting, state_words
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button
@@ -64,7 +65,7 @@ async def _applications(turn: Turn) -> tuple[list[str], str | None]:
         if state := state_words(application, turn.timezone, turn.now):
             words = f"accepted, {state}"
             hint = "type `confirm` to confirm it" if is_waiting(application, turn.now) else hint
-        lines.append(f"{program.short_name} ({cohort.name}): application {words}" + (f"; {hint}" if hint else ""))
+        lines.append(f"{cohort_label(cohort, program)}: application {words}" + (f"; {hint}" if hint else ""))
     return lines, draft
 
 

@@ -213,9 +213,9 @@ async def test_a_coordinator_sees_each_cohort_and_a_newcomer_gets_a_welcome(data
         shown = text_of(view)
         program = server.engine.programs.get(AAHSL)
         assert program is not None
-        [running_line] = [line for line in shown.split("\n") if f"{program.short_name} ({running.name})" in line]
+        [running_line] = [line for line in shown.split("\n") if f"{program.tag} {running.name}" in line]
         assert "0 applications waiting for review, 1 pair, 1 request for help, 1 failed delivery" in running_line
-        [next_line] = [line for line in shown.split("\n") if f"{program.short_name} ({next_year.name})" in line]
+        [next_line] = [line for line in shown.split("\n") if f"{program.tag} {next_year.name}" in line]
         assert "1 application waiting for review, 0 pairs, 0 requests for help" in next_line
         assert "Casey" not in shown.split("Your cohorts")[1] and "booking" not in shown  # counts, no notices
         review = slack_buttons(view["blocks"])["Review applications"]

@@ -36,7 +36,10 @@ async def test_aahsl_application_from_first_question_to_submitted(chat, db):
     dana = chat("participant2@demo.example")
     first = await dana.say("apply aahsl")
     # Next year's cohort takes applications; its call closes at 23:59 Pacific, shown in Dana's zone too.
-    assert "(Demo 2027-28). Applications close on 11 January 2027 at 23:59 Pacific Time, that is " in first
+    assert (
+        "Demo 2027-28 cohort of the AAHSL/NNLM coaching program for mid-level managers. "
+        "Applications close on 11 January 2027 at 23:59 Pacific Time, that is "
+    ) in first
     assert "12 January 2027 at 00:59 Mountain Time, your time" in first
     assert "(1 of 12)" in first and "middle management" in first
     summary = await answer_aahsl_until_summary(dana)
@@ -53,7 +56,7 @@ async def test_aahsl_application_from_first_question_to_submitted(chat, db):
     status = await dana.say("status")
     assert "application submitted on 23 November 2026" in status
     coordinator = await chat("coordinator@demo.example").say("help")
-    assert "New application: Dana Participant applied to the AAHSL coaching pilot" in coordinator
+    assert "New application: Dana Participant applied to AAHSL Demo 2027-28" in coordinator
 
 
 async def test_an_ineligible_answer_ends_the_application_with_the_rule(chat, db):
@@ -116,7 +119,7 @@ async def test_withdrawing_after_submitting_tells_the_coordinators(chat, db):
     await answer_aahsl_until_summary(dana)
     await dana.click("Submit my application")
     asked = await dana.say("withdraw")
-    assert "Withdraw your application to the AAHSL coaching pilot (Demo 2027-28)?" in asked
+    assert "Withdraw your application to AAHSL Demo 2027-28?" in asked
     assert "is withdrawn" in await dana.click("Yes, withdraw")
     assert (await application_of(db, "participant2@demo.example")).status == "withdrawn"
     assert "application withdrawn" in await dana.say("status")
@@ -229,7 +232,7 @@ async def test_status_offers_to_continue_the_application_in_progress(chat):
     for answer in AAHSL_YES_NO[:3]:
         await dana.click(answer)
     shown = await dana.say("status")
-    assert "AAHSL coaching pilot (Demo 2027-28): application in progress, not submitted yet" in shown
+    assert "AAHSL Demo 2027-28: application in progress, not submitted yet" in shown
     assert "(4 of 12)" in await dana.click("Continue my application")
 
 

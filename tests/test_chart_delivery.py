@@ -162,7 +162,7 @@ async def test_a_slash_command_without_a_picture_uploads_nothing(database_url, f
 # uploaded is said. (SQLite only: these are between the adapter and Slack, and ask nothing new of a database.)
 
 CASEY = "U07CASEY001"  # coordinator@demo.example, who may read reports
-COHORT = "AAHSL coaching pilot: Demo 2026-27"
+COHORT = "AAHSL Demo 2026-27"
 RATELIMITED = {"ok": False, "error": "ratelimited"}
 AT_ONCE = {"Retry-After": "0"}
 NOT_SHARED = images_not_shared_note(1)
@@ -182,10 +182,10 @@ def texts_to(fake: FakeSlackApi, method: str) -> list[str]:
 async def test_a_chart_slack_refuses_is_reported_in_the_dm_after_the_report(casey, fake):
     assert "Which cohort?" in await casey.say("report")
     fake.fail_next("files.getUploadURLExternal", 200, {"ok": False, "error": "internal_error"})
-    assert "Report: AAHSL coaching pilot" in await casey.click(COHORT)
+    assert "Report: AAHSL Demo 2026-27" in await casey.click(COHORT)
     await eventually(lambda: NOT_SHARED in texts_to(fake, "chat.postMessage"), "the missing chart said")
     *_, report, note = fake.calls_to("chat.postMessage")
-    assert "Report: AAHSL coaching pilot" in report.args["text"]
+    assert "Report: AAHSL Demo 2026-27" in report.args["text"]
     assert (note.args["channel"], note.args["text"]) == (casey.channel, NOT_SHARED)
     assert fake.uploads == []
 
@@ -193,7 +193,7 @@ async def test_a_chart_slack_refuses_is_reported_in_the_dm_after_the_report(case
 async def test_a_chart_whose_upload_fails_is_reported_where_the_command_was_answered(casey, fake):
     assert "Which cohort?" in await casey.command("report")
     fake.fail_next("upload", 500, {"ok": False})
-    assert "Report: AAHSL coaching pilot" in await casey.click(COHORT)
+    assert "Report: AAHSL Demo 2026-27" in await casey.click(COHORT)
     await eventually(lambda: NOT_SHARED in texts_to(fake, "response_url"), "the missing chart said")
     report, note = fake.calls_to("response_url")
     assert images_in_dm_note(1) in report.args["text"]
@@ -209,7 +209,7 @@ async def test_a_rate_limited_chart_is_uploaded_after_the_wait_and_nobody_is_tol
     assert "Which cohort?" in await casey.say("report")
     fake.fail_next("files.getUploadURLExternal", 429, RATELIMITED, AT_ONCE)
     fake.fail_next("upload", 429, RATELIMITED, AT_ONCE)
-    assert "Report: AAHSL coaching pilot" in await casey.click(COHORT)
+    assert "Report: AAHSL Demo 2026-27" in await casey.click(COHORT)
     [upload] = await eventually(lambda: fake.uploads, "the chart")
     assert (upload.channel_id, upload.data[:4]) == (casey.channel, b"\x89PNG")
     assert len(fake.calls_to("files.getUploadURLExternal")) == len(fake.calls_to("upload")) == 2

@@ -43,8 +43,8 @@ DARA_TEAMS = "29:1DrA6pLm2Qx8Wn4Zk0Tb5Yc9Hv3Js7Gf1Rd6Ne0Ua4Ko8Xi2Pw5Sq9Mz3Lt7Cb1
 DARA_EMAIL, CASEY_EMAIL = "partner2@demo.example", "coordinator@demo.example"
 PHNOM_PENH, CHICAGO = "Asia/Phnom_Penh", "America/Chicago"
 
-CHECK_IN_TITLE = f"Monthly check-in, SIG-ALICE coaching ({RUNNING}), 24 November 2026"
-AAHSL_TITLE = f"Monthly check-in, AAHSL coaching pilot ({RUNNING}), 24 November 2026"
+CHECK_IN_TITLE = f"Monthly check-in, SIG-ALICE {RUNNING}, 24 November 2026"
+AAHSL_TITLE = f"Monthly check-in, AAHSL {RUNNING}, 24 November 2026"
 ANSWER_LABELS = ["On track", "Some difficulties", "Need help"]
 COUNT_LABELS = ["0", "1", "2", "3", "4"]
 PHNOM_PENH_MORNING = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 09:00 in Phnom Penh, 20:00 (the 23rd) in Chicago
@@ -142,8 +142,7 @@ async def test_slack_partner_asks_for_help_and_the_teams_coordinator_is_told_at_
         assert list(slack_buttons(sokha.shown)) == COUNT_LABELS
         notice = await casey.receives(
             "Sokha Partner (partner@demo.example) answered **Need help**",
-            f"in the 24 November 2026 check-in of the SIG-ALICE coaching ({RUNNING}), about their pairing with "
-            "Cora Coach",
+            f"in the 24 November 2026 check-in of the SIG-ALICE {RUNNING} cohort, about their pairing with Cora Coach",
         )
         assert notice.startswith("**A check-in asks for help**")
         await settle(server)

@@ -59,7 +59,7 @@ async def test_each_person_gets_it_in_their_own_morning(engine, db, chat):
     sokha, cora = chat("partner@demo.example"), chat("coach@demo.example")
     at(engine, PHNOM_PENH_MORNING)
     shown = await sokha.say("status")  # any turn runs what is due: the scheduler, then her messages
-    assert "Monthly check-in, SIG-ALICE coaching" in shown and "How is it going with Cora Coach?" in shown
+    assert "Monthly check-in, SIG-ALICE Demo 2026-27" in shown and "How is it going with Cora Coach?" in shown
     assert [b.label for b in sokha.console.buttons][-3:] == ["On track", "Some difficulties", "Need help"]
     # Cora lives in New York: hers wait for her 09:00, both of them (AAHSL with Pat, IATUL with Sokha).
     assert "Monthly check-in" not in await cora.say("status")
@@ -114,7 +114,7 @@ async def test_need_help_reaches_the_coordinators_at_once(engine, db, chat):
     assert "told the coordinators" in await sokha.click("Need help")
     notice = await casey.say("status")  # 20:00 in Chicago: a notice for help is not held for the morning
     assert "Sokha Partner (partner@demo.example) answered *Need help*" in notice
-    assert "24 November 2026 check-in of the SIG-ALICE coaching" in notice
+    assert "24 November 2026 check-in of the SIG-ALICE Demo 2026-27 cohort" in notice
     assert "with Cora Coach" in notice
 
 
@@ -175,7 +175,7 @@ async def test_the_check_in_text_is_written_by_us_only(engine, db, chat):
     await chat("partner@demo.example").say("status")
     [message] = await check_in_messages(db, "partner@demo.example")
     reply = reply_of(message.reply)
-    assert reply.title == "Monthly check-in, SIG-ALICE coaching (Demo 2026-27), 24 November 2026"
+    assert reply.title == "Monthly check-in, SIG-ALICE Demo 2026-27, 24 November 2026"
     assert [b.label for b in reply.buttons] == ["On track", "Some difficulties", "Need help"]
     assert message.kind == "check-in" and message.ref.startswith("check-in:")
     assert message.due_at > FIXED_NOW

@@ -58,12 +58,13 @@ def test_db_upgrade_then_demo_then_chat(tmp_path: Path):
     tables = {row[0] for row in sqlite3.connect(tmp_path / "c.db").execute("select name from sqlite_master")}
     assert {"persons", "accounts", "cohorts", "memberships", "pairs", "dialog_states"} <= tables
     demo = run(["demo"], env)
-    assert "AAHSL coaching pilot: Demo" in demo.stdout and "partner@demo.example" in demo.stdout
+    assert "AAHSL Demo 20" in demo.stdout and "SIG-ALICE Demo 20" in demo.stdout
+    assert "partner@demo.example" in demo.stdout
     assert "nothing changed" in run(["demo"], env).stdout
     chat = run(["chat", "--user", "partner@demo.example"], env, stdin="me\ntimezone\n6\nquit\n")
     assert chat.returncode == 0, chat.stderr
     assert "Sokha Partner <partner@demo.example>" in chat.stdout
-    assert "partner in SIG-ALICE coaching" in chat.stdout
+    assert "partner in SIG-ALICE Demo 20" in chat.stdout
     assert "your time zone is now Asia/Phnom_Penh (Phnom Penh time)" in chat.stdout
 
 
@@ -130,7 +131,7 @@ def test_cohorts_create_checks_the_program_region_and_name(tmp_path: Path):
         assert "Traceback" not in result.stderr
     created = run(["cohorts", "create", network, "--starts", "2027-11-01", "--region", "West"], env)
     assert created.returncode == 0, created.stderr
-    assert "Created Coordinator network: 2027-28 West, from 1 November 2027 to 31 August 2028." in created.stdout
+    assert "Created Coordinator network 2027-28 West, from 1 November 2027 to 31 August 2028." in created.stdout
     assert "Call for mentors and mentees (call) [applications]: 1 September to 15 October 2027" in created.stdout
     again = run(
         ["cohorts", "create", network, "--starts", "2028-11-01", "--region", "west", "--name", "2027-28 West"], env
@@ -150,7 +151,7 @@ def test_cohorts_create_prints_the_dated_calendar_with_the_deadlines_hour_and_zo
     assert created.returncode == 0, created.stderr
     assert "alembic" not in created.stdout + created.stderr  # no migration lines in between
     assert created.stdout.splitlines() == [
-        "Created AAHSL coaching pilot: 2027-28, from 1 September 2027 to 30 April 2028.",
+        "Created AAHSL 2027-28, from 1 September 2027 to 30 April 2028.",
         "Its calendar:",
         "  Call for applications (call) [applications]: 1 July to 26 August 2027, closing 26 August 2027 at 23:59 "
         "Pacific Time",

@@ -53,7 +53,7 @@ async def jobs_of(db: Database, cohort_id: int, kind: str) -> dict[str, Job]:
 
 async def test_the_calendar_shows_each_phase_with_its_id_in_the_coordinators_zone(chat):
     shown = await chat(CASEY).say(f"cohort calendar aahsl {NEXT}")
-    assert f"Calendar: AAHSL coaching pilot {NEXT}" in shown
+    assert f"Calendar: AAHSL {NEXT}" in shown
     assert (
         "Call for applications (`call`) [applications]: 16 November 2026 to 11 January 2027, closing 11 January "
         "2027 at 23:59 Pacific Time, that is 12 January 2027 at 01:59 Central Time, your time"
@@ -66,14 +66,14 @@ async def test_with_several_cohorts_the_coordinator_picks_one_with_buttons(chat)
     casey = chat(CASEY)
     asked = await casey.say("cohort calendar")
     assert "Which cohort's calendar?" in asked and len(casey.console.buttons) == 10  # every running demo cohort
-    shown = await casey.click(f"SIG-ALICE coaching: {NEXT}")
-    assert f"Calendar: SIG-ALICE coaching {NEXT}" in shown and "(`partnership`)" in shown
+    shown = await casey.click(f"SIG-ALICE {NEXT}")
+    assert f"Calendar: SIG-ALICE {NEXT}" in shown and "(`partnership`)" in shown
     # A name three programs share is asked about; program words pick one.
     await casey.say(f"cohort calendar {NEXT}")
     assert [b.label for b in casey.console.buttons] == [
-        f"AAHSL coaching pilot: {NEXT}",
-        f"ALCTS mentoring: {NEXT}",
-        f"SIG-ALICE coaching: {NEXT}",
+        f"AAHSL {NEXT}",
+        f"ALCTS {NEXT}",
+        f"SIG-ALICE {NEXT}",
     ]
     assert "Formal mentoring (`mentoring`)" in await casey.say(f"cohort calendar alcts {NEXT}")
 
@@ -82,8 +82,8 @@ async def test_a_regional_coordinator_sees_their_regions_cohorts_only(chat):
     nora = chat(NORA)
     await nora.say("cohort calendar")
     assert [b.label for b in nora.console.buttons] == [
-        f"Coordinator network: {NEXT} Northeast",
-        f"Coordinator network: {RUNNING} Northeast",
+        f"Coordinator network {NEXT} Northeast",
+        f"Coordinator network {RUNNING} Northeast",
     ]
     refused = await nora.say(f"cohort calendar {NEXT} West")
     assert f"You coordinate no cohort called `{NEXT} West`" in refused and "Calendar:" not in refused
@@ -126,7 +126,7 @@ async def test_forged_and_stale_clicks_change_nothing(chat, db):
 async def test_extending_the_call_keeps_its_hour_and_zone_after_a_preview(chat, db):
     casey = chat(CASEY)
     preview = await casey.say(f"cohort dates call 2026-11-16 2027-01-14 aahsl {NEXT}")
-    assert f"Move Call for applications (`call`) of the AAHSL coaching pilot ({NEXT})?" in preview
+    assert f"Move Call for applications (`call`) of the AAHSL {NEXT} cohort?" in preview
     assert "Now: 16 November 2026 to 11 January 2027, closing 11 January 2027 at 23:59 Pacific Time" in preview
     assert "New: 16 November 2026 to 14 January 2027, closing 14 January 2027 at 23:59 Pacific Time" in preview
     assert (await cohort_of(db, AAHSL, NEXT)).calendar["phases"]["call"]["closes"] == "2027-01-11"  # not yet
@@ -157,10 +157,10 @@ async def test_the_cohort_is_asked_for_among_those_with_that_phase(chat, db):
     casey = chat(CASEY)
     await casey.say("cohort dates selection 2027-01-12 2027-02-10")
     assert [b.label for b in casey.console.buttons] == [
-        f"AAHSL coaching pilot: {NEXT}",
-        f"AAHSL coaching pilot: {RUNNING}",
+        f"AAHSL {NEXT}",
+        f"AAHSL {RUNNING}",
     ]
-    preview = await casey.click(f"AAHSL coaching pilot: {NEXT}")
+    preview = await casey.click(f"AAHSL {NEXT}")
     assert "New: 12 January to 10 February 2027" in preview
     assert "Moved:" in await casey.say("yes")
     assert (await cohort_of(db, AAHSL, NEXT)).calendar["phases"]["selection"]["closes"] == "2027-02-10"
@@ -321,7 +321,7 @@ async def test_a_new_cohort_is_created_after_a_preview_with_its_work_planned(cha
     assert "Call for applications (`call`) [applications]: 1 July to 26 August 2027" in preview
     assert "2027-28" not in await cohorts_of(db, AAHSL)
     created = await casey.click("Create it")
-    assert "Created: AAHSL coaching pilot (2027-28), starting on 1 September 2027." in created
+    assert "Created: AAHSL 2027-28, starting on 1 September 2027." in created
     cohort = (await cohorts_of(db, AAHSL))["2027-28"]
     assert (cohort.starts_on, cohort.ends_on, cohort.is_demo) == (date(2027, 9, 1), date(2028, 4, 30), False)
     assert list(await jobs_of(db, cohort.id, "check-ins")) == [f"cohort:{cohort.id}:2027-10-01"]
@@ -350,7 +350,7 @@ async def test_a_program_with_regions_needs_the_region(chat, db):
     assert "You don't coordinate the Northeast region of the Coordinator network. Nothing was created." in refused
     preview = await chat(WES).say("cohort new network")  # their own region, the cycle after its latest cohort
     assert "Create the Coordinator network cohort '2027-28 West', its work from 1 November 2027" in preview
-    assert "Created: Coordinator network (2027-28 West)" in await chat(WES).say("yes")
+    assert "Created: Coordinator network 2027-28 West" in await chat(WES).say("yes")
     assert (await cohorts_of(db, NETWORK))["2027-28 West"].region_id == "west"
 
 
@@ -388,7 +388,7 @@ async def test_a_draft_past_the_deadline_is_reopened_and_then_submitted(engine, 
     assert "can no longer be submitted" in refused
     reopened = await chat(CASEY).say(f"review reopen {DANA}")
     assert (
-        "Reopened: Dana Participant can submit their AAHSL coaching pilot (Demo 2027-28) application until "
+        "Reopened: Dana Participant can submit their application to AAHSL Demo 2027-28 until "
         "20 January 2027 at 23:59 Central Time, your time."
     ) in reopened
     async with db.transaction() as session:
@@ -400,7 +400,9 @@ async def test_a_draft_past_the_deadline_is_reopened_and_then_submitted(engine, 
         dana_id = (await session.execute(select(Person.id).where(Person.email == DANA))).scalar_one()
         assert told.person_id == dana_id
     back = await dana.say("apply")
-    assert "reopened your application to the AAHSL/NNLM coaching program for mid-level managers" in back
+    assert (
+        "reopened your application to the Demo 2027-28 cohort of the AAHSL/NNLM coaching program for mid-level managers"
+    ) in back
     assert "until 20 January 2027 at 23:59 Central Time, that is 20 January 2027 at 22:59 Mountain Time" in back
     assert "Welcome back" in back
     for answer in ("Yes", "Yes", "Yes", "Yes", "No", "No"):

@@ -129,8 +129,8 @@ async def test_alcts_pairs_are_told_once_in_their_morning_and_work_stops(engine,
         [message] = await told(db, email)  # once, in their own morning of 1 May
         assert (message.kind, message.due_at) == ("program-end", MORNINGS[email])
         reply = reply_of(message.reply)
-        assert reply.title == "ALCTS mentoring (2027-28): the program is over"
-        assert "The ALCTS mentoring (2027-28) ended on 30 April 2028." in reply.text
+        assert reply.title == "ALCTS 2027-28: the program is over"
+        assert "The ALCTS 2027-28 cohort ended on 30 April 2028." in reply.text
         assert "continue their mentoring relationship even after the formal mentoring program ends" in reply.text
         assert "on their own and not part of the ALCTS Mentoring program anymore" in reply.text
         assert "“Final evaluation” is open now, 1 May to 31 May 2028: type `survey`" in reply.text
@@ -156,7 +156,7 @@ async def test_alcts_pairs_are_told_once_in_their_morning_and_work_stops(engine,
     sokha = chat("sokha@alcts.example")
     at(engine, datetime(2028, 9, 1, 2, 0, tzinfo=UTC))
     shown = await sokha.say("status")
-    assert "The ALCTS mentoring (2027-28) ended on 30 April 2028, and your pairing with Ari Mentor with it." in shown
+    assert "The ALCTS 2027-28 cohort ended on 30 April 2028, and your pairing with Ari Mentor with it." in shown
     assert "program ended" in await sokha.say("partner")
 
 
@@ -168,7 +168,7 @@ async def test_the_message_is_delivered_in_the_morning(engine, db, catalog, chat
     assert "the program is over" not in await sokha.say("help")  # 08:55 in Phnom Penh: not yet
     at(engine, MORNINGS["sokha@alcts.example"])
     shown = await sokha.say("help")
-    assert "ALCTS mentoring (2027-28): the program is over" in shown
+    assert "ALCTS 2027-28: the program is over" in shown
     assert "Your mentor: Ari Mentor, ari@alcts.example" in shown  # to go on on their own
 
 
@@ -188,7 +188,7 @@ async def test_bookings_after_the_end_are_refused(engine, db, catalog, chat):
     await run_until(db, catalog, after)
     at(engine, after)
     refused = await mo.say("book next Tuesday 3pm")
-    assert "The ALCTS mentoring (2027-28) ended on 30 April 2028, and your pairing with Maya Mentor with it." in refused
+    assert "The ALCTS 2027-28 cohort ended on 30 April 2028, and your pairing with Maya Mentor with it." in refused
     assert "Nothing was booked." in refused
     listed = await mo.say("sessions")  # the session held stays on record
     assert "Past and cancelled" in listed and "Maya Mentor" in listed
@@ -210,11 +210,11 @@ async def test_the_report_is_final_and_the_cohort_is_read_only(engine, db, catal
     await run_until(db, catalog, after)
     at(engine, after)
     report = await chair.say("report")
-    assert "Final report: ALCTS mentoring (2027-28)" in report
-    assert "2027-28 ended on 30 April 2028; final figures." in report
+    assert "Final report: ALCTS 2027-28" in report
+    assert "The ALCTS 2027-28 cohort ended on 30 April 2028; final figures." in report
     assert "*Pairs:* 2 completed the program, 0 ended earlier; 0 mentees without a mentor at the end" in report
     refused = await chair.say("announce")
-    assert "The ALCTS mentoring (2027-28) ended on 30 April 2028: its figures are final and announcements" in refused
+    assert "The ALCTS 2027-28 cohort ended on 30 April 2028: its figures are final and announcements" in refused
     assert "Nothing was sent." in refused
     refused = await chair.say("match")
     assert "ended on 30 April 2028: its figures are final and no more pairs are made. Nothing was changed." in refused
@@ -275,7 +275,7 @@ async def test_aahsl_evaluation_inside_the_work_is_closed_by_the_end(engine, db,
     await run_until(db, catalog, end)
     [message] = await told(db, "pia@aahsl.example")
     text = reply_of(message.reply).text
-    assert "The AAHSL coaching pilot (2027-28) ended on 30 April 2028." in text
+    assert "The AAHSL 2027-28 cohort ended on 30 April 2028." in text
     assert "With the coaching program over, no more one-to-one or peer-group coaching sessions" in text
     assert "closed on 30 April 2028" in text
     # Joining a peer group, or scheduling one, is refused after the end.
@@ -332,7 +332,7 @@ async def test_sig_alice_relay_and_hours_reminders_stop_with_the_partnership(eng
     dara = chat("dara@alice.example")
     refused = await dara.say("Thank you for this year!")
     assert "I no longer pass messages on: your partnership has ended. Nothing was sent." in refused
-    assert "The SIG-ALICE coaching (2027-28) ended on 20 May 2028, and your pairing with Cora Coach with it." in refused
+    assert "The SIG-ALICE 2027-28 cohort ended on 20 May 2028, and your pairing with Cora Coach with it." in refused
     assert "Write to them directly: cora@alice.example." in refused
     async with db.transaction() as session:
         cora = (await session.execute(select(Person).where(Person.email == "cora@alice.example"))).scalar_one()

@@ -30,7 +30,7 @@ async def notices_to(db, email: str) -> list[str]:
 async def test_the_notice_names_the_announcement_and_says_why_in_words(chat, db):
     casey = chat(CASEY)
     await casey.say("announce")
-    await casey.click("Demo 2026-27 (SIG-ALICE coaching)")
+    await casey.click("SIG-ALICE Demo 2026-27")
     await casey.click("The coaches")
     await casey.say(ANNOUNCED)
     await casey.click("Send to 2 people")

@@ -10,7 +10,7 @@ from tests.conftest import FIXED_NOW
 
 async def test_help_lists_what_a_participant_may_do(chat):
     answer = await chat("participant@demo.example").say("help")
-    assert "participant in AAHSL coaching pilot (Demo 2026-27)" in answer
+    assert "participant in AAHSL Demo 2026-27" in answer
     assert "`timezone [ZONE|auto]`" in answer
     assert "`cohort`" not in answer  # coordinators only
 
@@ -58,7 +58,7 @@ async def test_the_same_person_on_two_platforms_is_one_person(engine, db):
     await engine.handle(Inbound("slack", "T1:UCORA", "D1", text="help"), SlackProfile())
     replies = await engine.handle(Inbound("teams", "29:cora", "a:1", text="me"), SlackProfile())
     assert "Linked accounts: Slack, Teams" in replies[0].plain_text()
-    assert "coach in AAHSL coaching pilot" in replies[0].plain_text()
+    assert "coach in AAHSL Demo 2026-27" in replies[0].plain_text()
 
 
 async def test_no_email_means_a_clear_answer_and_nothing_stored(engine, db):

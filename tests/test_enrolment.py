@@ -28,11 +28,11 @@ async def test_a_coordinator_enrols_a_new_coach_who_is_told(chat, db):
     casey = chat("coordinator@demo.example")
     before = await counts(db)
     shown = await casey.say("enrol Lee.New@Lib.example.org as coach aahsl Demo 2027-28")
-    assert "Enrol lee.new@lib.example.org as coach in AAHSL" in shown and "Demo 2027-28" in shown
+    assert "Enrol lee.new@lib.example.org as coach in the AAHSL" in shown and "Demo 2027-28" in shown
     assert "They are new here: I will call them lee.new" in shown
     assert await counts(db) == before  # a preview writes nothing
     done = await casey.click("Confirm")
-    assert "Enrolled lee.new (lee.new@lib.example.org) as coach in AAHSL" in done
+    assert "Enrolled lee.new (lee.new@lib.example.org) as coach in the AAHSL" in done
     async with db.transaction() as session:
         cohort = (await session.execute(next_cohort(AAHSL))).scalar_one()
         person = (await session.execute(select(Person).where(Person.email == "lee.new@lib.example.org"))).scalar_one()
@@ -40,10 +40,12 @@ async def test_a_coordinator_enrols_a_new_coach_who_is_told(chat, db):
         notice = (await session.execute(select(OutboxMessage).where(OutboxMessage.person_id == person.id))).scalar_one()
     assert (member.cohort_id, member.role, member.enrolled, person.timezone) == (cohort.id, "coach", True, None)
     assert notice.kind == "enrolment"
-    assert "Casey Coordinator (coordinator@demo.example) added you to the AAHSL" in notice.reply["text"]
+    assert (
+        "Casey Coordinator (coordinator@demo.example) added you to the Demo 2027-28 cohort of the AAHSL"
+    ) in notice.reply["text"]
     assert "type `profile`" in notice.reply["text"] and "`help`" in notice.reply["text"]
     again = await casey.say("enrol lee.new@lib.example.org as coach aahsl Demo 2027-28")
-    assert "lee.new@lib.example.org is already a coach in AAHSL" in again and "Nothing was changed" in again
+    assert "lee.new@lib.example.org is already a coach in the AAHSL" in again and "Nothing was changed" in again
 
 
 async def test_enrolled_people_are_matched_in_next_years_cohort(chat, db):
@@ -53,7 +55,7 @@ async def test_enrolled_people_are_matched_in_next_years_cohort(chat, db):
         assert "Enrolled" in await casey.click("Confirm")
     proposals = await casey.say("match aahsl")
     if "Which cohort" in proposals:
-        proposals = await casey.click("Demo 2027-28")
+        proposals = await casey.click("AAHSL Demo 2027-28")
     assert "ola with" in proposals
 
 

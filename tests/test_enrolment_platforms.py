@@ -78,7 +78,7 @@ async def test_a_csv_shared_as_a_slack_file_is_read_with_the_token_and_imported(
     assert download.token == BOT_TOKEN
     assert await person(server, "kim@lib.example.org") is None  # the preview wrote nothing
     done = await casey.click("Confirm")
-    assert "Imported into AAHSL" in done and "2 to add" in done
+    assert "Imported into the AAHSL" in done and "2 to add" in done
     kim = await person(server, "kim@lib.example.org")
     assert kim is not None and (kim.display_name, kim.timezone) == ("Kim Okafor", "Africa/Lagos")
 
@@ -101,7 +101,7 @@ async def test_a_new_person_is_found_on_slack_by_email_and_told(server, fake):
     assert (account.platform, account.external_id) == ("slack", f"{TEAM_ID}:U0KIM0001")
     assert notices[kim.id].status == "sent"
     told = [c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == "D0KIM0001"]
-    assert told and "added you to the AAHSL" in told[0].args["text"]
+    assert told and "cohort of the AAHSL" in told[0].args["text"]
     # Ola is not on Slack: her notice waits for her to write (on Teams, say), and Casey is told once.
     ola = next(m for pid, m in notices.items() if pid != kim.id)
     assert (ola.status, ola.error) == ("pending", "no reachable account")
@@ -150,5 +150,5 @@ async def test_a_csv_uploaded_in_teams_is_read_from_its_download_url(teams_serve
     assert "2 rows: 2 to add, 0 to change, 0 unchanged." in shown
     assert ("GET", "/download/people.csv") in connector.requests
     done = await casey.click("Confirm")
-    assert "Imported into AAHSL" in done
+    assert "Imported into the AAHSL" in done
     assert await person(teams_server, "ola@lib.example.org") is not None

@@ -70,7 +70,7 @@ async def schedule_aahsl(chat_: Chat, typed: str) -> str:
     """Casey schedules for the running AAHSL cohort, picking it among those the day fits."""
     asked = await chat_.say(f"event schedule {typed}")
     assert "For which cohort is" in asked, asked
-    return await chat_.click("Demo 2026-27 (AAHSL")
+    return await chat_.click("AAHSL Demo 2026-27")
 
 
 async def test_an_event_for_everyone_tells_the_whole_cohort_in_their_zone_and_reminds_them(engine, chat, db):
@@ -78,7 +78,7 @@ async def test_an_event_for_everyone_tells_the_whole_cohort_in_their_zone_and_re
     done = await schedule_aahsl(casey, "kickoff | Spring kickoff | next Tuesday 3pm | everyone")
     assert (
         "Scheduled: Kickoff meeting: Spring kickoff, Tuesday 24 November, 15:00 Central Time, 60 minutes, "
-        "for everyone in the cohort of the AAHSL coaching pilot (Demo 2026-27), everyone invited. "
+        "for everyone in the cohort of the AAHSL Demo 2026-27 cohort, everyone invited. "
         "I told 4 people." in done
     )
     [event] = await events_in(db)
@@ -88,7 +88,7 @@ async def test_an_event_for_everyone_tells_the_whole_cohort_in_their_zone_and_re
     # The cohort (coaches, participants) is told; its coordinator scheduled it; other programs hear nothing.
     assert await told(db) == {CORA, LEE, PAT, DANA}
     shown = await chat(PAT).say("hello")
-    assert "Kickoff meeting of the AAHSL coaching pilot (Demo 2026-27)" in shown
+    assert "Kickoff meeting of AAHSL Demo 2026-27" in shown
     assert "Spring kickoff: Tuesday 24 November, 13:00 Pacific Time, 60 minutes" in shown
     assert f"http://localhost:3978/calendar/{event.calendar_token}.ics" in shown and "You are invited" in shown
     # Everyone it is for, the coordinator too, is reminded 24 hours and 1 hour before.
@@ -122,7 +122,7 @@ async def test_the_networks_coordinators_meet_online_across_regions(chat, db):
     nora = chat(NORA)
     asked = await nora.say("event schedule meeting | Monthly call | next Wednesday 1pm | coordinators")
     assert "For which cohort is Monthly call?" in asked
-    done = await nora.click("Demo 2026-27")
+    done = await nora.click("Coordinator network Demo 2026-27")
     assert "Scheduled: Online meeting of the network's coordinators: Monthly call, Wednesday 25 November, 13:00" in done
     # Every coordinator of the network is told, the West's and the national one; no mentor or mentee is.
     assert await told(db) == {CASEY, WES}
@@ -137,7 +137,7 @@ async def test_in_other_programs_the_coordinators_are_the_cohorts(chat, db):
     casey = chat(CASEY)
     asked = await casey.say("event schedule training | Matching well | next Tuesday 3pm | coordinators")
     assert "For which cohort" in asked
-    done = await casey.click("Demo 2026-27 (ALCTS")
+    done = await casey.click("ALCTS Demo 2026-27")
     assert "Coordinator training: Matching well" in done and "for the cohort's coordinators" in done
     assert await told(db) == {"alex@example.org"}
 
@@ -156,7 +156,7 @@ async def test_the_alcts_orientation_falls_in_its_phase_22_to_26_may(engine, cha
     for day in ("21 May 2027", "27 May 2027", "1 June 2027"):
         refused = await olivia.say(f"event schedule orientation | Welcome | {day} 3pm | everyone")
         assert (
-            "The orientation of the ALCTS mentoring (2027-28) takes place from 22 May to 26 May 2027 "
+            "The orientation of the ALCTS 2027-28 cohort takes place from 22 May to 26 May 2027 "
             "(Training and orientation). Nothing was scheduled." in refused
         )
     late = await olivia.say("event schedule kickoff | Too late | 1 May 2028 3pm | everyone")
@@ -164,11 +164,11 @@ async def test_the_alcts_orientation_falls_in_its_phase_22_to_26_may(engine, cha
     assert await events_in(db) == [] and await told(db) == set()
     done = await olivia.say("event schedule orientation | Welcome | 25 May 2027 3pm | mentees | 20")
     assert "Scheduled: Orientation: Welcome, Tuesday 25 May, 15:00 Central Time, 90 minutes" in done
-    assert "for the mentees of the ALCTS mentoring (2027-28), 20 places. I told 1 person." in done
+    assert "for the mentees of the ALCTS 2027-28 cohort, 20 places. I told 1 person." in done
     assert await told(db) == {"mentee@example.org"}
     assert [button.label for button in chat("mentee@example.org").console.buttons] == []
     shown = await chat("mentee@example.org").say("hello")
-    assert "Orientation of the ALCTS mentoring (2027-28)" in shown and "Join to take one of its places" in shown
+    assert "Orientation of ALCTS 2027-28" in shown and "Join to take one of its places" in shown
 
 
 async def test_the_demo_orientation_goes_to_next_years_cohort_whose_phase_is_ahead(chat, db):
@@ -180,14 +180,14 @@ async def test_the_demo_orientation_goes_to_next_years_cohort_whose_phase_is_ahe
     done = await chat("alex@example.org").say(
         f"event schedule orientation | Welcome | {opens.day + 1} {opens:%B %Y} 11am | everyone"
     )
-    assert f"for everyone in the cohort of the ALCTS mentoring ({coming.name})" in done, done
+    assert f"for everyone in the cohort of the ALCTS {coming.name} cohort" in done, done
     [event] = await events_in(db)
     assert event.cohort_id == coming.id
     # Casey coordinates every program: the running ALCTS cohort, whose orientation has passed, is not offered.
     casey = chat(CASEY)
     await casey.say(f"event schedule orientation | Welcome | {opens.day + 1} {opens:%B %Y} 11am | everyone")
     labels = [button.label for button in casey.console.buttons]
-    assert "Demo 2027-28 (ALCTS mentoring)" in labels and "Demo 2026-27 (ALCTS mentoring)" not in labels
+    assert "ALCTS Demo 2027-28" in labels and "ALCTS Demo 2026-27" not in labels
 
 
 async def test_places_a_waitlist_and_a_freed_place_for_the_first_waiting(chat, db):
@@ -229,7 +229,7 @@ async def test_cancelling_tells_them_and_withdraws_the_reminders(chat, db):
     [event] = await events_in(db)
     assert (event.status, event.sequence) == ("cancelled", 1)
     shown = await pat.say("hello")
-    assert "Cancelled: Kickoff meeting of the AAHSL coaching pilot (Demo 2026-27)" in shown
+    assert "Cancelled: Kickoff meeting of AAHSL Demo 2026-27" in shown
     assert "Spring kickoff, Tuesday 24 November, 13:00 Pacific Time, is cancelled." in shown
     assert "No events are coming up for you" in await pat.say("events")
     assert "is cancelled already. Nothing changed." in await casey.say(f"event cancel {event.id}")
@@ -269,7 +269,7 @@ async def test_a_guided_conversation_asks_what_is_missing_with_buttons(chat, db)
     assert "When is it?" in await casey.say("Mentoring basics")
     assert "I couldn't read `purple elephant` as a time" in await casey.say("purple elephant")
     assert "For which cohort is Mentoring basics?" in await casey.say("next Wednesday 10am")
-    assert "Who is the training for?" in await casey.click("Demo 2026-27 (AAHSL")
+    assert "Who is the training for?" in await casey.click("AAHSL Demo 2026-27")
     assert [b.label for b in casey.console.buttons] == [
         "Everyone in the cohort",
         "The coaches",
@@ -305,7 +305,7 @@ async def test_bad_input_and_non_coordinators_are_refused_and_change_nothing(cha
         "event schedule kickoff | X | next Tuesday 3pm | everyone | lots"
     )
     await casey.say("event schedule kickoff | X | next Tuesday 3pm | partners")
-    refused = await casey.click("Demo 2026-27 (AAHSL")
+    refused = await casey.click("AAHSL Demo 2026-27")
     assert "`partners` is not an audience of the AAHSL coaching pilot" in refused
     assert "Write it as" in await casey.say("event schedule a | b | c | d | e | f")
     assert await events_in(db) == [] and await count(db, OutboxMessage) == 0

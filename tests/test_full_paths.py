@@ -40,7 +40,9 @@ async def test_alcts_mentor_and_mentee_apply_are_accepted_and_matched(chat, db):
     assert "mentee with mentor: score" in proposals and "shared interests: metadata, standards" in proposals
     await casey.click("Confirm these pairs")
     assert await paired(db, "alcts-mentoring", "mentor@member.example", "mentee@member.example")
-    assert "Your mentor in the ALCTS Mentoring Program (Demo 2027-28) is *mentor*" in await mentee.say("partner")
+    assert ("Your mentor in the Demo 2027-28 cohort of the ALCTS Mentoring Program is *mentor*") in await mentee.say(
+        "partner"
+    )
 
 
 async def test_network_mentee_applies_is_accepted_and_matched_with_a_mentor(chat, db):
@@ -66,5 +68,5 @@ async def test_network_mentee_applies_is_accepted_and_matched_with_a_mentor(chat
     await casey.click("Confirm these pairs")
     assert await paired(db, "mentorship-coordinator-network", "coach@demo.example", "student@lis.example.edu")
     told = await chat("coach@demo.example").say("status")
-    network = "Mentorship Coordinator Network for Librarians (Demo 2027-28 Northeast)"
+    network = "Demo 2027-28 Northeast cohort of the Mentorship Coordinator Network for Librarians"
     assert f"Your mentee in the {network} is *student*" in told

@@ -79,7 +79,7 @@ async def test_a_coordinator_schedules_and_every_participant_is_told_with_a_join
     answer = await chat(CASEY).say("group schedule Leading change | next Tuesday 3pm | 8")
     assert (
         "Scheduled: Leading change, Tuesday 24 November, 15:00 Central Time, 90 minutes, 8 places, "
-        "for the AAHSL coaching pilot (Demo 2026-27). I told the 2 participants." in answer
+        "for the AAHSL Demo 2026-27 cohort. I told the 2 participants." in answer
     )
     [group] = await groups_in(db)
     assert (group.title, group.capacity, group.status, group.sequence) == ("Leading change", 8, "scheduled", 0)
@@ -243,10 +243,10 @@ async def test_a_coordinator_of_several_cohorts_is_asked_which(chat, db, catalog
     asked = await casey.say("group schedule Leading change | 11 May 2027 3pm | 4")
     assert "For which cohort is Leading change?" in asked
     assert await groups_in(db) == []
-    refused = await casey.click("Demo 2026-27")
+    refused = await casey.click("AAHSL Demo 2026-27")
     assert "take place from 24 September 2026 to 23 April 2027" in refused
     await casey.say("group schedule Leading change | 11 May 2027 3pm | 4")
-    done = await casey.click("Spring 2027")
+    done = await casey.click("AAHSL Spring 2027")
     assert "Scheduled: Leading change, Tuesday 11 May, 15:00 Central Time, 90 minutes, 4 places" in done
     [group] = await groups_in(db)
     assert group.cohort_id == spring.id and group.capacity == 4
@@ -255,7 +255,7 @@ async def test_a_coordinator_of_several_cohorts_is_asked_which(chat, db, catalog
 async def test_bad_scheduling_input_is_refused_and_changes_nothing(chat, db):
     casey = chat(CASEY)
     outside = await casey.say("group schedule Late | 1 June 2027 3pm")
-    assert "Peer-group sessions of the AAHSL coaching pilot (Demo 2026-27) take place from 24 September 2026" in outside
+    assert "Peer-group sessions of the AAHSL Demo 2026-27 cohort take place from 24 September 2026" in outside
     assert "to 23 April 2027. Nothing was scheduled." in outside
     assert "already passed" in await casey.say("group schedule Past | yesterday 3pm")
     assert "I couldn't read `purple elephant` as a time" in await casey.say("group schedule X | purple elephant")

@@ -32,10 +32,10 @@ async def test_help_me_tells_the_coordinators_at_once_with_the_pairing_and_a_top
     assert "I will tell the coordinators of the SIG-ALICE coaching at once" in asked
     assert "Booking or sessions" in asked and "Just tell them" in asked
     done = await sokha.click("My pairing")
-    assert "I have told the coordinators of the SIG-ALICE coaching (Casey Coordinator)" in done
+    assert "I have told the coordinators of the SIG-ALICE Demo 2026-27 cohort (Casey Coordinator)" in done
     assert "about my pairing" in done
     [notice] = await help_requests(db, CASEY)
-    assert "Sokha Partner (partner@demo.example), partner in the SIG-ALICE coaching" in notice
+    assert "Sokha Partner (partner@demo.example), partner in the SIG-ALICE Demo 2026-27 cohort" in notice
     assert "asks for help, about my pairing" in notice
     assert "They are paired with Cora Coach, coach@demo.example." in notice
 
@@ -53,12 +53,14 @@ async def test_someone_in_several_programs_picks_one_and_may_skip_the_topic(chat
     pat = chat(PAT)
     which = await pat.say("help me")
     assert "Which program would you like help with?" in which
-    assert "AAHSL coaching pilot" in which and "ALCTS mentoring" in which
+    assert "AAHSL Demo 2026-27" in which and "ALCTS Demo 2026-27" in which
     await pat.click("AAHSL")
     done = await pat.click("Just tell them")
-    assert "I have told the coordinators of the AAHSL coaching pilot" in done and "about" not in done
+    assert "I have told the coordinators of the AAHSL Demo 2026-27 cohort" in done and "about" not in done
     [notice] = await help_requests(db, CASEY)
-    assert "participant in the AAHSL coaching pilot" in notice and "asks for help. They are paired with Cora" in notice
+    assert (
+        "participant in the AAHSL Demo 2026-27 cohort"
+    ) in notice and "asks for help. They are paired with Cora" in notice
 
 
 async def test_a_topic_typed_after_help_me_sends_at_once(chat, db):

@@ -80,7 +80,7 @@ async def test_a_slack_partner_asks_for_help_and_the_teams_coordinator_is_told_a
             "Just tell them",
         ]
         done = await sokha.click("My pairing")
-        assert "I have told the coordinators of the SIG-ALICE coaching (Casey Coordinator)" in done
+        assert "I have told the coordinators of the SIG-ALICE Demo 2026-27 cohort (Casey Coordinator)" in done
 
         notice = await casey.receives("Someone asks for help", "Sokha Partner (partner@demo.example)")
         assert "asks for help, about my pairing" in notice and "They are paired with Cora Coach" in notice
@@ -101,9 +101,9 @@ async def test_the_need_help_button_in_status_on_teams_asks_which_program_then_t
         assert "Your status" in status
         which = await cora.click("Need help")
         assert "Which program would you like help with?" in which
-        await cora.click("SIG-ALICE coaching (Demo 2026-27)")
+        await cora.click("SIG-ALICE Demo 2026-27")
         done = await cora.click("Just tell them")
-        assert "I have told the coordinators of the SIG-ALICE coaching" in done and "about" not in done
+        assert "I have told the coordinators of the SIG-ALICE Demo 2026-27 cohort" in done and "about" not in done
 
         notice = await casey.receives("Someone asks for help", "Cora Coach (coach@demo.example), coach in the SIG")
         assert "They are paired with Sokha Partner" in notice

@@ -191,7 +191,7 @@ async def test_hours_shows_each_month_against_the_commitment(engine, db, chat):
     await cora.say("log 1h questions yesterday")
     await lee.say("log 4h experts yesterday")
     shown = await cora.say("hours")
-    assert "Your coach hours: SIG-ALICE coaching (Demo 2026-27)" in shown
+    assert "Your coach hours: SIG-ALICE Demo 2026-27" in shown
     assert "SIG-ALICE coaching asks 2-5 hours a month outside meetings" in shown
     months = ["November 2026 so far: 1h, under", "October 2026: 3h, within", "September 2026: 6h, over"]
     assert all(month in shown for month in months)
@@ -260,7 +260,7 @@ async def test_coordinators_see_each_coachs_totals_for_their_programs_only(engin
     await chat(CORA).say("log 1h other on 20 October")
     await chat(LEE).say("log 1h other yesterday")
     shown = await chat("coordinator@demo.example").say("hours")
-    assert "Coach hours: SIG-ALICE coaching (Demo 2026-27)" in shown
+    assert "Coach hours: SIG-ALICE Demo 2026-27" in shown
     assert "against the commitment of 2-5 hours a month" in shown
     assert "Cora Coach: Nov so far 3h (within); Oct 1h (under); Sep 0h (under)" in shown
     assert "Lee Coach: Nov so far 1h (under); Oct 0h (under); Sep 0h (under)" in shown
@@ -289,7 +289,7 @@ async def test_a_coach_under_the_commitment_gets_one_reminder_on_the_25th(engine
     at(engine, datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
     shown = await lee.say("status")
     assert "A gentle reminder: you have logged no time yet for SIG-ALICE coaching in November" in shown
-    assert "Coach hours for November 2026, SIG-ALICE coaching (Demo 2026-27)" in shown
+    assert "Coach hours for November 2026, SIG-ALICE Demo 2026-27" in shown
     at(engine, datetime(2026, 11, 25, 14, 30, tzinfo=UTC))  # 09:30 in New York
     assert "gentle reminder" not in await cora.say("status")
     # Next month's is planned; later turns send nothing more.
@@ -308,6 +308,7 @@ async def test_a_coach_in_two_programs_that_count_hours_is_asked_which(db, tmp_p
         (f'id = "{IATUL}"', 'id = "second"'),
         ('name = "IATUL SIG-ALICE Coaching Programme"', 'name = "Second Coaching Programme"'),
         ('short_name = "SIG-ALICE coaching"', 'short_name = "Second coaching"'),
+        ('tag = "SIG-ALICE"', 'tag = "Second coaching"'),
         ('"collating resources", "answering questions", "connecting to experts", ', '"mentoring admin", '),
     ]:
         assert old in text
@@ -318,13 +319,13 @@ async def test_a_coach_in_two_programs_that_count_hours_is_asked_which(db, tmp_p
     await add_member(db, CORA, "second", "coach")
     cora = Chat(Engine(db, build_registry(), catalog, clock=lambda: FIXED_NOW), CORA)
     assert "Which were the 1h for?" in await cora.say("log 1h other")
-    assert labels(cora) == ["SIG-ALICE coaching (Demo 2026-27)", "Second coaching (Demo 2026-27)"]
+    assert labels(cora) == ["SIG-ALICE Demo 2026-27", "Second coaching Demo 2026-27"]
     assert await entries(db) == []
     assert "Logged 1h of other on 23 November 2026 for Second coaching" in await cora.click("Second coaching")
     assert "Logged 2h of collating resources" in await cora.say("log 2h resources")  # only SIG-ALICE has it
     assert "Logged 30m of mentoring admin" in await cora.say("log 30m admin")  # only the second has it
     await cora.say("log 15m yesterday")
-    await cora.click("SIG-ALICE coaching")
+    await cora.click("SIG-ALICE Demo 2026-27")
     assert labels(cora) == CATEGORIES
     await cora.click("other")
     assert await entries(db) == [
@@ -334,7 +335,9 @@ async def test_a_coach_in_two_programs_that_count_hours_is_asked_which(db, tmp_p
         (CORA, IATUL, "other", YESTERDAY, 15),
     ]
     shown = await cora.say("hours")
-    assert "Your coach hours: Second coaching" in shown and "Your coach hours: SIG-ALICE coaching" in shown
+    assert (
+        "Your coach hours: Second coaching Demo 2026-27"
+    ) in shown and "Your coach hours: SIG-ALICE Demo 2026-27" in shown
     assert "(Second coaching)" in shown  # this month's entries say which program each is for
 
 

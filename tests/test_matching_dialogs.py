@@ -43,14 +43,14 @@ async def active_pairs(db: Database, program_id: str) -> set[tuple[str, str]]:
 async def test_match_proposes_with_reasons_and_confirming_tells_both(chat, db):
     casey = chat("coordinator@demo.example")
     proposals = await casey.say("match aahsl")
-    assert "Proposed pairs: AAHSL coaching pilot, Demo 2026-27" in proposals
+    assert "Proposed pairs: AAHSL Demo 2026-27" in proposals
     assert "Dana Participant with Cora Coach: score" in proposals
     assert "working hours overlap between Eastern Time and Mountain Time" in proposals
     done = await casey.click("Confirm these pairs")
-    assert "Done: 1 pair made in Demo 2026-27" in done
+    assert "Done: 1 pair made in the AAHSL Demo 2026-27 cohort" in done
     assert ("Cora Coach", "Dana Participant") in await active_pairs(db, AAHSL)
     told = await chat("participant2@demo.example").say("partner")
-    assert "Your coach in the AAHSL/NNLM coaching program for mid-level managers" in told
+    assert "Your coach in the Demo 2026-27 cohort of the AAHSL/NNLM coaching program for mid-level managers" in told
     assert "coach@demo.example" in told
     assert "To book your first session, type `book`" in told and "up to 6 sessions of 60 minutes" in told
     assert "Dana Participant" in await chat("coach@demo.example").say("help")
@@ -151,14 +151,14 @@ async def test_a_pairing_ends_by_mutual_consent_and_history_is_kept(chat, db):
     assert "I asked Cora Coach" in await pat.click("Yes, ask them")
     assert "already asked" in (await pat.say("partner") and await pat.click("Ask to end the pairing with Cora"))
     asked = await cora.say("help")
-    assert "Pat Participant asks to end your pairing in the ALCTS Mentoring Program" in asked
+    assert "Pat Participant asks to end your pairing in the ALCTS Demo 2026-27 cohort" in asked
     assert "Done: your pairing with Pat Participant has ended" in await cora.click("I agree")
     assert ("Cora Coach", "Pat Participant") not in await active_pairs(db, ALCTS)
     history = await pat.say("partner")
     assert "agreed: your pairing in the ALCTS mentoring has ended" in history
     assert "Earlier, in the ALCTS mentoring: Cora Coach (ended 23 November 2026, mutual consent)" in history
     coordinator = await chat("coordinator@demo.example").say("match alcts")
-    assert "ended their pairing in the ALCTS mentoring (Demo 2026-27) by mutual consent" in coordinator
+    assert "ended their pairing in the ALCTS Demo 2026-27 cohort by mutual consent" in coordinator
     assert "no mentor has a free place" in coordinator  # the same pair is not proposed again
 
 

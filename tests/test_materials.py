@@ -59,7 +59,7 @@ async def test_the_coach_sees_their_matched_participants_application_from_partne
     listing = await cora.say("partner")
     assert "See Pat Participant's application" in listing
     shown = await cora.click("See Pat Participant's application")
-    assert "Pat Participant's application (AAHSL coaching pilot, Demo 2026-27)" in shown
+    assert "Pat Participant's application to AAHSL Demo 2026-27" in shown
     assert GOALS in shown
     assert "cover-letter.pdf <https://files.example.org/pat/cover-letter.pdf>" in shown
     assert "Do you hold a master's degree" in shown and ": yes" in shown

@@ -135,12 +135,12 @@ async def test_a_regional_coordinator_reviews_and_matches_only_their_region(chat
     will = await submitted(db, WEST, "will@example.org", "Will Applicant")
     nora = chat(NORA)
     listing = await nora.say("review")
-    assert "Coordinator network: Demo 2026-27 Northeast" in listing and "Ann Applicant (mentee)" in listing
+    assert "Coordinator network Demo 2026-27 Northeast" in listing and "Ann Applicant (mentee)" in listing
     assert "West" not in listing and "Will Applicant" not in listing
     assert "You don't coordinate a program called `alcts`" in await nora.say("review alcts")
     for value in (f"review:open|{will.id}", f"review:decide|{will.id}|accept", f"review:send|{will.id}|accept"):
         refused = await forged(nora, value)
-        assert "You coordinate other cohorts of the Coordinator network, not Demo 2026-27 West" in refused
+        assert "You coordinate other cohorts, not the Coordinator network Demo 2026-27 West cohort" in refused
         assert "Nothing was changed" in refused and "Will Applicant" not in refused
     assert await told(db, "decision") == []
     # Her own region's applicant she can accept.
@@ -151,9 +151,11 @@ async def test_a_regional_coordinator_reviews_and_matches_only_their_region(chat
 
     west = await cohort_named(db, WEST)
     refused = await forged(nora, f"match:cohort|{west.id}")
-    assert "not Demo 2026-27 West: only its coordinators can match it. Nothing was changed." in refused
+    assert (
+        "not the Coordinator network Demo 2026-27 West cohort: only its coordinators can match it. Nothing was changed."
+    ) in refused
     proposals = await nora.say("match")  # Ann, now a mentee of the Northeast, and Cora with a free place
-    assert "Proposed pairs: Coordinator network, Demo 2026-27 Northeast" in proposals
+    assert "Proposed pairs: Coordinator network Demo 2026-27 Northeast" in proposals
     assert "Ann Applicant with Cora Coach" in proposals and "Milo" not in proposals
     await nora.click("Don't pair now")
 
@@ -175,16 +177,16 @@ async def test_a_regional_coordinator_reviews_and_matches_only_their_region(chat
 async def test_a_regional_coordinator_announces_to_and_sees_only_their_region(chat, db):
     nora = chat(NORA)
     asked = await nora.say("announce")  # one cohort to announce to: straight to the audience
-    assert "Who should get it, in Demo 2026-27 Northeast?" in asked
+    assert "Who should get it, in the Coordinator network Demo 2026-27 Northeast cohort?" in asked
     west = await cohort_named(db, WEST)
     for value in (f"announce:cohort|{west.id}", f"announce:audience|{west.id}|everyone"):
         refused = await forged(nora, value)
-        assert "You coordinate other cohorts of the Coordinator network, not Demo 2026-27 West" in refused
+        assert "You coordinate other cohorts, not the Coordinator network Demo 2026-27 West cohort" in refused
         assert "Nothing was sent." in refused
     assert await told(db, "announcement") == []
 
     members = await nora.say("cohort")
-    assert "Coordinator network: Demo 2026-27 Northeast" in members and "Pat Participant" in members
+    assert "Coordinator network Demo 2026-27 Northeast" in members and "Pat Participant" in members
     assert "West" not in members and "Milo Mentee" not in members and "AAHSL" not in members
     assert "None of the programs you coordinate counts coach hours" in await nora.say("hours")
 
@@ -212,12 +214,12 @@ async def test_a_cohort_coordinator_sees_only_that_cohorts_hours_and_members(cha
         session.add(Membership(cohort_id=second.id, person_id=sam.id, role="coordinator", created_at=FIXED_NOW))
         session.add(Membership(cohort_id=second.id, person_id=lee.id, role="coach", created_at=FIXED_NOW))
     shown = await chat(SAM).say("hours")
-    assert "Coach hours: SIG-ALICE coaching (Second 2026-27)" in shown and "Lee Coach" in shown
-    assert "(Demo 2026-27)" not in shown
+    assert "Coach hours: SIG-ALICE Second 2026-27" in shown and "Lee Coach" in shown
+    assert "Demo 2026-27" not in shown
     members = await chat(SAM).say("cohort")
-    assert "SIG-ALICE coaching: Second 2026-27" in members and "Sokha" not in members
+    assert "SIG-ALICE Second 2026-27" in members and "Sokha" not in members
     both = await chat(CASEY).say("hours")
-    assert "(Second 2026-27)" in both and "SIG-ALICE coaching (Demo 2026-27)" in both
+    assert "SIG-ALICE Second 2026-27" in both and "SIG-ALICE Demo 2026-27" in both
 
 
 # Applying in a region
@@ -237,7 +239,7 @@ async def test_applying_asks_the_region_and_files_the_application_in_its_cohort(
     async with db.transaction() as session:
         assert (await session.execute(select(func.count()).select_from(Application))).scalar_one() == 0
     started = await student.say("west")
-    assert "Let's apply to the Mentorship Coordinator Network for Librarians (Demo 2027-28 West)" in started
+    assert "Let's apply to the Demo 2027-28 West cohort of the Mentorship Coordinator Network for Librarians" in started
     await student.click("Mentee")
     await student.click("Student")
     await student.say("Reference work in a public library and community outreach")
@@ -248,7 +250,7 @@ async def test_applying_asks_the_region_and_files_the_application_in_its_cohort(
     # The West's coordinator and the national one hear of it; the Northeast's does not.
     assert sorted(await told(db, "application")) == [CASEY, WES]
     again = await student.say("apply network")
-    assert "Your application to the Coordinator network (Demo 2027-28 West) is submitted" in again
+    assert "Your application to Coordinator network Demo 2027-28 West is submitted" in again
 
 
 # Appointing
@@ -303,18 +305,18 @@ async def test_graduation_into_the_regions_next_cohort(chat, db, database_url, c
     casey = chat(CASEY)
     assert "Done: Zoe National is a national coordinator" in await casey.say(f"appoint {ZOE} national")
     printed = await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-11-01", "--region", "Northeast")
-    assert "Created Coordinator network: 2027-28 Northeast, from 1 November 2027 to 31 August 2028." in printed
+    assert "Created Coordinator network 2027-28 Northeast, from 1 November 2027 to 31 August 2028." in printed
     before = await terms(db)
 
     asked = await casey.say(f"graduate {NORA} successor {SAM}")
     assert (
         "Graduate Nora Northeast from coordinating the Northeast? Sam Successor takes the Northeast over from "
-        "today, and Nora Northeast becomes a mentor in 2027-28 Northeast." in asked
+        "today, and Nora Northeast becomes a mentor in the Coordinator network 2027-28 Northeast cohort." in asked
     )
     assert await terms(db) == before  # nothing until it is confirmed
     done = await casey.click("Yes, graduate")
     assert "Done: Nora Northeast graduated and Sam Successor coordinates the Northeast from 23 November 2026" in done
-    assert "Nora Northeast becomes a mentor in 2027-28 Northeast" in done
+    assert "Nora Northeast becomes a mentor in the Coordinator network 2027-28 Northeast cohort" in done
 
     after = await terms(db)
     assert (NORA, "northeast", date(2026, 9, 24), TODAY, "graduated", SAM, "2027-28 Northeast") in after
@@ -337,7 +339,7 @@ async def test_graduation_into_the_regions_next_cohort(chat, db, database_url, c
     assert "Northeast: Sam Successor (since 23 November 2026)" in shown
     assert (
         "Nora Northeast, Northeast: 24 September 2026 to 23 November 2026, graduated; Sam Successor took over; "
-        "mentor in 2027-28 Northeast." in shown
+        "mentor in Coordinator network 2027-28 Northeast." in shown
     )
 
 
@@ -357,14 +359,16 @@ async def test_graduation_before_the_next_cohort_exists_places_the_mentor_when_i
     assert await roles_in(db, WES) == []
 
     printed = await create_cohort(database_url, capsys, NETWORK, "--starts", "2027-11-01", "--region", "west")
-    assert "Created Coordinator network: 2027-28 West" in printed
+    assert "Created Coordinator network 2027-28 West" in printed
     assert "New mentors from graduations: Wes West (told)." in printed
     assert await roles_in(db, WES) == [("2027-28 West", "mentor")]
     assert (WES, "west", date(2026, 9, 24), TODAY, "graduated", SAM, "2027-28 West") in await terms(db)
     assert await told(db, "graduation") == [WES]
     async with db.transaction() as session:
         message = (await session.execute(select(OutboxMessage).where(OutboxMessage.kind == "graduation"))).scalar_one()
-    assert message.reply["text"].startswith("As planned at your graduation, you are a mentor in the Mentorship")
+    assert message.reply["text"].startswith(
+        "As planned at your graduation, you are a mentor in the 2027-28 West cohort of the Mentorship"
+    )
     # A later cohort of the region does not take him a second time; another region's never did.
     later = await create_cohort(
         database_url, capsys, NETWORK, "--starts", "2028-11-01", "--region", "west", "--name", "Later"
@@ -431,7 +435,7 @@ async def test_a_regional_refusal_on_slack(database_url):
                 "text": {"type": "plain_text", "text": "Will"},
             }
             refused = await nora.click_button(button, ephemeral=False)
-            assert "You coordinate other cohorts of the Coordinator network, not Demo 2026-27 West" in refused
+            assert "You coordinate other cohorts, not the Coordinator network Demo 2026-27 West cohort" in refused
             assert "Will Applicant" not in refused
             async with server.db.transaction() as session:
                 assert (await session.get_one(Application, will.id)).status == "submitted"

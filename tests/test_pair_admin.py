@@ -140,7 +140,7 @@ async def test_pause_refuses_bad_days_then_pauses_and_resumes(chat, db, catalog)
     refused = await chat("partner@demo.example").say("book 2026-12-01 10:00")
     assert "paused this pairing until 10 December 2026" in refused
     listing = await casey.say("pair")
-    await casey.click("SIG-ALICE coaching: Demo 2026-27")
+    await casey.click("SIG-ALICE Demo 2026-27")
     assert "(paused until 10 December 2026)" in casey.shown[0] + "\n".join(casey.shown)
     assert "Sokha Partner with Cora Coach" in "\n".join(casey.shown) and listing
     await casey.say("pair resume Sokha")

@@ -52,7 +52,7 @@ END_LABELS = [
     "Goals reached early",
     "Other",
 ]
-SOKHA_AND_CORA = "Sokha Partner with their coach Cora Coach (SIG-ALICE coaching, Demo 2026-27)"
+SOKHA_AND_CORA = "Sokha Partner with their coach Cora Coach in the SIG-ALICE Demo 2026-27 cohort"
 NEXT_LOOK = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # the daily quiet-pairs look: 19:00 in Phnom Penh
 NEW_YORK_MORNING = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York, 09:00 in Chicago
 PHNOM_PENH_MORNING = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 09:00 in Phnom Penh
@@ -165,7 +165,7 @@ async def test_a_slack_coordinator_ends_a_pair_and_the_teams_coach_is_told_not_w
 
         # Cora, on Teams, gets a proactive message in her own chat; Sokha, who never wrote, is found on Slack.
         notice = await cora.receives("have ended your pairing with Sokha Partner")
-        assert "The coordinators of the SIG-ALICE coaching (Demo 2026-27)" in notice
+        assert "The coordinators of the SIG-ALICE Demo 2026-27 cohort" in notice
         assert "fit" not in notice and "reason" not in notice.lower()
         assert ("POST", f"/v3/conversations/{cora.conversation_id}/activities") in connector.requests
         told = await sokha.receives(0, "have ended your pairing with Cora Coach")
@@ -227,7 +227,7 @@ async def test_a_teams_coordinator_moves_a_participant_and_the_slack_people_are_
         reasons = await casey.click("AAHSL coaching pilot: Pat Participant / Cora Coach")
         assert "Why does Pat Participant move to Lee Coach?" in reasons
         preview = await casey.click("Schedules do not work")
-        assert "Move Pat Participant from Cora Coach to Lee Coach (AAHSL coaching pilot, Demo 2026-27)" in preview
+        assert "Move Pat Participant from Cora Coach to Lee Coach in the AAHSL Demo 2026-27 cohort" in preview
         assert "all three are told, not why." in preview
         assert await all_pairs(server) == before  # still a preview
         assert "Moved: Pat Participant now works with Lee Coach. I told all three." in await casey.click("Confirm")
@@ -326,7 +326,7 @@ async def test_quiet_pair_cant_reach_contact_and_reassign_across_platforms(
         assert not teams_texts(cora, "It has been quiet") and not teams_texts(casey, "A quiet pair")
         at(server, NEW_YORK_MORNING)
         cora_asked = await cora.receives_and_shows("It has been quiet between you and Sokha Partner")
-        notice = await casey.receives_and_shows("A quiet pair in the SIG-ALICE coaching (Demo 2026-27)")
+        notice = await casey.receives_and_shows("A quiet pair in the SIG-ALICE Demo 2026-27 cohort")
         assert "Sokha Partner with their coach Cora Coach. Why: no session was held or booked for 8 weeks." in (
             card_text(notice)
         )
@@ -351,7 +351,7 @@ async def test_quiet_pair_cant_reach_contact_and_reassign_across_platforms(
         # "Contact the pair": both get the same gentle message, each on their own platform.
         sent = await casey.click("Contact the pair")
         assert "I sent Sokha Partner and Cora Coach a short message from you." in sent
-        gentle = "Casey Coordinator, a coordinator of the SIG-ALICE coaching (Demo 2026-27), asks how it is going with"
+        gentle = "Casey Coordinator, a coordinator of the SIG-ALICE Demo 2026-27 cohort, asks how it is going with"
         assert "to meet again, type `book`" in await cora.receives(gentle, "Sokha Partner")
         at(server, PHNOM_PENH_MORNING)  # 21:00 in Phnom Penh when it was sent: hers comes in her morning
         assert "to meet again, type `book`" in await sokha.receives(since, gentle, "Cora Coach")

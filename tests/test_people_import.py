@@ -157,7 +157,7 @@ async def test_a_csv_from_someone_who_coordinates_nothing_gets_an_answer(engine,
 async def test_a_csv_with_no_words_asks_which_cohort(engine, db):
     shown = await share(engine, GOOD.encode())
     assert "Which cohort are the people in people.csv for?" in shown
-    preview = await share(engine, GOOD.encode(), action=value_of(shown, "AAHSL coaching pilot: Demo 2027-28"))
+    preview = await share(engine, GOOD.encode(), action=value_of(shown, "AAHSL Demo 2027-28"))
     assert "2 to add, 1 to change" in preview
 
 

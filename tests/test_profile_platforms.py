@@ -78,7 +78,7 @@ async def test_teams_coach_reads_the_matched_participants_application(
         cora = TeamsUser(server, connector, CORA_TEAMS, "Cora Coach", "America/New_York")
         assert "your participant is Pat Participant" in await cora.say("partner")
         shown = await cora.click("See Pat Participant's application")
-        assert "Pat Participant's application (AAHSL coaching pilot, Demo 2026-27)" in shown
+        assert "Pat Participant's application to AAHSL Demo 2026-27" in shown
         assert GOALS in shown
         dana = await cora.say("materials Dana")
         assert "None of the participants matched to you is `Dana`" in dana and GOALS not in dana

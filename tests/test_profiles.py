@@ -213,7 +213,7 @@ async def test_matching_explains_proposals_with_the_coaches_profiles(chat, db, c
     cohort = await fresh_aahsl_cohort(db, catalog)
     casey = chat("coordinator@demo.example")
     await casey.say("match aahsl")
-    proposals = await casey.click(cohort.name)
+    proposals = await casey.click(f"AAHSL {cohort.name}")
     assert "Ray Participant with Ada Coach: score 63 (shared interests: leadership, change;" in proposals
     assert "Quinn Participant with Ben Coach: score 50 (shared interests: budgets, grants;" in proposals
     # Ada takes one person (her profile says so): Ray shares two of his three words, Pia two of her four,
@@ -232,6 +232,6 @@ async def test_a_coach_without_a_profile_capacity_takes_the_programs_default(cha
         (await session.get_one(Profile, ada.id)).capacity = None  # AAHSL's default: 3
     casey = chat("coordinator@demo.example")
     await casey.say("match aahsl")
-    proposals = await casey.click(cohort.name)
+    proposals = await casey.click(f"AAHSL {cohort.name}")
     assert "Pia Participant with Ada Coach" in proposals and "Ray Participant with Ada Coach" in proposals
     assert "Quinn Participant with Ben Coach" in proposals

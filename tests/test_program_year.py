@@ -71,7 +71,7 @@ async def test_a_year_of_the_aahsl_pilot(db, catalog):
     # but cannot be submitted.
     await year.walk_to(utc(2027, 8, 27, 7, 0, 30))
     refused = await sophea.click("Submit")
-    assert "The call for the AAHSL coaching pilot (2027-28) closed on 26 August 2027 at 23:59 " in refused
+    assert "The call for AAHSL 2027-28 closed on 26 August 2027 at 23:59 " in refused
     assert "that is 27 August 2027 at 13:59 Phnom Penh time, your time" in refused
     assert "Your draft is kept as it is" in refused
     assert sorted((await statuses(year)).values()) == ["draft", "submitted"]
@@ -92,9 +92,7 @@ async def test_a_year_of_the_aahsl_pilot(db, catalog):
     assert "take place from 1 September 2027 to 31 March 2028. Nothing was scheduled." in early_group
     assert "Scheduled: Leading change" in await chair.say("group schedule Leading change | 15 September 2027 3pm | 6")
     early_session = await avery.say("book 28 September 2027 10am")
-    assert (
-        "One-to-one sessions in the AAHSL coaching pilot (2027-28) take place from 1 October 2027 to " in early_session
-    )
+    assert "One-to-one sessions in the AAHSL 2027-28 cohort take place from 1 October 2027 to " in early_session
     assert "30 April 2028. You have used 0 of up to 6 so far. Nothing was booked." in early_session
     assert "Booked:" in await avery.say("book 5 October 2027 10am")
 

@@ -189,7 +189,7 @@ def test_a_cohort_is_named_with_its_programs_tag(catalog):
     assert cohort_label(Cohort(program_id=aahsl.id, name="aahsl 2027"), aahsl) == "aahsl 2027"  # never twice
     assert cohort_label(Cohort(program_id=aahsl.id, name="AAHSLX 2027"), aahsl) == "AAHSL AAHSLX 2027"
     northeast = Cohort(program_id=network.id, name="2027-28 Northeast")
-    assert cohort_in_sentence(northeast, network) == "the Mentorship Network 2027-28 Northeast cohort"
+    assert cohort_in_sentence(northeast, network) == "the Coordinator network 2027-28 Northeast cohort"
     assert cohort_in_sentence(Cohort(program_id=aahsl.id, name="Cohort 3"), aahsl) == "the AAHSL Cohort 3"
     assert cohort_label(Cohort(program_id="gone-program", name="2026"), None) == "gone-program 2026"
 

@@ -216,7 +216,7 @@ async def test_the_report_counts_pairs_at_the_minimum_and_relay_use_by_month(eng
         )
     coordinator = chat("coordinator@demo.example")
     await coordinator.say("report")
-    shown = await coordinator.click("SIG-ALICE coaching: Demo 2026-27")
+    shown = await coordinator.click("SIG-ALICE Demo 2026-27")
     assert "*One-to-one sessions:* 6 held of 12 (at least 6 a pair)" in shown
     assert (
         "*Against the program's numbers:* 1 of 2 pairs at or above the minimum of 6 sessions (held or reported); "

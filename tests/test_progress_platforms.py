@@ -48,6 +48,6 @@ async def test_the_report_on_teams_shows_the_pairs_behind_pace(database_url, sla
         server.engine.clock = lambda: utc(2027, 2, 1, 15)  # 130 days of 365: two sessions due by now
         casey = TeamsUser(server, teams_api, CASEY_TEAMS, "Casey Coordinator", "America/Chicago")
         await casey.say("report")
-        shown = await casey.click("SIG-ALICE coaching: Demo 2026-27")
+        shown = await casey.click("SIG-ALICE Demo 2026-27")
         assert "Report: SIG-ALICE Demo 2026-27" in shown
         assert "0 of 2 pairs at or above the minimum of 6 sessions (held or reported); 1 behind pace" in shown

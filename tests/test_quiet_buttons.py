@@ -118,7 +118,7 @@ async def test_contact_the_pair_sends_both_the_gentle_message(db, engine, flagge
     assert "I sent Sokha Partner and Cora Coach a short message from you." in await click_as(engine, CASEY, value)
     for email, partner in ((SOKHA, "Cora Coach"), (CORA, "Sokha Partner")):
         gentle = (await texts(db, email))[-1]
-        assert gentle.startswith("Casey Coordinator, a coordinator of the SIG-ALICE coaching (Demo 2026-27), asks how")
+        assert gentle.startswith("Casey Coordinator, a coordinator of the SIG-ALICE Demo 2026-27 cohort, asks how")
         assert f"how it is going with {partner}." in gentle and "type `book`" in gentle
     assert (await sokha_pair(db)).status == "active"
 
@@ -126,7 +126,7 @@ async def test_contact_the_pair_sends_both_the_gentle_message(db, engine, flagge
 async def test_reassign_starts_the_move_with_a_coach_who_has_room(db, engine, flagged):
     value = (await quiet_buttons(db, CASEY))["Reassign"]
     full = await click_as(engine, CASEY, value)  # Lee's one place is Dara's
-    assert "No coach in Demo 2026-27 has a free place for Sokha Partner. Nothing changed." in full
+    assert "No coach in the SIG-ALICE Demo 2026-27 cohort has a free place for Sokha Partner. Nothing changed." in full
     async with db.transaction() as session:
         lee = (await session.execute(select(Person).where(Person.email == LEE))).scalar_one()
         session.add(

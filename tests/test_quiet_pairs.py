@@ -151,7 +151,7 @@ async def test_a_coordinator_cannot_resume_a_pause_that_ran_out(chat, db, engine
     engine.clock = lambda: datetime(2026, 12, 11, 15, tzinfo=FIXED_NOW.tzinfo)
     casey.console.buttons = confirm
     late = await casey.say("1")
-    assert "Sokha Partner with their coach Cora Coach (SIG-ALICE coaching, Demo 2026-27) is not paused." in late
+    assert "Sokha Partner with their coach Cora Coach in the SIG-ALICE Demo 2026-27 cohort is not paused." in late
     assert "Nothing changed." in late
     assert "I find no active paused pair with `Sokha`" in await casey.say("pair resume Sokha")
     told = await messages(db, SOKHA, "pair-change")

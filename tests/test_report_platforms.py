@@ -48,7 +48,7 @@ async def test_a_coordinator_reads_the_report_with_its_chart_on_slack_and_teams(
     async with running_server(database_url, slack_env(slack_api), open_survey=True) as server:
         casey = SlackUser(server, slack_api, CASEY_SLACK)
         assert "Which cohort?" in await casey.command("report")
-        shown = await casey.click("AAHSL coaching pilot: Demo 2026-27")
+        shown = await casey.click("AAHSL Demo 2026-27")
         assert "Report: AAHSL Demo 2026-27" in shown
         assert "Pairs:* 1 active, 0 ended; 1 participant without a coach" in shown
         assert "0 of 4 answered (0%)" in shown and "chart" in shown.lower()
@@ -59,7 +59,7 @@ async def test_a_coordinator_reads_the_report_with_its_chart_on_slack_and_teams(
         # The same on Teams: the chart travels inline with the answer.
         casey_teams = TeamsUser(server, teams_api, CASEY_TEAMS, "Casey Coordinator", "America/Chicago")
         await casey_teams.say("report")
-        shown = await casey_teams.click("AAHSL coaching pilot: Demo 2026-27")
+        shown = await casey_teams.click("AAHSL Demo 2026-27")
         assert "Report: AAHSL Demo 2026-27" in shown
         images = [image for sent in teams_api.sent for image in sent.images]
         assert len(images) == 1 and images[0][1].startswith(PNG)

@@ -75,7 +75,10 @@ async def test_a_coordinator_reads_an_application_and_accepts_it_with_a_note(cha
     assert "Applicant 01 is accepted (seat 1 of 9)" in done
     assert await status_of(db, email) == "accepted"
     told = await chat(email).say("status")
-    assert "Good news: you are accepted into the AAHSL/NNLM coaching program for mid-level managers" in told
+    assert (
+        "Good news: you are accepted into the Demo 2026-27 cohort of the "
+        "AAHSL/NNLM coaching program for mid-level managers"
+    ) in told
     assert "Note from Casey Coordinator: Welcome! The first group meets in October." in told
     async with db.transaction() as session:
         roles = (await session.execute(select(Membership.role).join(Person).where(Person.email == email))).scalars()
@@ -161,7 +164,7 @@ async def test_accepted_names_are_announced_to_the_cohort_after_a_preview(chat, 
     await decide(casey, "Applicant 01", "Accept")
     await decide(casey, "Applicant 02", "Accept")
     preview = await casey.say("review announce")
-    assert "Preview: AAHSL coaching pilot: welcome to the new cohort" in preview
+    assert "Preview: AAHSL Demo 2026-27: welcome to the new cohort" in preview
     assert "Applicant 01" in preview and "Applicant 02" in preview
     async with db.transaction() as session:
         cohort_members = (

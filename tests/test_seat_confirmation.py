@@ -193,7 +193,7 @@ async def test_a_lapsed_place_goes_to_the_first_on_the_waitlist_who_is_asked_in_
     lapsed_chat = chat(first)
     at(engine, CONFIRM_BY + timedelta(hours=2))
     shown = await lapsed_chat.say("status")
-    assert "I did not hear from you in time, so your place in the AAHSL/NNLM" in shown
+    assert "I did not hear from you in time, so your place in the AAHSL Demo 2027-28 cohort" in shown
     assert "we hope you will apply again" in shown
     assert "application ended: the place was not confirmed in time" in shown
     # The offered person (in Phnom Penh, 22:00: night) has the good news and the question in their morning.
@@ -202,7 +202,9 @@ async def test_a_lapsed_place_goes_to_the_first_on_the_waitlist_who_is_asked_in_
     offered_chat = chat(third)
     at(engine, CONFIRM_BY + timedelta(hours=11))
     shown = await offered_chat.say("status")
-    assert "Good news: a place has opened in the AAHSL/NNLM" in shown and "Please confirm that you can" in shown
+    assert (
+        "Good news: a place has opened in the Demo 2027-28 cohort of the AAHSL/NNLM"
+    ) in shown and "Please confirm that you can" in shown
     assert "held for you until Monday 21 December 2026 at 22:00 Phnom Penh time" in shown
     assert "is confirmed" in await offered_chat.click("I confirm")
     # The lapsed person's old button changes nothing.
@@ -250,7 +252,7 @@ async def test_cant_take_part_asks_once_more_then_offers_the_place_at_once(engin
     assert offered.status == "accepted" and offered.confirm_by == FIXED_NOW + timedelta(days=14, hours=1)
     assert await seat_holder(db) == {1: offered.id}
     told = await casey.say("status")
-    assert "Applicant 01 said they can't take part, so their place in the AAHSL coaching pilot" in told
+    assert "Applicant 01 said they can't take part, so their place in the AAHSL Demo 2027-28 cohort" in told
     assert "I offered the place to Applicant 02" in told
     assert await outbox_of(db, first, "confirmation-ended") == []  # answered in their own turn instead
     # The lapse job planned for the first acceptance changes nothing when it comes.
@@ -279,14 +281,14 @@ async def test_forged_and_stale_clicks_are_answered_and_change_nothing(engine, d
     for value in (f"confirm:yes|{one.id}", f"confirm:no|{one.id}", f"confirm:no-sure|{one.id}"):
         avery.console.buttons = [Button("Again", value)]
         again = await avery.click("Again")
-        assert "You confirmed your place in the AAHSL coaching pilot" in again and "Nothing was changed" in again
+        assert "You confirmed your place in the AAHSL Demo 2027-28 cohort" in again and "Nothing was changed" in again
     assert (await application_of(db, first)).status == "accepted"
 
     # After the confirm-by, before the scheduler has released the place: refused, then released.
     at(engine, CONFIRM_BY + timedelta(seconds=1))
     dana.console.buttons = [Button("I confirm", f"confirm:yes|{two.id}")]
     late = await dana.click("I confirm")
-    assert "The time to confirm your place in the AAHSL coaching pilot" in late and "ended on" in late
+    assert "The time to confirm your place in the AAHSL Demo 2027-28 cohort" in late and "ended on" in late
     released = await application_of(db, second)
     assert released.confirmed_at is None and released.status == "lapsed"
     # A coordinator's decision on someone else's confirmation is no way in either.
@@ -319,7 +321,7 @@ async def test_review_shows_the_states_and_moves_the_time_to_confirm(engine, db,
     assert "Only a coordinator can use `review`" in await dana.say("review confirm-by 30")
 
     moved = await casey.say("review confirm-by 20")
-    assert "Done: Applicant 02 (AAHSL coaching pilot, Demo 2027-28) now have until Sunday 13 December 2026" in moved
+    assert "Done: Applicant 02, AAHSL Demo 2027-28, now have until Sunday 13 December 2026" in moved
     two = await application_of(db, second)
     assert two.confirm_by == FIXED_NOW + timedelta(days=20)
     assert (await application_of(db, first)).confirm_by == CONFIRM_BY  # confirmed: left alone

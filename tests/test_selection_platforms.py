@@ -451,7 +451,7 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
 
         # The applicant starts with the slash command in their DM and clicks through the eligibility questions.
         text = await avery.command("apply aahsl")
-        assert f"Let's apply to {aahsl.in_sentence} ({COHORT})" in text
+        assert f"Let's apply to the {COHORT} cohort of {aahsl.in_sentence}" in text
         for number, question in enumerate(aahsl.application.eligibility, 1):
             assert f"({number} of 12) {question.question}" in text
             assert set(slack_buttons(avery.shown)) - {"Answer in a form"} == {"Yes", "No"}
@@ -500,11 +500,11 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
             },
             "additional_letters": {"skipped": True},
         }
-        await casey.receives(since, "New application: Avery Applicant applied to the AAHSL coaching pilot")
+        await casey.receives(since, "New application: Avery Applicant applied to AAHSL")
 
         # The coordinator reviews, opens the application and accepts it with a note.
         text = await casey.command("review")
-        assert f"AAHSL coaching pilot: {COHORT}" in text and "0 of 9 seats taken" in text
+        assert f"AAHSL {COHORT}" in text and "0 of 9 seats taken" in text
         text = await casey.click("Avery Applicant: submitted")
         assert f"Email: {APPLICANT}" in text and letter["permalink"] in text
         assert set(slack_buttons(casey.shown)) == {"Accept", "Waitlist", "Decline"}
@@ -521,19 +521,25 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
         # unpaired Dana.
         text = await casey.command("match")
         assert "Which cohort would you like to match?" in text
-        text = await casey.click(f"{COHORT} (AAHSL coaching pilot)")
-        assert f"Proposed pairs: AAHSL coaching pilot, {COHORT}" in text and "Avery Applicant with " in text
+        text = await casey.click(f"AAHSL {COHORT}")
+        assert f"Proposed pairs: AAHSL {COHORT}" in text and "Avery Applicant with " in text
         since = len(fake_slack.calls)
         text = await casey.click("Confirm these pairs")
-        assert f"Done: 1 pair made in {COHORT}" in text
+        assert f"Done: 1 pair made in the AAHSL {COHORT} cohort" in text
         text = await casey.command("match")  # only this year's has someone to match now: no question
-        assert f"Proposed pairs: AAHSL coaching pilot, {RUNNING}" in text and "Dana Participant with " in text
-        assert f"Done: 1 pair made in {RUNNING}" in await casey.click("Confirm these pairs")
+        assert f"Proposed pairs: AAHSL {RUNNING}" in text and "Dana Participant with " in text
+        assert f"Done: 1 pair made in the AAHSL {RUNNING} cohort" in await casey.click("Confirm these pairs")
         coach = await active_guide_of(server, APPLICANT, AAHSL)
         assert coach is not None and coach.email in ("coach@demo.example", "coach2@demo.example")
-        await avery.receives(since, f"Your coach in the {aahsl.name} ({COHORT}) is *{coach.display_name}*")
+        await avery.receives(
+            since, (f"Your coach in the {COHORT} cohort of {aahsl.in_sentence} is *{coach.display_name}*")
+        )
         coach_user = cora if coach.email == "coach@demo.example" else lee
-        await coach_user.receives(since, f"Your participant in the {aahsl.name}", f"*Avery Applicant*, {APPLICANT}")
+        await coach_user.receives(
+            since,
+            (f"Your participant in the {COHORT} cohort of {aahsl.in_sentence}"),
+            f"*Avery Applicant*, {APPLICANT}",
+        )
 
         # Dana has never written to the bot: her message waits in the outbox, undelivered, for her first message.
         async def dana_held() -> OutboxMessage | None:
@@ -547,7 +553,7 @@ async def test_slack_apply_with_a_shared_file_then_review_accept_and_match(
         dana = SlackUser(server, fake_slack, DANA)
         since = len(fake_slack.calls)
         assert "What I can do for you" in await dana.say("help")
-        await dana.receives(since, f"Your coach in the {aahsl.name} ({RUNNING}) is")
+        await dana.receives(since, f"Your coach in the {RUNNING} cohort of {aahsl.in_sentence} is")
 
         # Delivered once each: the decision, the request to confirm the place and the pairing, nothing twice.
         assert [m.kind for m in await outbox_of(server, APPLICANT)] == ["decision", "confirmation", "pairing"]
@@ -635,18 +641,18 @@ async def test_teams_partner_and_coach_apply_then_review_accept_and_match(
         assert coach_application.answers == {"expertise": EXPERTISE}
         assert coach_application.materials["statement_of_interest"] == {"text": STATEMENT, "done": True}
 
-        await casey.receives("New application: Vannak Partner applied to the SIG-ALICE coaching", "as partner")
-        await casey.receives("New application: Ngozi Coach applied to the SIG-ALICE coaching", "as coach")
+        await casey.receives("New application: Vannak Partner applied to SIG-ALICE", "as partner")
+        await casey.receives("New application: Ngozi Coach applied to SIG-ALICE", "as coach")
 
         # The coordinator accepts the partner without a note ...
         text = await casey.say("review")
-        assert f"SIG-ALICE coaching: {COHORT}" in text
+        assert f"SIG-ALICE {COHORT}" in text
         text = await casey.click("Vannak Partner: submitted")
         assert "Which one objective" in text and "Human resources and training needs" in text
         await casey.click("Accept")
         text = await casey.click("Send without a note")
         assert "Done: Vannak Partner is accepted. I am sending them a direct message." in text
-        decision = await vannak.receives(f"you are accepted into the {iatul.name} ({COHORT}) as partner")
+        decision = await vannak.receives(f"you are accepted into the {COHORT} cohort of {iatul.in_sentence} as partner")
         assert "Note from" not in decision
 
         # ... and the coach with one.
@@ -657,7 +663,9 @@ async def test_teams_partner_and_coach_apply_then_review_accept_and_match(
         assert "type a note" in text
         text = await casey.say(NOTE)
         assert "Done: Ngozi Coach is accepted. I am sending them a direct message." in text
-        decision = await ngozi.receives(f"you are accepted into the {iatul.name} ({COHORT}) as coach", NOTE)
+        decision = await ngozi.receives(
+            (f"you are accepted into the {COHORT} cohort of {iatul.in_sentence} as coach"), NOTE
+        )
         assert f"Note from Casey Coordinator: {NOTE}" in decision
         assert await roles_in(server, NEW_PARTNER, IATUL) == ["partner"]
         assert await roles_in(server, NEW_COACH, IATUL) == ["coach"]
@@ -665,14 +673,18 @@ async def test_teams_partner_and_coach_apply_then_review_accept_and_match(
         # Matching: two cohorts have someone to pair (AAHSL's Dana too); the coordinator picks SIG-ALICE.
         text = await casey.say("match")
         assert "Which cohort would you like to match?" in text
-        text = await casey.click(f"{COHORT} (SIG-ALICE coaching)")
+        text = await casey.click(f"SIG-ALICE {COHORT}")
         assert "Vannak Partner with Ngozi Coach" in text  # the demo coaches have no place left
         text = await casey.click("Confirm these pairs")
-        assert f"Done: 1 pair made in {COHORT}" in text
+        assert f"Done: 1 pair made in the SIG-ALICE {COHORT} cohort" in text
         guide = await active_guide_of(server, NEW_PARTNER, IATUL)
         assert guide is not None and guide.email == NEW_COACH
-        await vannak.receives(f"Your coach in the {iatul.name} ({COHORT}) is **Ngozi Coach**, {NEW_COACH}")
-        await ngozi.receives(f"Your partner in the {iatul.name} ({COHORT}) is **Vannak Partner**, {NEW_PARTNER}")
+        await vannak.receives(
+            f"Your coach in the {COHORT} cohort of {iatul.in_sentence} is **Ngozi Coach**, {NEW_COACH}"
+        )
+        await ngozi.receives(
+            f"Your partner in the {COHORT} cohort of {iatul.in_sentence} is **Vannak Partner**, {NEW_PARTNER}"
+        )
 
         # Each message was written first into the person's own chat, once.
         await settle(server)

@@ -95,7 +95,7 @@ async def test_a_survey_opens_on_schedule_and_invites_its_audience_in_their_morn
     assert surveys.survey_dates(aahsl, catalog.get(AAHSL).surveys[0]) == (OPENS, CLOSES)
     # Cora (New York) is past 09:00: hers comes with her first turn after the opening.
     shown = await chat("coach@demo.example").say("status")
-    assert "Final evaluation of the coaching program (for NNLM and AAHSL): AAHSL coaching pilot" in shown
+    assert "Final evaluation of the coaching program (for NNLM and AAHSL): AAHSL Demo 2026-27" in shown
     assert "Would you answer 5 short questions? It is open until 13 December 2026" in shown
     # The audience is the participants and the coaches; the coordinator is not asked.
     invited = {i.person_id: i.role for i in await rows(db, SurveyInvitation, SurveyInvitation.cohort_id == aahsl.id)}
@@ -354,7 +354,7 @@ def test_a_text_question_must_be_optional(tmp_path):
 async def test_a_regional_coordinator_reports_on_their_region_only(engine, db, chat):
     nora = chat("northeast@demo.example")
     shown = await nora.say("report")
-    assert "Report: Mentorship Network Demo 2026-27 Northeast" in shown and "Which cohort?" not in shown
+    assert "Report: Coordinator network Demo 2026-27 Northeast" in shown and "Which cohort?" not in shown
     west = next(c for c in await rows(db, Cohort) if c.name.endswith("West"))
     refused = await click_as(engine, "northeast@demo.example", f"report:cohort|{west.id}")
     assert "you do not coordinate that one" in refused and "Report:" not in refused
@@ -362,13 +362,13 @@ async def test_a_regional_coordinator_reports_on_their_region_only(engine, db, c
     assert "you do not coordinate that one" in refused
     assert await rows(db, ExportLink) == []
     casey = await chat("coordinator@demo.example").say("report")
-    assert "Coordinator network: Demo 2026-27 Northeast" in casey and "Coordinator network: Demo 2026-27 West" in casey
+    assert "Coordinator network Demo 2026-27 Northeast" in casey and "Coordinator network Demo 2026-27 West" in casey
 
 
 async def test_the_report_counts_coaches_against_their_hours_commitment(engine, db, chat):
     casey = chat("coordinator@demo.example")
     await casey.say("report")
-    shown = await casey.click("SIG-ALICE coaching: Demo 2026-27")
+    shown = await casey.click("SIG-ALICE Demo 2026-27")
     hours = "*Coach hours, November 2026:* 0.0 hours logged; coaches under the commitment (2-5 hours a month): 2"
     assert hours in shown
     assert "Chart saved:" in shown and "coaches by hours" in shown

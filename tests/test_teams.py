@@ -358,7 +358,7 @@ async def test_the_emulator_names_its_user_by_email_without_a_member_look_up(ser
     )
     sent["conversation"] = {"id": "7a9c1e3f-5b2d-4f8a-9c0e-1d2f3a4b5c6d|livechat"}  # no type, as the Emulator sends
     assert 200 <= await post(server, sent) < 300
-    assert "participant in AAHSL coaching pilot" in only_reply(connector).text
+    assert "participant in AAHSL Demo 2026-27" in only_reply(connector).text
     assert connector.member_lookups == []
     [account] = await accounts(server)
     assert await email_of(server, account) == "participant@demo.example"

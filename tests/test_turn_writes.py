@@ -149,7 +149,7 @@ async def test_a_role_given_by_another_process_counts_on_the_next_turn(engine: E
         assert cohort is not None
         session.add(Membership(cohort_id=cohort.id, person_id=person.id, role="coordinator", created_at=FIXED_NOW))
     shown = await answer(engine, slack("help"))
-    assert "`cohort`" in shown and f"coordinator in SIG-ALICE coaching ({cohort.name})" in shown
+    assert "`cohort`" in shown and f"coordinator in SIG-ALICE {cohort.name}" in shown
 
     async with other_process.transaction() as session:
         session.add(
