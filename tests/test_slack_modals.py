@@ -88,7 +88,7 @@ async def opened_form(server: RunningServer, fake: FakeSlackApi) -> tuple[SlackU
     there; the modal views.open got, and the DM answer to the click."""
     avery = SlackUser(server, fake, AVERY)
     ack = await slash(server, fake, "apply aahsl", user=AVERY, channel=avery.channel)
-    assert KEPT_NOTE in ack["text"] and "Let's apply to the AAHSL" in ack["text"]
+    assert KEPT_NOTE in ack["text"] and "Let's apply to the Demo 2027-28 cohort of the AAHSL" in ack["text"]
     assert slack_buttons(ack.get("blocks", [])) == {}  # the question and its buttons are in the DM
     kept = await eventually(avery.posts, "the application's question in the DM")
     assert "(1 of 12)" in kept[0].args["text"]
