@@ -58,6 +58,7 @@ from aiohttp import web  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
+from bot.cohorts import cohort_label  # noqa: E402
 from bot.demo import ALCTS, running_cohort, seed_demo  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.outbox import message_key  # noqa: E402
@@ -182,10 +183,10 @@ async def add_recipients(
 async def prepare_announcement(db: Database, catalog: ProgramCatalog) -> Chat:
     """The coordinator, one click away from sending: announce, the ALCTS demo cohort, everyone, the text."""
     async with db.transaction() as session:
-        name = (await session.execute(running_cohort(ALCTS))).scalar_one().name
+        cohort = (await session.execute(running_cohort(ALCTS))).scalar_one()
     casey = Chat(Engine(db, build_registry(), catalog), COORDINATOR)
     await casey.say("announce")
-    await casey.click(f"{name} (ALCTS mentoring)")
+    await casey.click(cohort_label(cohort, catalog.get(ALCTS)))
     await casey.click("Everyone")
     preview = await casey.say(TEXT)
     if "Send to" not in " ".join(button.label for button in casey.console.buttons):
