@@ -26,6 +26,9 @@ class Person(Base):
     timezone_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     # On leave until this day (their own `pause until DATE`): no check-ins, reminders or nudges before it.
     away_until: Mapped[date | None] = mapped_column(Date)
+    # Set on the stand-in that keeps a forgotten person's counts (ended pairs, sessions held, hours, survey
+    # invitations) after `forget me`: no email, name or account of theirs is left. None: a real person.
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -448,6 +451,18 @@ class ExportLink(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     survey_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DataExportLink(Base):
+    """An unguessable, short-lived link a person asked for with `my data`, to download what is held about
+    them. It holds no data itself: the file is put together when the link is opened."""
+
+    __tablename__ = "data_export_links"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
