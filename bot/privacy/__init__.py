@@ -1,0 +1,1 @@
+"""What is held about people, for how long, and their rights over it."""
