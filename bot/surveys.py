@@ -399,12 +399,13 @@ class QuestionResult:
 
     @property
     def hidden(self) -> bool:
-        return self.total.respondents < MIN_GROUP
+        return self.total.respondents < MIN_GROUP  # a hidden question's tally is empty: 0 answers
 
 
 async def question_results(session: AsyncSession, cohort: Cohort, survey: Survey) -> list[QuestionResult]:
     """Each question's answers, totalled and, where no group is small, by role. A hidden question's
-    tallies are emptied here, so no caller can show what it must not."""
+    tallies are emptied here, its count of answers too, so no caller can show what it must not: in a group
+    of four, "1 answer" says how many wrote a comment."""
     rows = await session.execute(
         select(SurveyAnswer.question_id, SurveyAnswer.role, SurveyAnswer.answer).where(
             SurveyAnswer.cohort_id == cohort.id, SurveyAnswer.survey_id == survey.id
@@ -420,7 +421,7 @@ async def question_results(session: AsyncSession, cohort: Cohort, survey: Survey
     for question in survey.questions:
         total, by_group = totals[question.id], groups[question.id]
         if total.respondents < MIN_GROUP:
-            results.append(QuestionResult(question, Tally(respondents=total.respondents), {}))
+            results.append(QuestionResult(question, Tally(), {}))
             continue
         # A role's figures are shown only if every group is large: a small group could otherwise be
         # worked out as the total minus the others.

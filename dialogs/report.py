@@ -163,7 +163,7 @@ async def _survey_results(turn: Turn, cohort: Cohort, program: Program, survey: 
 
 def _summary(result: QuestionResult) -> str:
     if result.hidden:
-        return f"— hidden: {result.total.respondents} of the {MIN_GROUP} answers needed to show it"
+        return "— hidden"
     text = _tally_text(result.total, result.question.kind, result.question.options)
     if result.by_role:
         text += ". By role: " + "; ".join(
