@@ -34,7 +34,7 @@ from adapters.slack.workspaces import SlackClients
 from adapters.teams import files as teams_files
 from adapters.teams.app import TeamsSender
 from adapters.teams.app import add_routes as add_teams_routes
-from bot import jobs, surveys
+from bot import jobs, metrics, surveys
 from bot.booking import calendar_file
 from bot.config import Settings, SlackSettings, load_settings
 from bot.engine import Engine
@@ -68,6 +68,36 @@ async def healthz(request: web.Request) -> web.Response:
     if await request.app[DB].ping():
         return web.json_response({"status": "ok"}, headers=headers)
     return web.json_response({"status": "database unreachable"}, status=503, headers=headers)
+
+
+def metrics_page(engine: Engine) -> Any:
+    """GET /metrics: this process's figures in Prometheus' text format; the outbox's depth read now."""
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            await metrics.read_outbox_depth(request.app[DB], engine.clock())
+        except Exception as exc:  # the counters are still worth a scrape without the database
+            log.warning("metrics: outbox depth unreadable error=%s", type(exc).__name__)
+            metrics.forget_outbox_depth()
+        headers = {"Content-Type": metrics.CONTENT_TYPE, PROCESS_HEADER: str(os.getpid())}
+        return web.Response(body=metrics.page(), headers=headers)
+
+    return handle
+
+
+ACK_PATHS = {"/slack/events": "slack", "/api/messages": "teams"}  # a platform's requests, to time their answer
+
+
+@web.middleware
+async def time_acknowledgements(request: web.Request, handler: Any) -> web.StreamResponse:
+    platform = ACK_PATHS.get(request.path)
+    if platform is None:
+        return await handler(request)
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        metrics.acknowledged(platform, time.perf_counter() - started)
 
 
 def calendar(engine: Engine) -> Any:
@@ -111,9 +141,10 @@ async def build_web_app(
 ) -> web.Application:
     """One aiohttp application: /healthz, /api/messages (Teams), /slack/events (Slack over HTTP), and (with
     `background`) the outbox worker that delivers what the assistant sends on its own and the scheduler."""
-    web_app = web.Application()
+    web_app = web.Application(middlewares=[time_acknowledgements])
     web_app[DB] = db
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics_page(engine))
     web_app.router.add_get("/calendar/{token}.ics", calendar(engine))
     web_app.router.add_get("/exports/{token}.csv", survey_export(engine))
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)

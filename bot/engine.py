@@ -4,6 +4,7 @@ import asyncio
 import copy
 import dataclasses
 import logging
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import forms, identity
+from bot import forms, identity, metrics
 from bot.clock import Clock, system_clock
 from bot.commands import parse, suggest
 from bot.dialog import ActiveDialog, Registry, Turn
@@ -63,6 +64,13 @@ class Engine:
 
         A failure rolls the whole turn back and the person gets an apology, never a stack trace.
         """
+        started = time.perf_counter()
+        try:
+            return await self._answer(inbound, directory)
+        finally:
+            metrics.turn_done(inbound, time.perf_counter() - started)
+
+    async def _answer(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
         if not inbound.private:
             log.info("turn kind=shared-conversation platform=%s", inbound.platform)
             return [Reply(IN_PRIVATE_ONLY)]
@@ -71,6 +79,7 @@ class Engine:
         except Exception as exc:
             # Only the type and place: an exception's message can quote what the person typed.
             log.error("turn failed platform=%s error=%s at %s", inbound.platform, type(exc).__name__, fault_place(exc))
+            metrics.turn_failed(inbound.platform)
             return [Reply(SORRY)]
 
     async def _turn(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:

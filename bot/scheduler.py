@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.clock import Clock, system_clock
 from bot.programs import ProgramCatalog
 from storage.db import Database, insert_or_merge
@@ -55,6 +56,7 @@ class Scheduler:
         self, db: Database, programs: ProgramCatalog, handlers: dict[str, JobHandler], clock: Clock = system_clock
     ) -> None:
         self.db, self.programs, self.handlers, self.clock = db, programs, handlers, clock
+        metrics.known_jobs(list(handlers))
 
     async def run(self, stop: asyncio.Event, interval: float = 5.0) -> None:
         while not stop.is_set():
@@ -79,6 +81,7 @@ class Scheduler:
         """1 if a job ran, 0 if it failed (put off), None if nothing is due."""
         now = self.clock()
         job_id: int | None = None
+        kind = metrics.OTHER  # a job kind no handler knows is counted under "other"
         try:
             async with self.db.transaction() as session:
                 query = (
@@ -93,15 +96,19 @@ class Scheduler:
                     return None
                 job_id = job.id
                 handler = self.handlers.get(job.kind)
+                kind = job.kind if handler is not None else metrics.OTHER
+                metrics.job_started(kind, (now - job.due_at).total_seconds())
                 if handler is not None:
                     await handler(JobContext(session, job, now, self.programs))
                 else:
                     log.error("job kind has no handler id=%s kind=%s", job.id, job.kind)
+                    metrics.job_failed(kind)
                 job.status, job.done_at = ("done" if handler else "failed"), now
         except Exception as exc:
             if job_id is None:
                 raise
             log.error("job failed id=%s error=%s", job_id, type(exc).__name__)
+            metrics.job_failed(kind)
             await self._put_off(job_id, type(exc).__name__, now)
             return 0
         log.info("job done id=%s kind=%s", job.id, job.kind)

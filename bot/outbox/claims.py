@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.messages import Reply
 from bot.outbox.contract import NO_ACCOUNT
 from bot.outbox.lookups import accounts_for, zones_of
@@ -170,6 +171,7 @@ class SentRecorder:
                 platform = claim.account.platform
                 if claim.message_id in sent:
                     log.info("outbox sent id=%s kind=%s platform=%s", claim.message_id, claim.kind, platform)
+                    metrics.delivery(platform, "sent")
                 else:
                     log.warning("outbox sent but not written down id=%s platform=%s", claim.message_id, platform)
                 if not recorded.done():
@@ -232,6 +234,7 @@ async def keep_in_doubt(db: Database, batch: Batch, claim: Claim, *, reason: str
             await report_failure(session, message, claim.account.platform, now)
         else:
             message.claimed_until = now + backoff(message.attempts)
+    metrics.delivery(claim.account.platform, "failed" if message.status == "failed" else "in_doubt")
 
 
 async def settle_failed(db: Database, batch: Batch, claim: Claim, *, reason: str, now: datetime) -> None:
@@ -243,6 +246,7 @@ async def settle_failed(db: Database, batch: Batch, claim: Claim, *, reason: str
         message.status, message.error, message.claimed_by, message.sending_since = "failed", reason, None, None
         message.account_id, message.platform = claim.account.id, claim.account.platform
         await report_failure(session, message, claim.account.platform, now)
+    metrics.delivery(claim.account.platform, "failed")
 
 
 async def _held(session: AsyncSession, batch: Batch, claim: Claim) -> OutboxMessage | None:

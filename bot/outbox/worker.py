@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.clock import Clock, system_clock
 from bot.outbox.claims import Batch, Claim, SentRecorder, Wanted, claim_due, give_back, keep_in_doubt, settle_failed
 from bot.outbox.contract import DeliveryError, Sender, message_key, reason_of
@@ -137,6 +138,7 @@ class OutboxWorker:
         except DeliveryError as error:
             if error.retry_after is not None:
                 self.pace.hold(platform, error.retry_after)
+                metrics.delivery(platform, "rate_limited")
                 due_at = self.clock() + timedelta(seconds=error.retry_after)
                 await give_back(self.db, batch, [claim], due_at=due_at)
             else:
@@ -155,6 +157,7 @@ class OutboxWorker:
     async def _refused(self, batch: Batch, claim: Claim, error: DeliveryError) -> None:
         if error.retry_after is not None:  # rate limited: not the message's fault, so no attempt is counted
             self.pace.hold(claim.account.platform, error.retry_after)
+            metrics.delivery(claim.account.platform, "rate_limited")
             due_at = self.clock() + timedelta(seconds=error.retry_after)
             await give_back(self.db, batch, [claim], due_at=due_at, error=error.reason)
         elif error.permanent:
