@@ -16,6 +16,7 @@ CADENCES = ("monthly", "quarterly")
 QUESTION_KINDS = ("yes_no", "choice")
 MATERIAL_KINDS = ("text", "file")
 SURVEY_QUESTION_KINDS = ("scale", "single", "multiple", "text")
+RETENTION_POINTS = ("cohort_end", "decision")
 
 
 class ProgramError(Exception):
@@ -172,6 +173,16 @@ class ResourceRules:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """`[retention]`: when the answers and materials of an application that ended without a place (withdrawn,
+    declined, ineligible) are removed: `days` after the cohort's end, or after the decision
+    (bot/privacy/retention.py removes them)."""
+
+    application_texts_from: str = "cohort_end"  # or "decision"
+    application_texts_days: int = 0
+
+
+@dataclass(frozen=True)
 class Program:
     id: str
     name: str
@@ -209,6 +220,7 @@ class Program:
     in_sentence: str = ""
     # `tag`: the program before a cohort's name ("AAHSL" in "AAHSL 2026-27"), so two programs' cohorts differ
     tag: str = ""
+    retention: Retention = Retention()
 
 
 def cycle_starts(program: Program) -> list[YearDay]:

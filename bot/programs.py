@@ -22,6 +22,7 @@ from bot.program_rules import (
     KINDS,
     MATERIAL_KINDS,
     QUESTION_KINDS,
+    RETENTION_POINTS,
     ROLES,
     SURVEY_QUESTION_KINDS,
     Application,
@@ -35,6 +36,7 @@ from bot.program_rules import (
     Question,
     Region,
     ResourceRules,
+    Retention,
     SessionRules,
     Survey,
     SurveyQuestion,
@@ -55,6 +57,7 @@ __all__ = [
     "Question",
     "Region",
     "ResourceRules",
+    "Retention",
     "SessionRules",
     "Survey",
     "SurveyQuestion",
@@ -117,6 +120,7 @@ def _application(t: Table, roles: tuple[str, ...], objectives: tuple[str, ...]) 
 
 
 MOST_DAYS_TO_CONFIRM = 90
+MOST_RETENTION_DAYS = 3650
 
 
 def _confirmation(t: Table | None) -> Confirmation | None:
@@ -228,6 +232,7 @@ PROGRAM_KEYS = {
     "matching",
     "pair_change_by_consent",
     "resources",
+    "retention",
 }
 
 
@@ -267,6 +272,18 @@ def _resources(t: Table | None) -> ResourceRules | None:
             elif key != "kinds" and filters.setdefault(name.lower(), key) != key:
                 t.problem(key, f"{name!r} is also in {filters[name.lower()]}: a filter word must name one thing")
     return ResourceRules(lists["kinds"], lists["career_stages"], lists["topics"])
+
+
+def _retention(t: Table | None) -> Retention:
+    """`[retention]`: when an ended application's answers and materials are removed; the cohort's end by default."""
+    if t is None:
+        return Retention()
+    t.unknown_keys({"application_texts_from", "application_texts_days"})
+    start = t.choice("application_texts_from", RETENTION_POINTS, default="cohort_end")
+    days = t.number("application_texts_days", minimum=0, required=False) or 0
+    if days > MOST_RETENTION_DAYS:
+        t.problem("application_texts_days", f"must be at most {MOST_RETENTION_DAYS} days, got {days!r}")
+    return Retention(start, days)  # with a problem recorded, the file is refused anyway
 
 
 def _region(t: Table) -> Region:
@@ -348,6 +365,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
         resources=_resources(t.table("resources", required=False)),
         source=source,
         after_end=read_after_end(t),
+        retention=_retention(t.table("retention", required=False)),
     )
 
 

@@ -235,3 +235,42 @@ def test_a_broken_resources_table_names_file_key_and_problem(tmp_path, table, ex
     assert any(expected in problem and "aahsl-coaching-pilot.toml" in problem for problem in error.value.problems), (
         error.value.problems
     )
+
+
+def test_applications_keep_their_texts_until_the_cohorts_end_unless_the_file_says(tmp_path, catalog):
+    assert {(p.retention.application_texts_from, p.retention.application_texts_days) for p in catalog} == {
+        ("cohort_end", 0)
+    }
+    folder = _broken_copy(tmp_path, "seats = 9", "seats = 9")
+    path = folder / "aahsl-coaching-pilot.toml"
+    path.write_text(
+        path.read_text() + '\n[retention]\napplication_texts_from = "decision"\napplication_texts_days = 14\n'
+    )
+    rule = load_programs(folder).get("aahsl-coaching-pilot").retention
+    assert (rule.application_texts_from, rule.application_texts_days) == ("decision", 14)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (
+            'application_texts_from = "cohort_start"',
+            "key 'retention.application_texts_from': must be one of cohort_end",
+        ),
+        ('application_texts_from = ""', "key 'retention.application_texts_from': must be non-empty text"),
+        ("application_texts_days = -1", "key 'retention.application_texts_days': must be a whole number of at least 0"),
+        ("application_texts_days = 2.5", "key 'retention.application_texts_days': must be a whole number"),
+        ('application_texts_days = "30"', "key 'retention.application_texts_days': must be a whole number"),
+        ("application_texts_days = 3651", "key 'retention.application_texts_days': must be at most 3650 days"),
+        ("application_texts_day = 30", "key 'retention.application_texts_day': is not a known setting"),
+    ],
+)
+def test_a_broken_retention_table_names_file_key_and_problem(tmp_path, table, expected):
+    folder = _broken_copy(tmp_path, "seats = 9", "seats = 9")
+    path = folder / "aahsl-coaching-pilot.toml"
+    path.write_text(path.read_text() + f"\n[retention]\n{table}\n")
+    with pytest.raises(ProgramError) as error:
+        load_programs(folder)
+    assert any(expected in problem and "aahsl-coaching-pilot.toml" in problem for problem in error.value.problems), (
+        error.value.problems
+    )
