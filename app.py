@@ -29,7 +29,7 @@ from bot.programs import ProgramCatalog, ProgramError, load_programs
 from bot.timezones import date_span
 from storage import migrate
 from storage.db import Database, parse_database_url
-from wiring import LOG_FORMAT, prepare, warm_up_dates
+from wiring import configure_logging, prepare, warm_up_dates
 
 log = logging.getLogger("coaching")
 
@@ -178,7 +178,7 @@ def main(argv: list[str]) -> int:
     # So does a command that prints (the cohort's calendar, without migration lines in between).
     quiet = args.command in ("chat", "cohorts", "people") and not settings.log_level_set
     level = "WARNING" if quiet else settings.log_level
-    logging.basicConfig(level=level, format=LOG_FORMAT)
+    configure_logging(level, settings.log_format)
     workers = getattr(args, "workers", 1)  # `python app.py` alone serves with one process
     if workers > 1 and parse_database_url(settings.database_url).get_backend_name() == "sqlite":
         print(SQLITE_ONE_PROCESS, file=sys.stderr)

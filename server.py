@@ -44,7 +44,7 @@ from bot.programs import ProgramCatalog, load_programs
 from bot.scheduler import Scheduler
 from storage.db import Database
 from storage.models import Account
-from wiring import LOG_FORMAT, keep_message_text_out_of_logs, open_engine, prepare, warm_up_dates
+from wiring import configure_logging, keep_message_text_out_of_logs, open_engine, prepare, warm_up_dates
 
 log = logging.getLogger("coaching")
 
@@ -352,8 +352,7 @@ def _stop_workers(workers: list[BaseProcess]) -> None:
 def _worker_main(index: int) -> None:
     """One worker process: the settings and program files read again (the parent checked them)."""
     settings = load_settings()
-    level = settings.log_level
-    logging.basicConfig(level=level, format=LOG_FORMAT.replace("%(name)s", f"worker-{index} %(name)s"))
+    configure_logging(settings.log_level, settings.log_format, worker=f"worker-{index}")
     # Ctrl-C reaches the whole process group: until the server sets its own handlers, the parent's SIGTERM
     # is what stops this process, not a KeyboardInterrupt half-way through the start.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.demo import seed_demo
 from bot.dialog import Registry
 from bot.engine import Engine
+from bot.json_logs import JsonFormatter
 from bot.programs import ProgramCatalog
 from dialogs import (
     announce,
@@ -100,6 +101,24 @@ def build_registry() -> Registry:
 # Libraries that log whole requests at DEBUG (slack_sdk logs each call's body, msrest each Bot Connector
 # request): a relayed message would end up in the log. They log at INFO at most, whatever LOG_LEVEL says.
 LIBRARIES_LOGGING_BODIES = ("slack_sdk", "slack_bolt", "msrest", "botbuilder", "botframework", "aiohttp.client")
+
+
+def log_handler(log_format: str, worker: str | None = None) -> logging.Handler:
+    """A handler on stderr writing LOG_FORMAT's lines: text as LOG_FORMAT says, or one JSON object a line;
+    `worker` names the process of `serve --workers N`."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter(worker))
+        return handler
+    text = LOG_FORMAT if worker is None else LOG_FORMAT.replace("%(name)s", f"{worker} %(name)s")
+    handler.setFormatter(logging.Formatter(text))
+    return handler
+
+
+def configure_logging(level: str, log_format: str, worker: str | None = None) -> None:
+    logging.basicConfig(level=level, handlers=[log_handler(log_format, worker)])
+    if log_format == "json":  # a library's warning is a JSON line too, not a stray line of text
+        logging.captureWarnings(True)
 
 
 def keep_message_text_out_of_logs() -> None:

@@ -51,6 +51,7 @@ class Settings:
     teams: TeamsSettings
     log_level: str
     log_level_set: bool  # LOG_LEVEL given explicitly
+    log_format: str = "text"  # LOG_FORMAT: "text" lines, or "json" (one object a line)
     public_url: str = "http://localhost:3978"  # where browsers reach this server (calendar files)
     outbox_rates: dict[str, float] = field(default_factory=dict)  # messages a second, per platform
     outbox_lease: timedelta = timedelta(seconds=60)  # how long a worker holds a message it is sending
@@ -189,10 +190,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         teams=_teams(env),
         log_level=log_level,
         log_level_set=_get(env, "LOG_LEVEL") is not None,
+        log_format=_log_format(env),
         public_url=_public_url(env),
         outbox_rates=_outbox_rates(env),
         outbox_lease=_outbox_lease(env),
     )
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    typed = _get(env, "LOG_FORMAT") or "text"
+    if typed.lower() not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json, got '{typed}'")
+    return typed.lower()
 
 
 def _outbox_rates(env: Mapping[str, str]) -> dict[str, float]:

@@ -49,6 +49,7 @@ def test_slack_over_http_and_socket_mode():
         ),
         ({"PROGRAMS_DIR": "/nonexistent/programs"}, "PROGRAMS_DIR"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT"),
     ],
 )
 def test_a_broken_setting_names_its_variable(env, variable):
@@ -57,3 +58,10 @@ def test_a_broken_setting_names_its_variable(env, variable):
     message = str(error.value)
     assert message.startswith(variable) or f" {variable} " in f" {message} "
     assert "\n" not in message
+
+
+def test_log_format_is_text_by_default_or_json():
+    assert load_settings(BASE).log_format == "text"
+    assert load_settings({**BASE, "LOG_FORMAT": " JSON "}).log_format == "json"
+    with pytest.raises(ConfigError, match="^LOG_FORMAT must be text or json, got 'logfmt'$"):
+        load_settings({**BASE, "LOG_FORMAT": "logfmt"})
