@@ -27,6 +27,7 @@ from dialogs import (
     confirm,
     enrol,
     event,
+    forget,
     group,
     help,
     hours,
@@ -95,6 +96,7 @@ def build_registry() -> Registry:
     survey.register(registry)
     report.register(registry)
     resources.register(registry)
+    forget.register(registry)
     return registry
 
 

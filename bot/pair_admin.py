@@ -180,6 +180,12 @@ async def end_pair(session: AsyncSession, info: PairInfo, reason: str, now: date
         _tell(session, person, text, cancelled, now, public_url)
 
 
+async def close_for_leaving(session: AsyncSession, info: PairInfo, now: datetime) -> None:
+    """End the pair because one side left the program (`forget me`): its future sessions are cancelled and
+    its check-ins withdrawn; the caller tells the people, in its own words."""
+    await _close(session, info.pair, "left_program", now)
+
+
 async def move_pair(
     session: AsyncSession, info: PairInfo, target: Person, reason: str, now: datetime, public_url: str
 ) -> Pair:
