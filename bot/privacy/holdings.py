@@ -283,3 +283,11 @@ HOLDINGS: tuple[Holding, ...] = (
 )
 
 BY_TABLE: dict[str, Holding] = {holding.table: holding for holding in HOLDINGS}
+
+
+def data_table() -> str:
+    """The README's table of what is kept, why and for how long, written from HOLDINGS."""
+    lines = ["| table | what a row holds | why | kept | on `forget me` |", "| --- | --- | --- | --- | --- |"]
+    for holding in HOLDINGS:
+        lines.append(f"| `{holding.table}` | {holding.what} | {holding.why} | {holding.kept} | {holding.forget} |")
+    return "\n".join(lines)
