@@ -259,7 +259,6 @@ async def _keep_counts(session: AsyncSession, old: int, new: int) -> None:
         (Pair, Pair.guided_id),
         (PairChange, PairChange.requested_by_id),
         (CoachingSession, CoachingSession.booked_by_id),
-        (BusySlot, BusySlot.person_id),
         (CheckIn, CheckIn.person_id),
         (HourEntry, HourEntry.person_id),
         (Application, Application.person_id),
@@ -267,6 +266,10 @@ async def _keep_counts(session: AsyncSession, old: int, new: int) -> None:
     )
     for model, column in moves:
         await session.execute(update(model).where(column == old).values({column.key: new}))
+    # A session's busy quarter hours stay with it; a group place's go with the place (deleted below).
+    await session.execute(
+        update(BusySlot).where(BusySlot.person_id == old, BusySlot.session_id.is_not(None)).values(person_id=new)
+    )
     # Invitations keep the response rate; the stand-in gets no reminder.
     await session.execute(
         update(SurveyInvitation).where(SurveyInvitation.person_id == old).values(person_id=new, reminders=MAX_REMINDERS)
