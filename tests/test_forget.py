@@ -194,7 +194,11 @@ async def test_a_coordinator_is_asked_to_hand_over_first(chat, db, email, words)
 async def test_a_coordinator_forgets_someone_only_once_they_have_left(chat, db, engine):
     casey = chat(CASEY)
     shown = await casey.say(f"forget {DANA}")
-    assert "Dana Participant is still in the AAHSL Demo 2026-27 cohort" in shown and "Nothing changed" in shown
+    assert "Dana Participant is still in the AAHSL Demo 2026-27 cohort, which runs until 23 May 2027" in shown
+    assert "only they can ask to be forgotten" in shown and "Nothing changed" in shown
+    assert "has an active pairing in the AAHSL Demo 2026-27 cohort: if they have left, end it first" in (
+        await casey.say(f"forget {PAT}")
+    )
     assert "Only coordinators" in await chat(PAT).say(f"forget {DANA}")
     assert "I know nobody with the email nobody@example.org" in await casey.say("forget nobody@example.org")
     assert "never been in a cohort you coordinate" in await chat(NORA).say(f"forget {DANA}")

@@ -27,6 +27,7 @@ from bot.pairs import PairInfo, pairings_of
 from bot.programs import ProgramCatalog
 from bot.roles import Roles
 from bot.surveys import MAX_REMINDERS, is_open
+from bot.timezones import long_date
 from storage.models import (
     Account,
     Application,
@@ -117,12 +118,9 @@ async def left_refusal(
         return f"{name} has never been in a cohort you coordinate, so it is not for you to remove their data."
     if await _coordinates(session, target, programs):
         return f"{name} coordinates a program: a coordinator's records stay while they coordinate."
-    still = await _still_taking_part(session, target.id, programs, now.date())
+    still = await _still_taking_part(session, target, programs, now.date())
     if still:
-        return (
-            f"{name} is still in {still}. Only they can ask to be forgotten while they take part "
-            "(with `forget me`); end their pairing or application first if they have left."
-        )
+        return f"{still} While they take part, only they can ask to be forgotten (with `forget me`)."
     return None
 
 
@@ -147,29 +145,37 @@ async def _cohorts_of(session: AsyncSession, person_id: int) -> list[Cohort]:
 
 
 async def _still_taking_part(
-    session: AsyncSession, person_id: int, programs: ProgramCatalog, today: date
+    session: AsyncSession, person: Person, programs: ProgramCatalog, today: date
 ) -> str | None:
-    """The first thing still running for the person (a pairing, an application, a running cohort), named."""
-    active = await pairings_of(session, person_id, programs)
+    """What still runs for the person, in a sentence that says what would end it, or None."""
+    name = person.display_name
+    active = await pairings_of(session, person.id, programs)
     if active:
-        return f"an active pairing in {cohort_in_sentence(active[0].cohort, active[0].program)}"
-    running = (
-        select(Cohort)
-        .where(Cohort.ends_on >= today)
-        .where(
-            Cohort.id.in_(select(Membership.cohort_id).where(Membership.person_id == person_id))
-            | Cohort.id.in_(
-                select(Application.cohort_id).where(
-                    Application.person_id == person_id, Application.status.in_(UNDER_WAY)
-                )
-            )
-        )
-        .order_by(Cohort.starts_on)
+        where = cohort_in_sentence(active[0].cohort, active[0].program)
+        return f"{name} has an active pairing in {where}: if they have left, end it first (`pair end {name}`)."
+    applied = (
+        select(Application, Cohort)
+        .join(Cohort, Cohort.id == Application.cohort_id)
+        .where(Application.person_id == person.id, Application.status.in_(UNDER_WAY), Cohort.ends_on >= today)
     )
-    for cohort in (await session.execute(running)).scalars():
+    for application, cohort in (await session.execute(applied)).all():
         program = programs.get(cohort.program_id)
         if program is not None:
-            return cohort_in_sentence(cohort, program)
+            where = cohort_in_sentence(cohort, program)
+            return f"{name}'s application to {where} is {application.status}: they can withdraw it with `withdraw`."
+    member = (
+        select(Cohort)
+        .where(
+            Cohort.ends_on >= today,
+            Cohort.id.in_(select(Membership.cohort_id).where(Membership.person_id == person.id)),
+        )
+        .order_by(Cohort.ends_on)
+    )
+    for cohort in (await session.execute(member)).scalars():
+        program = programs.get(cohort.program_id)
+        if program is not None:
+            where, until = cohort_in_sentence(cohort, program), long_date(cohort.ends_on)
+            return f"{name} is still in {where}, which runs until {until}: from the day after, you can."
     return None
 
 
