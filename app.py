@@ -44,7 +44,7 @@ async def chat(settings: Settings, catalog: ProgramCatalog, email: str) -> None:
     db, engine = await prepare(settings, catalog)
     warming = warm_up_dates()
     try:
-        await ConsoleChat(engine, email).run()
+        await ConsoleChat(engine, email, dialog_idle_days=settings.dialog_idle_days).run()
     finally:
         warming.cancel()  # leaving in the first second does not wait for it
         await db.dispose()

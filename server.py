@@ -165,7 +165,9 @@ async def build_web_app(
             lease=settings.outbox_lease,
             lanes=OUTBOX_LANES,
         )
-        scheduler = Scheduler(db, engine.programs, jobs.ALL, lambda: engine.clock())
+        scheduler = Scheduler(
+            db, engine.programs, jobs.ALL, lambda: engine.clock(), dialog_idle_days=settings.dialog_idle_days
+        )
         _add_background(web_app, worker.run, scheduler.run)
     return web_app
 

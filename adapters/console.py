@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot import jobs
+from bot.config import DIALOG_IDLE_DAYS
 from bot.engine import Engine
 from bot.messages import Button, Image, Inbound, Profile, Reply
 from bot.outbox import OutboxWorker, person_of_account
@@ -66,6 +67,7 @@ class ConsoleChat:
         write: Callable[[str], None] = print,
         *,
         image_folder: Path = IMAGE_FOLDER,  # where pictures in replies are saved
+        dialog_idle_days: int = DIALOG_IDLE_DAYS,
     ) -> None:
         self.engine, self.email, self.write = engine, email.strip().lower(), write
         self.image_folder = image_folder
@@ -73,7 +75,9 @@ class ConsoleChat:
         self.buttons: list[Button] = []
         # The terminal has no push: messages for this person are shown after each turn.
         self.outbox = OutboxWorker(engine.db, {CONSOLE: self}, lambda: engine.clock())
-        self.scheduler = Scheduler(engine.db, engine.programs, jobs.ALL, lambda: engine.clock())
+        self.scheduler = Scheduler(
+            engine.db, engine.programs, jobs.ALL, lambda: engine.clock(), dialog_idle_days=dialog_idle_days
+        )
 
     def inbound_for(self, typed: str) -> Inbound:
         typed = typed.strip()

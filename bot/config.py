@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.db import parse_database_url
 
 MICROSOFT_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+DIALOG_IDLE_DAYS = 30  # the default: a conversation left unanswered this long is forgotten
 
 
 class ConfigError(Exception):
@@ -55,6 +56,7 @@ class Settings:
     public_url: str = "http://localhost:3978"  # where browsers reach this server (calendar files)
     outbox_rates: dict[str, float] = field(default_factory=dict)  # messages a second, per platform
     outbox_lease: timedelta = timedelta(seconds=60)  # how long a worker holds a message it is sending
+    dialog_idle_days: int = DIALOG_IDLE_DAYS  # bot/privacy/retention.py forgets a dialog idle this long
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -194,6 +196,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_public_url(env),
         outbox_rates=_outbox_rates(env),
         outbox_lease=_outbox_lease(env),
+        dialog_idle_days=_dialog_idle_days(env),
     )
 
 
@@ -231,6 +234,14 @@ def _outbox_lease(env: Mapping[str, str]) -> timedelta:
     if not typed.isdigit() or not 3 <= int(typed) <= 3600:
         raise ConfigError(f"OUTBOX_LEASE_SECONDS must be a whole number of seconds from 3 to 3600, got '{typed}'")
     return timedelta(seconds=int(typed))
+
+
+def _dialog_idle_days(env: Mapping[str, str]) -> int:
+    """DIALOG_IDLE_DAYS: a question left unanswered this many days is forgotten with what the dialog held."""
+    typed = _get(env, "DIALOG_IDLE_DAYS") or str(DIALOG_IDLE_DAYS)
+    if not (typed.isascii() and typed.isdigit()) or not 1 <= int(typed) <= 3650:
+        raise ConfigError(f"DIALOG_IDLE_DAYS must be a whole number of days from 1 to 3650, got '{typed}'")
+    return int(typed)
 
 
 def _public_url(env: Mapping[str, str]) -> str:

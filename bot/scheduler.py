@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.clock import Clock, system_clock
+from bot.config import DIALOG_IDLE_DAYS
 from bot.programs import ProgramCatalog
 from storage.db import Database, insert_or_merge
 from storage.models import Job
@@ -37,6 +38,7 @@ class JobContext:
     job: Job
     now: datetime
     programs: ProgramCatalog
+    dialog_idle_days: int = DIALOG_IDLE_DAYS  # DIALOG_IDLE_DAYS: retention forgets dialogs idle this long
 
 
 JobHandler = Callable[[JobContext], Awaitable[None]]
@@ -53,9 +55,16 @@ class Scheduler:
     """Runs due jobs through their handlers, one transaction each."""
 
     def __init__(
-        self, db: Database, programs: ProgramCatalog, handlers: dict[str, JobHandler], clock: Clock = system_clock
+        self,
+        db: Database,
+        programs: ProgramCatalog,
+        handlers: dict[str, JobHandler],
+        clock: Clock = system_clock,
+        *,
+        dialog_idle_days: int = DIALOG_IDLE_DAYS,
     ) -> None:
         self.db, self.programs, self.handlers, self.clock = db, programs, handlers, clock
+        self.dialog_idle_days = dialog_idle_days
         metrics.known_jobs(list(handlers))
 
     async def run(self, stop: asyncio.Event, interval: float = 5.0) -> None:
@@ -99,7 +108,7 @@ class Scheduler:
                 kind = job.kind if handler is not None else metrics.OTHER
                 metrics.job_started(kind, (now - job.due_at).total_seconds())
                 if handler is not None:
-                    await handler(JobContext(session, job, now, self.programs))
+                    await handler(JobContext(session, job, now, self.programs, self.dialog_idle_days))
                 else:
                     log.error("job kind has no handler id=%s kind=%s", job.id, job.kind)
                     metrics.job_failed(kind)

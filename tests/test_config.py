@@ -65,3 +65,13 @@ def test_log_format_is_text_by_default_or_json():
     assert load_settings({**BASE, "LOG_FORMAT": " JSON "}).log_format == "json"
     with pytest.raises(ConfigError, match="^LOG_FORMAT must be text or json, got 'logfmt'$"):
         load_settings({**BASE, "LOG_FORMAT": "logfmt"})
+
+
+@pytest.mark.parametrize("typed", ["0", "3651", "thirty", "-5", "2.5", "３０"])
+def test_dialog_idle_days_is_a_whole_number_from_1_to_3650(typed):
+    assert load_settings(BASE).dialog_idle_days == 30
+    assert load_settings({**BASE, "DIALOG_IDLE_DAYS": " 7 "}).dialog_idle_days == 7
+    assert load_settings({**BASE, "DIALOG_IDLE_DAYS": "3650"}).dialog_idle_days == 3650
+    with pytest.raises(ConfigError) as error:
+        load_settings({**BASE, "DIALOG_IDLE_DAYS": typed})
+    assert str(error.value) == f"DIALOG_IDLE_DAYS must be a whole number of days from 1 to 3650, got '{typed}'"
