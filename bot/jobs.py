@@ -2,24 +2,21 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import checkins, confirmation, ending, hours, pace, quiet, surveys
+from bot.privacy import retention
 from bot.programs import Program, ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
 from storage.db import Database
-from storage.models import Cohort, ProcessedEvent
+from storage.models import Cohort
 
-PRUNE = "prune-events"
-KEEP_EVENT_IDS = timedelta(days=2)  # Slack retries an event for minutes, never days
+PRUNE = "prune-events"  # the daily housekeeping; its name is older than the retention rules it now runs
 
 
 async def prune_events(context: JobContext) -> None:
-    """Forget platform delivery ids old enough that no retry can come, and plan tomorrow's pruning."""
-    await context.session.execute(
-        delete(ProcessedEvent).where(ProcessedEvent.received_at < context.now - KEEP_EVENT_IDS)
-    )
+    """Remove what is kept no longer (bot/privacy/retention.py), and plan tomorrow's housekeeping."""
+    await retention.sweep(context)
     await plan_pruning(context.session, context.now + timedelta(days=1), context.now)
 
 
@@ -36,6 +33,7 @@ ALL: dict[str, JobHandler] = {
     **confirmation.JOBS,
     **quiet.JOBS,
     **pace.JOBS,
+    **retention.JOBS,
     PRUNE: prune_events,
 }
 

@@ -23,7 +23,9 @@ from bot.applications import (
 )
 from bot.cohorts import cohort_in_sentence, cohort_label, cohort_of_program
 from bot.dialog import Command, Registry, Turn, button, row_id
+from bot.events import capitalised
 from bot.messages import Button, Reply
+from bot.privacy.retention import removed_words, texts_removed
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
 from bot.timezones import long_date, today_in
@@ -400,7 +402,10 @@ async def _coordinated_application(turn: Turn, application_id: str) -> tuple[App
         return None
     program, cohort = found
     if application.status not in DECIDABLE:
-        turn.say(f"That application is {application.status}, so there is nothing to decide. Nothing was changed.")
+        removed = texts_removed(application, cohort, program, turn.now)
+        texts = f" {capitalised(removed_words(program))}." if removed else ""
+        nothing = f"That application is {application.status}, so there is nothing to decide."
+        turn.say(f"{nothing}{texts} Nothing was changed.")
         return None
     return application, program, cohort
 

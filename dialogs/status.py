@@ -11,6 +11,7 @@ from bot.confirmation import is_waiting, state_words
 from bot.dialog import Command, Registry, Turn, button
 from bot.messages import Button
 from bot.pairs import pairings_of
+from bot.privacy.retention import removed_words, texts_removed
 from bot.timezones import long_date, today_in
 from dialogs import help_me
 from storage.models import Application, Cohort
@@ -62,6 +63,8 @@ async def _applications(turn: Turn) -> tuple[list[str], str | None]:
         hint = NEXT_STEP.get(application.status, "")
         if application.status == "draft" and next_step(application, program) is None:
             hint = "all answered: type `apply` to check and submit it"
+        if texts_removed(application, cohort, program, turn.now):
+            hint = removed_words(program)
         if state := state_words(application, turn.timezone, turn.now):
             words = f"accepted, {state}"
             hint = "type `confirm` to confirm it" if is_waiting(application, turn.now) else hint
