@@ -68,6 +68,8 @@ class Turn:
     fetch_file: "FetchFile | None" = None
     # A fresh transaction for after_commit work (the turn's own is over by then).
     new_transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]] | None = None
+    # After removing someone's data in after_commit work: leave no earlier copy of it in the database's log.
+    checkpoint: Callable[[], Awaitable[None]] | None = None
     replies: list[Reply] = field(default_factory=list)
     # Work to do once the turn is committed (a relay's delivery); it may add replies with say().
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -165,6 +165,7 @@ class Engine:
             send_now=self.send_now,
             fetch_file=self.fetchers.get(inbound.platform),
             new_transaction=self.db.transaction,
+            checkpoint=self.db.checkpoint,
         )
         asked_before = turn.active
         await self._route(turn)

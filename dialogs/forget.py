@@ -149,12 +149,14 @@ async def _forget_someone(turn: Turn) -> None:
 def _after_commit(turn: Turn, person_id: int) -> None:
     """The forgetting runs in a transaction of its own once this turn is saved (the turn holds the person's
     own rows); the answer goes out only after it committed."""
-    programs, now, transaction = turn.programs, turn.now, turn.new_transaction
+    programs, now, transaction, checkpoint = turn.programs, turn.now, turn.new_transaction, turn.checkpoint
     assert transaction is not None
 
     async def run() -> None:
         async with transaction() as session:
             await forget.forget(session, person_id, programs, now)
+        if checkpoint is not None:
+            await checkpoint()
 
     turn.after_commit.append(run)
 

@@ -57,6 +57,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A deleted or overwritten row's bytes are zeroed, not left in free pages: what `forget me` and the
+        # retention rules remove is gone from the file, not only from the tables.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -140,6 +143,17 @@ class Database:
             return True
         except Exception:  # any failure to answer means "unreachable" to /healthz
             return False
+
+    async def checkpoint(self) -> None:
+        """On SQLite, copy the write-ahead log into the database file and empty it, so the log keeps no
+        earlier version of a page whose rows were just removed (after `forget me`). PostgreSQL: nothing."""
+        if not self.is_sqlite:
+            return
+        async with self._sqlite_writer or nullcontext(), self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await (await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")).close()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

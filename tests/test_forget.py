@@ -5,6 +5,7 @@ hand over, and a coordinator may only have someone forgotten who has left their 
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -50,6 +51,14 @@ async def dump(db: Database) -> str:
             for table in Base.metadata.sorted_tables
         }
     return json.dumps(tables, default=str)
+
+
+def sqlite_bytes(db: Database) -> bytes:
+    """The SQLite database file and its write-ahead log, as bytes (nothing on PostgreSQL)."""
+    if not db.is_sqlite:
+        return b""
+    path = Path(str(db.url.database))
+    return b"".join(file.read_bytes() for file in (path, path.with_name(path.name + "-wal")) if file.exists())
 
 
 async def rows_naming(db: Database, person_id: int) -> dict[str, int]:
@@ -102,6 +111,7 @@ async def test_forget_me_leaves_nothing_that_names_the_person(chat, db):
     await add_withdrawn_application(db, PAT, MARKER)
     pat = await person(db, PAT)
     assert pat is not None and MARKER in await dump(db)
+    assert not db.is_sqlite or MARKER.encode() in sqlite_bytes(db)  # so the search of the file below can fail
     cora_pairs_before = len(await rows(db, Pair, Pair.guide_id == (await person(db, CORA)).id))
     pat_chat = chat(PAT)
     shown = await pat_chat.say("forget me")
@@ -114,6 +124,8 @@ async def test_forget_me_leaves_nothing_that_names_the_person(chat, db):
     for trace in (PAT, "Pat Participant", MARKER):
         assert trace not in everything, trace
     assert await rows_naming(db, pat.id) == {}
+    for trace in (PAT, "Pat Participant", MARKER):
+        assert trace.encode() not in sqlite_bytes(db), trace  # not in free pages or the log either
     # Cora's pairings stay, ended, with a stand-in that names nobody.
     cora = await person(db, CORA)
     cora_pairs = await rows(db, Pair, Pair.guide_id == cora.id)
