@@ -114,6 +114,8 @@ async def test_forget_me_leaves_nothing_that_names_the_person(chat, db):
     assert not db.is_sqlite or MARKER.encode() in sqlite_bytes(db)  # so the search of the file below can fail
     cora_pairs_before = len(await rows(db, Pair, Pair.guide_id == (await person(db, CORA)).id))
     pat_chat = chat(PAT)
+    assert "You are away until" in await pat_chat.say("pause until 2027-01-10")  # Cora and Casey are told
+    assert any("Pat Participant is away" in text for text in await texts_to(db, CORA, "away"))
     shown = await pat_chat.say("forget me")
     assert "This deletes, for good" in shown and "Cora Coach in the AAHSL Demo 2026-27 cohort ends" in shown
     assert "my data" in shown  # a copy first, if they want one

@@ -10,11 +10,12 @@ Who may be forgotten:
   running anywhere (no active pairing, no application under way, no place in a cohort still running).
 """
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, or_, select, union, update
+from sqlalchemy import String, cast, delete, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
@@ -282,6 +283,14 @@ async def _keep_counts(session: AsyncSession, old: int, new: int) -> None:
     )
 
 
+async def _delete_messages_naming(session: AsyncSession, person: Person) -> None:
+    """Messages to others that name the person ("Pat is away until...", "Pat could not be reached"), sent or
+    waiting: searched as the JSON column stores them (non-ASCII letters escaped)."""
+    text = cast(OutboxMessage.reply, String)
+    naming = [text.contains(json.dumps(value)[1:-1], autoescape=True) for value in (person.email, person.display_name)]
+    await session.execute(delete(OutboxMessage).where(or_(OutboxMessage.ref == f"unreached:{person.id}", *naming)))
+
+
 async def _delete_the_rest(session: AsyncSession, person: Person) -> None:
     """Everything else naming the person goes: with the person's row itself, the database removes the rows
     that cascade, and the columns that only mention them are cleared; this names each, so none is missed."""
@@ -296,6 +305,7 @@ async def _delete_the_rest(session: AsyncSession, person: Person) -> None:
     ]
     if slack_users:
         await session.execute(delete(SlackInstaller).where(SlackInstaller.user_id.in_(slack_users)))
+    await _delete_messages_naming(session, person)
     for model in (
         Account,
         Membership,

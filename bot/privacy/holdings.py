@@ -4,6 +4,15 @@ written from it, and a test walks the schema so that no new table escapes it."""
 
 from dataclasses import dataclass
 
+from bot.config import DIALOG_IDLE_DAYS
+from bot.privacy.retention import (
+    KEEP_DONE_JOBS,
+    KEEP_EVENT_IDS,
+    KEEP_EXPIRED_LINKS,
+    KEEP_FAILED_MESSAGES,
+    KEEP_SENT_MESSAGES,
+)
+
 # What `forget me` does with a table's rows that name the person.
 DELETED = "deleted"
 STAND_IN = "kept under a nameless stand-in"  # counts stay: ended pairs, sessions held, hours, invitations
@@ -84,7 +93,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "dialog_states",
         "the step of a conversation under way",
         "to carry on after a restart",
-        "until the dialog ends, or idle for DIALOG_IDLE_DAYS (30 by default)",
+        f"until the conversation ends, or {DIALOG_IDLE_DAYS} days without an answer (DIALOG_IDLE_DAYS)",
         DELETED,
         ("person_id",),
     ),
@@ -197,8 +206,9 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding(
         "outbox",
         "a message the assistant sends on its own, and its delivery",
-        "delivering once, even across crashes",
-        "30 days after it was sent, 90 after it failed",
+        "delivering once, even across crashes; a message naming a forgotten person goes with them",
+        f"{KEEP_SENT_MESSAGES} days after it was sent, {KEEP_FAILED_MESSAGES} after it failed; a notice that someone "
+        "could not be reached stays (so coordinators are told once) until that person's `forget me`",
         DELETED,
         ("person_id",),
     ),
@@ -206,7 +216,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "export_links",
         "a coordinator's link to download survey answers",
         "the download",
-        "a day after it expires (links work for 15 minutes)",
+        f"{KEEP_EXPIRED_LINKS} day after it expires (links work for 15 minutes)",
         DELETED,
         ("person_id",),
         secret_columns=("token",),
@@ -215,7 +225,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "data_export_links",
         "a person's link to download their data",
         "the download",
-        "a day after it expires (links work for 15 minutes)",
+        f"{KEEP_EXPIRED_LINKS} day after it expires (links work for 15 minutes)",
         DELETED,
         ("person_id",),
         secret_columns=("token",),
@@ -247,14 +257,14 @@ HOLDINGS: tuple[Holding, ...] = (
         "jobs",
         "scheduled work and whether it is done",
         "check-ins, reminders, housekeeping",
-        "90 days after it is done",
+        f"{KEEP_DONE_JOBS} days after it is done",
         NOT_PERSONAL,
     ),
     Holding(
         "processed_events",
         "Slack delivery ids already applied",
         "not applying a retried event twice",
-        "2 days",
+        f"{KEEP_EVENT_IDS} days",
         NOT_PERSONAL,
     ),
     Holding(
@@ -277,7 +287,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "slack_oauth_states",
         "an Add to Slack under way",
         "to check Slack's answer",
-        "until it is used, or a day after it expires",
+        "until it is used or expires",
         NOT_PERSONAL,
     ),
 )
