@@ -63,7 +63,7 @@ def test_a_broken_setting_names_its_variable(env, variable):
 def test_log_format_is_text_by_default_or_json():
     assert load_settings(BASE).log_format == "text"
     assert load_settings({**BASE, "LOG_FORMAT": " JSON "}).log_format == "json"
-    with pytest.raises(ConfigError, match="^LOG_FORMAT must be text or json, got 'logfmt'$"):
+    with pytest.raises(ConfigError, match=r"^LOG_FORMAT must be text or json, got 'logfmt'$"):
         load_settings({**BASE, "LOG_FORMAT": "logfmt"})
 
 
