@@ -213,4 +213,3 @@ async def test_a_resource_added_in_a_form_is_checked_as_typed(engine: Engine) ->
     assert "already in the library" in dict(again[0].field_errors)["url"]
     unknown = await casey(engine, form=FormAnswers.of(form, {**given, "url": "https://x.org/a", "stages": "teens"}))
     assert "is not one of the career stages" in dict(unknown[0].field_errors)["stages"]
-
