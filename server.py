@@ -10,6 +10,7 @@ that ends, and stops them all on SIGTERM or SIGINT.
 """
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
@@ -40,6 +41,8 @@ from bot.config import Settings, SlackSettings, load_settings
 from bot.engine import Engine
 from bot.messages import Reply
 from bot.outbox import OutboxWorker, Sender
+from bot.privacy import export
+from bot.privacy.summary import readable_summary
 from bot.programs import ProgramCatalog, load_programs
 from bot.scheduler import Scheduler
 from storage.db import Database
@@ -136,6 +139,27 @@ def survey_export(engine: Engine) -> Any:
     return handle
 
 
+def personal_data_export(engine: Engine) -> Any:
+    """GET /my-data/{token}.json or .txt: everything held about the person who typed `my data`, read now."""
+
+    async def handle(request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        data = None
+        if kind in ("json", "txt"):
+            async with request.app[DB].reading() as session:
+                data = await export.linked_data(session, request.match_info["token"], engine.programs, engine.clock())
+        if data is None:
+            raise web.HTTPNotFound(text="This link is unknown or has expired. Type `my data` for a new one.")
+        day = engine.clock().strftime("%Y-%m-%d")
+        if kind == "json":
+            body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+            return download(f"my-data-{day}.json", body, "application/json")
+        text = "\n".join(["What the coaching assistant holds about you", "", *readable_summary(data), ""])
+        return download(f"my-data-{day}.txt", text.encode("utf-8"), "text/plain")
+
+    return handle
+
+
 async def build_web_app(
     settings: Settings, db: Database, engine: Engine, *, background: bool = True
 ) -> web.Application:
@@ -147,6 +171,7 @@ async def build_web_app(
     web_app.router.add_get("/metrics", metrics_page(engine))
     web_app.router.add_get("/calendar/{token}.ics", calendar(engine))
     web_app.router.add_get("/exports/{token}.csv", survey_export(engine))
+    web_app.router.add_get("/my-data/{token}.{kind}", personal_data_export(engine))
     web_app[TEAMS_SENDER] = add_teams_routes(web_app, settings.teams, engine)
     engine.fetchers["teams"] = teams_files.fetch
     if settings.slack is not None:

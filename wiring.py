@@ -34,6 +34,7 @@ from dialogs import (
     match,
     materials,
     me,
+    my_data,
     network,
     pair,
     pair_quiet,
@@ -97,6 +98,7 @@ def build_registry() -> Registry:
     report.register(registry)
     resources.register(registry)
     forget.register(registry)
+    my_data.register(registry)
     return registry
 
 
