@@ -145,6 +145,13 @@ class Turn:
 LARGEST_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number names no row (and would fail the query)
 
 
+async def passed_on(turn: Turn) -> bool:
+    """Typed text that only begins with a command word goes where other free text goes (a relay to a partner),
+    if anything takes it; a slash command never does."""
+    fallback = turn.registry.fallback
+    return fallback is not None and not turn.inbound.is_command and await fallback(turn, turn.inbound.text)
+
+
 def row_id(text: str) -> int | None:
     """The row a button's value or a typed number names: ASCII digits within the databases' integer range;
     None for anything else (a forged value, a number too large), which then names no row."""

@@ -7,7 +7,7 @@ with what will go and what stays, before anything changes; a coordinator is aske
 from sqlalchemy import func, select
 
 from bot.cohorts import cohort_in_sentence
-from bot.dialog import Command, Registry, Turn, button
+from bot.dialog import Command, Registry, Turn, button, passed_on
 from bot.pairs import pairings_of
 from bot.privacy import forget
 from bot.timezones import today_in
@@ -32,7 +32,7 @@ async def start(turn: Turn, args: str) -> None:
         await _ask_own(turn)
     elif "@" in typed:
         await _ask_for_someone(turn, typed)
-    else:
+    elif not await passed_on(turn):  # "Forget about Tuesday, I am ill": a partner writing to their coach
         coordinator = bool(turn.roles.coordinator_of)
         turn.say(USAGE + (COORDINATOR_USAGE if coordinator else "") + " Type `my data` to see what I hold first.")
 

@@ -242,3 +242,9 @@ async def test_forget_without_me_explains_and_changes_nothing(chat, db):
     assert "Type `forget me`" in shown and "`forget EMAIL`" not in shown
     assert "`forget EMAIL`" in await casey.say("forget everything")
     assert await dump(db) == before
+
+
+async def test_a_partner_writing_forget_in_a_sentence_writes_to_their_coach(chat, db):
+    shown = await chat("partner@demo.example").say("Forget about Tuesday, I am ill")
+    assert "your message to Cora Coach" in shown  # the relay took it (Cora has no Slack or Teams in this test)
+    assert "forget me" not in shown and await rows(db, Person, Person.forgotten_at.is_not(None)) == []
