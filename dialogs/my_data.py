@@ -10,7 +10,8 @@ USAGE = "Type `my data` to see what I hold about you and download it."
 
 async def my(turn: Turn, args: str) -> None:
     if " ".join(args.lower().split()).rstrip(".?!") != "data":
-        turn.say(f"I don't know `my {args.strip()}`. " + USAGE)
+        asked = " ".join(args.split())[:40]
+        turn.say(f"I don't know `my {asked}`. {USAGE}" if asked else USAGE)
         return
     data = await export.personal_data(turn.session, turn.person, turn.programs, turn.now)
     token = await export.new_link(turn.session, turn.person, turn.now)

@@ -18,9 +18,18 @@ from bot.privacy.holdings import BY_TABLE
 from bot.privacy.summary import readable_summary
 from bot.programs import ProgramCatalog
 from storage.db import Database
-from storage.models import Base, DataExportLink, Pair, Person
+from storage.models import (
+    Base,
+    CoachingSession,
+    DataExportLink,
+    ExportLink,
+    GroupSession,
+    Pair,
+    Person,
+)
 from tests.conftest import FIXED_NOW
-from tests.test_surveys import answer_final
+from tests.test_quiet_buttons import click_as
+from tests.test_surveys import AAHSL, answer_final, cohort_of
 from wiring import build_registry
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "bot" / "privacy" / "export_schema.json").read_text())
@@ -114,3 +123,38 @@ async def test_my_anything_else_is_answered_and_makes_no_link(chat, db):
     assert "I don't know `my stuff`. Type `my data`" in shown
     async with db.transaction() as session:
         assert (await session.execute(select(func.count()).select_from(DataExportLink))).scalar_one() == 0
+
+
+async def test_keys_to_files_are_left_out_and_a_session_is_there_without_its_calendar_token(engine, chat, db, catalog):
+    assert "Booked:" in await chat(SOKHA).say("book Wednesday 9pm")  # with Cora
+    await chat(SOKHA).say("my data")
+    aahsl = await cohort_of(db, AAHSL)
+    assert "keep it to yourself" in await click_as(engine, CASEY, f"report:csv|{aahsl.id}|final")
+    await chat(CASEY).say("my data")
+    async with db.transaction() as session:
+        keys = [
+            *(await session.execute(select(CoachingSession.calendar_token))).scalars(),
+            *(await session.execute(select(GroupSession.calendar_token))).scalars(),
+            *(await session.execute(select(ExportLink.token))).scalars(),
+            *(await session.execute(select(DataExportLink.token))).scalars(),
+        ]
+    assert len(keys) >= 4
+    sokha, data = await export_of(db, catalog, SOKHA)
+    [booked] = data["tables"]["coaching_sessions"]["rows"]
+    assert booked["booked_by_id"] == sokha.id and booked["status"] == "booked" and "calendar_token" not in booked
+    assert "1 booked" in "\n".join(readable_summary(data))
+    _, coach = await export_of(db, catalog, CORA)
+    assert [row["booked_by_id"] for row in coach["tables"]["coaching_sessions"]["rows"]] == ["Sokha Partner"]
+    assert "/calendar/(left out).ics" in json.dumps(coach["tables"]["outbox"]["rows"])  # told, without the key
+    _, coordinator = await export_of(db, catalog, CASEY)
+    assert len(coordinator["tables"]["export_links"]["rows"]) == 1
+    for exported in (data, coach, coordinator):
+        for table, entry in exported["tables"].items():
+            dumped = json.dumps(entry["rows"])
+            assert [key for key in keys if key in dumped] == [], table
+
+
+async def test_help_lists_my_data_for_everyone(chat):
+    for email in (SOKHA, CASEY, "newcomer@example.org"):
+        assert "`my data`: see and download what I hold about you" in await chat(email).say("help"), email
+    assert await chat(PAT).say("my") == "Type `my data` to see what I hold about you and download it."

@@ -7,7 +7,10 @@ import re
 from datetime import timedelta
 
 from jsonschema import Draft202012Validator
+from sqlalchemy import select
 
+from adapters.console import ConsoleChat
+from storage.models import DataExportLink, Person
 from tests.conftest import FIXED_NOW
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
@@ -20,6 +23,7 @@ from tests.test_slack import PARTICIPANT, PAT, PAT_ZONE, slack_env
 from tests.test_teams import PAT as PAT_TEAMS
 from tests.test_teams import PAT_CHAT
 
+DANA = "participant2@demo.example"
 EXPIRED = "This link is unknown or has expired. Type `my data` for a new one."
 LINK = re.compile(r"http://\S+?/my-data/([A-Za-z0-9_-]+)\.json")
 
@@ -90,3 +94,16 @@ async def test_my_data_on_teams_serves_only_its_maker(
         assert data["tables"]["persons"]["rows"][0]["email"] == PARTICIPANT
         assert any(row["platform"] == "teams" for row in data["tables"]["accounts"]["rows"])
         assert "coordinator@demo.example" not in body and "coach@demo.example" not in body
+        # Dana's link, made in her own chat, serves Dana and never Pat: a link is only for its maker.
+        dana = ConsoleChat(server.engine, DANA, write=lambda _text: None)
+        await dana.say("my data")
+        async with server.db.transaction() as session:
+            dana_id = (await session.execute(select(Person.id).where(Person.email == DANA))).scalar_one()
+            [dana_token] = (
+                await session.execute(select(DataExportLink.token).where(DataExportLink.person_id == dana_id))
+            ).scalars()
+        status, _, body = await fetch(server, f"/my-data/{dana_token}.json")
+        assert status == 200
+        assert json.loads(body)["tables"]["persons"]["rows"][0]["email"] == DANA and PARTICIPANT not in body
+        status, _, text = await fetch(server, f"/my-data/{dana_token}.txt")
+        assert "Dana Participant" in text and "Pat Participant" not in text

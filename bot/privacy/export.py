@@ -30,6 +30,8 @@ ANONYMOUS_ANSWERS = (
     "Your survey answers are not included: they are stored without any link to whoever gave them, so "
     "nobody, not even the assistant, can tell which answers are yours."
 )
+# The token in a link to a calendar invitation or a download, as messages to the person carry it.
+LINK_KEY = re.compile(r"(/(?:calendar|exports|my-data)/)[A-Za-z0-9_-]+")
 # Rows that name the person only because they acted on someone else's row: (whose row it is, what is shown).
 OTHERS_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "applications": ("person_id", ("id", "cohort_id", "status", "decided_at", "decided_by_id")),
@@ -99,6 +101,18 @@ def _value(name: str, value: Any, holding: Holding, person_id: int, partners: di
         return partners.get(value, SOMEONE_ELSE)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    return _without_keys(value)
+
+
+def _without_keys(value: Any) -> Any:
+    """A stored message or dialog state with the tokens of its links left out: a file that is shared on
+    must not open anyone's calendar invitation or download."""
+    if isinstance(value, str):
+        return LINK_KEY.sub(r"\1(left out)", value)
+    if isinstance(value, list):
+        return [_without_keys(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_keys(item) for key, item in value.items()}
     return value
 
 
