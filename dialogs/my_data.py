@@ -1,7 +1,7 @@
 """`my data`: what the assistant holds about the person, in a few plain lines here, and everything as a file
 (JSON, and the same lines as text) through a short-lived link only they get (bot/privacy/export.py)."""
 
-from bot.dialog import Command, Registry, Turn
+from bot.dialog import Command, Registry, Turn, passed_on
 from bot.privacy import export
 from bot.privacy.summary import readable_summary
 
@@ -10,6 +10,8 @@ USAGE = "Type `my data` to see what I hold about you and download it."
 
 async def my(turn: Turn, args: str) -> None:
     if " ".join(args.lower().split()).rstrip(".?!") != "data":
+        if await passed_on(turn):  # "My library has news": a partner writing to their coach
+            return
         asked = " ".join(args.split())[:40]
         turn.say(f"I don't know `my {asked}`. {USAGE}" if asked else USAGE)
         return

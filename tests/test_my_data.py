@@ -158,3 +158,11 @@ async def test_help_lists_my_data_for_everyone(chat):
     for email in (SOKHA, CASEY, "newcomer@example.org"):
         assert "`my data`: see and download what I hold about you" in await chat(email).say("help"), email
     assert await chat(PAT).say("my") == "Type `my data` to see what I hold about you and download it."
+
+
+async def test_a_partner_writing_my_in_a_sentence_writes_to_their_coach(chat, db):
+    shown = await chat(SOKHA).say("My library got new funding!")
+    assert "your message to Cora Coach" in shown  # the relay took it (Cora has no Slack or Teams in this test)
+    assert "my data" not in shown
+    async with db.transaction() as session:
+        assert (await session.execute(select(func.count()).select_from(DataExportLink))).scalar_one() == 0
