@@ -216,7 +216,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "export_links",
         "a coordinator's link to download survey answers",
         "the download",
-        f"{KEEP_EXPIRED_LINKS} day after it expires (links work for 15 minutes)",
+        f"{KEEP_EXPIRED_LINKS} day after it expires (links work for 30 minutes)",
         DELETED,
         ("person_id",),
         secret_columns=("token",),
