@@ -15,9 +15,10 @@ from bot.engine import Engine
 from bot.programs import ProgramCatalog
 from bot.surveys import response_rates
 from storage.db import Database
-from storage.models import Application, Base, Cohort, OutboxMessage, Pair, Person, SurveyInvitation
+from storage.models import Application, Base, Cohort, Pair, Person, SurveyInvitation
 from tests.conftest import FIXED_NOW
 from tests.test_checkins import at, rows
+from tests.test_quiet_pairs import messages
 from wiring import build_registry
 
 PAT, DANA, CORA, CASEY = (
@@ -76,16 +77,6 @@ async def rows_naming(db: Database, person_id: int) -> dict[str, int]:
     return found
 
 
-async def texts_to(db: Database, email: str, kind: str) -> list[str]:
-    async with db.transaction() as session:
-        query = (
-            select(OutboxMessage.reply)
-            .join(Person, Person.id == OutboxMessage.person_id)
-            .where(Person.email == email, OutboxMessage.kind == kind)
-        )
-        return [reply["text"] for reply in (await session.execute(query)).scalars()]
-
-
 async def add_withdrawn_application(db: Database, email: str, marker: str) -> None:
     """An application to next year's cohort with a goals statement holding `marker` (test data)."""
     async with db.transaction() as session:
@@ -115,7 +106,7 @@ async def test_forget_me_leaves_nothing_that_names_the_person(chat, db):
     cora_pairs_before = len(await rows(db, Pair, Pair.guide_id == (await person(db, CORA)).id))
     pat_chat = chat(PAT)
     assert "You are away until" in await pat_chat.say("pause until 2027-01-10")  # Cora and Casey are told
-    assert any("Pat Participant is away" in text for text in await texts_to(db, CORA, "away"))
+    assert any("Pat Participant is away" in text for text in await messages(db, CORA, "away"))
     shown = await pat_chat.say("forget me")
     assert "This deletes, for good" in shown and "Cora Coach in the AAHSL Demo 2026-27 cohort ends" in shown
     assert "my data" in shown  # a copy first, if they want one
@@ -141,9 +132,9 @@ async def test_forget_me_leaves_nothing_that_names_the_person(chat, db):
     kept = await rows(db, Application, Application.person_id == stand_ins[0].id)
     assert [(a.status, a.answers) for a in kept] == [("withdrawn", {})]
     # Cora and the coordinators are told, without Pat's name.
-    told_cora = await texts_to(db, CORA, "forgotten")
+    told_cora = await messages(db, CORA, "forgotten")
     assert any("Your participant has left the AAHSL Demo 2026-27 cohort" in text for text in told_cora)
-    told_casey = await texts_to(db, CASEY, "forgotten")
+    told_casey = await messages(db, CASEY, "forgotten")
     assert any("The pairing of Cora Coach in the AAHSL Demo 2026-27 cohort has ended" in text for text in told_casey)
 
 

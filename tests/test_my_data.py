@@ -11,8 +11,6 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import func, or_, select
 
-from bot.demo import seed_demo
-from bot.engine import Engine
 from bot.privacy.export import personal_data, personal_holdings
 from bot.privacy.holdings import BY_TABLE
 from bot.privacy.summary import readable_summary
@@ -28,9 +26,9 @@ from storage.models import (
     Person,
 )
 from tests.conftest import FIXED_NOW
+from tests.test_forget import engine  # noqa: F401 (the demo with the final evaluation open)
 from tests.test_quiet_buttons import click_as
 from tests.test_surveys import AAHSL, answer_final, cohort_of
-from wiring import build_registry
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "bot" / "privacy" / "export_schema.json").read_text())
 PAT, SOKHA, CORA, CASEY = (
@@ -41,13 +39,6 @@ PAT, SOKHA, CORA, CASEY = (
 )
 DANA = "participant2@demo.example"
 MARKER = "survey-comment-marker-91c2"
-
-
-@pytest.fixture
-async def engine(db: Database, catalog: ProgramCatalog) -> Engine:
-    """The demo at FIXED_NOW with the AAHSL pilot's final evaluation open."""
-    await seed_demo(db, catalog, FIXED_NOW, open_survey=True)
-    return Engine(db, build_registry(), catalog, clock=lambda: FIXED_NOW)
 
 
 async def export_of(db: Database, catalog: ProgramCatalog, email: str) -> tuple[Person, dict[str, Any]]:
@@ -125,7 +116,7 @@ async def test_my_anything_else_is_answered_and_makes_no_link(chat, db):
         assert (await session.execute(select(func.count()).select_from(DataExportLink))).scalar_one() == 0
 
 
-async def test_keys_to_files_are_left_out_and_a_session_is_there_without_its_calendar_token(engine, chat, db, catalog):
+async def test_keys_to_files_are_left_out_and_a_session_is_there_without_its_calendar_token(engine, chat, db, catalog):  # noqa: F811
     assert "Booked:" in await chat(SOKHA).say("book Wednesday 9pm")  # with Cora
     await chat(SOKHA).say("my data")
     aahsl = await cohort_of(db, AAHSL)
