@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from adapters.slack.answers import WORKING
 from adapters.slack.app import OUTBOX_EVENT
 from adapters.slack.modals import KEPT_NOTE
 from bot.demo import running_cohort
@@ -139,10 +138,6 @@ class SlackUser:
         before = len(self.fake.calls)
         ack = await slash(self.server, self.fake, text, user=self.user_id, channel=self.channel)
         self.shown, self.shown_ephemeral = ack.get("blocks", []), True
-        if ack["text"] == WORKING:  # a turn slower than ANSWER_WITHIN (a loaded machine): answered at response_url
-            late = await eventually(lambda: self.answers_at_response_url(since=before), "the answer after the ack")
-            ack = late[0].args
-            self.shown = ack.get("blocks", [])
         if KEPT_NOTE not in ack["text"]:
             return ack["text"]
         kept = await eventually(lambda: self.posts(since=before), "the answer kept in the DM")
@@ -194,9 +189,6 @@ class SlackUser:
         assert len(answered) == 1, [call.args.get("text") for call in answered]
         self.shown = blocks_of(answered[0].args)
         return answered[0].args["text"]
-
-    def answers_at_response_url(self, since: int = 0) -> list[Call]:
-        return [call for call in self.fake.calls[since:] if call.method == "response_url"]
 
     def posts(self, since: int = 0) -> list[Call]:
         """chat.postMessage calls into their DM."""

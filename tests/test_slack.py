@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from sqlalchemy import select
 
+from adapters.slack.answers import WORKING
 from storage.models import Account, Person
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, signed_headers
 from tests.server import RunningServer, running_server
@@ -27,6 +28,7 @@ PAYLOADS = Path(__file__).parent / "payloads" / "slack"
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
 EVENTS_PATH = "/slack/events"
 SOCKET_WAIT = 60  # seconds: only so that a broken Socket Mode connection fails instead of hanging
+LATE_ANSWER_WAIT = 15.0  # seconds for the answer after a "Working on it…" acknowledgement
 
 
 def read_payload(name: str) -> str:
@@ -120,11 +122,25 @@ async def post(
         return response.status, await response.text()
 
 
-async def slash(server: RunningServer, fake: FakeSlackApi, text: str, **where: str) -> dict[str, Any]:
-    """A signed `/coaching TEXT`; the JSON the ack carried back."""
+async def slash(
+    server: RunningServer, fake: FakeSlackApi, text: str, *, follow_late: bool = True, **where: str
+) -> dict[str, Any]:
+    """A signed `/coaching TEXT`; the JSON the ack carried back. A turn slower than ANSWER_WITHIN (a loaded
+    machine) is acknowledged "Working on it…" and answered at the response_url, which a person then sees:
+    that answer, unless `follow_late` is off (the tests of that path)."""
+    before = len(fake.calls)
     status, answer = await post(server, slash_body(text, fake.response_url, **where))
     assert status == 200, answer
-    return json.loads(answer)
+    ack = json.loads(answer)
+    if not follow_late or ack.get("text") != WORKING:
+        return ack
+    deadline = time.monotonic() + LATE_ANSWER_WAIT
+    while time.monotonic() < deadline:
+        late = [call for call in fake.calls[before:] if call.method == "response_url"]
+        if late:
+            return late[0].args
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no answer at the response_url within {LATE_ANSWER_WAIT} s after 'Working on it…'")
 
 
 async def accounts(server: RunningServer) -> list[Account]:

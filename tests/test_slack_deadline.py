@@ -65,7 +65,7 @@ def slow_turns(caplog: pytest.LogCaptureFixture) -> list[str]:
 async def test_a_slow_command_is_acknowledged_at_once_and_answered_when_its_turn_is_committed(server, fake, caplog):
     slack_answers_slowly(server, fake)
     with caplog.at_level(logging.INFO, logger="adapters.slack.app"):
-        ack = await slash(server, fake, "timezone Asia/Phnom_Penh")
+        ack = await slash(server, fake, "timezone Asia/Phnom_Penh", follow_late=False)
     assert ack == {"text": WORKING, "response_type": "ephemeral"}
     [answer] = await eventually(lambda: fake.calls_to("response_url"), "the answer at the response_url")
     assert answer.args["response_type"] == "ephemeral" and answer.args["replace_original"] is False
