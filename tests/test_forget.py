@@ -15,7 +15,7 @@ from bot.engine import Engine
 from bot.programs import ProgramCatalog
 from bot.surveys import response_rates
 from storage.db import Database
-from storage.models import Application, Base, Cohort, Pair, Person, SurveyInvitation
+from storage.models import Application, Base, Cohort, Membership, Pair, Person, SurveyInvitation
 from tests.conftest import FIXED_NOW
 from tests.test_checkins import at, rows
 from tests.test_quiet_pairs import messages
@@ -222,6 +222,16 @@ async def test_a_coordinator_forgets_someone_only_once_they_have_left(chat, db, 
     assert "Dana Participant" not in await dump(db)
     # A second time: she is unknown now.
     assert "I know nobody with the email" in await casey.say(f"forget {DANA}")
+
+
+async def test_a_coordinator_cannot_have_another_coordinator_forgotten(chat, db):
+    async with db.transaction() as session:
+        cohort = (await session.execute(running_cohort(AAHSL))).scalar_one()
+        dana = (await session.execute(select(Person).where(Person.email == DANA))).scalar_one()
+        session.add(Membership(cohort_id=cohort.id, person_id=dana.id, role="coordinator", created_at=FIXED_NOW))
+    shown = await chat(CASEY).say(f"forget {DANA}")
+    assert "Dana Participant coordinates a program: a coordinator's records stay while they coordinate." in shown
+    assert await person(db, DANA) is not None
 
 
 async def test_forget_without_me_explains_and_changes_nothing(chat, db):

@@ -26,7 +26,7 @@ from bot.network import cohort_coordinators
 from bot.pair_admin import close_for_leaving
 from bot.pairs import PairInfo, pairings_of
 from bot.programs import ProgramCatalog
-from bot.roles import Roles
+from bot.roles import Roles, load_roles
 from bot.surveys import MAX_REMINDERS, is_open
 from bot.timezones import long_date
 from storage.models import (
@@ -117,23 +117,12 @@ async def left_refusal(
     their_cohorts = await _cohorts_of(session, target.id)
     if not any(roles.coordinates_cohort(cohort) for cohort in their_cohorts):
         return f"{name} has never been in a cohort you coordinate, so it is not for you to remove their data."
-    if await _coordinates(session, target, programs):
+    if (await load_roles(session, target, programs)).coordinator_of:
         return f"{name} coordinates a program: a coordinator's records stay while they coordinate."
     still = await _still_taking_part(session, target, programs, now.date())
     if still:
         return f"{still} While they take part, only they can ask to be forgotten (with `forget me`)."
     return None
-
-
-async def _coordinates(session: AsyncSession, person: Person, programs: ProgramCatalog) -> bool:
-    """Whether the person coordinates anything: a current term, a program file's list, a cohort's role."""
-    term = select(CoordinatorTerm.id).where(CoordinatorTerm.person_id == person.id, CoordinatorTerm.ended_on.is_(None))
-    role = select(Membership.id).where(Membership.person_id == person.id, Membership.role == "coordinator")
-    if (await session.execute(term)).first() or (await session.execute(role)).first():
-        return True
-    listed = (email.lower() for program in programs for email in program.coordinators)
-    regional = (email.lower() for program in programs for region in program.regions for email in region.coordinators)
-    return person.email.lower() in {*listed, *regional}
 
 
 async def _cohorts_of(session: AsyncSession, person_id: int) -> list[Cohort]:
