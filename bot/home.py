@@ -40,7 +40,6 @@ from storage.models import (
     Cohort,
     Pair,
     Person,
-    SurveyInvitation,
 )
 
 log = logging.getLogger(__name__)
@@ -288,19 +287,10 @@ Offer = tuple[str, tuple[Button, ...]]  # a line of "Open for you" and its butto
 
 
 async def _surveys(session: AsyncSession, viewer: Viewer, programs: ProgramCatalog, now: datetime) -> list[Offer]:
-    query = (
-        select(SurveyInvitation, Cohort)
-        .join(Cohort, Cohort.id == SurveyInvitation.cohort_id)
-        .where(SurveyInvitation.person_id == viewer.person.id, SurveyInvitation.finished.is_(False))
-        .order_by(SurveyInvitation.id)
-    )
-    today = today_in(now, viewer.zone)
     offers = []
-    for invitation, cohort in (await session.execute(query)).all():
-        program = programs.get(cohort.program_id)
-        survey = next((s for s in program.surveys if s.id == invitation.survey_id), None) if program else None
-        if program is None or survey is None or not surveys.is_open(cohort, survey, today):
-            continue
+    for invitation, cohort, program, survey in await surveys.waiting_for(
+        session, viewer.person.id, programs, today_in(now, viewer.zone)
+    ):
         closes = surveys.survey_dates(cohort, survey)[1]
         line = f"The survey “{survey.title}” of {cohort_in_sentence(cohort, program)}, open until {long_date(closes)}"
         label = "Continue the survey" if invitation.progress else "Answer the survey"

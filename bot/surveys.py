@@ -63,6 +63,25 @@ def is_open(cohort: Cohort, survey: Survey, today: date) -> bool:
     return opens <= today <= closes
 
 
+async def waiting_for(
+    session: AsyncSession, person_id: int, programs: ProgramCatalog, today: date
+) -> list[tuple[SurveyInvitation, Cohort, Program, Survey]]:
+    """The person's invitations to surveys open today that they have not finished, oldest first."""
+    query = (
+        select(SurveyInvitation, Cohort)
+        .join(Cohort, Cohort.id == SurveyInvitation.cohort_id)
+        .where(SurveyInvitation.person_id == person_id, SurveyInvitation.finished.is_(False))
+        .order_by(SurveyInvitation.id)
+    )
+    found = []
+    for invitation, cohort in (await session.execute(query)).all():
+        program = programs.get(cohort.program_id)
+        survey = next((s for s in program.surveys if s.id == invitation.survey_id), None) if program else None
+        if program is not None and survey is not None and is_open(cohort, survey, today):
+            found.append((invitation, cohort, program, survey))
+    return found
+
+
 def reminder_days(opens: date, closes: date) -> list[date]:
     """At most two days, a third and two thirds into the window, and never on its first or last day."""
     span = (closes - opens).days

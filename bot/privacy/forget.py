@@ -27,7 +27,7 @@ from bot.pair_admin import close_for_leaving
 from bot.pairs import PairInfo, pairings_of
 from bot.programs import ProgramCatalog
 from bot.roles import Roles, load_roles
-from bot.surveys import MAX_REMINDERS, is_open
+from bot.surveys import MAX_REMINDERS, waiting_for
 from bot.timezones import long_date
 from storage.models import (
     Account,
@@ -171,18 +171,7 @@ async def _still_taking_part(
 
 async def open_surveys(session: AsyncSession, person_id: int, programs: ProgramCatalog, today: date) -> list[str]:
     """The titles of surveys open now that the person has not finished."""
-    query = (
-        select(SurveyInvitation, Cohort)
-        .join(Cohort, Cohort.id == SurveyInvitation.cohort_id)
-        .where(SurveyInvitation.person_id == person_id, SurveyInvitation.finished.is_(False))
-    )
-    titles = []
-    for invitation, cohort in (await session.execute(query)).all():
-        program = programs.get(cohort.program_id)
-        survey = next((s for s in program.surveys if s.id == invitation.survey_id), None) if program else None
-        if survey is not None and is_open(cohort, survey, today):
-            titles.append(f"“{survey.title}”")
-    return titles
+    return [f"“{survey.title}”" for _, _, _, survey in await waiting_for(session, person_id, programs, today)]
 
 
 # The forgetting
