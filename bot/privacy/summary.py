@@ -4,6 +4,7 @@ will not read JSON. Written from the export itself (bot/privacy/export.py), so t
 from collections import Counter
 from typing import Any
 
+from bot.messages import PLATFORM_NAMES
 from bot.timezones import zone_name
 
 
@@ -27,13 +28,9 @@ def _you(me: dict[str, Any], accounts: list[dict[str, Any]]) -> str:
     if not me:
         return ""
     zone = f", {zone_name(me['timezone'])}" if me.get("timezone") else ""
-    platforms = sorted({_platform(account["platform"]) for account in accounts})
+    platforms = sorted({PLATFORM_NAMES.get(account["platform"], account["platform"]) for account in accounts})
     where = f"; you write from {' and '.join(platforms)}" if platforms else ""
     return f"You: {me['display_name']}, {me['email']}{zone}{where}."
-
-
-def _platform(platform: str) -> str:
-    return {"slack": "Slack", "teams": "Microsoft Teams", "console": "the terminal"}.get(platform, platform)
 
 
 def _roles(memberships: list[dict[str, Any]], labels: dict[int, str]) -> list[str]:
