@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import outbox
+from bot.languages import apply_platform_locale
 from bot.messages import Inbound, Profile
 from bot.timezones import is_valid_timezone
 from storage.models import Account, Person
@@ -125,7 +126,9 @@ async def link(
     if profile is not None:
         account.profile_checked_at = now
         apply_platform_timezone(person, account, profile.timezone)
+        apply_platform_locale(person, profile.locale)
     apply_platform_timezone(person, account, inbound.timezone)
+    apply_platform_locale(person, inbound.locale)
     if seen_moves or account.last_seen_at is None:
         account.last_seen_at = now
     if inbound.address is not None and account.conversation_ref != inbound.address:

@@ -35,6 +35,7 @@ class Inbound:
     is_command: bool = False  # arrived as a slash command, so `text` holds only its arguments
     event_id: str | None = None  # the platform's delivery id, to recognise a retried delivery
     timezone: str | None = None  # IANA zone the platform reported with this message, if any
+    locale: str | None = None  # the language the platform reported with this message ("km-KH"), if any
     thread_id: str | None = None
     # How to write to this person first, later (Teams ConversationReference); opaque to the engine.
     address: dict[str, Any] | None = None
@@ -52,6 +53,7 @@ class Profile:
     email: str | None
     display_name: str | None = None
     timezone: str | None = None
+    locale: str | None = None  # the language the person reads the platform in ("en-US", "km-KH")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -26,6 +26,10 @@ class Person(Base):
     timezone_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     # On leave until this day (their own `pause until DATE`): no check-ins, reminders or nudges before it.
     away_until: Mapped[date | None] = mapped_column(Date)
+    # The language they read ("en", "km"): from the platform's locale at first contact, or `language km`.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # True once the person chose it with `language`: a platform's locale no longer changes it.
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Set on the stand-in that keeps a forgotten person's counts (ended pairs, sessions held, hours, survey
     # invitations) after `forget me`: no email, name or account of theirs is left. None: a real person.
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -41,19 +41,20 @@ SLOW_TURN = "slack turn slower than %.1f s: answered after the acknowledgement k
 
 
 class SlackDirectory:
-    """users.info: email (needs the users:read.email scope), name and the profile's time zone."""
+    """users.info: email (needs the users:read.email scope), name, the profile's time zone and locale."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
     async def lookup(self, account_id: str) -> Profile | None:
-        response = await self.client.users_info(user=inbound.user_of(account_id))
+        response = await self.client.users_info(user=inbound.user_of(account_id), include_locale=True)
         user = response.get("user") or {}
         profile = user.get("profile") or {}
         return Profile(
             email=profile.get("email"),
             display_name=user.get("real_name") or profile.get("real_name") or user.get("name"),
             timezone=user.get("tz"),
+            locale=user.get("locale"),
         )
 
 

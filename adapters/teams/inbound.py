@@ -75,6 +75,7 @@ def from_card_action(activity: Activity, action: str) -> Inbound:
         conversation_id=activity.conversation.id,
         action=action,
         timezone=timezone_of(activity),
+        locale=activity.locale or None,
         address=reference_of(activity) if is_personal(activity) else None,
         private=is_personal(activity),
     )
@@ -140,6 +141,7 @@ def from_message(activity: Activity) -> Inbound:
         text=text.strip(),
         action=action,
         timezone=timezone_of(activity),
+        locale=activity.locale or None,
         # Only a one-to-one chat is a private address: writing first to a channel would tell everyone.
         address=reference_of(activity) if is_personal(activity) else None,
         private=is_personal(activity),
