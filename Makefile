@@ -9,7 +9,7 @@ $(BIN)/python: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(BIN)/python
 
-.PHONY: install run test chat demo lint bench
+.PHONY: install run test chat demo lint bench translations
 install: $(BIN)/python
 
 run: install
@@ -35,3 +35,10 @@ bench: install
 	$(BIN)/python bench/announce.py
 	$(BIN)/python bench/scheduler_tick.py
 	$(BIN)/python bench/report.py
+
+# After changing sentences in the code: the template of every marked sentence, merged into each catalog
+# (new sentences wait untranslated; `python app.py translations` lists them).
+translations: install
+	$(BIN)/pybabel extract --quiet -F babel.cfg -k N_ -k ngettext:1,2 --sort-by-file -o locale/messages.pot .
+	$(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete -w 120 -i locale/messages.pot -d locale -l km
+	$(BIN)/python app.py translations

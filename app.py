@@ -6,6 +6,7 @@ python app.py chat --user EMAIL    the assistant in this terminal
 python app.py demo                 create the demo cohorts and people
 python app.py db upgrade           apply database migrations
 python app.py programs check       validate the program files
+python app.py translations         list the sentences with no Khmer translation yet
 python app.py cohorts create PROGRAM --starts YYYY-MM-DD [--region REGION] [--name NAME]
                                    create a cohort (in a program with regions, one per region)
 python app.py people import FILE.csv --cohort COHORT [--program PROGRAM] [--yes] [--valid-only]
@@ -147,6 +148,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     db_parser.add_argument("action", choices=["upgrade"])
     programs_parser = commands.add_parser("programs", help="program files")
     programs_parser.add_argument("action", choices=["check"])
+    commands.add_parser("translations", help="list the sentences with no Khmer translation yet")
     cohorts_parser = commands.add_parser("cohorts", help="cohorts of the programs")
     cohort_actions = cohorts_parser.add_subparsers(dest="action", required=True)
     create_parser = cohort_actions.add_parser("create", help="create a cohort of a program")
@@ -165,6 +167,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     import_parser.add_argument("--yes", action="store_true", help="write (without it: the preview only)")
     import_parser.add_argument("--valid-only", action="store_true", help="import the valid rows, skip refused ones")
     return parser.parse_args(argv)
+
+
+def translations_report() -> int:
+    """Sentences a Khmer reader would see in English (untranslated) or with the wrong places; 1 if any."""
+    from bot.translation_check import report  # Babel's extractor: only this command needs it
+
+    count, problems = report("km")
+    for problem in problems:
+        print(problem)
+    print(f"{count} sentences, {len(problems)} without a fitting Khmer translation")
+    return 1 if problems else 0
 
 
 def main(argv: list[str]) -> int:
@@ -186,6 +199,8 @@ def main(argv: list[str]) -> int:
     if args.command == "db":
         asyncio.run(db_upgrade(settings))
         return 0
+    if args.command == "translations":
+        return translations_report()
     try:
         catalog = load_programs(settings.programs_dir)
     except ProgramError as error:

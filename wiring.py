@@ -31,6 +31,7 @@ from dialogs import (
     group,
     help,
     hours,
+    language,
     match,
     materials,
     me,
@@ -68,6 +69,7 @@ def build_registry() -> Registry:
     cancel.register(registry)
     me.register(registry)
     timezone.register(registry)
+    language.register(registry)
     programs.register(registry)
     cohort.register(registry)
     cohort_calendar.register(registry)

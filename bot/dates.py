@@ -6,6 +6,8 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.i18n import KHMER, N_, _, reading
+from bot.khmer_dates import from_khmer
 from bot.when import parse_time
 
 
@@ -22,14 +24,14 @@ DATE_PHRASE = re.compile(
     r"(?:\s*(?:to|until|-|–)(?=\s|$))?\s*",
     re.IGNORECASE,
 )
-DATE_EXAMPLES = "`2027-01-31` or `31 January 2027`"
+DATE_EXAMPLES = N_("`2027-01-31` or `31 January 2027`")
 
 
 def read_date(text: str, zone: str, now: datetime, *, near: date | None = None) -> tuple[date | None, str]:
     """The date that `text` starts with ("2027-01-31", "31 January 2027", "Jan 31"), and the text after it
     (with a "to" that follows). A date without a year is the one nearest `near` (else the next to come).
     (None, text) when it starts with no date; CalendarError for a date that does not exist."""
-    text = " ".join(text.split())
+    text = " ".join((from_khmer(text) if reading() == KHMER else text).split())
     match = DATE_PHRASE.match(text)
     if match is None:
         return None, text
@@ -38,10 +40,18 @@ def read_date(text: str, zone: str, now: datetime, *, near: date | None = None) 
         try:
             return date.fromisoformat(typed), text[match.end() :]
         except ValueError:
-            raise CalendarError(f"`{typed}` is not a day of the calendar: write dates like {DATE_EXAMPLES}.") from None
+            raise CalendarError(
+                _("`{typed}` is not a day of the calendar: write dates like {examples}.").format(
+                    typed=typed, examples=_(DATE_EXAMPLES)
+                )
+            ) from None
     parsed = parse_time(typed, zone, now)
     if parsed is None:
-        raise CalendarError(f"I couldn't read `{typed[:40]}` as a date: write dates like {DATE_EXAMPLES}.")
+        raise CalendarError(
+            _("I couldn't read `{typed}` as a date: write dates like {examples}.").format(
+                typed=typed[:40], examples=_(DATE_EXAMPLES)
+            )
+        )
     day = parsed.at.astimezone(ZoneInfo(zone)).date()
     if near is not None and match["year"] is None:
         day = min((_in_year(day, day.year + years) for years in (-1, 0, 1)), key=lambda d: abs(d - near))

@@ -13,12 +13,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import forms, identity, metrics
+from bot import forms, i18n, identity, metrics
 from bot.clock import Clock, system_clock
 from bot.commands import parse, suggest
 from bot.dialog import ActiveDialog, Registry, Turn
 from bot.files import FetchFile
-from bot.messages import PLATFORM_NAMES, Inbound, Profile, Reply, either
+from bot.i18n import N_, _, language_typed, role_word
+from bot.messages import Inbound, Profile, Reply, either, platform_name
 from bot.outbox import NO_ACCOUNT, DeliveryError, Sender, latest_accounts
 from bot.programs import ProgramCatalog
 from bot.roles import Roles, joined_roles, load_roles, roles_from_rows
@@ -31,13 +32,14 @@ STATE_SCHEMA_VERSION = 1
 PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
 SEND_NOW_TIMEOUT = 8.0  # seconds a message delivered during a turn (a relay) may take
 
-ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
-IN_PRIVATE_ONLY = (
+ESCAPE_VERBS = ("cancel", "help")
+LANGUAGE_VERB = "language"  # work even while a dialog waits for free text
+IN_PRIVATE_ONLY = N_(
     "I keep coaching matters private, so I only answer in a one-to-one chat. Open a chat with me and type `help` there."
 )
-HELP_HINT = "Type `help` to see what you can do."
-STALE_BUTTON = "That button is from an older conversation I can no longer continue. Type `help` to start again."
-SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a moment."
+HELP_HINT = N_("Type `help` to see what you can do.")
+STALE_BUTTON = N_("That button is from an older conversation I can no longer continue. Type `help` to start again.")
+SORRY = N_("Sorry, something went wrong on my side and nothing was changed. Please try again in a moment.")
 
 
 def state_key(inbound: Inbound) -> str:
@@ -66,21 +68,22 @@ class Engine:
         """
         started = time.perf_counter()
         try:
-            return await self._answer(inbound, directory)
+            with i18n.speaking(i18n.language_of_locale(inbound.locale)):  # the person's own, once known
+                return await self._answer(inbound, directory)
         finally:
             metrics.turn_done(inbound, time.perf_counter() - started)
 
     async def _answer(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
         if not inbound.private:
             log.info("turn kind=shared-conversation platform=%s", inbound.platform)
-            return [Reply(IN_PRIVATE_ONLY)]
+            return [Reply(_(IN_PRIVATE_ONLY))]
         try:
             return await self._turn(inbound, directory)
         except Exception as exc:
             # Only the type and place: an exception's message can quote what the person typed.
             log.error("turn failed platform=%s error=%s at %s", inbound.platform, type(exc).__name__, fault_place(exc))
             metrics.turn_failed(inbound.platform)
-            return [Reply(SORRY)]
+            return [Reply(_(SORRY))]
 
     async def _turn(self, inbound: Inbound, directory: identity.Directory) -> list[Reply]:
         try:
@@ -150,6 +153,7 @@ class Engine:
         if linked is None:
             return [_cannot_link(inbound, lookup_failed)]
         person, account = linked
+        i18n.switch_to(person.language)
         stored = found.state if found else await session.get(DialogState, state_key(inbound))
         turn = Turn(
             session=session,
@@ -229,7 +233,8 @@ class Engine:
             return
         log.info("turn kind=command verb=%s", command.verb)
         if not turn.roles.has_any(command.roles):
-            turn.say(f"Only a {either(sorted(command.roles))} can use `{command.verb}`. {HELP_HINT}")
+            only = _("Only a {roles} can use `{verb}`.").format(roles=role_words(command.roles), verb=command.verb)
+            turn.say(f"{only} {_(HELP_HINT)}")
             return
         if not command.keeps_dialog and turn.active is not None:
             turn.finish()  # a new command replaces the question left open
@@ -245,31 +250,35 @@ class Engine:
             return True
         if explicit or verb == active.dialog:
             return False
+        if verb == LANGUAGE_VERB and language_typed(args) is not None:  # `language km` mid-question switches
+            return False
         return active.expects == "text" and (verb not in ESCAPE_VERBS or has_args)
 
     async def _on_click(self, turn: Turn, action: str) -> None:
-        dialog_name, _, value = action.partition(":")
+        dialog_name, _colon, value = action.partition(":")
         dialog = self.registry.dialog(dialog_name)
         log.info("turn kind=click dialog=%s", dialog_name if dialog else "unknown")
         if dialog is None:
-            turn.refuse(STALE_BUTTON)
+            turn.refuse(_(STALE_BUTTON))
             return
         command = self.registry.command(dialog_name)  # a dialog's buttons are for whoever may run its command
         if command is not None and not turn.roles.has_any(command.roles):
             log.info("turn kind=click-refused dialog=%s", dialog_name)
-            turn.refuse(f"That button is for a {either(sorted(command.roles))}, so nothing was changed. {HELP_HINT}")
+            refused = _("That button is for a {roles}, so nothing was changed.").format(roles=role_words(command.roles))
+            turn.refuse(f"{refused} {_(HELP_HINT)}")
             return
         await dialog.on_action(turn, value)
 
     def _unknown(self, turn: Turn, verb: str) -> None:
         name = turn.person.display_name
         if not verb:
-            turn.say(f"Hi {name}! Type `help` to see what I can do for you.")
+            turn.say(_("Hi {name}! Type `help` to see what I can do for you.").format(name=name))
             return
         allowed = [c.verb for c in self.registry.commands_for(turn.roles, turn.programs)]
         guess = suggest(verb, allowed)
-        hint = f" Did you mean `{guess}`?" if guess else ""
-        turn.say(f"I don't know `{verb[:40]}`.{hint} {HELP_HINT}")
+        unknown = _("I don't know `{verb}`.").format(verb=verb[:40])
+        hint = _("Did you mean `{guess}`?").format(guess=guess) if guess else ""
+        turn.say(" ".join(part for part in (unknown, hint, _(HELP_HINT)) if part))
 
 
 @dataclass(frozen=True)
@@ -339,6 +348,11 @@ async def _save_state(session: AsyncSession, turn: Turn, stored: DialogState | N
     stored.data, stored.schema_version, stored.updated_at = dict(active.data), STATE_SCHEMA_VERSION, turn.now
 
 
+def role_words(roles: frozenset[str] | set[str] | tuple[str, ...]) -> str:
+    """ "coach or partner": the roles a command is for, as a sentence names them."""
+    return either([role_word(role) for role in sorted(roles)])
+
+
 def fault_place(error: BaseException) -> str:
     """Where an error was raised, as `file.py:line`: what a log line may say of it besides its type."""
     frames = traceback.extract_tb(error.__traceback__)
@@ -350,9 +364,9 @@ def _unanswered(inbound: Inbound) -> Reply:
     is a stale button; typed text that nothing answered is a gap to close, logged as one."""
     if inbound.action is not None:
         log.info("turn kind=stale-click platform=%s", inbound.platform)
-        return Reply(STALE_BUTTON)
+        return Reply(_(STALE_BUTTON))
     log.warning("turn kind=unanswered platform=%s", inbound.platform)
-    return Reply(f"I'm not sure what to do with that. {HELP_HINT}")
+    return Reply(_("I'm not sure what to do with that.") + " " + _(HELP_HINT))
 
 
 def _unchanged(stored: DialogState, active: ActiveDialog) -> bool:
@@ -366,10 +380,16 @@ def _unchanged(stored: DialogState, active: ActiveDialog) -> bool:
 
 
 def _cannot_link(inbound: Inbound, lookup_failed: bool) -> Reply:
-    platform = PLATFORM_NAMES[inbound.platform]
+    platform = platform_name(inbound.platform)
     if lookup_failed:
-        return Reply(f"I couldn't reach {platform} to look up your profile just now. Please try again in a minute.")
+        return Reply(
+            _("I couldn't reach {platform} to look up your profile just now. Please try again in a minute.").format(
+                platform=platform
+            )
+        )
     return Reply(
-        f"I couldn't read an email address from your {platform} profile, and I need it to know who you "
-        "are in your programs. Please ask your workspace administrator to make your email visible to apps."
+        _(
+            "I couldn't read an email address from your {platform} profile, and I need it to know who you "
+            "are in your programs. Please ask your workspace administrator to make your email visible to apps."
+        ).format(platform=platform)
     )

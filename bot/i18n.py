@@ -103,6 +103,24 @@ def switch_to(language: str | None) -> None:
     _reading.set(language if language in LANGUAGES else ENGLISH)
 
 
+# What people may type after `language`, folded to lower case.
+SPELLINGS = {
+    "en": ENGLISH,
+    "english": ENGLISH,
+    "eng": ENGLISH,
+    "km": KHMER,
+    "kh": KHMER,
+    "khmer": KHMER,
+    "ខ្មែរ": KHMER,
+    "ភាសាខ្មែរ": KHMER,
+}
+
+
+def language_typed(text: str) -> str | None:
+    """The language `text` names ("km", "Khmer", "ខ្មែរ"), or None."""
+    return SPELLINGS.get(" ".join(text.split()).casefold())
+
+
 def language_of_locale(locale: str | None) -> str | None:
     """Our language for a platform's locale ("km-KH" → "km", "en-GB" → "en"); None for others."""
     if not locale:

@@ -3,13 +3,22 @@
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.i18n import N_, _
+
 Platform = Literal["slack", "teams", "console"]
-PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": "the terminal"}  # as people read them
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": N_("the terminal")}  # as people read them
+
+
+def platform_name(platform: str) -> str:
+    """ "Slack", "Teams", "the terminal" in the reader's language; an unknown platform as it is."""
+    return _(PLATFORM_NAMES.get(platform, platform))
 
 
 def either(words: list[str]) -> str:
     """Alternatives as a sentence says them: "coach", "coach or partner", "a, b or c"."""
-    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+    if len(words) < 2:
+        return words[0]
+    return _("{some} or {last}").format(some=_(", ").join(words[:-1]), last=words[-1])
 
 
 @dataclass(frozen=True)

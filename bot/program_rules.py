@@ -1,7 +1,7 @@
 """What a program file says, as typed values: the program, its application, sessions, check-ins, surveys,
 hours, regions and resources (bot/programs.py reads and checks the files into these)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
@@ -221,6 +221,8 @@ class Program:
     # `tag`: the program before a cohort's name ("AAHSL" in "AAHSL 2026-27"), so two programs' cohorts differ
     tag: str = ""
     retention: Retention = Retention()
+    # `KEY_km` beside a text setting: (language, the file's English, its translation) for program_words
+    translations: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
 
 def cycle_starts(program: Program) -> list[YearDay]:

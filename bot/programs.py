@@ -6,6 +6,7 @@ placed from the cycle's start (bot/cycle.py), so one file serves every year; the
 sessions, the peer groups and each survey name the phase they happen in.
 """
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import learn_program_words
 from bot.program_calendar import read_after_end, read_calendar, uses_of
 from bot.program_names import in_sentence, tag
 from bot.program_rules import (
@@ -42,6 +44,7 @@ from bot.program_rules import (
     SurveyQuestion,
 )
 from bot.program_table import Table
+from bot.program_translations import take_translations
 
 # The typed values are read from here too (bot.programs.Program, ...), as before they had a module of their own.
 __all__ = [
@@ -378,7 +381,10 @@ def load_program(path: Path) -> Program:
         raise ProgramError([f"{path}: not valid TOML: {exc}"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProgramError([f"{path}: cannot be read: {exc}"]) from None
+    words, problems = take_translations(data)
     program = _program(data, path, problems)
+    translations = tuple((language, en, tr) for language, found in words.items() for en, tr in found.items())
+    program = dataclasses.replace(program, translations=translations)
     if problems:
         raise ProgramError([f"{path}: {problem}" for problem in problems])
     return program
@@ -389,6 +395,9 @@ class ProgramCatalog:
 
     def __init__(self, programs: list[Program]) -> None:
         self._by_id = {program.id: program for program in programs}
+        for program in programs:  # their Khmer words, for program_words
+            for language, english, translation in program.translations:
+                learn_program_words(language, {english: translation})
 
     def __iter__(self) -> Iterator[Program]:
         return iter(sorted(self._by_id.values(), key=lambda p: p.name))

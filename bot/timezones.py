@@ -5,7 +5,9 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.core import get_global
-from babel.dates import get_timezone_location, get_timezone_name
+from babel.dates import format_date, get_timezone_location, get_timezone_name
+
+from bot.i18n import ENGLISH, _, clock, day_month, day_month_year, reading, weekday
 
 DEFAULT_TIMEZONE = "UTC"
 # Where people name their clock by its region ("9:00 Eastern Time"): a country split into several clocks
@@ -45,27 +47,32 @@ def find_timezone(typed: str) -> str | None:
     return _zones_by_city().get(typed.lower().replace("_", " "))
 
 
-@cache
 def zone_name(zone: str) -> str:
-    """The name a person reads for an IANA zone: "Eastern Time", "Australian Eastern Time" in the countries of
-    REGIONAL_CLOCKS (CLDR's generic metazone name), "Phnom Penh time" or "London time" elsewhere (CLDR's
-    English city), "UTC" for UTC and its aliases, and the id itself for a zone with no city ("EST5EDT")."""
+    """The name a person reads for an IANA zone, in their language: "Eastern Time", "Australian Eastern Time"
+    in the countries of REGIONAL_CLOCKS (CLDR's generic metazone name), "Phnom Penh time" or "London time"
+    elsewhere (CLDR's city), "UTC" for UTC and its aliases, and the id itself for a zone with no city."""
+    return _zone_name(zone, reading())
+
+
+@cache
+def _zone_name(zone: str, language: str) -> str:
     if zone in UTC_NAMES:
         return "UTC"
     if "/" not in zone or zone.startswith("Etc/"):
         return zone
     if get_global("zone_territories").get(zone) in REGIONAL_CLOCKS:
-        regional = get_timezone_name(zone, "long", zone_variant="generic", locale="en")
-        if regional.endswith(" Time") and "(" not in regional:
+        regional = get_timezone_name(zone, "long", zone_variant="generic", locale=language)
+        if language != ENGLISH or (regional.endswith(" Time") and "(" not in regional):
             return regional
-    return f"{get_timezone_location(zone, locale='en', return_city=True)} time"
+    city = get_timezone_location(zone, locale=language, return_city=True)
+    return _("{city} time").format(city=city)
 
 
 def zone_city(zone: str) -> str | None:
     """ "Phnom Penh", "New York": where a zone's clock is read; None for UTC and zones with no city."""
     if zone in UTC_NAMES or "/" not in zone or zone.startswith("Etc/"):
         return None
-    return get_timezone_location(zone, locale="en", return_city=True)
+    return get_timezone_location(zone, locale=reading(), return_city=True)
 
 
 def is_night(moment: datetime, zone: str) -> bool:
@@ -76,6 +83,8 @@ def is_night(moment: datetime, zone: str) -> bool:
 
 def zone_short(zone: str) -> str:
     """ "Eastern", "Phnom Penh", "UTC": the zone's name where space is short (a button)."""
+    if reading() != ENGLISH:
+        return zone_city(zone) or zone_name(zone)
     name = zone_name(zone)
     return name.removesuffix(" Time").removesuffix(" time")
 
@@ -83,20 +92,25 @@ def zone_short(zone: str) -> str:
 def local_time(moment: datetime, zone: str) -> str:
     """ "Mon 23 Nov, 14:05 Central Time" — the weekday always shown, 24-hour clock."""
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %d %b, %H:%M} {zone_name(zone)}"
+    return _("{weekday} {date}, {clock} {zone}").format(
+        weekday=short_weekday(local),
+        date=f"{local.day:02d} {short_month(local)}",
+        clock=clock(local),
+        zone=zone_name(zone),
+    )
 
 
 def long_date(day: date) -> str:
     """ "26 August 2027" """
-    return f"{day.day} {day:%B %Y}"
+    return day_month_year(day)
 
 
 def date_span(first: date, last: date) -> str:
     """ "1 July to 26 August 2027", or with both years when they differ; one day is one date."""
     if first == last:
         return long_date(first)
-    start = f"{first.day} {first:%B}" if first.year == last.year else long_date(first)
-    return f"{start} to {long_date(last)}"
+    start = day_month(first) if first.year == last.year else long_date(first)
+    return _("{first} to {last}").format(first=start, last=long_date(last))
 
 
 def today_in(moment: datetime, zone: str) -> date:
@@ -110,12 +124,18 @@ def deadline_words(deadline: datetime, phase_zone: str | None, reader_zone: str 
     last_minute = deadline - timedelta(minutes=1)
     theirs_zone = phase_zone or "UTC"
     theirs = last_minute.astimezone(ZoneInfo(theirs_zone))
-    own = f"{long_date(theirs.date())} at {theirs:%H:%M} {zone_name(theirs_zone)}"
+    own = _("{date} at {clock} {zone}").format(
+        date=long_date(theirs.date()), clock=clock(theirs), zone=zone_name(theirs_zone)
+    )
     if reader_zone is None:
         return own
     mine = last_minute.astimezone(ZoneInfo(reader_zone))
-    yours = f"{long_date(mine.date())} at {mine:%H:%M} {zone_name(reader_zone)}, your time"
-    return yours if phase_zone in (None, reader_zone) else f"{own}, that is {yours}"
+    yours = _("{date} at {clock} {zone}, your time").format(
+        date=long_date(mine.date()), clock=clock(mine), zone=zone_name(reader_zone)
+    )
+    return (
+        yours if phase_zone in (None, reader_zone) else _("{theirs}, that is {yours}").format(theirs=own, yours=yours)
+    )
 
 
 BUTTON_TEXT_LIMIT = 75  # Slack's limit for a button's text; Teams shows the same label
@@ -125,23 +145,45 @@ def two_clocks(moment: datetime, zone: str, other_zone: str) -> str:
     """A free time as both people read it, for a button: "Tue 8 Dec, 9:00 Eastern · 21:00 Phnom Penh", the
     other's weekday added when their day differs, and one clock when both keep the same time."""
     mine, theirs = moment.astimezone(ZoneInfo(zone)), moment.astimezone(ZoneInfo(other_zone))
-    own = f"{mine:%a} {mine.day} {mine:%b}, {_clock(mine)} {zone_short(zone)}"
+    own = _("{weekday} {day} {month}, {clock} {zone}").format(
+        weekday=short_weekday(mine), day=mine.day, month=short_month(mine), clock=_clock(mine), zone=zone_short(zone)
+    )
     if zone_short(zone) == zone_short(other_zone) and mine.utcoffset() == theirs.utcoffset():
         return own
-    day = f"{theirs:%a} " if theirs.date() != mine.date() else ""
-    both = f"{own} · {day}{_clock(theirs)} {zone_short(other_zone)}"
-    return both if len(both) <= BUTTON_TEXT_LIMIT else f"{own} · {day}{_clock(theirs)} theirs"
+    day = f"{short_weekday(theirs)} " if theirs.date() != mine.date() else ""
+    both = _("{mine} · {day}{clock} {zone}").format(
+        mine=own, day=day, clock=_clock(theirs), zone=zone_short(other_zone)
+    )
+    if len(both) <= BUTTON_TEXT_LIMIT:
+        return both
+    return _("{mine} · {day}{clock} theirs").format(mine=own, day=day, clock=_clock(theirs))
 
 
 def for_both(moment: datetime, zone: str, other_zone: str, other: str) -> str:
     """A session's time in a sentence, for the reader and the other person: "Wednesday 25 November, 21:00
     Phnom Penh time for you and 09:00 Eastern Time for Cora Coach"; "... for you both" in one zone."""
     mine, theirs = moment.astimezone(ZoneInfo(zone)), moment.astimezone(ZoneInfo(other_zone))
-    own = f"{mine:%A} {mine.day} {mine:%B}, {mine:%H:%M} {zone_name(zone)}"
+    own = _("{weekday} {date}, {clock} {zone}").format(
+        weekday=weekday(mine), date=day_month(mine), clock=clock(mine), zone=zone_name(zone)
+    )
     if zone_name(zone) == zone_name(other_zone) and mine.utcoffset() == theirs.utcoffset():
-        return f"{own} for you both"
-    day = f"{theirs:%A} {theirs.day} {theirs:%B}, " if theirs.date() != mine.date() else ""
-    return f"{own} for you and {day}{theirs:%H:%M} {zone_name(other_zone)} for {other}"
+        return _("{time} for you both").format(time=own)
+    if theirs.date() != mine.date():
+        their_time = _("{weekday} {date}, {clock} {zone}").format(
+            weekday=weekday(theirs), date=day_month(theirs), clock=clock(theirs), zone=zone_name(other_zone)
+        )
+    else:
+        their_time = _("{clock} {zone}").format(clock=clock(theirs), zone=zone_name(other_zone))
+    return _("{time} for you and {their_time} for {other}").format(time=own, their_time=their_time, other=other)
+
+
+def short_weekday(day: date) -> str:
+    """ "Tue" in English; Khmer has no short form in common use, so its full name."""
+    return format_date(day, "EEE" if reading() == ENGLISH else "EEEE", locale=reading())
+
+
+def short_month(day: date) -> str:
+    return format_date(day, "MMM", locale=reading())
 
 
 def _clock(local: datetime) -> str:

@@ -35,7 +35,11 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from bot.i18n import KHMER, _, day_month, reading
+from bot.khmer_dates import from_khmer
+
 LANGUAGES = ["en"]
+KHMER_LANGUAGES = ["en", "km"]  # a Khmer reader's words are rewritten in English first; dateparser's own Khmer after
 
 _DAYS = "today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _NOT_HOUR = r"\s*(?:st|nd|rd|th)\b|\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"  # 3rd, 3 March
@@ -77,6 +81,8 @@ def parse_time(text: str, zone: str, now: datetime, *, default_hour: int = 9) ->
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
     text = " ".join(text.split())
+    if reading() == KHMER:
+        text = from_khmer(text)
     if not text:
         return None
     if (elapsed := _duration(text)) is not None:
@@ -89,9 +95,13 @@ def parse_time(text: str, zone: str, now: datetime, *, default_hour: int = 9) ->
     whys: list[str] = []
     if clock is None and not _TIME_WORDS.search(text):
         local = local.replace(hour=default_hour, minute=0, second=0, microsecond=0)
-        whys.append(f"You didn't say a time, so I took {default_hour}:00.")
+        whys.append(_("You didn't say a time, so I took {clock}.").format(clock=f"{default_hour}:00"))
     elif clock is not None and clock.guessed:
-        whys.append(f"{clock.typed} could be morning or afternoon; I took {clock.hour:02d}:{clock.minute:02d}.")
+        whys.append(
+            _("{typed} could be morning or afternoon; I took {clock}.").format(
+                typed=clock.typed, clock=f"{clock.hour:02d}:{clock.minute:02d}"
+            )
+        )
     if why := _numeric_date_why(text, local.date()):
         whys.append(why)
     return ParsedTime(local.astimezone(UTC), ambiguous=bool(whys), why=" ".join(whys) or None)
@@ -110,7 +120,8 @@ def _dateparse(text: str, zone: str, now: datetime) -> datetime | None:
         "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DATES_FROM": "future",
     }
-    return dateparser.parse(text, languages=LANGUAGES, settings=settings)
+    languages = KHMER_LANGUAGES if reading() == KHMER else LANGUAGES
+    return dateparser.parse(text, languages=languages, settings=settings)
 
 
 def _duration(text: str) -> timedelta | None:
@@ -166,8 +177,10 @@ def _numeric_date_why(text: str, taken: date) -> str | None:
     if took is None:  # dateparser used another part of the text for the date
         return None
     month_day, day_month = readings.values()
-    return f"{match[0]} could be {month_day} or {day_month}; I took {took}."
+    return _("{typed} could be {first} or {second}; I took {taken}.").format(
+        typed=match[0], first=month_day, second=day_month, taken=took
+    )
 
 
 def _day_month(month: int, day: int) -> str:
-    return f"{day} {date(2000, month, day):%B}"
+    return day_month(date(2000, month, day))
