@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import invites
 from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.cycle import dated_phase
+from bot.i18n import N_, _, program_words, role_word
 from bot.network import cohort_coordinators, national_coordinators, region_coordinators
 from bot.programs import Program, ProgramCatalog
 from bot.reports import role_plural
@@ -26,6 +27,13 @@ from storage.models import Cohort, GroupSeat, GroupSession, Membership, Person
 
 PEER_GROUP = "peer-group"  # the kind of a peer-group session, the table's other rows
 KINDS = ("orientation", "kickoff", "training", "meeting")
+# A kind as a sentence names it: "What is the orientation's title?"
+KIND_NAMES = {
+    "orientation": N_("orientation"),
+    "kickoff": N_("kickoff"),
+    "training": N_("training"),
+    "meeting": N_("meeting"),
+}
 KIND_WORDS = {"kick-off": "kickoff", "kick off": "kickoff", "online meeting": "meeting"}
 MINUTES = {"orientation": 90, "kickoff": 60, "training": 90, "meeting": 60}
 EVERYONE, COORDINATORS = "everyone", "coordinators"
@@ -57,28 +65,39 @@ def read_audience(program: Program, typed: str) -> str | None:
 # Words
 
 
+def kind_word(kind: str) -> str:
+    """ "orientation", "kickoff", "training", "meeting" in the reader's language."""
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
+
+
 def audience_words(program: Program, audience: str) -> str:
     if audience == EVERYONE:
-        return "everyone in the cohort"
+        return _("everyone in the cohort")
     if audience == COORDINATORS:
-        return "the network's coordinators" if program.regions else "the cohort's coordinators"
-    return f"the {role_plural(audience)}"
+        return _("the network's coordinators") if program.regions else _("the cohort's coordinators")
+    return _("the {role}").format(role=role_word(audience, 2))
 
 
 def event_name(kind: str, audience: str | None, program: Program) -> str:
     """ "orientation", "coordinator training", "online meeting of the network's coordinators"..."""
     if kind == "training" and audience == COORDINATORS:
-        return "coordinator training"
+        return _("coordinator training")
     if kind == "meeting" and audience == COORDINATORS:
-        return f"online meeting of the {'network' if program.regions else 'cohort'}'s coordinators"
-    return {"orientation": "orientation", "kickoff": "kickoff meeting", "training": "training"}.get(
-        kind, "online meeting"
-    )
+        if program.regions:
+            return _("online meeting of the network's coordinators")
+        return _("online meeting of the cohort's coordinators")
+    if kind == "orientation":
+        return _("orientation")
+    if kind == "kickoff":
+        return _("kickoff meeting")
+    if kind == "training":
+        return _("training")
+    return _("online meeting")
 
 
 def subject(event: GroupSession, program: Program) -> str:
     """What a reminder is about: "the orientation Welcome to the program"."""
-    return f"the {event_name(event.kind, event.audience, program)} {event.title}"
+    return _("the {event} {title}").format(event=event_name(event.kind, event.audience, program), title=event.title)
 
 
 def capitalised(words: str) -> str:
@@ -111,10 +130,17 @@ def days_words(program: Program, cohort: Cohort, kind: str) -> str:
     first, last = allowed_days(cohort, kind)
     where = cohort_in_sentence(cohort, program)
     if first is None:
-        return f"An event of {where} falls on or before the cohort's last day, {long_date(last)}."
+        return _("An event of {cohort} falls on or before the cohort's last day, {date}.").format(
+            cohort=where, date=long_date(last)
+        )
     phase = dated_phase(cohort.calendar, kind)
-    name = f" ({phase.name})" if phase else ""
-    return f"The {kind} of {where} takes place from {date_span(first, last)}{name}."
+    if phase is None:
+        return _("The {kind} of {cohort} takes place from {dates}.").format(
+            kind=kind_word(kind), cohort=where, dates=date_span(first, last)
+        )
+    return _("The {kind} of {cohort} takes place from {dates} ({phase}).").format(
+        kind=kind_word(kind), cohort=where, dates=date_span(first, last), phase=program_words(phase.name)
+    )
 
 
 # Who
@@ -177,15 +203,21 @@ async def invite(session: AsyncSession, event: GroupSession, programs: ProgramCa
         emails = [person.email for person in await audience_people(session, cohort, program, event.audience)]
     else:
         emails = []
-    name = event_name(event.kind, event.audience, program) if program else event.kind
-    for_whom = f", for {audience_words(program, event.audience)}" if program and event.audience else ""
+    name = event_name(event.kind, event.audience, program) if program else kind_word(event.kind)
+    label = cohort_label(cohort, program)
+    if program and event.audience:
+        description = _("{cohort}, for {audience}, scheduled with the coaching assistant.").format(
+            cohort=label, audience=audience_words(program, event.audience)
+        )
+    else:
+        description = _("{cohort}, scheduled with the coaching assistant.").format(cohort=label)
     return invites.Invite(
         uid=invites.session_uid("event", event.id),
         sequence=event.sequence,
         starts_at=event.starts_at,
         ends_at=event.ends_at,
         summary=f"{capitalised(name)}: {event.title}",
-        description=f"{cohort_label(cohort, program)}{for_whom}, scheduled with the coaching assistant.",
+        description=description,
         organizer_email=organizer.email,
         attendee_emails=tuple(sorted(emails)) or (organizer.email,),
         cancelled=event.status == "cancelled",

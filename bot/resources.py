@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_, _, program_words
 from bot.messages import either
 from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.programs import Program, ProgramCatalog, ResourceRules
@@ -48,7 +49,11 @@ class DuplicateLink(ResourceError):
     """The link is already in the library, as `existing`."""
 
     def __init__(self, existing: Resource) -> None:
-        super().__init__(f"That link is already in the library as {existing.number}. {existing.title}.")
+        super().__init__(
+            _("That link is already in the library as {number}. {title}.").format(
+                number=existing.number, title=existing.title
+            )
+        )
         self.existing = existing
 
 
@@ -64,7 +69,8 @@ class Filter:
 
     @property
     def words(self) -> str:
-        return " ".join((*self.stages, *self.topics))
+        """The filter's stages and topics, as the reader's program file names them."""
+        return " ".join(program_words(name) for name in (*self.stages, *self.topics))
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,9 @@ def read_names(text: str, names: tuple[str, ...]) -> tuple[list[str], list[str]]
         if len(best) > 1 and len(exact) == 1:
             best = exact
         if len(best) > 1:
-            raise ResourceError(f"`{typed[at][:30]}` could be {either(best)}: type more of it.")
+            raise ResourceError(
+                _("`{typed}` could be {names}: type more of it.").format(typed=typed[at][:30], names=either(best))
+            )
         if best[0] not in found:
             found.append(best[0])
         at += longest
@@ -142,8 +150,9 @@ def read_filter(text: str, rules: ResourceRules) -> Filter:
     found, unknown = read_names(text, rules.career_stages + rules.topics)
     if unknown:
         raise ResourceError(
-            f"I don't know `{' '.join(unknown)[:40]}` as a career stage or topic. Career stages: "
-            f"{', '.join(rules.career_stages)}. Topics: {', '.join(rules.topics)}."
+            _("I don't know `{typed}` as a career stage or topic. Career stages: {stages}. Topics: {topics}.").format(
+                typed=" ".join(unknown)[:40], stages=", ".join(rules.career_stages), topics=", ".join(rules.topics)
+            )
         )
     return Filter(
         tuple(name for name in found if name in rules.career_stages),
@@ -152,20 +161,33 @@ def read_filter(text: str, rules: ResourceRules) -> Filter:
 
 
 def read_choices(text: str, names: tuple[str, ...], what: str) -> tuple[str, ...]:
-    """Stages or topics typed as an answer ("early career, mid career"); () for "all"."""
+    """Stages or topics typed as an answer ("early career, mid career"); () for "all". `what` is
+    "career stages" or "topics"."""
     if set(_words(text)) & ALL_WORDS:
         return ()
     found, unknown = read_names(text, names)
     if unknown or not found:
-        shown = f"`{' '.join(unknown)[:40]}` is not one of the {what}" if unknown else f"Name one or more {what}"
-        raise ResourceError(f"{shown}: {', '.join(names)}, or `all`.")
+        typed, listed = " ".join(unknown)[:40], ", ".join(names)
+        if what == "topics":
+            problem = (
+                _("`{typed}` is not one of the topics: {names}, or `all`.")
+                if unknown
+                else _("Name one or more topics: {names}, or `all`.")
+            )
+        else:
+            problem = (
+                _("`{typed}` is not one of the career stages: {names}, or `all`.")
+                if unknown
+                else _("Name one or more career stages: {names}, or `all`.")
+            )
+        raise ResourceError(problem.format(typed=typed, names=listed) if unknown else problem.format(names=listed))
     return tuple(name for name in names if name in found)  # in the program file's order
 
 
 def read_kind(text: str, rules: ResourceRules) -> str:
     found, unknown = read_names(text, rules.kinds)
     if unknown or len(found) != 1:
-        raise ResourceError(f"The kind is one of {either(list(rules.kinds))}.")
+        raise ResourceError(_("The kind is one of {kinds}.").format(kinds=either(list(rules.kinds))))
     return found[0]
 
 
@@ -177,13 +199,17 @@ def unescape(text: str) -> str:
 def read_title(typed: str) -> str:
     title = " ".join(unescape(typed).split())
     if looks_like_link(title):
-        raise ResourceError("That looks like a link. First the title people will see, like `Mentoring agreement`.")
+        raise ResourceError(_("That looks like a link. First the title people will see, like `Mentoring agreement`."))
     if len(title) < 3:
-        raise ResourceError("Please give the resource a title of at least 3 characters.")
+        raise ResourceError(_("Please give the resource a title of at least 3 characters."))
     if len(title) > TITLE_LENGTH:
-        raise ResourceError(f"Please keep the title to {TITLE_LENGTH} characters (this one has {len(title)}).")
+        raise ResourceError(
+            _("Please keep the title to {length} characters (this one has {count}).").format(
+                length=TITLE_LENGTH, count=len(title)
+            )
+        )
     if "<" in title or ">" in title or not title.isprintable():
-        raise ResourceError("Please leave the signs < and > out of the title.")
+        raise ResourceError(_("Please leave the signs < and > out of the title."))
     return title
 
 
@@ -204,29 +230,39 @@ def read_link(typed: str) -> str:
     wrapped = SLACK_LINK.match(text) or HTML_LINK.fullmatch(text)
     text = unescape(wrapped[1].strip()) if wrapped else text
     if not text:
-        raise ResourceError("Please paste the link, starting with https:// or http://.")
+        raise ResourceError(_("Please paste the link, starting with https:// or http://."))
     if any(character.isspace() for character in text):
-        raise ResourceError("A link has no spaces: please paste just the link, starting with https://.")
+        raise ResourceError(_("A link has no spaces: please paste just the link, starting with https://."))
     if len(text) > LINK_LENGTH:
-        raise ResourceError(f"That link is longer than {LINK_LENGTH} characters: please use a shorter one.")
+        raise ResourceError(
+            _("That link is longer than {length} characters: please use a shorter one.").format(length=LINK_LENGTH)
+        )
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         if not scheme or text.lower().startswith("www."):
-            raise ResourceError("Please give the whole link, starting with https:// (like https://example.org/guide).")
-        raise ResourceError(f"The library only takes web links starting with https:// or http://, not `{scheme}:`.")
+            raise ResourceError(
+                _("Please give the whole link, starting with https:// (like https://example.org/guide).")
+            )
+        raise ResourceError(
+            _("The library only takes web links starting with https:// or http://, not `{scheme}:`.").format(
+                scheme=scheme
+            )
+        )
     if NOT_IN_LINKS & set(text) or not text.isprintable():
-        raise ResourceError("That link has characters a web link cannot have. Please copy it from the address bar.")
+        raise ResourceError(_("That link has characters a web link cannot have. Please copy it from the address bar."))
     if parts.username is not None or parts.password is not None:
-        raise ResourceError("Please share links without a user name or password in them.")
+        raise ResourceError(_("Please share links without a user name or password in them."))
     host = parts.hostname or ""
     labels = host.split(".")
     if len(labels) < 2 or not all(HOST_LABEL.match(label) for label in labels) or len(host) > 253:
-        raise ResourceError(f"`{text[:60]}` does not name a web site people can open.")
+        raise ResourceError(_("`{link}` does not name a web site people can open.").format(link=text[:60]))
     try:
         port = parts.port
     except ValueError:
-        raise ResourceError(f"`{text[:60]}` has a port that is not a number from 0 to 65535.") from None
+        raise ResourceError(
+            _("`{link}` has a port that is not a number from 0 to 65535.").format(link=text[:60])
+        ) from None
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, parts.fragment))
 
@@ -251,7 +287,7 @@ class Given:
 
 QUOTED = re.compile(r"""^["“”'‘’](.+?)["“”'‘’](?=\s|$)""")
 LABELS = re.compile(r"(?:^|\s)(career stages?|stages?|topics?)\s*:", re.IGNORECASE)
-ONE_LINE_HINT = (
+ONE_LINE_HINT = N_(
     'Put the title in quotes, then the link, the kind, `stages:` and `topics:`, like `resources add "Mentoring '
     'agreement" https://example.org/agreement toolkit stages: early career topics: mentoring practice`.'
 )
@@ -269,10 +305,10 @@ def read_given(text: str, rules: ResourceRules) -> Given:
         at = next((i for i, word in enumerate(words) if looks_like_link(word)), len(words))
         title, rest = " ".join(words[:at]), " ".join(words[at:])
         if not rest and LABELS.search(text):
-            raise ResourceError(ONE_LINE_HINT)
+            raise ResourceError(_(ONE_LINE_HINT))
     url = None
     if rest and looks_like_link(rest.split(" ")[0]):
-        link, _, rest = rest.partition(" ")
+        link, _space, rest = rest.partition(" ")
         url = read_link(link)
     sections = LABELS.split(rest)  # [kind part, label, names, label, names, ...]
     kind = read_kind(sections[0], rules) if sections[0].strip() else None
@@ -280,7 +316,9 @@ def read_given(text: str, rules: ResourceRules) -> Given:
     for label, names in zip(sections[1::2], sections[2::2], strict=True):
         step = "topics" if label.lower().startswith("topic") else "stages"
         if step in chosen:
-            raise ResourceError(f"`{label.lower()}:` is given twice. {ONE_LINE_HINT}")
+            raise ResourceError(
+                _("`{label}:` is given twice. {hint}").format(label=label.lower(), hint=_(ONE_LINE_HINT))
+            )
         allowed = rules.career_stages if step == "stages" else rules.topics
         chosen[step] = read_choices(names, allowed, "career stages" if step == "stages" else "topics")
     return Given(read_title(title) if title else None, url, kind, chosen.get("stages"), chosen.get("topics"))
@@ -343,10 +381,12 @@ async def add(session: AsyncSession, program_id: str, draft: Draft, person_id: i
     numbers = select(Resource.number).where(Resource.program_id == program_id)
     taken = await take_numbered_place(session, numbers, LIBRARY_SIZE, resource)
     if taken == FULL:
-        raise ResourceError(f"The library holds {LIBRARY_SIZE} resources, its most. Retire or edit one instead.")
+        raise ResourceError(
+            _("The library holds {count} resources, its most. Retire or edit one instead.").format(count=LIBRARY_SIZE)
+        )
     if taken == CONTENDED:  # someone added at the same moment: perhaps this very link
         await check_new_link(session, program_id, draft.url)
-        raise ResourceError("Someone added a resource at the same moment. Please try again.")
+        raise ResourceError(_("Someone added a resource at the same moment. Please try again."))
     return added[-1]
 
 

@@ -30,11 +30,14 @@ from bot.events import (
     days_words,
     event_name,
     fits,
+    kind_word,
     read_audience,
     read_kind,
     still_open,
     subject,
 )
+from bot.i18n import N_, _
+from bot.languages import speaking
 from bot.messages import Reply
 from bot.outbox import Queued
 from bot.programs import Program
@@ -44,7 +47,7 @@ from dialogs import event_places
 from dialogs.event_places import NAME
 from storage.models import Cohort, GroupSession, Person
 
-USAGE = (
+USAGE = N_(
     "`event schedule KIND | TITLE | WHEN | AUDIENCE | CAPACITY`, like "
     "`event schedule orientation | Welcome to the program | 25 May 3pm | everyone | 30`"
 )
@@ -55,15 +58,19 @@ NO_LIMIT = ("none", "no limit", "unlimited", "-")
 
 
 async def start(turn: Turn, args: str) -> None:
-    verb, _, rest = args.strip().partition(" ")
+    verb, _space, rest = args.strip().partition(" ")
     if verb.lower() == "schedule":
         await _schedule(turn, rest)
     elif verb.lower() == "cancel":
         await event_places.cancel(turn, rest.strip())
     elif verb:
-        turn.say(f"Type `events` to see the coming events. Coordinators: {USAGE}, and `event cancel NUMBER`.")
+        turn.say(
+            _("Type `events` to see the coming events. Coordinators: {usage}, and `event cancel NUMBER`.").format(
+                usage=_(USAGE)
+            )
+        )
     else:
-        await event_places.show(turn, USAGE)
+        await event_places.show(turn, _(USAGE))
 
 
 # Scheduling (coordinators)
@@ -72,20 +79,20 @@ async def start(turn: Turn, args: str) -> None:
 async def _schedule(turn: Turn, rest: str) -> None:
     cohorts = await _scheduling_cohorts(turn)
     if cohorts is None:
-        turn.say("Only a program's coordinators can schedule events. Nothing was scheduled.")
+        turn.say(_("Only a program's coordinators can schedule events. Nothing was scheduled."))
         return
     if not cohorts:
-        turn.say("All the cohorts you coordinate have ended. Nothing was scheduled.")
+        turn.say(_("All the cohorts you coordinate have ended. Nothing was scheduled."))
         return
     parts = [" ".join(part.split()) for part in rest.split("|")] if rest.strip() else []
     if len(parts) > len(FIELDS):
-        turn.say(f"Write it as {USAGE}. Nothing was scheduled.")
+        turn.say(_("Write it as {usage}. Nothing was scheduled.").format(usage=_(USAGE)))
         return
     draft: dict[str, Any] = {}
     for field, typed in zip(FIELDS, parts, strict=False):
         problem = _set(turn, draft, field, typed) if typed else None
         if problem:
-            turn.say(f"{problem} Nothing was scheduled.")
+            turn.say(_("{problem} Nothing was scheduled.").format(problem=problem))
             return
     if len(parts) >= 4:  # the audience given and no capacity: they are all invited
         draft.setdefault("capacity", OPEN)
@@ -96,18 +103,22 @@ def _set(turn: Turn, draft: dict[str, Any], field: str, typed: str) -> str | Non
     """Put one typed field in the draft; or why it cannot be used."""
     if field == "kind":
         draft["kind"] = read_kind(typed)
-        return None if draft["kind"] else f"`{typed[:30]}` is not a kind of event: {', '.join(KINDS)}."
+        if draft["kind"]:
+            return None
+        return _("`{typed}` is not a kind of event: {kinds}.").format(typed=typed[:30], kinds=", ".join(KINDS))
     if field == "title":
         if len(typed) > TITLE_LENGTH:
-            return f"Please keep the title to {TITLE_LENGTH} characters."
+            return _("Please keep the title to {length} characters.").format(length=TITLE_LENGTH)
         draft["title"] = typed
         return None
     if field == "when":
         parsed = parse_time(typed, turn.timezone, turn.now)
         if parsed is None:
-            return f"I couldn't read `{typed[:60]}` as a time. Try `25 May 3pm` or `next Tuesday 10:00`."
+            return _("I couldn't read `{typed}` as a time. Try `25 May 3pm` or `next Tuesday 10:00`.").format(
+                typed=typed[:60]
+            )
         if parsed.at <= turn.now:
-            return "That time has already passed: please give a time in the future."
+            return _("That time has already passed: please give a time in the future.")
         draft |= {"at": parsed.at.isoformat(), "why": parsed.why}
         return None
     if field == "audience":
@@ -115,7 +126,9 @@ def _set(turn: Turn, draft: dict[str, Any], field: str, typed: str) -> str | Non
         return None
     capacity = _capacity(typed)
     if capacity is None:
-        return f"The capacity must be a whole number from {SMALLEST} to {LARGEST}, or `none`, not `{typed[:20]}`."
+        return _("The capacity must be a whole number from {smallest} to {largest}, or `none`, not `{typed}`.").format(
+            smallest=SMALLEST, largest=LARGEST, typed=typed[:20]
+        )
     draft["capacity"] = capacity
     return None
 
@@ -131,13 +144,16 @@ def _capacity(typed: str) -> int | None:
 async def _next(turn: Turn, draft: dict[str, Any]) -> None:
     """Ask for what is missing, one thing at a time; schedule once all is known."""
     if not draft.get("kind"):
-        buttons = tuple(button(NAME, capitalised(kind), f"kind|{kind}") for kind in KINDS)
-        turn.ask(NAME, "kind", "Which kind of event?", expects="choice", buttons=buttons, data=draft)
+        buttons = tuple(button(NAME, capitalised(kind_word(kind)), f"kind|{kind}") for kind in KINDS)
+        turn.ask(NAME, "kind", _("Which kind of event?"), expects="choice", buttons=buttons, data=draft)
     elif "title" not in draft:
-        turn.ask(NAME, "title", f"What is the {draft['kind']}'s title? Like `Welcome to the program`.", data=draft)
+        question = _("What is the {kind}'s title? Like `Welcome to the program`.").format(kind=kind_word(draft["kind"]))
+        turn.ask(NAME, "title", question, data=draft)
     elif "at" not in draft:
         zone = zone_name(turn.timezone)
-        turn.ask(NAME, "when", f"When is it? Like `25 May 3pm`, in your time zone, {zone}.", data=draft)
+        turn.ask(
+            NAME, "when", _("When is it? Like `25 May 3pm`, in your time zone, {zone}.").format(zone=zone), data=draft
+        )
     elif "cohort_id" not in draft:
         await _choose_cohort(turn, draft)
     elif "audience" not in draft:
@@ -146,9 +162,11 @@ async def _next(turn: Turn, draft: dict[str, Any]) -> None:
         turn.ask(
             NAME,
             "capacity",
-            f"How many places? Type a number from {SMALLEST} to {LARGEST}: people then join, with a waitlist. "
-            "Or no limit: everyone it is for is simply invited.",
-            buttons=(button(NAME, "No limit: invite them all", "capacity|0", "primary"),),
+            _(
+                "How many places? Type a number from {smallest} to {largest}: people then join, with a waitlist. "
+                "Or no limit: everyone it is for is simply invited."
+            ).format(smallest=SMALLEST, largest=LARGEST),
+            buttons=(button(NAME, _("No limit: invite them all"), "capacity|0", "primary"),),
             data=draft,
         )
     elif draft.get("why"):
@@ -159,9 +177,14 @@ async def _next(turn: Turn, draft: dict[str, Any]) -> None:
         turn.ask(
             NAME,
             "confirm",
-            f"{draft['why']} So: {_summary(turn, draft, program, cohort)}. Schedule it?",
+            _("{why} So: {summary}. Schedule it?").format(
+                why=draft["why"], summary=_summary(turn, draft, program, cohort)
+            ),
             expects="choice",
-            buttons=(button(NAME, "Schedule it", "confirm", "primary"), button(NAME, "Don't schedule", "drop")),
+            buttons=(
+                button(NAME, _("Schedule it"), "confirm", "primary"),
+                button(NAME, _("Don't schedule"), "drop"),
+            ),
             data=draft,
         )
     else:
@@ -199,16 +222,22 @@ async def _choose_cohort(turn: Turn, draft: dict[str, Any]) -> None:
         turn.finish()
         day = long_date(today_in(datetime.fromisoformat(draft["at"]), turn.timezone))
         if not allowed:
-            turn.say(f"The {draft['kind']} phase of every cohort you coordinate has passed. Nothing was scheduled.")
+            turn.say(
+                _("The {kind} phase of every cohort you coordinate has passed. Nothing was scheduled.").format(
+                    kind=kind_word(draft["kind"])
+                )
+            )
         elif len(allowed) == 1:
-            turn.say(f"{allowed[0]} Nothing was scheduled.")
+            turn.say(_("{problem} Nothing was scheduled.").format(problem=allowed[0]))
         else:
-            turn.say(f"{day} fits none of the cohorts you coordinate. Nothing was scheduled.", lines=tuple(allowed))
+            turn.say(
+                _("{day} fits none of the cohorts you coordinate. Nothing was scheduled.").format(day=day),
+                lines=tuple(allowed),
+            )
     else:
         buttons = tuple(button(NAME, cohort_label(c, p), f"cohort|{c.id}") for p, c in fitting)
-        turn.ask(
-            NAME, "cohort", f"For which cohort is {draft['title']}?", expects="choice", buttons=buttons, data=draft
-        )
+        question = _("For which cohort is {title}?").format(title=draft["title"])
+        turn.ask(NAME, "cohort", question, expects="choice", buttons=buttons, data=draft)
 
 
 async def _choose_audience(turn: Turn, draft: dict[str, Any]) -> None:
@@ -221,13 +250,18 @@ async def _choose_audience(turn: Turn, draft: dict[str, Any]) -> None:
         buttons = tuple(
             button(NAME, capitalised(audience_words(program, a)), f"audience|{a}") for a in audiences(program)
         )
-        turn.ask(NAME, "audience", f"Who is the {draft['kind']} for?", expects="choice", buttons=buttons, data=draft)
+        question = _("Who is the {kind} for?").format(kind=kind_word(draft["kind"]))
+        turn.ask(NAME, "audience", question, expects="choice", buttons=buttons, data=draft)
         return
     draft["audience"] = read_audience(program, typed)
     if draft["audience"] is None:
         turn.finish()
         choices = ", ".join(audience_words(program, a) for a in audiences(program))
-        turn.say(f"`{typed}` is not an audience of the {program.short_name}: {choices}. Nothing was scheduled.")
+        turn.say(
+            _("`{typed}` is not an audience of the {program}: {choices}. Nothing was scheduled.").format(
+                typed=typed, program=program.short_name, choices=choices
+            )
+        )
         return
     await _next(turn, draft)
 
@@ -240,11 +274,20 @@ async def _chosen(turn: Turn, draft: dict[str, Any]) -> tuple[Program, Cohort] |
 
 def _summary(turn: Turn, draft: dict[str, Any], program: Program, cohort: Cohort) -> str:
     kind, audience, capacity = draft["kind"], draft["audience"], draft["capacity"]
-    places = f"{capacity} places" if capacity != OPEN else "everyone invited"
-    return (
-        f"{capitalised(event_name(kind, audience, program))}: {draft['title']}, "
-        f"{local(datetime.fromisoformat(draft['at']), turn.timezone)}, {MINUTES[kind]} minutes, "
-        f"for {audience_words(program, audience)} of {cohort_in_sentence(cohort, program)}, {places}"
+    words = {
+        "event": capitalised(event_name(kind, audience, program)),
+        "title": draft["title"],
+        "when": local(datetime.fromisoformat(draft["at"]), turn.timezone),
+        "minutes": MINUTES[kind],
+        "audience": audience_words(program, audience),
+        "cohort": cohort_in_sentence(cohort, program),
+    }
+    if capacity == OPEN:
+        return _("{event}: {title}, {when}, {minutes} minutes, for {audience} of {cohort}, everyone invited").format(
+            **words
+        )
+    return _("{event}: {title}, {when}, {minutes} minutes, for {audience} of {cohort}, {capacity} places").format(
+        capacity=capacity, **words
     )
 
 
@@ -253,14 +296,14 @@ async def _create(turn: Turn, draft: dict[str, Any]) -> None:
     chosen = await _chosen(turn, draft)
     starts_at = datetime.fromisoformat(draft["at"])
     if chosen is None:
-        turn.say("You no longer coordinate that cohort, or it has ended. Nothing was scheduled.")
+        turn.say(_("You no longer coordinate that cohort, or it has ended. Nothing was scheduled."))
         return
     program, cohort = chosen
     if starts_at <= turn.now:
-        turn.say("That time has passed in the meantime. Nothing was scheduled.")
+        turn.say(_("That time has passed in the meantime. Nothing was scheduled."))
         return
     if not fits(cohort, draft["kind"], today_in(starts_at, turn.timezone)):
-        turn.say(f"{days_words(program, cohort, draft['kind'])} Nothing was scheduled.")
+        turn.say(_("{problem} Nothing was scheduled.").format(problem=days_words(program, cohort, draft["kind"])))
         return
     minutes, capacity = MINUTES[draft["kind"]], draft["capacity"]
     event = await gatherings.create(
@@ -277,36 +320,58 @@ async def _create(turn: Turn, draft: dict[str, Any]) -> None:
     )
     people = await audience_people(turn.session, cohort, program, event.audience or COORDINATORS)
     told = [person for person in people if person.id != turn.person.id]
-    news = [Queued(person.id, _news(turn, event, program, cohort, person)) for person in told]
+    news = []
+    for person in told:
+        with speaking(person.language):
+            news.append(Queued(person.id, _news(turn, event, program, cohort, person)))
     await outbox.queue_each(turn.session, news, kind="event", now=turn.now)
     if event.capacity == OPEN:  # no joining: everyone it is for is reminded
         for person in people:
-            booking.queue_reminders(
-                turn.session,
-                person,
-                subject(event, program),
-                starts_at,
-                ref=event_places.everyone_ref(event),
-                now=turn.now,
-            )
+            with speaking(person.language):
+                booking.queue_reminders(
+                    turn.session,
+                    person,
+                    subject(event, program),
+                    starts_at,
+                    ref=event_places.everyone_ref(event),
+                    now=turn.now,
+                )
     turn.say(
-        f"Scheduled: {_summary(turn, draft, program, cohort)}. I told {event_places.people(len(told))}.",
+        _("Scheduled: {summary}. I told {people}.").format(
+            summary=_summary(turn, draft, program, cohort), people=event_places.people(len(told))
+        ),
         lines=(
-            f"Calendar invitation: {gatherings.link(turn.public_url, event)}",
-            f"To cancel it: `event cancel {event.id}`",
+            _("Calendar invitation: {link}").format(link=gatherings.link(turn.public_url, event)),
+            _("To cancel it: `event cancel {number}`").format(number=event.id),
         ),
     )
 
 
 def _news(turn: Turn, event: GroupSession, program: Program, cohort: Cohort, person: Person) -> Reply:
+    """The news of a new event for one of its audience, in their language (speaking it is the caller's)."""
     zone = person.timezone or "UTC"
-    invited = " Join to take one of its places." if event.capacity != OPEN else " You are invited."
+    words = {
+        "title": event.title,
+        "when": local(event.starts_at, zone),
+        "minutes": MINUTES.get(event.kind, 60),
+        "audience": audience_words(program, event.audience or COORDINATORS),
+    }
+    if event.capacity != OPEN:
+        text = _(
+            "{title}: {when}, {minutes} minutes, for {audience}. Join to take one of its places. "
+            "`events` lists the coming events."
+        ).format(**words)
+    else:
+        text = _(
+            "{title}: {when}, {minutes} minutes, for {audience}. You are invited. `events` lists the coming events."
+        ).format(**words)
     return Reply(
-        f"{event.title}: {local(event.starts_at, zone)}, {MINUTES.get(event.kind, 60)} minutes, for "
-        f"{audience_words(program, event.audience or COORDINATORS)}.{invited} `events` lists the coming events.",
-        title=f"{capitalised(event_name(event.kind, event.audience, program))} of {cohort_label(cohort, program)}",
-        lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
-        buttons=(button(NAME, "Join", f"join|{event.id}", "primary"),) if event.capacity != OPEN else (),
+        text,
+        title=_("{event} of {cohort}").format(
+            event=capitalised(event_name(event.kind, event.audience, program)), cohort=cohort_label(cohort, program)
+        ),
+        lines=(_("Calendar invitation: {link}").format(link=gatherings.link(turn.public_url, event)),),
+        buttons=(button(NAME, _("Join"), f"join|{event.id}", "primary"),) if event.capacity != OPEN else (),
     )
 
 
@@ -318,24 +383,28 @@ class EventDialog:
         step = turn.active.step if turn.active else ""
         if draft is None:
             turn.finish()
-            turn.say(f"Start again with {USAGE}.")
+            turn.say(_("Start again with {usage}.").format(usage=_(USAGE)))
             return
         typed = " ".join(text.split())
         if step in ("kind", "title", "when", "capacity"):
-            problem = _set(turn, draft, step, typed) if typed else "Please type an answer."
+            problem = _set(turn, draft, step, typed) if typed else _("Please type an answer.")
         elif step == "audience":
             program, _cohort = await _chosen(turn, draft) or (None, None)
             known = program is not None and read_audience(program, typed) is not None
             draft["audience_typed"] = typed[:40] if known else None
-            problem = None if known else f"`{typed[:40]}` is not one of those: please choose with the buttons."
+            problem = (
+                None
+                if known
+                else _("`{typed}` is not one of those: please choose with the buttons.").format(typed=typed[:40])
+            )
         else:
-            problem = "Please use the buttons above, or type `cancel` to stop."
+            problem = _("Please use the buttons above, or type `cancel` to stop.")
         if problem:
             turn.say(problem)
         await _next(turn, draft)
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
+        action, _bar, rest = value.partition("|")
         if action in ("join", "leave"):
             found = await event_places.own_event(turn, rest)
             if found is not None:
@@ -344,7 +413,10 @@ class EventDialog:
         active = turn.active if turn.active and turn.active.dialog == NAME else None
         if action == "drop" or active is None or active.step != action:
             turn.finish()
-            turn.say("Fine: nothing was scheduled." if action == "drop" else f"That question is out of date. {USAGE}.")
+            if action == "drop":
+                turn.say(_("Fine: nothing was scheduled."))
+            else:
+                turn.say(_("That question is out of date. {usage}.").format(usage=_(USAGE)))
             return
         draft = dict(active.data)
         if action == "kind":
@@ -353,7 +425,7 @@ class EventDialog:
             fitting, _allowed = await _fitting(turn, draft)
             if not any(str(cohort.id) == rest for _program, cohort in fitting):
                 turn.finish()
-                turn.say("You can't schedule that event for that cohort. Nothing was scheduled.")
+                turn.say(_("You can't schedule that event for that cohort. Nothing was scheduled."))
                 return
             draft["cohort_id"] = int(rest)
         elif action == "audience":
@@ -369,14 +441,16 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             "event",
-            "coming orientations, kickoffs, trainings and meetings: see, join or leave (coordinators: schedule, "
-            "cancel)",
+            N_(
+                "coming orientations, kickoffs, trainings and meetings: see, join or leave (coordinators: schedule, "
+                "cancel)"
+            ),
             "event [schedule KIND | TITLE | WHEN | AUDIENCE | CAPACITY] [cancel NUMBER]",
             start,
             serves=in_a_program,
         )
     )
     registry.add_command(
-        Command("events", "the coming events for you, the same as `event`", "events", start, serves=in_a_program)
+        Command("events", N_("the coming events for you, the same as `event`"), "events", start, serves=in_a_program)
     )
     registry.add_dialog(EventDialog())

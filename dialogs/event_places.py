@@ -27,6 +27,8 @@ from bot.events import (
     in_audience,
     subject,
 )
+from bot.i18n import N_, _, ngettext
+from bot.languages import speaking
 from bot.messages import Button, Reply
 from bot.outbox import Queued
 from bot.programs import Program
@@ -35,7 +37,7 @@ from storage.models import BusySlot, Cohort, GroupSession, Person
 NAME = "event"
 SHOWN = 10  # events listed with buttons
 LABEL_LENGTH = 40
-MARKS = {gatherings.SEATED: " (you are in)", gatherings.WAITING: " (you are on the waitlist)"}
+MARKS = {gatherings.SEATED: N_(" (you are in)"), gatherings.WAITING: N_(" (you are on the waitlist)")}
 
 
 def invited(turn: Turn, event: GroupSession, cohort: Cohort, program: Program) -> bool:
@@ -46,39 +48,49 @@ async def show(turn: Turn, usage: str) -> None:
     shown = await _coming(turn)
     coordinator = bool(turn.roles.coordinator_of)
     if not shown:
-        hint = f" To schedule one: {usage}." if coordinator else ""
-        turn.say(f"No events are coming up for you; I will tell you when one is scheduled.{hint}")
+        text = _("No events are coming up for you; I will tell you when one is scheduled.")
+        if coordinator:
+            text += " " + _("To schedule one: {usage}.").format(usage=usage)
+        turn.say(text)
         return
     ids = [event.id for event, _program, _cohort in shown]
     seated, waiting = await gatherings.counts(turn.session, ids)
     held = await gatherings.held(turn.session, turn.person.id, ids)
     lines, buttons = [], []
     for event, program, cohort in shown:
-        line = f"{capitalised(event_name(event.kind, event.audience, program))}: {when(turn, event)}, for "
-        line += f"{audience_words(program, event.audience or COORDINATORS)} of {cohort_in_sentence(cohort, program)}"
+        line = _("{event}: {when}, for {audience} of {cohort}").format(
+            event=capitalised(event_name(event.kind, event.audience, program)),
+            when=when(turn, event),
+            audience=audience_words(program, event.audience or COORDINATORS),
+            cohort=cohort_in_sentence(cohort, program),
+        )
         mine = invited(turn, event, cohort, program)
         if event.capacity != OPEN:
             left = event.capacity - seated.get(event.id, 0)
             line += (
-                f": {left} of {event.capacity} places left"
+                _(": {left} of {capacity} places left").format(left=left, capacity=event.capacity)
                 if left > 0
-                else f": full, {waiting.get(event.id, 0)} waiting"
+                else _(": full, {count} waiting").format(count=waiting.get(event.id, 0))
             )
-            line += MARKS.get(held.get(event.id, ""), "")
+            mark = MARKS.get(held.get(event.id, ""))
+            line += _(mark) if mark else ""
         elif mine:
-            line += " (you are invited)"
+            line += _(" (you are invited)")
         if turn.roles.coordinates_cohort(cohort):
-            line += f" [number {event.id}]"
+            line += _(" [number {number}]").format(number=event.id)
         lines.append(line)
         if event.capacity != OPEN and mine and len(buttons) < SHOWN:
-            action = "Leave" if event.id in held else "Join"
+            action = "leave" if event.id in held else "join"
             label = event.title if len(event.title) <= LABEL_LENGTH else event.title[: LABEL_LENGTH - 1] + "…"
-            style = "primary" if action == "Join" else "default"
-            buttons.append(button(NAME, f"{action} {label}", f"{action.lower()}|{event.id}", style))
-    text = "Each in your time zone."
+            words = _("Leave {title}") if action == "leave" else _("Join {title}")
+            style = "primary" if action == "join" else "default"
+            buttons.append(button(NAME, words.format(title=label), f"{action}|{event.id}", style))
+    text = _("Each in your time zone.")
     if coordinator:
-        text += f" To cancel one you coordinate: `event cancel NUMBER`. To schedule one: {usage}."
-    turn.say(text, title="Coming events", lines=tuple(lines), buttons=tuple(buttons))
+        text += " " + _("To cancel one you coordinate: `event cancel NUMBER`. To schedule one: {usage}.").format(
+            usage=usage
+        )
+    turn.say(text, title=_("Coming events"), lines=tuple(lines), buttons=tuple(buttons))
 
 
 async def _coming(turn: Turn) -> list[tuple[GroupSession, Program, Cohort]]:
@@ -112,14 +124,20 @@ async def own_event(turn: Turn, event_id: str) -> tuple[GroupSession, Program] |
     cohort = await session.get(Cohort, event.cohort_id) if event is not None and event.kind in KINDS else None
     program = turn.programs.get(cohort.program_id) if cohort is not None else None
     if event is None or cohort is None or program is None or not invited(turn, event, cohort, program):
-        turn.say("That is not one of your events. Type `events` to see yours. Nothing changed.")
+        turn.say(_("That is not one of your events. Type `events` to see yours. Nothing changed."))
         return None
     if event.status != "scheduled":
-        turn.say(f"{event.title} was cancelled. Type `events` to see the others. Nothing changed.")
+        turn.say(
+            _("{title} was cancelled. Type `events` to see the others. Nothing changed.").format(title=event.title)
+        )
     elif event.starts_at <= turn.now:
-        turn.say(f"{when(turn, event)} has already started. Nothing changed.")
+        turn.say(_("{event} has already started. Nothing changed.").format(event=when(turn, event)))
     elif event.capacity == OPEN:
-        turn.say(f"{event.title} has no places to take: everyone it is for is invited. Nothing changed.")
+        turn.say(
+            _("{title} has no places to take: everyone it is for is invited. Nothing changed.").format(
+                title=event.title
+            )
+        )
     else:
         return event, program
     return None
@@ -128,19 +146,21 @@ async def own_event(turn: Turn, event_id: str) -> tuple[GroupSession, Program] |
 async def join(turn: Turn, event: GroupSession, program: Program) -> None:
     session, person = turn.session, turn.person
     if await gatherings.seat_of(session, event.id, person.id) is not None:
-        turn.say(f"You are already in {when(turn, event)}.", buttons=(leave_button(event),))
+        turn.say(_("You are already in {event}.").format(event=when(turn, event)), buttons=(leave_button(event),))
         return
     outcome, position = await gatherings.join(session, event, person.id, turn.now)
     not_seated = gatherings.not_seated_words(outcome, position, when(turn, event), "event")
     if outcome == gatherings.WAITING:
-        turn.say(str(not_seated), buttons=(button(NAME, "Leave the waitlist", f"leave|{event.id}"),))
+        turn.say(str(not_seated), buttons=(button(NAME, _("Leave the waitlist"), f"leave|{event.id}"),))
     elif not_seated is not None:
         turn.say(not_seated)
     else:
         gatherings.remind(session, event, person, subject(event, program), turn.now)
         turn.say(
-            f"You are in: {when(turn, event)}, {MINUTES.get(event.kind, 60)} minutes.",
-            lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
+            _("You are in: {event}, {minutes} minutes.").format(
+                event=when(turn, event), minutes=MINUTES.get(event.kind, 60)
+            ),
+            lines=(_("Calendar invitation: {link}").format(link=gatherings.link(turn.public_url, event)),),
             buttons=(leave_button(event),),
         )
 
@@ -148,10 +168,10 @@ async def join(turn: Turn, event: GroupSession, program: Program) -> None:
 async def leave(turn: Turn, event: GroupSession, program: Program) -> None:
     left = await gatherings.leave(turn.session, event, turn.person.id)
     if left is None:
-        turn.say(f"You are not in {when(turn, event)}, so there is nothing to leave.")
+        turn.say(_("You are not in {event}, so there is nothing to leave.").format(event=when(turn, event)))
         return
     if left == gatherings.WAITING:
-        turn.say(f"You are off the waitlist of {when(turn, event)}.")
+        turn.say(_("You are off the waitlist of {event}.").format(event=when(turn, event)))
         return
 
     async def anyone(_person_id: int) -> bool:
@@ -159,16 +179,20 @@ async def leave(turn: Turn, event: GroupSession, program: Program) -> None:
 
     person = await gatherings.give_place_to_first_waiting(turn.session, event, turn.now, anyone)
     if person is not None:
-        gatherings.remind(turn.session, event, person, subject(event, program), turn.now)
-        told = Reply(
-            f"A place freed up in {event.title}, {local(event.starts_at, person.timezone or 'UTC')}, and it is "
-            "yours: you are in.",
-            title=f"You have a place in the {event_name(event.kind, event.audience, program)}",
-            lines=(f"Calendar invitation: {gatherings.link(turn.public_url, event)}",),
-            buttons=(leave_button(event),),
-        )
+        with speaking(person.language):  # their news, in their language
+            gatherings.remind(turn.session, event, person, subject(event, program), turn.now)
+            told = Reply(
+                _("A place freed up in {title}, {when}, and it is yours: you are in.").format(
+                    title=event.title, when=local(event.starts_at, person.timezone or "UTC")
+                ),
+                title=_("You have a place in the {event}").format(
+                    event=event_name(event.kind, event.audience, program)
+                ),
+                lines=(_("Calendar invitation: {link}").format(link=gatherings.link(turn.public_url, event)),),
+                buttons=(leave_button(event),),
+            )
         outbox.queue(turn.session, person.id, told, kind="event", now=turn.now)
-    turn.say(f"You left {when(turn, event)}.")
+    turn.say(_("You left {event}.").format(event=when(turn, event)))
 
 
 # Cancelling (coordinators)
@@ -182,15 +206,17 @@ async def cancel(turn: Turn, typed: str) -> None:
     program = turn.programs.get(cohort.program_id) if cohort is not None else None
     if event is None or cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
         turn.say(
-            f"There is no event `{typed[:20]}` in the cohorts you coordinate: `events` shows their numbers. "
-            "Nothing was cancelled."
+            _(
+                "There is no event `{typed}` in the cohorts you coordinate: `events` shows their numbers. "
+                "Nothing was cancelled."
+            ).format(typed=typed[:20])
         )
         return
     if event.status != "scheduled":
-        turn.say(f"{event.title} is cancelled already. Nothing changed.")
+        turn.say(_("{title} is cancelled already. Nothing changed.").format(title=event.title))
         return
     if event.starts_at <= turn.now:
-        turn.say(f"{when(turn, event)} has already started. Nothing was cancelled.")
+        turn.say(_("{event} has already started. Nothing was cancelled.").format(event=when(turn, event)))
         return
     event.status, event.sequence = "cancelled", event.sequence + 1
     holders = await gatherings.seat_holders(session, event.id)
@@ -199,21 +225,36 @@ async def cancel(turn: Turn, typed: str) -> None:
     found = {p.id: p for p in await audience_people(session, cohort, program, event.audience or COORDINATORS)}
     found |= {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(holders)))).scalars()}
     told = [person for person_id, person in sorted(found.items()) if person_id != turn.person.id]
-    name = capitalised(event_name(event.kind, event.audience, program))
-    link = f"Calendar update (it removes the event): {gatherings.link(turn.public_url, event)}"
-    news = [
-        Queued(
-            person.id,
-            Reply(
-                f"{event.title}, {local(event.starts_at, person.timezone or 'UTC')}, is cancelled.",
-                title=f"Cancelled: {name} of {cohort_label(cohort, program)}",
-                lines=(link,),
-            ),
-        )
-        for person in told
-    ]
+    news = []
+    for person in told:
+        with speaking(person.language):
+            news.append(Queued(person.id, _cancelled_news(turn, event, program, cohort, person)))
     await outbox.queue_each(session, news, kind="event", now=turn.now)
-    turn.say(f"Cancelled: {name}: {when(turn, event)}. I told {people(len(told))}.", lines=(link,))
+    turn.say(
+        _("Cancelled: {event}: {when}. I told {people}.").format(
+            event=capitalised(event_name(event.kind, event.audience, program)),
+            when=when(turn, event),
+            people=people(len(told)),
+        ),
+        lines=(_update_line(turn, event),),
+    )
+
+
+def _cancelled_news(turn: Turn, event: GroupSession, program: Program, cohort: Cohort, person: Person) -> Reply:
+    """The news of a cancelled event for one person, in the language being spoken."""
+    return Reply(
+        _("{title}, {when}, is cancelled.").format(
+            title=event.title, when=local(event.starts_at, person.timezone or "UTC")
+        ),
+        title=_("Cancelled: {event} of {cohort}").format(
+            event=capitalised(event_name(event.kind, event.audience, program)), cohort=cohort_label(cohort, program)
+        ),
+        lines=(_update_line(turn, event),),
+    )
+
+
+def _update_line(turn: Turn, event: GroupSession) -> str:
+    return _("Calendar update (it removes the event): {link}").format(link=gatherings.link(turn.public_url, event))
 
 
 async def _withdraw_reminders(session: AsyncSession, event: GroupSession, holders: list[int]) -> None:
@@ -223,15 +264,15 @@ async def _withdraw_reminders(session: AsyncSession, event: GroupSession, holder
 
 
 def when(turn: Turn, event: GroupSession) -> str:
-    return f"{event.title}, {local(event.starts_at, turn.timezone)}"
+    return _("{title}, {when}").format(title=event.title, when=local(event.starts_at, turn.timezone))
 
 
 def leave_button(event: GroupSession) -> Button:
-    return button(NAME, "Leave", f"leave|{event.id}")
+    return button(NAME, _("Leave"), f"leave|{event.id}")
 
 
 def people(count: int) -> str:
-    return "1 person" if count == 1 else f"{count} people"
+    return ngettext("{count} person", "{count} people", count).format(count=count)
 
 
 def everyone_ref(event: GroupSession) -> str:

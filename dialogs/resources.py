@@ -17,6 +17,7 @@ from typing import Any
 
 from bot import resources
 from bot.dialog import Command, Registry, Turn, button, row_id
+from bot.i18n import N_, _, ngettext, program_words, role_word
 from bot.programs import Program, ResourceRules
 from bot.resources import DuplicateLink, Filter, ResourceError
 from dialogs import resources_form
@@ -24,16 +25,43 @@ from storage.models import Resource
 
 NAME = "resources"
 PAGE = 10
-NOTHING_ADDED, UNCHANGED = " Nothing was added.", " Nothing changed."
-CURATE = {
-    "retire": "retired",
-    "restore": "restored",
-    "feature": "featured",
-    "unfeature": "no longer featured",
+NOTHING_ADDED, UNCHANGED = N_("Nothing was added."), N_("Nothing changed.")
+CURATE = {  # what was done, and what it changes in the list
+    "retire": N_("{number}. {title} is retired. It no longer shows in the list; `resources retired` lists it."),
+    "restore": N_("{number}. {title} is restored. It shows in the list again."),
+    "feature": N_("{number}. {title} is featured. It now shows at the top of the list."),
+    "unfeature": N_("{number}. {title} is no longer featured. It shows among the others again, newest first."),
+}
+ALREADY = {
+    "retire": N_("{number}. {title} is already retired."),
+    "restore": N_("{number}. {title} is already in the list."),
+    "feature": N_("{number}. {title} is already featured."),
+    "unfeature": N_("{number}. {title} is already not featured."),
 }
 SUBCOMMANDS = ("add", "edit", "retired")
+# What someone who does not curate a library is told when they try to
+MAY_ADD = N_("Only the coordinators of {program} add to its resource library; you can read it with `resources`.")
+MAY_CURATE = N_("Only the coordinators of {program} curate its resource library; you can read it with `resources`.")
+MAY_EDIT = N_("Only the coordinators of {program} edit its resource library; you can read it with `resources`.")
+MAY_SEE_RETIRED = N_(
+    "Only the coordinators of {program} see the retired resources of its library; you can read it with `resources`."
+)
 STEPS = ("title", "url", "kind", "stages", "topics")
-FIELDS = {"title": "Title", "url": "Link", "kind": "Kind", "stages": "Career stages", "topics": "Topics"}
+FIELDS = {
+    "title": N_("Title"),
+    "url": N_("Link"),
+    "kind": N_("Kind"),
+    "stages": N_("Career stages"),
+    "topics": N_("Topics"),
+}
+
+
+def _nothing_added() -> str:
+    return " " + _(NOTHING_ADDED)
+
+
+def _unchanged() -> str:
+    return " " + _(UNCHANGED)
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -46,7 +74,7 @@ async def start(turn: Turn, args: str) -> None:
         return
     if len(readable) > 1:
         turn.say(
-            "You can use more than one resource library. Which one?",
+            _("You can use more than one resource library. Which one?"),
             buttons=tuple(button(NAME, p.short_name, f"library|{p.id}|{args.strip()[:1500]}") for p in readable),
         )
         return
@@ -65,7 +93,7 @@ def _is_a_title(turn: Turn, args: str) -> bool:
 
 
 async def _run(turn: Turn, program: Program, args: str) -> None:
-    word, _, rest = args.strip().partition(" ")
+    word, _sep, rest = args.strip().partition(" ")
     action = word.lower()
     if action == "add":
         await _add(turn, program, rest)
@@ -87,11 +115,17 @@ async def _run(turn: Turn, program: Program, args: str) -> None:
 def _not_yours(turn: Turn) -> None:
     with_library = [p for p in turn.programs if p.resources is not None]
     if not with_library:
-        turn.say("None of the programs here has a resource library yet.")
+        turn.say(_("None of the programs here has a resource library yet."))
         return
-    who = "; ".join(f"the {_roles(p)} of {p.short_name}" for p in with_library)
-    them = "it" if len(with_library) == 1 else "one of them"
-    turn.say(f"The resource library is for {who}, and you are not in {them} yet. Type `programs` to see how to apply.")
+    who = "; ".join(_("the {roles} of {program}").format(roles=_roles(p), program=p.short_name) for p in with_library)
+    if len(with_library) == 1:
+        text = _("The resource library is for {who}, and you are not in it yet. Type `programs` to see how to apply.")
+    else:
+        text = _(
+            "The resource library is for {who}, and you are not in one of them yet. "
+            "Type `programs` to see how to apply."
+        )
+    turn.say(text.format(who=who))
 
 
 # Reading the library
@@ -101,39 +135,49 @@ async def _show(turn: Turn, program: Program, chosen: Filter, page: int) -> None
     everything = await resources.listed(turn.session, program.id)
     shown = [r for r in everything if chosen.fits(r)]
     coordinator = turn.roles.coordinates(program.id)
-    title = f"{program.short_name} resource library" + (f": {chosen.words}" if chosen.words else "")
+    if chosen.words:
+        title = _("{program} resource library: {filter}").format(program=program.short_name, filter=chosen.words)
+    else:
+        title = _("{program} resource library").format(program=program.short_name)
     buttons = [
-        button(NAME, "By career stage", f"pick|{program.id}|stages|{_encode(chosen)}"),
-        button(NAME, "By topic", f"pick|{program.id}|topics|{_encode(chosen)}"),
+        button(NAME, _("By career stage"), f"pick|{program.id}|stages|{_encode(chosen)}"),
+        button(NAME, _("By topic"), f"pick|{program.id}|topics|{_encode(chosen)}"),
     ]
     if chosen.words:
-        buttons.append(button(NAME, "All resources", f"show|{program.id}|0|"))
+        buttons.append(button(NAME, _("All resources"), f"show|{program.id}|0|"))
     if not shown:
         if everything:
-            text = f"Nothing in the library fits {chosen.words} yet."
+            text = _("Nothing in the library fits {filter} yet.").format(filter=chosen.words)
         else:
-            text = "The library is empty so far." + (" Add the first with `resources add`." if coordinator else "")
+            text = _("The library is empty so far.")
+            if coordinator:
+                text += " " + _("Add the first with `resources add`.")
             buttons = []
         if coordinator:
-            buttons.append(button(NAME, "Add a resource", f"add|{program.id}", "primary"))
+            buttons.append(button(NAME, _("Add a resource"), f"add|{program.id}", "primary"))
         turn.say(text, title=title, buttons=tuple(buttons))
         return
     page = min(max(page, 0), (len(shown) - 1) // PAGE)
     first, last = page * PAGE, min(page * PAGE + PAGE, len(shown))
     if last < len(shown):
-        buttons.append(button(NAME, f"More ({len(shown) - last})", f"show|{program.id}|{page + 1}|{_encode(chosen)}"))
+        more = _("More ({count})").format(count=len(shown) - last)
+        buttons.append(button(NAME, more, f"show|{program.id}|{page + 1}|{_encode(chosen)}"))
     if coordinator:
-        buttons.append(button(NAME, "Add a resource", f"add|{program.id}", "primary"))
-    count = f"{len(shown)} resources" if len(shown) != 1 else "1 resource"
-    where = f", {first + 1}-{last} shown here" if len(shown) > PAGE else ""
-    hint = "Filter with the buttons, or type `resources early career` or `resources leadership`."
+        buttons.append(button(NAME, _("Add a resource"), f"add|{program.id}", "primary"))
+    if len(shown) > PAGE:
+        count = ngettext(
+            "{count} resource, {first}-{last} shown here.", "{count} resources, {first}-{last} shown here.", len(shown)
+        ).format(count=len(shown), first=first + 1, last=last)
+    else:
+        count = ngettext("{count} resource.", "{count} resources.", len(shown)).format(count=len(shown))
+    hint = _("Filter with the buttons, or type `resources early career` or `resources leadership`.")
     if coordinator:
-        hint += (
-            " You curate it: `resources add`, `resources edit 3`, `resources feature 3`, `resources retire 3`; "
+        hint += " " + _(
+            "You curate it: `resources add`, `resources edit 3`, `resources feature 3`, `resources retire 3`; "
             "`resources retired` lists the retired ones."
         )
     turn.say(
-        f"{count}{where}. {hint}",
+        f"{count} {hint}",
         title=title,
         lines=tuple(_line(r) for r in shown[first:last]),
         buttons=tuple(buttons),
@@ -141,23 +185,29 @@ async def _show(turn: Turn, program: Program, chosen: Filter, page: int) -> None
 
 
 def _line(resource: Resource) -> str:
-    featured = ", featured" if resource.featured else ""
-    stages = ", ".join(resource.career_stages) or "all career stages"
-    topics = ", ".join(resource.topics) or "all topics"
-    kind = f"{resource.kind}{featured}"
-    return f"{resource.number}. *{resource.title}* ({kind}): {resource.url} For: {stages}. Topics: {topics}."
+    words = {
+        "number": resource.number,
+        "title": resource.title,
+        "kind": program_words(resource.kind),
+        "url": resource.url,
+        "stages": ", ".join(program_words(s) for s in resource.career_stages) or _("all career stages"),
+        "topics": ", ".join(program_words(t) for t in resource.topics) or _("all topics"),
+    }
+    if resource.featured:
+        return _("{number}. *{title}* ({kind}, featured): {url} For: {stages}. Topics: {topics}.").format(**words)
+    return _("{number}. *{title}* ({kind}): {url} For: {stages}. Topics: {topics}.").format(**words)
 
 
 def _ask_filter(turn: Turn, program: Program, which: str, chosen: Filter) -> None:
     rules = _rules(program)
     if which == "stages":
-        options = [(s, Filter((s,), chosen.topics)) for s in rules.career_stages]
-        options.append(("All career stages", Filter((), chosen.topics)))
-        question = "Which career stage?"
+        options = [(program_words(s), Filter((s,), chosen.topics)) for s in rules.career_stages]
+        options.append((_("All career stages"), Filter((), chosen.topics)))
+        question = _("Which career stage?")
     else:
-        options = [(t, Filter(chosen.stages, (t,))) for t in rules.topics]
-        options.append(("All topics", Filter(chosen.stages, ())))
-        question = "Which topic?"
+        options = [(program_words(t), Filter(chosen.stages, (t,))) for t in rules.topics]
+        options.append((_("All topics"), Filter(chosen.stages, ())))
+        question = _("Which topic?")
     turn.say(question, buttons=tuple(button(NAME, label, f"show|{program.id}|0|{_encode(f)}") for label, f in options))
 
 
@@ -167,7 +217,7 @@ def _encode(chosen: Filter) -> str:
 
 def _decode(text: str, rules: ResourceRules) -> Filter:
     """A filter from a button; names the program file no longer has are dropped."""
-    stages, _, topics = text.partition(";")
+    stages, _sep, topics = text.partition(";")
     return Filter(
         tuple(s for s in stages.split(",") if s in rules.career_stages),
         tuple(t for t in topics.split(",") if t in rules.topics),
@@ -175,15 +225,15 @@ def _decode(text: str, rules: ResourceRules) -> Filter:
 
 
 async def _retired(turn: Turn, program: Program) -> None:
-    if not _may_curate(turn, program, "see the retired resources of its library"):
+    if not _may_curate(turn, program, MAY_SEE_RETIRED):
         return
     retired = await resources.listed(turn.session, program.id, resources.RETIRED)
     if not retired:
-        turn.say("No resource of the library is retired.")
+        turn.say(_("No resource of the library is retired."))
         return
     turn.say(
-        f"Bring one back with `resources restore {retired[0].number}`.",
-        title=f"{program.short_name} resource library: retired",
+        _("Bring one back with `resources restore {number}`.").format(number=retired[0].number),
+        title=_("{program} resource library: retired").format(program=program.short_name),
         lines=tuple(_line(r) for r in retired),
     )
 
@@ -192,7 +242,7 @@ async def _retired(turn: Turn, program: Program) -> None:
 
 
 async def _add(turn: Turn, program: Program, typed: str) -> None:
-    if not _may_curate(turn, program, "add to its resource library"):
+    if not _may_curate(turn, program, MAY_ADD):
         return
     data: dict[str, Any] = {"program_id": program.id}
     if typed.strip():
@@ -201,12 +251,12 @@ async def _add(turn: Turn, program: Program, typed: str) -> None:
             if given.url is not None:
                 await resources.check_new_link(turn.session, program.id, given.url)
         except ResourceError as error:
-            turn.refuse(_pointed(error) + NOTHING_ADDED)
+            turn.refuse(_pointed(error) + _nothing_added())
             return
         data |= {key: value for key, value in given.as_data().items() if value is not None}
     elif turn.inbound.platform != "console":  # Slack and Teams can take everything at once
         turn.say(
-            "Give everything at once, or answer one question at a time.",
+            _("Give everything at once, or answer one question at a time."),
             buttons=(resources_form.offer(NAME, program.id),),
         )
     await _ask_next(turn, program, data)
@@ -223,32 +273,46 @@ async def _ask_next(turn: Turn, program: Program, data: dict[str, Any]) -> None:
 
 def _ask_step(turn: Turn, program: Program, step: str, data: dict[str, Any], note: str = "") -> None:
     if step == "title":
-        turn.ask(NAME, step, f"{note}What is the resource called? Type its title, as people will see it.", data=data)
+        question = _("What is the resource called? Type its title, as people will see it.")
+        turn.ask(NAME, step, note + question, data=data)
     elif step == "url":
-        turn.ask(NAME, step, f"{note}Paste its link, starting with https:// (or http://).", data=data)
+        turn.ask(NAME, step, note + _("Paste its link, starting with https:// (or http://)."), data=data)
     elif step == "kind":
         kinds = _rules(program).kinds
         turn.ask(
             NAME,
             step,
-            f"{note}What kind of resource is it?",
+            note + _("What kind of resource is it?"),
             expects="choice",
-            buttons=tuple(button(NAME, kind, f"kind|{i}") for i, kind in enumerate(kinds)),
+            buttons=tuple(button(NAME, program_words(kind), f"kind|{i}") for i, kind in enumerate(kinds)),
             data=data,
         )
     else:
         names = _names(program, step)
         picked = [name for name in data.get("picked", []) if name in names]
-        what = "career stages" if step == "stages" else "topics"
-        buttons = [button(NAME, f"✓ {n}" if n in picked else n, f"{step}|{i}") for i, n in enumerate(names)]
-        buttons.append(button(NAME, f"All {what}", f"{step}|all"))
-        buttons.append(button(NAME, "Done", f"{step}|done", "primary"))
-        so_far = f" Chosen so far: {', '.join(picked)}." if picked else ""
+        buttons = [
+            button(NAME, f"✓ {program_words(n)}" if n in picked else program_words(n), f"{step}|{i}")
+            for i, n in enumerate(names)
+        ]
+        buttons.append(button(NAME, _("All career stages") if step == "stages" else _("All topics"), f"{step}|all"))
+        buttons.append(button(NAME, _("Done"), f"{step}|done", "primary"))
+        if step == "stages":
+            question = _(
+                "Which career stages is it for? Click each that fits, then Done, or type them "
+                "(like `{first}, {last}`, or `all`)."
+            )
+        else:
+            question = _(
+                "Which topics is it for? Click each that fits, then Done, or type them "
+                "(like `{first}, {last}`, or `all`)."
+            )
+        question = question.format(first=names[0], last=names[-1])
+        if picked:
+            question += " " + _("Chosen so far: {names}.").format(names=", ".join(program_words(n) for n in picked))
         turn.ask(
             NAME,
             step,
-            f"{note}Which {what} is it for? Click each that fits, then Done, or type them "
-            f"(like `{names[0]}, {names[-1]}`, or `all`).{so_far}",
+            note + question,
             expects="choice",
             buttons=tuple(buttons),
             data={**data, "picked": picked},
@@ -263,21 +327,23 @@ async def _save(turn: Turn, program: Program, data: dict[str, Any]) -> None:
     try:
         added = await resources.add(turn.session, program.id, draft, turn.person.id, turn.now)
     except ResourceError as error:
-        turn.refuse(_pointed(error) + NOTHING_ADDED)
+        turn.refuse(_pointed(error) + _nothing_added())
         return
     turn.say(
-        f"Added to the {program.short_name} library as number {added.number}:",
+        _("Added to the {program} library as number {number}:").format(program=program.short_name, number=added.number),
         lines=(_line(added),),
         buttons=(
-            button(NAME, "Feature it", f"do|{program.id}|feature|{added.number}"),
-            button(NAME, "Add another", f"add|{program.id}"),
+            button(NAME, _("Feature it"), f"do|{program.id}|feature|{added.number}"),
+            button(NAME, _("Add another"), f"add|{program.id}"),
         ),
     )
 
 
 def _pointed(error: ResourceError) -> str:
     if isinstance(error, DuplicateLink):
-        return f"{error} To change it, type `resources edit {error.existing.number}`."
+        return _("{problem} To change it, type `resources edit {number}`.").format(
+            problem=error, number=error.existing.number
+        )
     return str(error)
 
 
@@ -285,7 +351,7 @@ def _pointed(error: ResourceError) -> str:
 
 
 async def _curate(turn: Turn, program: Program, action: str, typed: str) -> None:
-    if not _may_curate(turn, program, "curate its resource library"):
+    if not _may_curate(turn, program, MAY_CURATE):
         return
     resource = await _numbered(turn, program, typed, f"resources {action}")
     if resource is None:
@@ -297,8 +363,7 @@ async def _curate(turn: Turn, program: Program, action: str, typed: str) -> None
         "unfeature": not resource.featured,
     }[action]
     if already:
-        state = {"retire": "retired", "restore": "in the list", "feature": "featured", "unfeature": "not featured"}
-        turn.say(f"{resource.number}. {resource.title} is already {state[action]}.{UNCHANGED}")
+        turn.say(_(ALREADY[action]).format(number=resource.number, title=resource.title) + _unchanged())
         return
     if action in ("retire", "restore"):
         status = resources.RETIRED if action == "retire" else resources.LISTED
@@ -306,15 +371,9 @@ async def _curate(turn: Turn, program: Program, action: str, typed: str) -> None
     else:
         resources.change(resource, turn.person.id, turn.now, featured=action == "feature")
     undo = {"retire": "restore", "restore": "retire", "feature": "unfeature", "unfeature": "feature"}[action]
-    shown = {
-        "retire": "It no longer shows in the list; `resources retired` lists it.",
-        "restore": "It shows in the list again.",
-        "feature": "It now shows at the top of the list.",
-        "unfeature": "It shows among the others again, newest first.",
-    }[action]
     turn.say(
-        f"{resource.number}. {resource.title} is {CURATE[action]}. {shown}",
-        buttons=(button(NAME, f"Undo ({undo})", f"do|{program.id}|{undo}|{resource.number}"),),
+        _(CURATE[action]).format(number=resource.number, title=resource.title),
+        buttons=(button(NAME, _("Undo ({action})").format(action=undo), f"do|{program.id}|{undo}|{resource.number}"),),
     )
 
 
@@ -323,8 +382,14 @@ async def _numbered(turn: Turn, program: Program, typed: str, usage: str) -> Res
     given_id = row_id(number)
     found = await resources.numbered(turn.session, program.id, given_id) if given_id is not None else None
     if found is None:
-        missing = f"There is no resource {number[:10]} in the {program.short_name} library." if number else "Which one?"
-        turn.say(f"{missing} Give the number `resources` shows, like `{usage} 3`.{UNCHANGED}")
+        if number:
+            missing = _("There is no resource {number} in the {program} library.").format(
+                number=number[:10], program=program.short_name
+            )
+        else:
+            missing = _("Which one?")
+        give = _("Give the number `resources` shows, like `{usage} 3`.").format(usage=usage)
+        turn.say(f"{missing} {give}{_unchanged()}")
     return found
 
 
@@ -332,7 +397,7 @@ async def _numbered(turn: Turn, program: Program, typed: str, usage: str) -> Res
 
 
 async def _edit(turn: Turn, program: Program, typed: str) -> None:
-    if not _may_curate(turn, program, "edit its resource library"):
+    if not _may_curate(turn, program, MAY_EDIT):
         return
     resource = await _numbered(turn, program, typed, "resources edit")
     if resource is None:
@@ -340,9 +405,9 @@ async def _edit(turn: Turn, program: Program, typed: str) -> None:
     turn.ask(
         NAME,
         "field",
-        f"What would you like to change in {resource.number}. {resource.title}?",
+        _("What would you like to change in {number}. {title}?").format(number=resource.number, title=resource.title),
         expects="choice",
-        buttons=tuple(button(NAME, label, f"field|{field}") for field, label in FIELDS.items()),
+        buttons=tuple(button(NAME, _(label), f"field|{field}") for field, label in FIELDS.items()),
         data={"program_id": program.id, "editing": resource.id},
     )
 
@@ -352,26 +417,26 @@ async def _change(turn: Turn, program: Program, data: dict[str, Any]) -> None:
     resource = await turn.session.get(Resource, int(data["editing"]))
     turn.finish()
     if resource is None or resource.program_id != program.id:
-        turn.say("That resource is no longer in the library." + UNCHANGED)
+        turn.say(_("That resource is no longer in the library.") + _unchanged())
         return
     field = str(data["field"])
     if field == "url":
         try:
             await resources.check_new_link(turn.session, program.id, str(data["url"]), replacing=resource.id)
         except ResourceError as error:
-            turn.say(_pointed(error) + UNCHANGED)
+            turn.say(_pointed(error) + _unchanged())
             return
     column = {"stages": "career_stages"}.get(field, field)
     value = list(data[field]) if field in ("stages", "topics") else str(data[field])
     resources.change(resource, turn.person.id, turn.now, **{column: value})
-    turn.say("Changed. It now reads:", lines=(_line(resource),))
+    turn.say(_("Changed. It now reads:"), lines=(_line(resource),))
 
 
 async def _chosen_field(turn: Turn, program: Program, data: dict[str, Any], field: str) -> None:
     resource = await turn.session.get(Resource, int(data["editing"]))
     if resource is None or resource.program_id != program.id:
         turn.finish()
-        turn.say("That resource is no longer in the library." + UNCHANGED)
+        turn.say(_("That resource is no longer in the library.") + _unchanged())
         return
     data["field"] = field
     if field in ("stages", "topics"):  # start from what it has
@@ -392,13 +457,14 @@ class ResourcesDialog:
         program, step, data = asked
         rules = _rules(program)
         if step == "field":
-            field = next((f for f, label in FIELDS.items() if text.strip().lower() in (f, label.lower())), None)
+            typed = text.strip().lower()
+            field = next((f for f, label in FIELDS.items() if typed in (f, label.lower(), _(label).lower())), None)
             if field is None:
-                turn.refuse("Please choose what to change with the buttons above, or type `cancel`.")
+                turn.refuse(_("Please choose what to change with the buttons above, or type `cancel`."))
             else:
                 await _chosen_field(turn, program, data, field)
             return
-        if step in ("stages", "topics") and text.strip().lower() == "done":
+        if step in ("stages", "topics") and text.strip().lower() in ("done", _("Done").lower()):
             await _toggled(turn, program, step, data, "done")
             return
         try:
@@ -416,8 +482,11 @@ class ResourcesDialog:
                 data.pop("picked", None)
         except ResourceError as error:
             if step in ("title", "url"):
-                again = "Paste another link" if step == "url" else "Type another title"
-                turn.refuse(f"{_pointed(error)} {again}, or type `cancel`.")
+                if step == "url":
+                    again = _("{problem} Paste another link, or type `cancel`.")
+                else:
+                    again = _("{problem} Type another title, or type `cancel`.")
+                turn.refuse(again.format(problem=_pointed(error)))
             else:  # the buttons again
                 _ask_step(turn, program, step, data, note=f"{error} ")
                 turn.refused = str(error)  # in a form, said beside the field
@@ -425,9 +494,9 @@ class ResourcesDialog:
         await _answered(turn, program, data)
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
+        action, _sep, rest = value.partition("|")
         if action in ("library", "show", "pick", "add", "form", "do"):
-            program_id, _, rest = rest.partition("|")
+            program_id, _sep, rest = rest.partition("|")
             program = _readable(turn, program_id)
             if program is not None:
                 await _clicked(turn, program, action, rest)
@@ -452,17 +521,17 @@ async def _clicked(turn: Turn, program: Program, action: str, rest: str) -> None
     if action == "library":
         await _run(turn, program, rest)
     elif action == "show":
-        page, _, encoded = rest.partition("|")
+        page, _sep, encoded = rest.partition("|")
         await _show(turn, program, _decode(encoded, _rules(program)), int(page) if page.isdigit() else 0)
     elif action == "pick":
-        which, _, encoded = rest.partition("|")
+        which, _sep, encoded = rest.partition("|")
         _ask_filter(turn, program, which, _decode(encoded, _rules(program)))
     elif action == "add":
         await _add(turn, program, "")
-    elif action == "form" and _may_curate(turn, program, "add to its resource library"):
-        turn.show_form(resources_form.form_of(NAME, program.id, _rules(program)), "Fill in the form to add it.")
+    elif action == "form" and _may_curate(turn, program, MAY_ADD):
+        turn.show_form(resources_form.form_of(NAME, program.id, _rules(program)), _("Fill in the form to add it."))
     elif action == "do":
-        curate, _, number = rest.partition("|")
+        curate, _sep, number = rest.partition("|")
         if curate in CURATE:
             await _curate(turn, program, curate, number)
 
@@ -483,8 +552,11 @@ async def _toggled(turn: Turn, program: Program, step: str, data: dict[str, Any]
         _ask_step(turn, program, step, data)
         return
     if choice == "done" and not picked:
-        what = "career stage" if step == "stages" else "topic"
-        _ask_step(turn, program, step, data, note=f"Please choose at least one {what}, or All, before Done. ")
+        if step == "stages":
+            note = _("Please choose at least one career stage, or All, before Done.")
+        else:
+            note = _("Please choose at least one topic, or All, before Done.")
+        _ask_step(turn, program, step, data, note=note + " ")
         return
     if choice not in ("all", "done"):
         _closed(turn)
@@ -503,7 +575,7 @@ def _asked(turn: Turn) -> tuple[Program, str, dict[str, Any]] | None:
     program = turn.programs.get(str(active.data.get("program_id", "")))
     if program is None or program.resources is None or not turn.roles.coordinates(program.id):
         turn.finish()
-        turn.say("Only the coordinators of a program add to and curate its resource library." + UNCHANGED)
+        turn.say(_("Only the coordinators of a program add to and curate its resource library.") + _unchanged())
         return None
     return program, active.step, dict(active.data)
 
@@ -512,7 +584,7 @@ def _closed(turn: Turn) -> None:
     """A click on a question of this dialog that is no longer open; another dialog's question stays open."""
     if turn.active is not None and turn.active.dialog == NAME:
         turn.finish()
-    turn.say("That question is closed. Type `resources add` or `resources edit 3` to start again." + UNCHANGED)
+    turn.say(_("That question is closed. Type `resources add` or `resources edit 3` to start again.") + _unchanged())
 
 
 def _readable(turn: Turn, program_id: str) -> Program | None:
@@ -522,10 +594,11 @@ def _readable(turn: Turn, program_id: str) -> Program | None:
     return program
 
 
-def _may_curate(turn: Turn, program: Program, what: str) -> bool:
+def _may_curate(turn: Turn, program: Program, refusal: str) -> bool:
+    """Whether this person curates the program's library; if not, says `refusal` (an N_ sentence with {program})."""
     if turn.roles.coordinates(program.id):
         return True
-    turn.say(f"Only the coordinators of {program.short_name} {what}; you can read it with `resources`.{UNCHANGED}")
+    turn.say(_(refusal).format(program=program.short_name) + _unchanged())
     return False
 
 
@@ -539,16 +612,19 @@ def _names(program: Program, step: str) -> tuple[str, ...]:
 
 
 def _roles(program: Program) -> str:
-    roles = [f"{role}s" for role in program.roles if role != "coordinator"] + ["coordinators"]
-    return ", ".join(roles[:-1]) + " and " + roles[-1]
+    """ "mentors, mentees and coordinators"."""
+    roles = [role_word(role, 2) for role in program.roles if role != "coordinator"] + [role_word("coordinator", 2)]
+    return _("{some} and {last}").format(some=_(", ").join(roles[:-1]), last=roles[-1])
 
 
 def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "the network's library of toolkits, guides and links, by career stage and topic; coordinators add "
-            "and curate it",
+            N_(
+                "the network's library of toolkits, guides and links, by career stage and topic; coordinators add "
+                "and curate it"
+            ),
             "resources [STAGE] [TOPIC] | resources add | resources edit|feature|retire|restore N",
             start,
             keeps_dialog=True,  # reading the library leaves a question in progress open
