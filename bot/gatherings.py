@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import booking, outbox
 from bot.events import PEER_GROUP
+from bot.i18n import _
 from bot.places import CONTENDED, FULL, take_numbered_place
 from storage.models import BusySlot, GroupSeat, GroupSession, GroupWaitlist, Person
 
@@ -201,14 +202,18 @@ def link(public_url: str, group: GroupSession) -> str:
 
 def not_seated_words(outcome: str, position: int, described: str, noun: str) -> str | None:
     """What a person is told when joining gave them no seat (they are busy then, it is contended, or they
-    are on the waitlist at `position`); None when they took a seat."""
+    are on the waitlist at `position`); None when they took a seat. `noun` is "group" or "event"."""
     if outcome == BUSY:
-        return f"You have another session then, so you can't join {described}. Nothing changed."
-    if outcome == CONTENDED:
-        return f"Many people are joining that {noun} at this moment; please try again. Nothing changed."
-    if outcome == WAITING:
-        return (
-            f"{described} is full, so you are on its waitlist: number {position}. When a place frees up and you "
-            "are free then, it is yours and I will tell you."
+        return _("You have another session then, so you can't join {gathering}. Nothing changed.").format(
+            gathering=described
         )
+    if outcome == CONTENDED:
+        if noun == "event":
+            return _("Many people are joining that event at this moment; please try again. Nothing changed.")
+        return _("Many people are joining that group at this moment; please try again. Nothing changed.")
+    if outcome == WAITING:
+        return _(
+            "{gathering} is full, so you are on its waitlist: number {position}. When a place frees up and you "
+            "are free then, it is yours and I will tell you."
+        ).format(gathering=described, position=position)
     return None

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.cohorts import cohort_calendar, cohort_of_program, work_span
+from bot.i18n import N_, _, role_word, speaking
 from bot.messages import Reply
 from bot.programs import Program, Region
 from bot.timezones import long_date
@@ -23,7 +24,7 @@ from storage.models import Cohort, CoordinatorTerm, Membership, Person
 
 NATIONAL = "national"  # what a person types for a national term
 GRADUATED, STEPPED_DOWN = "graduated", "stepped_down"
-END_WORDS = {GRADUATED: "graduated", STEPPED_DOWN: "stepped down"}
+END_WORDS = {GRADUATED: N_("graduated"), STEPPED_DOWN: N_("stepped down")}  # shown with _()
 
 
 class NetworkError(Exception):
@@ -40,9 +41,9 @@ def find_region(program: Program, typed: str) -> Region | None:
 
 
 def region_name(program: Program, region_id: str | None) -> str:
-    """The region's name as people read it; "national" for a term over every region."""
+    """The region's name as people read it; "national" (in the reader's language) for a term over every region."""
     if region_id is None:
-        return NATIONAL
+        return _("national")
     region = next((r for r in program.regions if r.id == region_id), None)
     return region.name if region else region_id
 
@@ -151,7 +152,7 @@ async def appoint(
         async with session.begin_nested():
             session.add(term)
     except IntegrityError:  # appointed elsewhere at the same moment
-        raise NetworkError(f"{person.display_name} was just appointed by someone else.") from None
+        raise NetworkError(_("{name} was just appointed by someone else.").format(name=person.display_name)) from None
     return term
 
 
@@ -159,22 +160,27 @@ async def _check_free(session: AsyncSession, program: Program, person: Person) -
     """NetworkError unless the person can start a term: one current term per person and program."""
     term = await current_term(session, program.id, person.id)
     if term is not None:
-        where = region_name(program, term.region_id)
+        if term.region_id is None:
+            sentence = _("{name} already coordinates nationally in the {program} (since {date}).")
+        else:
+            sentence = _("{name} already coordinates {region} in the {program} (since {date}).")
         raise NetworkError(
-            f"{person.display_name} already coordinates {_where(where)} in the {program.short_name} "
-            f"(since {long_date(term.started_on)})."
+            sentence.format(
+                name=person.display_name,
+                region=region_name(program, term.region_id),
+                program=program.short_name,
+                date=long_date(term.started_on),
+            )
         )
     standing = standing_region(program, person.email)
     if standing is not None:
-        where = region_name(program, None if standing == NATIONAL else standing)
+        if standing == NATIONAL:
+            sentence = _("{name} is a standing coordinator (nationally) in the program file {file}.")
+        else:
+            sentence = _("{name} is a standing coordinator ({region}) in the program file {file}.")
         raise NetworkError(
-            f"{person.display_name} is a standing coordinator ({_where(where)}) in the program file "
-            f"{program.source.name}."
+            sentence.format(name=person.display_name, region=region_name(program, standing), file=program.source.name)
         )
-
-
-def _where(name: str) -> str:
-    return "nationally" if name == NATIONAL else name
 
 
 # Graduating
@@ -192,13 +198,19 @@ async def check_graduation(session: AsyncSession, program: Program, term: Coordi
     """NetworkError unless the term can be handed over to `successor` now."""
     graduate = await session.get_one(Person, term.person_id)
     if term.ended_on is not None:
-        raise NetworkError(f"{graduate.display_name}'s term ended on {long_date(term.ended_on)} already.")
+        raise NetworkError(
+            _("{name}'s term ended on {date} already.").format(
+                name=graduate.display_name, date=long_date(term.ended_on)
+            )
+        )
     if term.region_id is None:
         raise NetworkError(
-            f"{graduate.display_name} coordinates nationally; a graduation hands one region over to a successor."
+            _("{name} coordinates nationally; a graduation hands one region over to a successor.").format(
+                name=graduate.display_name
+            )
         )
     if successor.id == graduate.id:
-        raise NetworkError("The successor must be someone else than the graduate.")
+        raise NetworkError(_("The successor must be someone else than the graduate."))
     await _check_free(session, program, successor)
 
 
@@ -228,7 +240,7 @@ async def graduate(
                 )
             )
             if ended.rowcount != 1:
-                raise NetworkError("This term was handed over a moment ago by someone else.")
+                raise NetworkError(_("This term was handed over a moment ago by someone else."))
             session.add(
                 CoordinatorTerm(
                     program_id=program.id,
@@ -240,7 +252,7 @@ async def graduate(
                 )
             )
     except IntegrityError:  # the successor was appointed elsewhere at the same moment
-        raise NetworkError(f"{successor.display_name} was just appointed elsewhere.") from None
+        raise NetworkError(_("{name} was just appointed elsewhere.").format(name=successor.display_name)) from None
     await session.refresh(term)
     graduate_person = await session.get_one(Person, term.person_id)
     cohort = await next_cohort(session, program.id, term.region_id, today)
@@ -291,12 +303,21 @@ async def place_graduates(session: AsyncSession, cohort: Cohort, program: Progra
         await _make_mentor(session, term, cohort, program, now)
         person = await session.get_one(Person, term.person_id)
         placed.append(person)
-        told = Reply(
-            f"As planned at your graduation, you are a {program.guide_role} in {cohort_of_program(cohort, program)}, "
-            f"which starts on {long_date(cohort.starts_on)}. The coordinators will pair you "
-            f"with a {program.guided_role} and I will tell you who it is.",
-            title=f"{program.short_name}: you are a {program.guide_role}",
-        )
+        with speaking(person.language):
+            told = Reply(
+                _(
+                    "As planned at your graduation, you are a {role} in {cohort}, which starts on {date}. "
+                    "The coordinators will pair you with a {other_role} and I will tell you who it is."
+                ).format(
+                    role=role_word(program.guide_role),
+                    cohort=cohort_of_program(cohort, program),
+                    date=long_date(cohort.starts_on),
+                    other_role=role_word(program.guided_role),
+                ),
+                title=_("{program}: you are a {role}").format(
+                    program=program.short_name, role=role_word(program.guide_role)
+                ),
+            )
         outbox.queue(session, person.id, told, kind="graduation", now=now)
     return placed
 
@@ -318,13 +339,15 @@ async def create_cohort(
     region = _region_for_cohort(program, region_typed)
     if starts_on < now.date():
         raise NetworkError(
-            f"{long_date(starts_on)} has passed: a new cohort starts on a day to come (the day its work begins)."
+            _("{date} has passed: a new cohort starts on a day to come (the day its work begins).").format(
+                date=long_date(starts_on)
+            )
         )
     calendar = cohort_calendar(program, starts_on)
     ends_on = work_span(calendar, program)[1]
     name = " ".join((name or default_cohort_name(starts_on, ends_on, region)).split())
     if not name or len(name) > 200:
-        raise NetworkError("A cohort's name must have from 1 to 200 characters.")
+        raise NetworkError(_("A cohort's name must have from 1 to 200 characters."))
     cohort = Cohort(
         program_id=program.id,
         name=name,
@@ -339,7 +362,9 @@ async def create_cohort(
         async with session.begin_nested():
             session.add(cohort)
     except IntegrityError:
-        raise NetworkError(f"The {program.short_name} has a cohort named '{name}' already.") from None
+        raise NetworkError(
+            _("The {program} has a cohort named '{name}' already.").format(program=program.short_name, name=name)
+        ) from None
     return cohort
 
 

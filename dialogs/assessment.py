@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.cohorts import cohort_label
 from bot.dialog import Command, Registry, Turn, button
+from bot.i18n import N_, _, program_words
 from bot.programs import Program
 from bot.timezones import long_date, today_in
 from storage.models import Assessment, Cohort, Membership, Person
@@ -25,38 +26,54 @@ async def start(turn: Turn, args: str) -> None:
         shown = True
     if not shown:
         offering = [p.short_name for p in turn.programs if p.assessments]
-        where = f" ({', '.join(offering)})" if offering else ""
-        turn.say(f"Assessments are for participants of programs that offer them{where}; you have none to choose.")
+        if offering:
+            turn.say(
+                _(
+                    "Assessments are for participants of programs that offer them ({programs}); "
+                    "you have none to choose."
+                ).format(programs=", ".join(offering))
+            )
+        else:
+            turn.say(_("Assessments are for participants of programs that offer them; you have none to choose."))
 
 
 async def _show_own(turn: Turn, cohort: Cohort, program: Program) -> None:
     chosen = await _assessment(turn, cohort.id, turn.person.id)
     if chosen is None:
-        _offer(turn, cohort, program, "Which development assessment would you like to take?")
+        question = _("{program}: Which development assessment would you like to take?")
+        _offer(turn, cohort, program, question.format(program=program.short_name))
         return
     when = long_date(today_in(chosen.chosen_at, turn.timezone))
     if chosen.completed_at is not None:
         done = long_date(today_in(chosen.completed_at, turn.timezone))
-        turn.say(f"{program.short_name}: you completed the {chosen.instrument} assessment on {done}. Well done!")
+        turn.say(
+            _("{program}: you completed the {instrument} assessment on {date}. Well done!").format(
+                program=program.short_name, instrument=program_words(chosen.instrument), date=done
+            )
+        )
         return
     turn.ask(
         NAME,
         "own",
-        f"{program.short_name}: you chose {chosen.instrument} on {when}. Tell me when you have completed it "
-        "(only that it is done: I never ask for results).",
+        _(
+            "{program}: you chose {instrument} on {date}. Tell me when you have completed it "
+            "(only that it is done: I never ask for results)."
+        ).format(program=program.short_name, instrument=program_words(chosen.instrument), date=when),
         expects="choice",
         buttons=(
-            button(NAME, "I have completed it", f"done|{cohort.id}", "primary"),
-            button(NAME, "Choose another", f"change|{cohort.id}"),
+            button(NAME, _("I have completed it"), f"done|{cohort.id}", "primary"),
+            button(NAME, _("Choose another"), f"change|{cohort.id}"),
         ),
     )
 
 
 def _offer(turn: Turn, cohort: Cohort, program: Program, question: str) -> None:
+    """Ask `question` (a whole sentence, in the reader's language) with one button per assessment."""
     buttons = tuple(
-        button(NAME, instrument, f"choose|{cohort.id}|{index}") for index, instrument in enumerate(program.assessments)
+        button(NAME, program_words(instrument), f"choose|{cohort.id}|{index}")
+        for index, instrument in enumerate(program.assessments)
     )
-    turn.ask(NAME, "own", f"{program.short_name}: {question}", expects="choice", buttons=buttons)
+    turn.ask(NAME, "own", question, expects="choice", buttons=buttons)
 
 
 async def _show_overview(turn: Turn, cohort: Cohort, program: Program) -> None:
@@ -71,14 +88,17 @@ async def _show_overview(turn: Turn, cohort: Cohort, program: Program) -> None:
     lines, chosen, completed = [], 0, 0
     for name, instrument, completed_at in rows:
         if instrument is None:
-            lines.append(f"{name}: not chosen yet")
+            lines.append(_("{name}: not chosen yet").format(name=name))
             continue
         chosen += 1
         completed += completed_at is not None
-        lines.append(f"{name}: {instrument}, " + ("completed" if completed_at else "not completed yet"))
+        line = _("{name}: {instrument}, completed") if completed_at else _("{name}: {instrument}, not completed yet")
+        lines.append(line.format(name=name, instrument=program_words(instrument)))
     turn.say(
-        f"{chosen} of {len(rows)} have chosen, {completed} have completed. Results are never collected.",
-        title=f"Assessments: {cohort_label(cohort, program)}",
+        _("{chosen} of {count} have chosen, {completed} have completed. Results are never collected.").format(
+            chosen=chosen, count=len(rows), completed=completed
+        ),
+        title=_("Assessments: {cohort}").format(cohort=cohort_label(cohort, program)),
         lines=tuple(lines),
     )
 
@@ -87,11 +107,11 @@ class AssessmentDialog:
     name = NAME
 
     async def on_text(self, turn: Turn, text: str) -> None:
-        turn.say("Please use the buttons above, or type `assessment` to start again.")
+        turn.say(_("Please use the buttons above, or type `assessment` to start again."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
-        cohort_id, _, index = rest.partition("|")
+        action, _unused, rest = value.partition("|")
+        cohort_id, _unused, index = rest.partition("|")
         found = await _own_cohort(turn, cohort_id)
         if found is None:
             return
@@ -99,20 +119,30 @@ class AssessmentDialog:
         chosen = await _assessment(turn, cohort.id, turn.person.id)
         if chosen is not None and chosen.completed_at is not None:
             turn.finish()
-            turn.say(f"You completed the {chosen.instrument} assessment already; nothing was changed.")
+            turn.say(
+                _("You completed the {instrument} assessment already; nothing was changed.").format(
+                    instrument=program_words(chosen.instrument)
+                )
+            )
         elif action == "choose":
             _choose(turn, cohort, program, chosen, index)
         elif action == "change":
-            _offer(turn, cohort, program, "Which assessment would you like instead?")
+            question = _("{program}: Which assessment would you like instead?")
+            _offer(turn, cohort, program, question.format(program=program.short_name))
         elif action == "done" and chosen is not None:
             chosen.completed_at = turn.now
             turn.finish()
-            turn.say(f"Noted: you completed the {chosen.instrument} assessment. Your coordinators see only that.")
+            turn.say(
+                _("Noted: you completed the {instrument} assessment. Your coordinators see only that.").format(
+                    instrument=program_words(chosen.instrument)
+                )
+            )
 
 
 def _choose(turn: Turn, cohort: Cohort, program: Program, chosen: Assessment | None, index: str) -> None:
     if not index.isdigit() or int(index) >= len(program.assessments):
-        turn.say(f"Please choose one of: {', '.join(program.assessments)}. Nothing was changed.")
+        options = ", ".join(program_words(instrument) for instrument in program.assessments)
+        turn.say(_("Please choose one of: {options}. Nothing was changed.").format(options=options))
         return
     instrument = program.assessments[int(index)]
     if chosen is None:
@@ -122,7 +152,11 @@ def _choose(turn: Turn, cohort: Cohort, program: Program, chosen: Assessment | N
     else:
         chosen.instrument, chosen.chosen_at = instrument, turn.now
     turn.finish()
-    turn.say(f"Noted: you will take the {instrument} assessment. Type `assessment` when you have completed it.")
+    turn.say(
+        _("Noted: you will take the {instrument} assessment. Type `assessment` when you have completed it.").format(
+            instrument=program_words(instrument)
+        )
+    )
 
 
 async def _own_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
@@ -151,7 +185,7 @@ async def _own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | No
         if str(cohort.id) == cohort_id:
             return cohort, program
     turn.finish()
-    turn.say("That assessment choice is not yours to make. Type `assessment` to see yours.")
+    turn.say(_("That assessment choice is not yours to make. Type `assessment` to see yours."))
     return None
 
 
@@ -164,7 +198,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "choose your development assessment and say when it is done",
+            N_("choose your development assessment and say when it is done"),
             "assessment",
             start,
             serves=lambda program: bool(program.assessments),

@@ -21,6 +21,7 @@ from bot.booking import local
 from bot.cohorts import cohort_in_sentence, cohort_label, has_members, peer_groups_phase
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.events import PEER_GROUP
+from bot.i18n import N_, _, ngettext, speaking
 from bot.messages import Button, Reply
 from bot.programs import Program
 from bot.timezones import date_span, today_in
@@ -28,21 +29,23 @@ from bot.when import parse_time
 from storage.models import Cohort, GroupSeat, GroupSession, Membership, Person
 
 NAME = "group"
-USAGE = "`group schedule TITLE | WHEN | CAPACITY`, like `group schedule Leading change | next Tuesday 3pm | 8`"
+USAGE = N_("`group schedule TITLE | WHEN | CAPACITY`, like `group schedule Leading change | next Tuesday 3pm | 8`")
 DEFAULT_CAPACITY = 8
 SMALLEST, LARGEST = 2, 50
 TITLE_LENGTH = 120
 LABEL_LENGTH = 40
 SHOWN = 10  # groups listed with buttons
-MARKS = {gatherings.SEATED: " (you are in)", gatherings.WAITING: " (you are on the waitlist)"}
+MARKS = {gatherings.SEATED: N_(" (you are in)"), gatherings.WAITING: N_(" (you are on the waitlist)")}
 
 
 async def start(turn: Turn, args: str) -> None:
-    verb, _, rest = args.strip().partition(" ")
+    verb, _unused, rest = args.strip().partition(" ")
     if verb.lower() == "schedule":
         await _schedule(turn, rest)
     elif verb:
-        turn.say(f"Type `group` to see the peer-group sessions you can join. Coordinators: {USAGE}.")
+        turn.say(
+            _("Type `group` to see the peer-group sessions you can join. Coordinators: {usage}.").format(usage=_(USAGE))
+        )
     else:
         await _list(turn)
 
@@ -53,42 +56,55 @@ async def start(turn: Turn, args: str) -> None:
 async def _schedule(turn: Turn, rest: str) -> None:
     cohorts = await _scheduling_cohorts(turn)
     if cohorts is None:
-        turn.say("Only a coordinator of a program with peer-group sessions can schedule them. Nothing was scheduled.")
+        turn.say(
+            _("Only a coordinator of a program with peer-group sessions can schedule them. Nothing was scheduled.")
+        )
         return
     if not cohorts:
-        turn.say("The peer-group windows of all the cohorts you coordinate have closed. Nothing was scheduled.")
+        turn.say(_("The peer-group windows of all the cohorts you coordinate have closed. Nothing was scheduled."))
         return
     parts = [part.strip() for part in rest.split("|")]
     if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
-        turn.say(f"Write it as {USAGE}. Nothing was scheduled.")
+        turn.say(_("Write it as {usage}. Nothing was scheduled.").format(usage=_(USAGE)))
         return
     title, when = " ".join(parts[0].split()), parts[1]
     if len(title) > TITLE_LENGTH:
-        turn.say(f"Please keep the title to {TITLE_LENGTH} characters. Nothing was scheduled.")
+        turn.say(
+            ngettext(
+                "Please keep the title to {count} character. Nothing was scheduled.",
+                "Please keep the title to {count} characters. Nothing was scheduled.",
+                TITLE_LENGTH,
+            ).format(count=TITLE_LENGTH)
+        )
         return
     capacity = _capacity(parts[2] if len(parts) == 3 else "")
     if capacity is None:
         turn.say(
-            f"The capacity must be a whole number from {SMALLEST} to {LARGEST}, not `{parts[2][:20]}`. "
-            "Nothing was scheduled."
+            _(
+                "The capacity must be a whole number from {smallest} to {largest}, not `{typed}`. "
+                "Nothing was scheduled."
+            ).format(smallest=SMALLEST, largest=LARGEST, typed=parts[2][:20])
         )
         return
     parsed = parse_time(when, turn.timezone, turn.now)
     if parsed is None:
         turn.say(
-            f"I couldn't read `{when[:60]}` as a time. Try `next Tuesday 3pm`, `tomorrow 10:00` or "
-            "`3 March 14:00`. Nothing was scheduled."
+            _(
+                "I couldn't read `{typed}` as a time. Try `next Tuesday 3pm`, `tomorrow 10:00` or "
+                "`3 March 14:00`. Nothing was scheduled."
+            ).format(typed=when[:60])
         )
         return
     if parsed.at <= turn.now:
-        turn.say("That time has already passed: please give a time in the future. Nothing was scheduled.")
+        turn.say(_("That time has already passed: please give a time in the future. Nothing was scheduled."))
         return
     draft = {"title": title, "at": parsed.at.isoformat(), "capacity": capacity, "why": parsed.why}
     if len(cohorts) == 1:
         await _check_and_confirm(turn, *cohorts[0], draft)
         return
     buttons = tuple(button(NAME, cohort_label(cohort, program), f"cohort|{cohort.id}") for program, cohort in cohorts)
-    turn.ask(NAME, "cohort", f"For which cohort is {title}?", expects="choice", buttons=buttons, data=draft)
+    question = _("For which cohort is {title}?").format(title=title)
+    turn.ask(NAME, "cohort", question, expects="choice", buttons=buttons, data=draft)
 
 
 def _capacity(typed: str) -> int | None:
@@ -128,20 +144,26 @@ async def _check_and_confirm(turn: Turn, program: Program, cohort: Cohort, draft
     if window is not None and not window[0] <= today_in(starts_at, turn.timezone) <= window[1]:
         turn.finish()
         turn.say(
-            f"Peer-group sessions of {cohort_in_sentence(cohort, program)} take place from "
-            f"{date_span(*window)}. Nothing was scheduled."
+            _("Peer-group sessions of {cohort} take place from {dates}. Nothing was scheduled.").format(
+                cohort=cohort_in_sentence(cohort, program), dates=date_span(*window)
+            )
         )
         return
     if draft.get("why"):
         turn.ask(
             NAME,
             "confirm",
-            f"{draft['why']} So: {draft['title']}, {local(starts_at, turn.timezone)}, {draft['capacity']} places, "
-            f"for {cohort_in_sentence(cohort, program)}. Schedule it?",
+            _("{why} So: {title}, {when}, {capacity} places, for {cohort}. Schedule it?").format(
+                why=draft["why"],
+                title=draft["title"],
+                when=local(starts_at, turn.timezone),
+                capacity=draft["capacity"],
+                cohort=cohort_in_sentence(cohort, program),
+            ),
             expects="choice",
             buttons=(
-                button(NAME, "Schedule it", f"confirm|{cohort.id}", "primary"),
-                button(NAME, "Don't schedule", "drop"),
+                button(NAME, _("Schedule it"), f"confirm|{cohort.id}", "primary"),
+                button(NAME, _("Don't schedule"), "drop"),
             ),
             data={**draft, "why": None},
         )
@@ -152,24 +174,38 @@ async def _check_and_confirm(turn: Turn, program: Program, cohort: Cohort, draft
 async def _create(turn: Turn, program: Program, cohort: Cohort, title: str, starts_at: datetime, capacity: int) -> None:
     turn.finish()
     if starts_at <= turn.now:
-        turn.say("That time has passed in the meantime. Nothing was scheduled.")
+        turn.say(_("That time has passed in the meantime. Nothing was scheduled."))
         return
     assert program.peer_groups is not None
     minutes = program.peer_groups.minutes
     group = await gatherings.create(turn.session, cohort.id, title, starts_at, minutes, capacity, turn.person, turn.now)
     participants = await _participants(turn.session, program, cohort.id)
     for person in participants:
-        told = Reply(
-            f"{title}: {local(starts_at, person.timezone or 'UTC')}, {minutes} minutes, {capacity} places. "
-            "`group` lists all the peer-group sessions you can join.",
-            title=f"A new peer-group session of the {program.short_name}",
-            buttons=(button(NAME, "Join", f"join|{group.id}", "primary"),),
-        )
+        with speaking(person.language):
+            told = Reply(
+                _(
+                    "{title}: {when}, {minutes} minutes, {capacity} places. "
+                    "`group` lists all the peer-group sessions you can join."
+                ).format(
+                    title=title, when=local(starts_at, person.timezone or "UTC"), minutes=minutes, capacity=capacity
+                ),
+                title=_("A new peer-group session of the {program}").format(program=program.short_name),
+                buttons=(button(NAME, _("Join"), f"join|{group.id}", "primary"),),
+            )
         outbox.queue(turn.session, person.id, told, kind="group", now=turn.now)
     turn.say(
-        f"Scheduled: {title}, {local(starts_at, turn.timezone)}, {minutes} minutes, {capacity} places, for "
-        f"{cohort_in_sentence(cohort, program)}. I told the {len(participants)} participants.",
-        lines=(f"Calendar invitation: {_link(turn, group)}",),
+        _(
+            "Scheduled: {title}, {when}, {minutes} minutes, {capacity} places, for {cohort}. "
+            "I told the {count} participants."
+        ).format(
+            title=title,
+            when=local(starts_at, turn.timezone),
+            minutes=minutes,
+            capacity=capacity,
+            cohort=cohort_in_sentence(cohort, program),
+            count=len(participants),
+        ),
+        lines=(_invitation(turn, group),),
     )
 
 
@@ -190,7 +226,7 @@ async def _list(turn: Turn) -> None:
     mine = _participant_cohorts(turn)
     coordinated = await _scheduling_cohorts(turn) or []
     if not mine and not coordinated:
-        turn.say("You are not in a program with peer-group sessions.")
+        turn.say(_("You are not in a program with peer-group sessions."))
         return
     if mine:
         await _list_to_join(turn, mine)
@@ -229,28 +265,34 @@ async def _list_to_join(turn: Turn, mine: dict[int, Program]) -> None:
     held = await gatherings.held(turn.session, turn.person.id, [g.id for g in groups])
     lines, buttons = [], []
     for group in groups:
-        mark, action = MARKS.get(held.get(group.id, ""), ""), "Leave" if group.id in held else "Join"
+        held_as = held.get(group.id, "")
+        mark = _(MARKS[held_as]) if held_as in MARKS else ""
         lines.append(f"{_when(turn, group)}: {_places(group, seated, waiting)}{mark}")
         if len(buttons) < SHOWN:
-            style = "primary" if action == "Join" else "default"
-            buttons.append(button(NAME, f"{action} {_short(group.title)}", f"{action.lower()}|{group.id}", style))
+            if group.id in held:
+                label, action, style = _("Leave {title}"), "leave", "default"
+            else:
+                label, action, style = _("Join {title}"), "join", "primary"
+            buttons.append(button(NAME, label.format(title=_short(group.title)), f"{action}|{group.id}", style))
     tallies = [
         _tally(program, await _joined(turn.session, turn.person.id, cohort_id)) for cohort_id, program in mine.items()
     ]
     if not groups:
         turn.say(
-            " ".join(["No peer-group sessions are coming up yet; I will tell you when one is scheduled.", *tallies])
+            " ".join([_("No peer-group sessions are coming up yet; I will tell you when one is scheduled."), *tallies])
         )
         return
-    turn.say(" ".join(tallies), title="Coming peer-group sessions", lines=tuple(lines), buttons=tuple(buttons))
+    turn.say(" ".join(tallies), title=_("Coming peer-group sessions"), lines=tuple(lines), buttons=tuple(buttons))
 
 
 async def _list_coordinated(turn: Turn, cohorts: list[tuple[Program, Cohort]]) -> None:
     groups = await _upcoming(turn, [cohort.id for _program, cohort in cohorts])
     seated, waiting = await gatherings.counts(turn.session, [g.id for g in groups])
     lines = tuple(f"{_when(turn, group)}: {_places(group, seated, waiting)}" for group in groups)
-    lead = "" if groups else "No peer-group sessions are coming up in the cohorts you coordinate. "
-    turn.say(f"{lead}To schedule one: {USAGE}.", title="Peer-group sessions you coordinate", lines=lines)
+    text = _("To schedule one: {usage}.").format(usage=_(USAGE))
+    if not groups:
+        text = _("No peer-group sessions are coming up in the cohorts you coordinate.") + " " + text
+    turn.say(text, title=_("Peer-group sessions you coordinate"), lines=lines)
 
 
 def _when(turn: Turn, group: GroupSession) -> str:
@@ -260,8 +302,8 @@ def _when(turn: Turn, group: GroupSession) -> str:
 def _places(group: GroupSession, seated: dict[int, int], waiting: dict[int, int]) -> str:
     left = group.capacity - seated.get(group.id, 0)
     if left > 0:
-        return f"{left} of {group.capacity} places left"
-    return f"full: {waiting.get(group.id, 0)} waiting"
+        return _("{left} of {capacity} places left").format(left=left, capacity=group.capacity)
+    return _("full: {count} waiting").format(count=waiting.get(group.id, 0))
 
 
 def _short(title: str) -> str:
@@ -272,8 +314,12 @@ def _tally(program: Program, joined: int) -> str:
     assert program.peer_groups is not None
     planned = program.peer_groups.quota_words()
     if not planned:
-        return f"You have joined {joined} peer-group sessions of the {program.short_name}."
-    return f"You have joined {joined} of {planned} peer-group sessions of the {program.short_name}."
+        return _("You have joined {joined} peer-group sessions of the {program}.").format(
+            joined=joined, program=program.short_name
+        )
+    return _("You have joined {joined} of {planned} peer-group sessions of the {program}.").format(
+        joined=joined, planned=planned, program=program.short_name
+    )
 
 
 async def _joined(session: AsyncSession, person_id: int, cohort_id: int) -> int:
@@ -294,28 +340,33 @@ async def _joined(session: AsyncSession, person_id: int, cohort_id: int) -> int:
 async def _join(turn: Turn, group: GroupSession, program: Program) -> None:
     session, person_id = turn.session, turn.person.id
     if await gatherings.seat_of(session, group.id, person_id) is not None:
-        turn.say(f"You are already in {_when(turn, group)}.", buttons=(_leave_button(group),))
+        turn.say(_("You are already in {group}.").format(group=_when(turn, group)), buttons=(_leave_button(group),))
         return
     joined = await _joined(session, person_id, group.cohort_id)
     assert program.peer_groups is not None
     count = program.peer_groups.maximum  # a minimum is never a cap
     if count is not None and joined >= count:
         turn.say(
-            f"You have already joined {joined} of the {count} peer-group sessions of the {program.short_name}: "
-            "leave one before joining another. Nothing changed."
+            _(
+                "You have already joined {joined} of the {count} peer-group sessions of the {program}: "
+                "leave one before joining another. Nothing changed."
+            ).format(joined=joined, count=count, program=program.short_name)
         )
         return
     taken, position = await gatherings.join(session, group, person_id, turn.now)
     not_seated = gatherings.not_seated_words(taken, position, _when(turn, group), "group")
     if taken == gatherings.WAITING:
-        turn.say(str(not_seated), buttons=(button(NAME, "Leave the waitlist", f"leave|{group.id}"),))
+        turn.say(str(not_seated), buttons=(button(NAME, _("Leave the waitlist"), f"leave|{group.id}"),))
     elif not_seated is not None:
         turn.say(not_seated)
     else:
         _remind(session, group, turn.person, turn.now)
+        you_are_in = _("You are in: {group}, {minutes} minutes.").format(
+            group=_when(turn, group), minutes=program.peer_groups.minutes
+        )
         turn.say(
-            f"You are in: {_when(turn, group)}, {program.peer_groups.minutes} minutes. " + _tally(program, joined + 1),
-            lines=(f"Calendar invitation: {_link(turn, group)}",),
+            you_are_in + " " + _tally(program, joined + 1),
+            lines=(_invitation(turn, group),),
             buttons=(_leave_button(group),),
         )
 
@@ -325,13 +376,13 @@ async def _leave(turn: Turn, group: GroupSession, program: Program) -> None:
     left = await gatherings.leave(session, group, person_id)
     if left != gatherings.SEATED:
         if left == gatherings.WAITING:
-            turn.say(f"You are off the waitlist of {_when(turn, group)}.")
+            turn.say(_("You are off the waitlist of {group}.").format(group=_when(turn, group)))
         else:
-            turn.say(f"You are not in {_when(turn, group)}, so there is nothing to leave.")
+            turn.say(_("You are not in {group}, so there is nothing to leave.").format(group=_when(turn, group)))
         return
     await _give_place_to_first_waiting(turn, group, program)
     joined = await _joined(session, person_id, group.cohort_id)
-    turn.say(f"You left {_when(turn, group)}. " + _tally(program, joined))
+    turn.say(_("You left {group}.").format(group=_when(turn, group)) + " " + _tally(program, joined))
 
 
 async def _give_place_to_first_waiting(turn: Turn, group: GroupSession, program: Program) -> None:
@@ -346,27 +397,32 @@ async def _give_place_to_first_waiting(turn: Turn, group: GroupSession, program:
     person = await gatherings.give_place_to_first_waiting(session, group, turn.now, under_count)
     if person is None:
         return
-    _remind(session, group, person, turn.now)
-    told = Reply(
-        f"A place freed up in {group.title}, {local(group.starts_at, person.timezone or 'UTC')}, and it is yours: "
-        "you are in. " + _tally(program, await _joined(session, person.id, group.cohort_id)),
-        title="You have a place in a peer-group session",
-        lines=(f"Calendar invitation: {_link(turn, group)}",),
-        buttons=(_leave_button(group),),
-    )
+    joined = await _joined(session, person.id, group.cohort_id)
+    with speaking(person.language):
+        _remind(session, group, person, turn.now)
+        given = _("A place freed up in {title}, {when}, and it is yours: you are in.").format(
+            title=group.title, when=local(group.starts_at, person.timezone or "UTC")
+        )
+        told = Reply(
+            given + " " + _tally(program, joined),
+            title=_("You have a place in a peer-group session"),
+            lines=(_invitation(turn, group),),
+            buttons=(_leave_button(group),),
+        )
     outbox.queue(session, person.id, told, kind="group", now=turn.now)
 
 
 def _remind(session: AsyncSession, group: GroupSession, person: Person, now: datetime) -> None:
-    gatherings.remind(session, group, person, f"the peer-group session {group.title}", now)
+    """Reminders for `person`, who holds a seat (the caller speaks their language)."""
+    gatherings.remind(session, group, person, _("the peer-group session {title}").format(title=group.title), now)
 
 
-def _link(turn: Turn, group: GroupSession) -> str:
-    return gatherings.link(turn.public_url, group)
+def _invitation(turn: Turn, group: GroupSession) -> str:
+    return _("Calendar invitation: {link}").format(link=gatherings.link(turn.public_url, group))
 
 
 def _leave_button(group: GroupSession) -> Button:
-    return button(NAME, "Leave", f"leave|{group.id}")
+    return button(NAME, _("Leave"), f"leave|{group.id}")
 
 
 async def _own_group(turn: Turn, group_id: str) -> tuple[GroupSession, Program] | None:
@@ -377,13 +433,13 @@ async def _own_group(turn: Turn, group_id: str) -> tuple[GroupSession, Program] 
         group = None
     program = _participant_cohorts(turn).get(group.cohort_id) if group is not None else None
     if group is None or program is None:
-        turn.say("That peer-group session is not one of your cohorts'. Type `group` to see yours. Nothing changed.")
+        turn.say(_("That peer-group session is not one of your cohorts'. Type `group` to see yours. Nothing changed."))
         return None
     if group.status != "scheduled":
-        turn.say(f"{group.title} was cancelled. Type `group` to see the others. Nothing changed.")
+        turn.say(_("{title} was cancelled. Type `group` to see the others. Nothing changed.").format(title=group.title))
         return None
     if group.starts_at <= turn.now:
-        turn.say(f"{_when(turn, group)} has already started. Nothing changed.")
+        turn.say(_("{group} has already started. Nothing changed.").format(group=_when(turn, group)))
         return None
     return group, program
 
@@ -392,10 +448,10 @@ class GroupDialog:
     name = NAME
 
     async def on_text(self, turn: Turn, text: str) -> None:
-        turn.say(f"Please use the buttons above, or start again with {USAGE}.")
+        turn.say(_("Please use the buttons above, or start again with {usage}.").format(usage=_(USAGE)))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
+        action, _unused, rest = value.partition("|")
         if action in ("join", "leave"):
             found = await _own_group(turn, rest)
             if found is not None:
@@ -404,12 +460,15 @@ class GroupDialog:
         draft = turn.active.data if turn.active and turn.active.dialog == NAME else None
         if action == "drop" or draft is None or "title" not in draft:
             turn.finish()
-            turn.say("Fine: nothing was scheduled." if action == "drop" else f"That question is out of date. {USAGE}.")
+            if action == "drop":
+                turn.say(_("Fine: nothing was scheduled."))
+            else:
+                turn.say(_("That question is out of date. {usage}.").format(usage=_(USAGE)))
             return
         chosen = [(p, c) for p, c in await _scheduling_cohorts(turn) or [] if str(c.id) == rest]
         if not chosen:
             turn.finish()
-            turn.say("You can't schedule peer groups for that cohort. Nothing was scheduled.")
+            turn.say(_("You can't schedule peer groups for that cohort. Nothing was scheduled."))
             return
         if action in ("cohort", "confirm"):  # a confirmed draft has no `why` left: it is scheduled
             await _check_and_confirm(turn, *chosen[0], draft)
@@ -419,7 +478,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "peer-group sessions: see, join or leave (coordinators: schedule)",
+            N_("peer-group sessions: see, join or leave (coordinators: schedule)"),
             "group [schedule TITLE | WHEN | CAPACITY]",
             start,
             serves=lambda program: program.peer_groups is not None,
