@@ -6,6 +6,7 @@ from datetime import time
 from pathlib import Path
 
 from bot.cycle import CalendarRules, YearDay
+from bot.i18n import _
 
 ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
 GUIDE_ROLES = ("coach", "mentor")  # the guide of a pair
@@ -110,10 +111,10 @@ class SessionRules:
 
 def _range_words(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
-        return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+        return f"{low:g}" if low == high else _("{low} to {high}").format(low=f"{low:g}", high=f"{high:g}")
     if low is not None:
-        return f"at least {low:g}"
-    return f"up to {high:g}" if high is not None else ""
+        return _("at least {low}").format(low=f"{low:g}")
+    return _("up to {high}").format(high=f"{high:g}") if high is not None else ""
 
 
 @dataclass(frozen=True)
