@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.i18n import _
 from bot.timezones import zone_name
 
 if TYPE_CHECKING:  # imported where a match is counted: they cost a cold start about 0.3 s (issue 15)
@@ -139,10 +140,10 @@ def _interests(candidate_text: str, guide_text: str) -> tuple[float, str]:
     wanted, offered = stems(candidate_text), stems(guide_text)
     shared = [word for stem, word in wanted.items() if stem in offered]
     if not shared:
-        return 0.0, "no shared interests"
+        return 0.0, _("no shared interests")
     needed = min(len(wanted), INTEREST_FULL_WORDS)
     points = INTEREST_POINTS * min(len(shared), needed) / needed
-    return points, "shared interests: " + ", ".join(shared[:INTEREST_REASON_WORDS])
+    return points, _("shared interests: {words}").format(words=", ".join(shared[:INTEREST_REASON_WORDS]))
 
 
 # Working hours
@@ -169,11 +170,15 @@ def overlap_hours(zone: str, other_zone: str, on: date) -> float:
 
 def _working_hours(candidate_zone: str, guide_zone: str, on: date) -> tuple[float, str]:
     hours = overlap_hours(guide_zone, candidate_zone, on)
-    zones = f"between {zone_name(guide_zone)} and {zone_name(candidate_zone)}"
+    guide_words, candidate_words = zone_name(guide_zone), zone_name(candidate_zone)
     if hours == 0:
-        return 0.0, f"no working hours in common {zones}"
+        return 0.0, _("no working hours in common between {zone} and {other_zone}").format(
+            zone=guide_words, other_zone=candidate_words
+        )
     points = TIMEZONE_POINTS * min(hours, WORKDAY_HOURS) / WORKDAY_HOURS
-    return points, f"{hours:g} working hours overlap {zones}"
+    return points, _("{hours} working hours overlap between {zone} and {other_zone}").format(
+        hours=f"{hours:g}", zone=guide_words, other_zone=candidate_words
+    )
 
 
 # Languages
@@ -185,8 +190,13 @@ def _languages(candidate_languages: Sequence[str], guide_languages: Sequence[str
     theirs = {language.casefold() for language in guide_languages}
     shared = [language for language in candidate_languages if language.casefold() in theirs]
     if not shared:
-        return 0.0, "no language in common"
-    return LANGUAGE_POINTS, "both work in " + " and ".join(shared[:LANGUAGE_REASON_NAMES])
+        return 0.0, _("no language in common")
+    named = shared[:LANGUAGE_REASON_NAMES]
+    if len(named) == 1:
+        return LANGUAGE_POINTS, _("both work in {language}").format(language=named[0])
+    return LANGUAGE_POINTS, _("both work in {language} and {other_language}").format(
+        language=named[0], other_language=named[1]
+    )
 
 
 # Career stage
@@ -203,7 +213,7 @@ def _career(candidate_stage: str | None, guide_stage: str | None) -> tuple[float
     mine, theirs = _stage_rank(candidate_stage), _stage_rank(guide_stage)
     if mine is None or theirs is None or theirs <= mine:
         return 0.0, None
-    return CAREER_POINTS, "more senior career stage"
+    return CAREER_POINTS, _("more senior career stage")
 
 
 def compatibility(candidate: Candidate, guide: Guide, on: date) -> tuple[float, tuple[str, ...]]:
@@ -263,7 +273,7 @@ def _pinned_proposals(
 def _slots(guides: Sequence[Guide], taken: list[Proposal]) -> list[Guide]:
     """One entry per place left: pinned pairs use up places (a pin beyond capacity leaves none)."""
     used = [proposal.guide.key for proposal in taken]
-    return [guide for guide in guides for _ in range(max(0, guide.capacity - used.count(guide.key)))]
+    return [guide for guide in guides for _place in range(max(0, guide.capacity - used.count(guide.key)))]
 
 
 @dataclass(frozen=True)
@@ -296,7 +306,7 @@ def _in_common(mine: Sequence[frozenset[str]], theirs: Sequence[frozenset[str]])
     index = {item: i for i, item in enumerate(sorted(set().union(*mine, *theirs)))}
 
     def incidence(sets: Sequence[frozenset[str]]) -> "sparse.csr_matrix":
-        rows = [row for row, items in enumerate(sets) for _ in items]
+        rows = [row for row, items in enumerate(sets) for _item in items]
         columns = [index[item] for items in sets for item in items]
         return sparse.csr_matrix(([1.0] * len(rows), (rows, columns)), shape=(len(sets), max(len(index), 1)))
 

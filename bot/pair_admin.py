@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from bot import booking, outbox
 from bot.cohorts import cohort_in_sentence
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
+from bot.i18n import N_, _, role_word, speaking
 from bot.messages import Reply
 from bot.pairs import PairInfo, pair_infos, pairs_query
 from bot.programs import Program, ProgramCatalog
@@ -35,28 +36,41 @@ from storage.models import (
 )
 
 KIND = "pair-change"
+# The reasons' words (N_): shown with _() where they are read.
 END_REASONS = {
-    "not_a_good_fit": "not a good fit",
-    "schedules": "schedules do not work",
-    "left_program": "one side left the program",
-    "personal": "personal reasons",
-    "goals_reached": "goals reached early",
-    "other": "other",
+    "not_a_good_fit": N_("not a good fit"),
+    "schedules": N_("schedules do not work"),
+    "left_program": N_("one side left the program"),
+    "personal": N_("personal reasons"),
+    "goals_reached": N_("goals reached early"),
+    "other": N_("other"),
 }
-PAUSE_REASONS = {"leave": "leave", "illness": "illness", "workload": "workload", "other": "other"}
-NEUTRAL = {"goals_reached": "the goals were reached early"}  # the only reason the two people are told
+PAUSE_REASONS = {"leave": N_("leave"), "illness": N_("illness"), "workload": N_("workload"), "other": N_("other")}
+NEUTRAL = {"goals_reached": N_("the goals were reached early")}  # the only reason the two people are told
+# Other ends of a pair, as told_reason shows their stored reason (bot/applications.py release, bot/ending.py,
+# a pair ended by consent in dialogs/partner.py); anything else is shown as stored.
+OTHER_ENDINGS = {
+    "ended": N_("ended"),
+    "mutual_consent": N_("mutual consent"),
+    "program_ended": N_("program ended"),
+    "withdrawn": N_("withdrawn"),
+    "lapsed": N_("lapsed"),
+    "coordinator": N_("coordinator"),
+}
 MOVED = "moved_"  # end_reason prefix of a pair that ended because its participant moved
 LONGEST_PAUSE = timedelta(days=366)
 
 
 def told_reason(end_reason: str | None) -> str:
-    """How an ended pairing's reason is shown to its two people: a coordinator's reason only if neutral."""
+    """How an ended pairing's reason is shown to its two people (in the reader's language): a coordinator's
+    reason only if neutral."""
     reason = (end_reason or "ended").removeprefix(MOVED)
     if reason in NEUTRAL:
-        return NEUTRAL[reason]
+        return _(NEUTRAL[reason])
     if reason in END_REASONS:
-        return "changed by the coordinators" if (end_reason or "").startswith(MOVED) else "ended by the coordinators"
-    return reason.replace("_", " ")
+        moved = (end_reason or "").startswith(MOVED)
+        return _("changed by the coordinators") if moved else _("ended by the coordinators")
+    return _(OTHER_ENDINGS[reason]) if reason in OTHER_ENDINGS else reason.replace("_", " ")
 
 
 def is_paused(pair: Pair, today: date) -> bool:
@@ -73,18 +87,22 @@ def read_day(typed: str, zone: str, now: datetime) -> tuple[date | None, str]:
     except CalendarError as error:
         return None, str(error)
     if day is None or rest.strip():
-        return None, f"I couldn't read `{typed[:40]}` as a day: write it like {DATE_EXAMPLES}."
+        return None, _("I couldn't read `{typed}` as a day: write it like {examples}.").format(
+            typed=typed[:40], examples=_(DATE_EXAMPLES)
+        )
     return day, ""
 
 
 def pause_refusal(day: date, today: date, last_day: date | None = None) -> str | None:
     """Why a pause until `day` is refused (past or today, over a year ahead, after the cohort), or None."""
     if day <= today:
-        return f"{long_date(day)} is not after today: give a day to come."
+        return _("{date} is not after today: give a day to come.").format(date=long_date(day))
     if day > today + LONGEST_PAUSE:
-        return f"{long_date(day)} is more than a year ahead: give a nearer day."
+        return _("{date} is more than a year ahead: give a nearer day.").format(date=long_date(day))
     if last_day is not None and day > last_day:
-        return f"{long_date(day)} is after the cohort's last day, {long_date(last_day)}."
+        return _("{date} is after the cohort's last day, {last_day}.").format(
+            date=long_date(day), last_day=long_date(last_day)
+        )
     return None
 
 
@@ -146,21 +164,25 @@ async def free_places(session: AsyncSession, cohort: Cohort, program: Program, g
 
 async def move_refusal(session: AsyncSession, info: PairInfo, target: Person) -> str | None:
     """Why `info`'s participant cannot move to `target`, or None."""
-    role, name = info.program.guide_role, target.display_name
+    role, name, guided = role_word(info.program.guide_role), target.display_name, info.guided.display_name
     if target.id == info.guided.id:
-        return f"{name} cannot be their own {role}."
+        return _("{name} cannot be their own {role}.").format(name=name, role=role)
     if target.id == info.guide.id:
-        return f"{name} is already {info.guided.display_name}'s {role}."
+        return _("{name} is already {guided}'s {role}.").format(name=name, guided=guided, role=role)
     if target.id not in {guide.id for guide in await guides_of(session, info.cohort, info.program)}:
-        return f"{name} is not a {role} of {cohort_in_sentence(info.cohort, info.program)}."
+        return _("{name} is not a {role} of {cohort}.").format(
+            name=name, role=role, cohort=cohort_in_sentence(info.cohort, info.program)
+        )
     earlier = select(Pair.id).where(
         Pair.cohort_id == info.cohort.id, Pair.guide_id == target.id, Pair.guided_id == info.guided.id
     )
     if (await session.execute(earlier)).first() is not None:
-        return f"{name} was {info.guided.display_name}'s {role} before: an ended pairing is not made again."
+        return _("{name} was {guided}'s {role} before: an ended pairing is not made again.").format(
+            name=name, guided=guided, role=role
+        )
     if await free_places(session, info.cohort, info.program, target.id) <= 0:
         capacity = await guide_capacity(session, info.cohort, info.program, target.id)
-        return f"{name} is at capacity: all {capacity} of their places are taken."
+        return _("{name} is at capacity: all {count} of their places are taken.").format(name=name, count=capacity)
     return None
 
 
@@ -170,14 +192,19 @@ async def move_refusal(session: AsyncSession, info: PairInfo, target: Person) ->
 async def end_pair(session: AsyncSession, info: PairInfo, reason: str, now: datetime, public_url: str) -> None:
     """End the pair for a reason of END_REASONS, cancel its future sessions, and tell both."""
     cancelled = await _close(session, info.pair, reason, now)
-    neutral = f" ({NEUTRAL[reason]})" if reason in NEUTRAL else ""
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
-        text = (
-            f"The coordinators of {cohort_in_sentence(info.cohort, info.program)} have ended your pairing with "
-            f"{partner.display_name}{neutral}. {_questions(info.program)}"
-        )
-        _tell(session, person, text, cancelled, now, public_url)
+        with speaking(person.language):  # each of the two in their own language
+            cohort = cohort_in_sentence(info.cohort, info.program)
+            if reason in NEUTRAL:
+                text = _("The coordinators of {cohort} have ended your pairing with {partner} ({why}).").format(
+                    cohort=cohort, partner=partner.display_name, why=_(NEUTRAL[reason])
+                )
+            else:
+                text = _("The coordinators of {cohort} have ended your pairing with {partner}.").format(
+                    cohort=cohort, partner=partner.display_name
+                )
+            _tell(session, person, f"{text} {_questions(info.program)}", cancelled, now, public_url)
 
 
 async def close_for_leaving(session: AsyncSession, info: PairInfo, now: datetime) -> None:
@@ -195,22 +222,31 @@ async def move_pair(
     session.add(pair)
     await session.flush()
     program, cohort, guide_role = info.program, info.cohort, info.program.guide_role
-    old = (
-        f"The coordinators of {cohort_in_sentence(cohort, program)} have paired {info.guided.display_name} "
-        f"with another {guide_role}: your pairing with them has ended. {_questions(program)}"
-    )
-    _tell(session, info.guide, old, cancelled, now, public_url)
-    moved = (
-        f"The coordinators of {cohort_in_sentence(cohort, program)} have paired you with a new {guide_role}: "
-        f"*{target.display_name}*, {target.email}. Your pairing with {info.guide.display_name} has ended. "
-        "Type `book` to book a session with your new partner."
-    )
-    _tell(session, info.guided, moved, cancelled, now, public_url)
-    new = (
-        f"The coordinators of {cohort_in_sentence(cohort, program)} have paired you with "
-        f"*{info.guided.display_name}*, {info.guided.email}, as their {guide_role}."
-    )
-    _tell(session, target, new, [], now, public_url)
+    with speaking(info.guide.language):
+        old = _(
+            "The coordinators of {cohort} have paired {name} with another {role}: your pairing with them has ended."
+        ).format(cohort=cohort_in_sentence(cohort, program), name=info.guided.display_name, role=role_word(guide_role))
+        _tell(session, info.guide, f"{old} {_questions(program)}", cancelled, now, public_url)
+    with speaking(info.guided.language):
+        moved = _(
+            "The coordinators of {cohort} have paired you with a new {role}: *{name}*, {email}. "
+            "Your pairing with {old} has ended. Type `book` to book a session with your new partner."
+        ).format(
+            cohort=cohort_in_sentence(cohort, program),
+            role=role_word(guide_role),
+            name=target.display_name,
+            email=target.email,
+            old=info.guide.display_name,
+        )
+        _tell(session, info.guided, moved, cancelled, now, public_url)
+    with speaking(target.language):
+        new = _("The coordinators of {cohort} have paired you with *{name}*, {email}, as their {role}.").format(
+            cohort=cohort_in_sentence(cohort, program),
+            name=info.guided.display_name,
+            email=info.guided.email,
+            role=role_word(guide_role),
+        )
+        _tell(session, target, new, [], now, public_url)
     return pair
 
 
@@ -224,12 +260,16 @@ async def pause_pair(
     await _withdraw_check_ins(session, pair)
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
-        text = (
-            f"The coordinators of {cohort_in_sentence(info.cohort, info.program)} have paused your pairing with "
-            f"{partner.display_name} until {long_date(until)} (included): no check-ins and no sessions until then. "
-            f"It resumes by itself the day after. {_questions(info.program)}"
-        )
-        _tell(session, person, text, cancelled, now, public_url)
+        with speaking(person.language):  # each of the two in their own language
+            text = _(
+                "The coordinators of {cohort} have paused your pairing with {partner} until {date} (included): "
+                "no check-ins and no sessions until then. It resumes by itself the day after."
+            ).format(
+                cohort=cohort_in_sentence(info.cohort, info.program),
+                partner=partner.display_name,
+                date=long_date(until),
+            )
+            _tell(session, person, f"{text} {_questions(info.program)}", cancelled, now, public_url)
 
 
 def resume_pair(session: AsyncSession, info: PairInfo, now: datetime, *, early: bool) -> None:
@@ -239,14 +279,16 @@ def resume_pair(session: AsyncSession, info: PairInfo, now: datetime, *, early: 
     info.pair.pause_reason = None
     if early:
         info.pair.paused_until = now.date() - timedelta(days=1)
-    when = "The coordinators have resumed" if early else "The pause is over: I have resumed"
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
-        text = (
-            f"{when} your pairing with {partner.display_name} in {cohort_in_sentence(info.cohort, info.program)}. "
-            "Type `book` to book a session."
-        )
-        _tell(session, person, text, [], now, "")
+        with speaking(person.language):  # each of the two in their own language
+            if early:
+                text = _("The coordinators have resumed your pairing with {partner} in {cohort}.")
+            else:
+                text = _("The pause is over: I have resumed your pairing with {partner} in {cohort}.")
+            text = text.format(partner=partner.display_name, cohort=cohort_in_sentence(info.cohort, info.program))
+            book = _("Type `book` to book a session.")
+            _tell(session, person, f"{text} {book}", [], now, "")
 
 
 async def _close(session: AsyncSession, pair: Pair, reason: str, now: datetime) -> list[CoachingSession]:
@@ -288,16 +330,19 @@ async def _withdraw_check_ins(session: AsyncSession, pair: Pair) -> None:
 
 
 def _questions(program: Program) -> str:
-    return f"Questions: {program.contact}." if program.contact else ""
+    return _("Questions: {contact}.").format(contact=program.contact) if program.contact else ""
 
 
 def _tell(
     session: AsyncSession, person: Person, text: str, cancelled: list[CoachingSession], now: datetime, public_url: str
 ) -> None:
+    """Queue `text` for `person`; called inside `speaking(person.language)`, so the lines are theirs too."""
     zone = person.timezone or "UTC"
     lines = tuple(
-        f"Cancelled: {booking.local(row.starts_at, zone)}. Calendar (cancels the event): "
-        f"{booking.calendar_link(public_url, row.calendar_token)}"
+        _("Cancelled: {when}. Calendar (cancels the event): {link}").format(
+            when=booking.local(row.starts_at, zone), link=booking.calendar_link(public_url, row.calendar_token)
+        )
         for row in cancelled
     )
-    outbox.queue(session, person.id, Reply(text.strip(), title="Your pairing", lines=lines), kind=KIND, now=now)
+    reply = Reply(text.strip(), title=_("Your pairing"), lines=lines)
+    outbox.queue(session, person.id, reply, kind=KIND, now=now)

@@ -8,10 +8,16 @@ from sqlalchemy import select
 
 from bot.cohorts import label_of
 from bot.dialog import Command, Registry, Turn
+from bot.i18n import N_, _, role_word
 from dialogs import cohort_calendar, cohort_new
 from storage.models import Cohort, Membership, Person
 
 USAGE = "cohort | cohort calendar [COHORT] | cohort dates PHASE FROM TO [COHORT] | cohort new PROGRAM [STARTS]"
+SUMMARY = N_(
+    "the members of the cohorts you coordinate; `cohort calendar [COHORT]` shows a cohort's dates, "
+    "`cohort dates PHASE FROM TO [COHORT]` moves a phase, `cohort new PROGRAM [STARTS]` creates the next "
+    "cohort"
+)
 VERBS = {
     "calendar": cohort_calendar.show_calendar,
     "dates": cohort_calendar.move_phase,
@@ -20,12 +26,13 @@ VERBS = {
 
 
 async def cohort(turn: Turn, args: str) -> None:
-    verb, _, rest = args.strip().partition(" ")
+    verb, _sep, rest = args.strip().partition(" ")
     run = VERBS.get(verb.lower())
     if run is not None:
         await run(turn, rest)
     elif verb:
-        turn.say(f"I don't know `cohort {verb[:30]}`. Type one of: " + ", ".join(f"`{u}`" for u in USAGE.split(" | ")))
+        commands = ", ".join(f"`{u}`" for u in USAGE.split(" | "))
+        turn.say(_("I don't know `cohort {verb}`. Type one of: {commands}").format(verb=verb[:30], commands=commands))
     else:
         await show_cohorts(turn, "")
 
@@ -42,11 +49,11 @@ async def show_cohorts(turn: Turn, args: str) -> None:
     for _id, name, program_id, role, person_name in (await turn.session.execute(query)).all():
         people[(program_id, name)][role].append(person_name)
     if not people:
-        turn.say("The cohorts you coordinate have no members yet.")
+        turn.say(_("The cohorts you coordinate have no members yet."))
         return
     for (program_id, cohort_name), by_role in people.items():
         title = label_of(cohort_name, turn.programs.get(program_id), program_id)
-        lines = tuple(f"{role} ({len(names)}): {', '.join(names)}" for role, names in by_role.items())
+        lines = tuple(f"{role_word(role)} ({len(names)}): {', '.join(names)}" for role, names in by_role.items())
         turn.say("", title=title, lines=lines)
 
 
@@ -54,9 +61,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             "cohort",
-            "the members of the cohorts you coordinate; `cohort calendar [COHORT]` shows a cohort's dates, "
-            "`cohort dates PHASE FROM TO [COHORT]` moves a phase, `cohort new PROGRAM [STARTS]` creates the next "
-            "cohort",
+            SUMMARY,
             "cohort",
             cohort,
             roles=frozenset({"coordinator"}),

@@ -16,6 +16,7 @@ from bot.cohorts import calendar_lines, cohort_in_sentence, cohort_label, runnin
 from bot.cycle import dated_phase
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Registry, Turn, button, row_id
+from bot.i18n import _, program_words
 from bot.programs import Program, ProgramCatalog
 from bot.timezones import date_span, local_time, long_date, zone_name
 from dialogs import cohort_new
@@ -54,7 +55,11 @@ async def named_or_running(turn: Turn, typed: str) -> list[tuple[Cohort, Program
     found = named(typed, cohorts, turn.programs)
     if not found:
         yours = ", ".join(cohort_label(c, p) for c, p in cohorts if running(c, turn.now))
-        turn.say(f"You coordinate no cohort called `{typed.strip()[:60]}`. Yours: {yours or 'none running'}.")
+        turn.say(
+            _("You coordinate no cohort called `{name}`. Yours: {yours}.").format(
+                name=typed.strip()[:60], yours=yours or _("none running")
+            )
+        )
         return None
     return found
 
@@ -65,7 +70,7 @@ async def _choose(turn: Turn, typed: str) -> list[tuple[Cohort, Program]]:
     if found is None:
         return []
     if not found:
-        turn.say("You coordinate no cohort whose calendar is still running.")
+        turn.say(_("You coordinate no cohort whose calendar is still running."))
     return found
 
 
@@ -81,7 +86,7 @@ async def own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | Non
     if cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
         turn.finish()
         turn.say(
-            "Only the coordinators of a cohort can see and change its calendar, and you do not coordinate that one."
+            _("Only the coordinators of a cohort can see and change its calendar, and you do not coordinate that one.")
         )
         return None
     return cohort, program
@@ -96,16 +101,22 @@ async def show_calendar(turn: Turn, args: str) -> None:
         _say_calendar(turn, *found[0])
     elif found:
         turn.ask(
-            NAME, "calendar", "Which cohort's calendar?", expects="choice", buttons=_cohort_buttons("calendar", found)
+            NAME,
+            "calendar",
+            _("Which cohort's calendar?"),
+            expects="choice",
+            buttons=_cohort_buttons("calendar", found),
         )
 
 
 def _say_calendar(turn: Turn, cohort: Cohort, program: Program) -> None:
     turn.finish()
     turn.say(
-        f"Times are in your zone, {zone_name(turn.timezone)}. To move a phase: "
-        f"`cohort dates PHASE FROM TO {cohort_label(cohort, program)}`, with dates like {DATE_EXAMPLES}.",
-        title=f"Calendar: {cohort_label(cohort, program)}",
+        _(
+            "Times are in your zone, {zone}. To move a phase: `cohort dates PHASE FROM TO {cohort}`, "
+            "with dates like {examples}."
+        ).format(zone=zone_name(turn.timezone), cohort=cohort_label(cohort, program), examples=_(DATE_EXAMPLES)),
+        title=_("Calendar: {cohort}").format(cohort=cohort_label(cohort, program)),
         lines=tuple(calendar_lines(cohort, program, turn.timezone)),
     )
 
@@ -115,16 +126,18 @@ def _say_calendar(turn: Turn, cohort: Cohort, program: Program) -> None:
 
 async def move_phase(turn: Turn, args: str) -> None:
     turn.finish()
-    phase_id, _, rest = " ".join(args.split()).partition(" ")
+    phase_id, _sep, rest = " ".join(args.split()).partition(" ")
     try:
         typed = _dates_typed(turn, rest)
     except CalendarError as error:
-        turn.say(f"{error} Nothing was changed.")
+        turn.say(_("{error} Nothing was changed.").format(error=error))
         return
     if not phase_id or typed is None:
         turn.say(
-            f"Write it as {DATES_USAGE}, with dates like {DATE_EXAMPLES}: `cohort dates call 2026-11-16 "
-            "2027-01-31`. Type `cohort calendar` to see the phases. Nothing was changed."
+            _(
+                "Write it as {usage}, with dates like {examples}: `cohort dates call 2026-11-16 2027-01-31`. "
+                "Type `cohort calendar` to see the phases. Nothing was changed."
+            ).format(usage=DATES_USAGE, examples=_(DATE_EXAMPLES))
         )
         return
     from_typed, to_typed, cohort_typed = typed
@@ -138,7 +151,7 @@ async def move_phase(turn: Turn, args: str) -> None:
         turn.ask(
             NAME,
             "dates-cohort",
-            f"Which cohort's phase `{draft['phase']}`?",
+            _("Which cohort's phase `{phase}`?").format(phase=draft["phase"]),
             expects="choice",
             buttons=_cohort_buttons("dates", found),
             data=draft,
@@ -160,9 +173,9 @@ def _with_phase(turn: Turn, found: list[tuple[Cohort, Program]], phase_id: str) 
     """The cohorts that have the phase; when none has, the person is told each program's phases."""
     having = [(c, p) for c, p in found if dated_phase(c.calendar, phase_id) is not None]
     if not having:
-        phases = {p.short_name: ", ".join(f"`{r.id}`" for r in p.calendar.phases) for _, p in found}
+        phases = {p.short_name: ", ".join(f"`{r.id}`" for r in p.calendar.phases) for _cohort, p in found}
         turn.say(
-            f"None of your cohorts has a phase `{phase_id[:40]}`. Nothing was changed.",
+            _("None of your cohorts has a phase `{phase}`. Nothing was changed.").format(phase=phase_id[:40]),
             lines=tuple(f"{name}: {ids}" for name, ids in phases.items()),
         )
     return having
@@ -177,19 +190,21 @@ async def _preview_move(turn: Turn, cohort: Cohort, program: Program, draft: dic
     turn.ask(
         NAME,
         "move",
-        f"Move {after.name} (`{after.id}`) of {cohort_in_sentence(cohort, program)}?",
+        _("Move {phase} (`{id}`) of {cohort}?").format(
+            phase=program_words(after.name), id=after.id, cohort=cohort_in_sentence(cohort, program)
+        ),
         expects="choice",
-        buttons=(button(NAME, "Move it", "move", "primary"), button(NAME, "Cancel", "stop")),
+        buttons=(button(NAME, _("Move it"), "move", "primary"), button(NAME, _("Cancel"), "stop")),
         data={
             "cohort_id": cohort.id,
             "phase": after.id,
             "from": after.opens.isoformat(),
             "to": after.closes.isoformat(),
         },
-        title=f"Preview: {cohort_label(cohort, program)}",
+        title=_("Preview: {title}").format(title=cohort_label(cohort, program)),
         lines=(
-            f"Now: {before.words(turn.timezone)}",
-            f"New: {after.words(turn.timezone)}",
+            _("Now: {dates}").format(dates=before.words(turn.timezone)),
+            _("New: {dates}").format(dates=after.words(turn.timezone)),
             *_effect_lines(turn, shown),
         ),
     )
@@ -199,31 +214,50 @@ def _checked_move(turn: Turn, cohort: Cohort, program: Program, draft: dict[str,
     """The move the draft describes, checked; the person is told why not (and the dialog ends) otherwise."""
     phase = dated_phase(cohort.calendar, draft["phase"])
     try:
-        opens, _ = read_date(draft["from"], turn.timezone, turn.now, near=phase.opens if phase else None)
-        closes, _ = read_date(draft["to"], turn.timezone, turn.now, near=phase.closes if phase else None)
+        opens, _rest = read_date(draft["from"], turn.timezone, turn.now, near=phase.opens if phase else None)
+        closes, _rest = read_date(draft["to"], turn.timezone, turn.now, near=phase.closes if phase else None)
         if opens is None or closes is None:
-            raise CalendarError(f"I couldn't read the dates: write them like {DATE_EXAMPLES}.")
+            raise CalendarError(
+                _("I couldn't read the dates: write them like {examples}.").format(examples=_(DATE_EXAMPLES))
+            )
         return plan_move(cohort, program, draft["phase"], opens, closes, turn.now)
     except CalendarError as error:
         turn.finish()
-        turn.say(f"{error} Nothing was changed.")
+        turn.say(_("{error} Nothing was changed.").format(error=error))
         return None
 
 
 def _effect_lines(turn: Turn, shown: Effects) -> list[str]:
     lines = []
     if shown.check_in_dates is not None:
-        dates = ", ".join(long_date(day) for day in shown.check_in_dates) or "none left to send"
-        lines.append(f"Check-ins planned again: {dates}")
+        dates = ", ".join(long_date(day) for day in shown.check_in_dates) or _("none left to send")
+        lines.append(_("Check-ins planned again: {dates}").format(dates=dates))
     for survey, phase in shown.survey_windows:
-        lines.append(f"Survey “{survey.title}”: open from {date_span(phase.opens, phase.closes)}, planned again")
-    for what, rows in (("One-to-one session", shown.sessions), ("Peer group", shown.groups)):
+        lines.append(
+            _("Survey “{title}”: open from {dates}, planned again").format(
+                title=program_words(survey.title), dates=date_span(phase.opens, phase.closes)
+            )
+        )
+    outside = (
+        (
+            _(
+                "One-to-one session outside the new window ({window}): {when}, {who}. "
+                "It stays booked: tell the people or move it."
+            ),
+            shown.sessions,
+        ),
+        (
+            _(
+                "Peer group outside the new window ({window}): {when}, {who}. "
+                "It stays booked: tell the people or move it."
+            ),
+            shown.groups,
+        ),
+    )
+    for line, rows in outside:
         for row in rows:
             when = local_time(row.starts_at, turn.timezone)
-            lines.append(
-                f"{what} outside the new window ({date_span(*row.window)}): {when}, {row.who}. "
-                "It stays booked: tell the people or move it."
-            )
+            lines.append(line.format(window=date_span(*row.window), when=when, who=row.who))
     return lines
 
 
@@ -231,7 +265,7 @@ async def _move(turn: Turn) -> None:
     data = turn.active.data if turn.active and turn.active.step == "move" else {}
     turn.finish()
     if "cohort_id" not in data:
-        turn.say(f"That change is no longer waiting. Type {DATES_USAGE} to make it again.")
+        turn.say(_("That change is no longer waiting. Type {usage} to make it again.").format(usage=DATES_USAGE))
         return
     found = await own_cohort(turn, str(data["cohort_id"]))
     if found is None:
@@ -242,8 +276,10 @@ async def _move(turn: Turn) -> None:
         return
     await apply_move(turn.session, move, turn.now)
     turn.say(
-        f"Moved: {move.after.name} (`{move.after.id}`) now runs {move.after.words(turn.timezone)}.",
-        title=f"Calendar: {cohort_label(cohort, program)}",
+        _("Moved: {phase} (`{id}`) now runs {dates}.").format(
+            phase=program_words(move.after.name), id=move.after.id, dates=move.after.words(turn.timezone)
+        ),
+        title=_("Calendar: {cohort}").format(cohort=cohort_label(cohort, program)),
         lines=tuple(calendar_lines(cohort, program, turn.timezone)),
     )
 
@@ -262,16 +298,18 @@ class CohortCalendarDialog:
         elif step in ("move", "new") and answer in NO:
             _cancel(turn)
         else:
-            turn.say("Please use the buttons above (or type yes or no), or type `cohort calendar` to start again.")
+            turn.say(_("Please use the buttons above (or type yes or no), or type `cohort calendar` to start again."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
+        action, _sep, rest = value.partition("|")
         if action == "calendar" and (found := await own_cohort(turn, rest)):
             _say_calendar(turn, *found)
         elif action == "dates" and (found := await own_cohort(turn, rest)):
             data = turn.active.data if turn.active and turn.active.step == "dates-cohort" else {}
             if "phase" not in data:
-                turn.say(f"That change is no longer waiting. Type {DATES_USAGE} to make it again.")
+                turn.say(
+                    _("That change is no longer waiting. Type {usage} to make it again.").format(usage=DATES_USAGE)
+                )
                 return
             await _preview_move(turn, *found, data)
         elif action == "move":
@@ -285,7 +323,7 @@ class CohortCalendarDialog:
 def _cancel(turn: Turn) -> None:
     waiting = turn.active.step if turn.active else ""
     turn.finish()
-    turn.say("Fine: nothing was created." if waiting == "new" else "Fine: nothing was changed.")
+    turn.say(_("Fine: nothing was created.") if waiting == "new" else _("Fine: nothing was changed."))
 
 
 def register(registry: Registry) -> None:

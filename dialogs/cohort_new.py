@@ -12,6 +12,7 @@ from bot.calendar_changes import NewCohort, next_start, plan_new
 from bot.cohorts import application_phase, calendar_lines, cohort_label, label_of
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Turn, button
+from bot.i18n import _, role_word
 from bot.network import NetworkError, find_region, region_names
 from bot.programs import Program, ProgramCatalog, Region
 from bot.timezones import date_span, long_date
@@ -27,38 +28,45 @@ async def new_cohort(turn: Turn, args: str) -> None:
     mine = [p for p in turn.programs if turn.roles.coordinates(p.id)]
     if program is None:
         ids = ", ".join(f"`{p.id}`" for p in mine)
-        turn.say(f"Write it as {USAGE}, with one of the programs you coordinate: {ids}. Nothing was created.")
+        turn.say(
+            _("Write it as {usage}, with one of the programs you coordinate: {ids}. Nothing was created.").format(
+                usage=USAGE, ids=ids
+            )
+        )
         return
     if program not in mine:
         turn.say(
-            f"You don't coordinate the {program.short_name}, so you can't create its cohorts. Nothing was created."
+            _("You don't coordinate the {program}, so you can't create its cohorts. Nothing was created.").format(
+                program=program.short_name
+            )
         )
         return
     try:
         new = await _new_from(turn, program, " ".join(words[used:]))
     except CalendarError as error:
-        turn.say(f"{error} Nothing was created.")
+        turn.say(_("{error} Nothing was created.").format(error=error))
         return
     preview = new.preview()
     call = application_phase(preview, program)
-    late = (
-        f" Its call for applications would already be over (it closed on {long_date(call.closes)})."
-        if call and call.deadline <= turn.now
-        else ""
-    )
+    question = _(
+        "Create the {program} cohort '{name}', its work from {dates}? I will plan its check-ins and surveys."
+    ).format(program=program.short_name, name=new.name, dates=date_span(preview.starts_on, preview.ends_on))
+    if call and call.deadline <= turn.now:
+        question += " " + _("Its call for applications would already be over (it closed on {date}).").format(
+            date=long_date(call.closes)
+        )
     turn.ask(
         NAME,
         "new",
-        f"Create the {program.short_name} cohort '{new.name}', its work from "
-        f"{date_span(preview.starts_on, preview.ends_on)}? I will plan its check-ins and surveys.{late}",
+        question,
         expects="choice",
-        buttons=(button(NAME, "Create it", "create", "primary"), button(NAME, "Cancel", "stop")),
+        buttons=(button(NAME, _("Create it"), "create", "primary"), button(NAME, _("Cancel"), "stop")),
         data={
             "program_id": program.id,
             "region_id": new.region.id if new.region else None,
             "starts": str(new.starts_on),
         },
-        title=f"Preview: {label_of(new.name, program, program.id)}",
+        title=_("Preview: {title}").format(title=label_of(new.name, program, program.id)),
         lines=tuple(calendar_lines(preview, program, turn.timezone)),
     )
 
@@ -85,18 +93,30 @@ def _region(turn: Turn, program: Program, typed: str) -> Region | None:
     if not program.regions:
         if typed:
             raise CalendarError(
-                f"I couldn't read `{typed[:40]}` as the day the work begins: write it like {DATE_EXAMPLES}."
+                _("I couldn't read `{typed}` as the day the work begins: write it like {examples}.").format(
+                    typed=typed[:40], examples=_(DATE_EXAMPLES)
+                )
             )
         return None
     region = find_region(program, typed) if typed else _only_region(turn, program)
     if region is None:
-        what = f"has no region `{typed[:40]}`" if typed else "runs one cohort per region: add the region last"
+        example = f"cohort new {program.id} {program.regions[0].name}"
+        if typed:
+            text = _("The {program} has no region `{region}`, like `{example}`. Its regions: {regions}.")
+        else:
+            text = _(
+                "The {program} runs one cohort per region: add the region last, like `{example}`. "
+                "Its regions: {regions}."
+            )
         raise CalendarError(
-            f"The {program.short_name} {what}, like `cohort new {program.id} {program.regions[0].name}`. "
-            f"Its regions: {region_names(program)}."
+            text.format(program=program.short_name, region=typed[:40], example=example, regions=region_names(program))
         )
     if not turn.roles.coordinates_all(program.id) and region.id not in turn.roles.regions_in(program.id):
-        raise CalendarError(f"You don't coordinate the {region.name} region of the {program.short_name}.")
+        raise CalendarError(
+            _("You don't coordinate the {region} region of the {program}.").format(
+                region=region.name, program=program.short_name
+            )
+        )
     return region
 
 
@@ -113,11 +133,13 @@ async def create(turn: Turn) -> None:
     turn.finish()
     program = turn.programs.get(str(data.get("program_id")))
     if program is None or "starts" not in data:
-        turn.say(f"That cohort is no longer waiting to be created. Type {USAGE} to start again.")
+        turn.say(_("That cohort is no longer waiting to be created. Type {usage} to start again.").format(usage=USAGE))
         return
     if not turn.roles.coordinates(program.id):
         turn.say(
-            f"You don't coordinate the {program.short_name}, so you can't create its cohorts. Nothing was created."
+            _("You don't coordinate the {program}, so you can't create its cohorts. Nothing was created.").format(
+                program=program.short_name
+            )
         )
         return
     region = next((r for r in program.regions if r.id == data.get("region_id")), None)
@@ -127,15 +149,21 @@ async def create(turn: Turn) -> None:
         new = await plan_new(turn.session, program, region, starts_on, turn.now.date())
         cohort, placed = await calendar_changes.create(turn.session, new, turn.now)
     except (CalendarError, NetworkError) as error:
-        turn.say(f"{error} Nothing was created.")
+        turn.say(_("{error} Nothing was created.").format(error=error))
         return
     lines = tuple(calendar_lines(cohort, program, turn.timezone))
     if placed:
         names = ", ".join(person.display_name for person in placed)
-        lines += (f"New {program.guide_role}s from graduations (told): {names}",)
+        lines += (
+            _("New {roles} from graduations (told): {names}").format(
+                roles=role_word(program.guide_role, 2), names=names
+            ),
+        )
     turn.say(
-        f"Created: {cohort_label(cohort, program)}, starting on {long_date(cohort.starts_on)}. Its check-ins "
-        "and surveys are planned; `cohort dates` moves a phase.",
-        title=f"Calendar: {cohort_label(cohort, program)}",
+        _(
+            "Created: {cohort}, starting on {date}. Its check-ins and surveys are planned; "
+            "`cohort dates` moves a phase."
+        ).format(cohort=cohort_label(cohort, program), date=long_date(cohort.starts_on)),
+        title=_("Calendar: {cohort}").format(cohort=cohort_label(cohort, program)),
         lines=lines,
     )

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import ending, outbox, profiles
 from bot.cohorts import cohort_in_sentence, cohort_label, cohort_of_program
 from bot.dialog import Command, Registry, Turn, button, row_id
+from bot.i18n import N_, _, ngettext, role_word, speaking
 from bot.matching import Candidate, Guide, MatchResult, Proposal, propose
 from bot.messages import Button, Reply
 from bot.programs import Program
@@ -27,7 +28,8 @@ from storage.models import Application, Cohort, Membership, Pair, Person, Profil
 
 NAME = "match"
 TEXT_ANSWERS_SKIPPED = ("career_stage", "capacity", "languages")
-ENDED = "no more pairs are made"
+ENDED = N_("no more pairs are made")
+SUMMARY = N_("propose coach or mentor pairings for a cohort, then confirm them")
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -35,7 +37,11 @@ async def start(turn: Turn, args: str) -> None:
     if args.strip():
         program = turn.programs.find(args)
         if program is None or program not in programs:
-            turn.say(f"You don't coordinate a program called `{args.strip()[:60]}`. Type `match` to see yours.")
+            turn.say(
+                _("You don't coordinate a program called `{name}`. Type `match` to see yours.").format(
+                    name=args.strip()[:60]
+                )
+            )
             return
         programs = [program]
     cohorts, ended, running = [], [], 0
@@ -53,51 +59,51 @@ async def start(turn: Turn, args: str) -> None:
             if (await _pool(turn, program, cohort))[0]:
                 cohorts.append(cohort)
     if ended and not running:
-        turn.say(ending.refusal(ended, ENDED, "Nothing was changed."))
+        turn.say(ending.refusal(ended, _(ENDED), _("Nothing was changed.")))
         return
     if not cohorts:
-        turn.say("Everyone in the cohorts you coordinate is paired: there is no one to match.")
+        turn.say(_("Everyone in the cohorts you coordinate is paired: there is no one to match."))
         return
     if len(cohorts) == 1:
         await _propose(turn, str(cohorts[0].id), pinned=[])
         return
     buttons = tuple(button(NAME, _label(turn, c), f"cohort|{c.id}") for c in cohorts)
-    turn.ask(NAME, "cohort", "Which cohort would you like to match?", expects="choice", buttons=buttons)
+    turn.ask(NAME, "cohort", _("Which cohort would you like to match?"), expects="choice", buttons=buttons)
 
 
 class MatchDialog:
     name = NAME
 
     async def on_text(self, turn: Turn, text: str) -> None:
-        turn.say("Please use the buttons above, or type `match` to start again.")
+        turn.say(_("Please use the buttons above, or type `match` to start again."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
+        action, _sep, rest = value.partition("|")
         if action == "cohort":
             await _propose(turn, rest, pinned=[])
             return
         data = turn.active.data if turn.active and turn.active.dialog == NAME else None
         if data is None or str(data.get("cohort_id")) != rest.partition("|")[0]:
-            turn.say("These proposals are out of date. Type `match` for fresh ones.")
+            turn.say(_("These proposals are out of date. Type `match` for fresh ones."))
             return
         pairs: list[list[Any]] = data["pairs"]
         if action == "pin":
-            _choose(turn, data, "Which pair should stay as it is?", "pin-one")
+            _choose(turn, data, _("Which pair should stay as it is?"), "pin-one")
         elif action == "pin-one":
             pinned = [(c, g) for c, g, p in pairs if p or c == int(rest.split("|")[1])]
             await _propose(turn, str(data["cohort_id"]), pinned=pinned)
         elif action == "swap":
-            _choose(turn, data, "Swap the coaches of which two pairs? Pick the first.", "swap-first")
+            _choose(turn, data, _("Swap the coaches of which two pairs? Pick the first."), "swap-first")
         elif action == "swap-first":
             data["first"] = int(rest.split("|")[1])
-            _choose(turn, data, "And the second?", "swap-second", leave_out=data["first"])
+            _choose(turn, data, _("And the second?"), "swap-second", leave_out=data["first"])
         elif action == "swap-second":
             await _swap(turn, data, data.get("first"), int(rest.split("|")[1]))
         elif action == "confirm":
             await _confirm(turn, data)
         elif action == "stop":
             turn.finish()
-            turn.say("Fine: no pairs were made.")
+            turn.say(_("Fine: no pairs were made."))
 
 
 # Proposing
@@ -117,22 +123,32 @@ async def _propose(turn: Turn, cohort_id: str, pinned: list[tuple[int, int]]) ->
 
 def _show(turn: Turn, program: Program, cohort: Cohort, result: MatchResult) -> None:
     if not result.proposals:
-        why = f"no {program.guide_role} has a free place" if result.unmatched else "there is no one to match"
+        where = cohort_in_sentence(cohort, program)
+        if result.unmatched:
+            text = _("I can't propose any pair for {cohort}: no {role} has a free place.").format(
+                cohort=where, role=role_word(program.guide_role)
+            )
+        else:
+            text = _("I can't propose any pair for {cohort}: there is no one to match.").format(cohort=where)
         turn.finish()
-        turn.say(f"I can't propose any pair for {cohort_in_sentence(cohort, program)}: {why}.")
+        turn.say(text)
         return
     lines = [_proposal_line(p) for p in result.proposals]
     if result.unmatched:
         names = ", ".join(c.name for c in result.unmatched)
-        lines.append(f"Not matched (no {program.guide_role} with a free place suits them): {names}")
+        lines.append(
+            _("Not matched (no {role} with a free place suits them): {names}").format(
+                role=role_word(program.guide_role), names=names
+            )
+        )
     value = str(cohort.id)
-    buttons: list[Button] = [button(NAME, "Confirm these pairs", f"confirm|{value}", "primary")]
+    buttons: list[Button] = [button(NAME, _("Confirm these pairs"), f"confirm|{value}", "primary")]
     if len(result.proposals) > 1:
-        buttons.append(button(NAME, "Swap two", f"swap|{value}"))
-    buttons += [button(NAME, "Pin one", f"pin|{value}"), button(NAME, "Don't pair now", f"stop|{value}")]
+        buttons.append(button(NAME, _("Swap two"), f"swap|{value}"))
+    buttons += [button(NAME, _("Pin one"), f"pin|{value}"), button(NAME, _("Don't pair now"), f"stop|{value}")]
     turn.say(
-        f"Total compatibility {result.total_score:.0f} (each pair scores 0-100).",
-        title=f"Proposed pairs: {cohort_label(cohort, program)}",
+        _("Total compatibility {score} (each pair scores 0-100).").format(score=f"{result.total_score:.0f}"),
+        title=_("Proposed pairs: {cohort}").format(cohort=cohort_label(cohort, program)),
         lines=tuple(lines),
     )
     data = {
@@ -140,13 +156,20 @@ def _show(turn: Turn, program: Program, cohort: Cohort, result: MatchResult) -> 
         "pairs": [[p.candidate.key, p.guide.key, p.pinned] for p in result.proposals],
         "names": {str(p.candidate.key): p.candidate.name for p in result.proposals},
     }
-    turn.ask(NAME, "proposals", "Confirm, swap or pin?", expects="choice", buttons=tuple(buttons), data=data)
+    turn.ask(NAME, "proposals", _("Confirm, swap or pin?"), expects="choice", buttons=tuple(buttons), data=data)
 
 
 def _proposal_line(proposal: Proposal) -> str:
-    pin = " (pinned)" if proposal.pinned else ""
-    reasons = "; ".join(proposal.reasons)
-    return f"{proposal.candidate.name} with {proposal.guide.name}{pin}: score {proposal.score:.0f} ({reasons})"
+    if proposal.pinned:
+        line = _("{candidate} with {guide} (pinned): score {score} ({reasons})")
+    else:
+        line = _("{candidate} with {guide}: score {score} ({reasons})")
+    return line.format(
+        candidate=proposal.candidate.name,
+        guide=proposal.guide.name,
+        score=f"{proposal.score:.0f}",
+        reasons="; ".join(proposal.reasons),
+    )
 
 
 def _choose(turn: Turn, data: dict[str, Any], question: str, action: str, leave_out: int | None = None) -> None:
@@ -161,10 +184,10 @@ def _choose(turn: Turn, data: dict[str, Any], question: str, action: str, leave_
 async def _swap(turn: Turn, data: dict[str, Any], first: int | None, second: int) -> None:
     pairs = {candidate: guide for candidate, guide, _pinned in data["pairs"]}
     if first not in pairs or second not in pairs or first == second:
-        turn.say("Please pick two different pairs. Nothing was changed.")
+        turn.say(_("Please pick two different pairs. Nothing was changed."))
         return
     if pairs[second] == first or pairs[first] == second:
-        turn.say("That swap would pair someone with themselves. Nothing was changed.")
+        turn.say(_("That swap would pair someone with themselves. Nothing was changed."))
         return
     pairs[first], pairs[second] = pairs[second], pairs[first]
     # The coordinator decided these two: keep them, and everything else already pinned.
@@ -188,24 +211,26 @@ async def _confirm(turn: Turn, data: dict[str, Any]) -> None:
     made, skipped = [], []
     for candidate_key, guide_key, _pinned in data["pairs"]:
         if candidate_key not in free or places[guide_key] <= 0 or (candidate_key, guide_key) in excluded:
-            skipped.append(data["names"].get(str(candidate_key), "someone"))
+            skipped.append(data["names"].get(str(candidate_key), _("someone")))
             continue
         if not await _pair(turn, cohort, guide_key, candidate_key):
-            skipped.append(data["names"].get(str(candidate_key), "someone"))
+            skipped.append(data["names"].get(str(candidate_key), _("someone")))
             continue
         places[guide_key] -= 1
         del free[candidate_key]
         made.append((guide_key, candidate_key))
     for guide_key, candidate_key in made:
         await _tell_pair(turn, program, cohort, guide_key, candidate_key)
-    pairs = "1 pair" if len(made) == 1 else f"{len(made)} pairs"
-    text = (
-        f"Done: {pairs} made in {cohort_in_sentence(cohort, program)}, and I am telling each person who their "
-        "partner is."
-    )
+    text = ngettext(
+        "Done: {count} pair made in {cohort}, and I am telling each person who their partner is.",
+        "Done: {count} pairs made in {cohort}, and I am telling each person who their partner is.",
+        len(made),
+    ).format(count=len(made), cohort=cohort_in_sentence(cohort, program))
     if skipped:
-        text += f" Not paired, because they were paired or their {program.guide_role} filled up meanwhile: "
-        text += ", ".join(skipped) + ". Type `match` again for them."
+        text += " " + _(
+            "Not paired, because they were paired or their {role} filled up meanwhile: {names}. "
+            "Type `match` again for them."
+        ).format(role=role_word(program.guide_role), names=", ".join(skipped))
     turn.say(text)
 
 
@@ -223,20 +248,36 @@ async def _pair(turn: Turn, cohort: Cohort, guide_id: int, guided_id: int) -> bo
 async def _tell_pair(turn: Turn, program: Program, cohort: Cohort, guide_id: int, guided_id: int) -> None:
     guide = await turn.session.get_one(Person, guide_id)
     guided = await turn.session.get_one(Person, guided_id)
-    sessions = program.one_to_one
-    plan = ""
-    if sessions is not None:
-        count = f"{sessions.quota_words()} sessions" if sessions.quota_words() else "sessions"
-        plan = f" The program plans {count} of {sessions.minutes} minutes."
-    start_hint = "To book your first session, type `book` (or `book next Tuesday 3pm`)." + plan
     for person, partner, partner_role in ((guided, guide, program.guide_role), (guide, guided, program.guided_role)):
-        where = f"; their time zone is {zone_name(partner.timezone)}" if partner.timezone else ""
-        reply = Reply(
-            f"Your {partner_role} in {cohort_of_program(cohort, program)} is *{partner.display_name}*, "
-            f"{partner.email}{where}. {start_hint}",
-            title=f"{program.short_name}: you have a {partner_role}",
-        )
+        with speaking(person.language):  # each of the two in their own language
+            reply = _pairing_letter(program, cohort, partner, partner_role)
         outbox.queue(turn.session, person.id, reply, kind="pairing", now=turn.now)
+
+
+def _pairing_letter(program: Program, cohort: Cohort, partner: Person, partner_role: str) -> Reply:
+    """Who someone's new partner is and how to start, in the language of the `speaking` block."""
+    role, cohort_words = role_word(partner_role), cohort_of_program(cohort, program)
+    if partner.timezone:
+        text = _("Your {role} in {cohort} is *{name}*, {email}; their time zone is {zone}.").format(
+            role=role,
+            cohort=cohort_words,
+            name=partner.display_name,
+            email=partner.email,
+            zone=zone_name(partner.timezone),
+        )
+    else:
+        text = _("Your {role} in {cohort} is *{name}*, {email}.").format(
+            role=role, cohort=cohort_words, name=partner.display_name, email=partner.email
+        )
+    text += " " + _("To book your first session, type `book` (or `book next Tuesday 3pm`).")
+    sessions = program.one_to_one
+    if sessions is not None and sessions.quota_words():
+        text += " " + _("The program plans {count} sessions of {minutes} minutes.").format(
+            count=sessions.quota_words(), minutes=sessions.minutes
+        )
+    elif sessions is not None:
+        text += " " + _("The program plans sessions of {minutes} minutes.").format(minutes=sessions.minutes)
+    return Reply(text, title=_("{program}: you have a {role}").format(program=program.short_name, role=role))
 
 
 # The pool: who can be matched, with what they wrote
@@ -312,19 +353,23 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
     program = turn.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None:
         turn.finish()
-        turn.say("I can't find that cohort any more. Type `match` to start again.")
+        turn.say(_("I can't find that cohort any more. Type `match` to start again."))
         return None
     if not turn.roles.coordinates(program.id):
         turn.finish()
-        turn.say(f"Only coordinators of the {program.short_name} can match its cohorts. Nothing was changed.")
+        turn.say(
+            _("Only coordinators of the {program} can match its cohorts. Nothing was changed.").format(
+                program=program.short_name
+            )
+        )
         return None
     if not turn.roles.coordinates_cohort(cohort):
         turn.finish()
-        turn.say(other_cohort_refusal(program, cohort, "match it", "Nothing was changed."))
+        turn.say(other_cohort_refusal(program, cohort, _("match it"), _("Nothing was changed.")))
         return None
     if ending.has_ended(cohort, program, turn.now):
         turn.finish()
-        turn.say(ending.refusal([(cohort, program)], ENDED, "Nothing was changed."))
+        turn.say(ending.refusal([(cohort, program)], _(ENDED), _("Nothing was changed.")))
         return None
     return program, cohort
 
@@ -337,7 +382,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "propose coach or mentor pairings for a cohort, then confirm them",
+            SUMMARY,
             "match [PROGRAM]",
             start,
             roles=frozenset({"coordinator"}),

@@ -14,18 +14,20 @@ from sqlalchemy import select
 from bot import ending, pair_admin
 from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
+from bot.i18n import N_, _, role_word
 from bot.pairs import PairInfo
 from bot.timezones import long_date, today_in
 from storage.models import Cohort, Pair, Person
 
 NAME = "pair"
-USAGE = "`pair end NAME`, `pair move NAME to COACH`, `pair pause NAME until DATE` or `pair resume NAME`"
+USAGE = N_("`pair end NAME`, `pair move NAME to COACH`, `pair pause NAME until DATE` or `pair resume NAME`")
 SHOWN = 20  # pairs with a button in one list
-NOTHING = "Nothing changed."
+NOTHING = N_("Nothing changed.")
+SUMMARY = N_("end, move, pause or resume a pair (coordinators)")
 
 
 async def start(turn: Turn, args: str) -> None:
-    action, _, rest = " ".join(args.split()).partition(" ")
+    action, _sep, rest = " ".join(args.split()).partition(" ")
     action = action.lower()
     if not action:
         await _list(turn, "")
@@ -39,7 +41,7 @@ async def start(turn: Turn, args: str) -> None:
     elif action == "resume":
         await _typed(turn, rest, "resume")
     else:
-        turn.say(f"Write {USAGE}, or `pair` to see your pairs. {NOTHING}")
+        turn.say(_("Write {usage}, or `pair` to see your pairs.").format(usage=_(USAGE)) + " " + _(NOTHING))
 
 
 async def _list(turn: Turn, cohort_value: str) -> None:
@@ -47,17 +49,21 @@ async def _list(turn: Turn, cohort_value: str) -> None:
     running = [(c, p) for c, p in await turn.coordinated_cohorts(with_pairs) if not ending.has_ended(c, p, turn.now)]
     chosen = [(c, p) for c, p in running if str(c.id) == cohort_value] if cohort_value else running
     if not chosen:
-        turn.say("No running cohort you coordinate has active pairs, so there are none for you to change.")
+        turn.say(_("No running cohort you coordinate has active pairs, so there are none for you to change."))
         return
     if len(chosen) > 1:
         picks = tuple(button(NAME, cohort_label(c, p), f"list|{c.id}") for c, p in chosen)
-        turn.ask(NAME, "list", "Which cohort's pairs?", expects="choice", buttons=picks)
+        turn.ask(NAME, "list", _("Which cohort's pairs?"), expects="choice", buttons=picks)
         return
     cohort, program = chosen[0]
     pairs = await pair_admin.find_pairs(turn.session, turn.programs, Cohort.id == cohort.id)
     if not pairs:
         turn.finish()
-        turn.say(f"There are no active pairs in {cohort_in_sentence(cohort, program)}. Type `match` to make some.")
+        turn.say(
+            _("There are no active pairs in {cohort}. Type `match` to make some.").format(
+                cohort=cohort_in_sentence(cohort, program)
+            )
+        )
         return
     today = today_in(turn.now, turn.timezone)
     lines = tuple(_pair_line(info, today) for info in pairs)
@@ -65,8 +71,8 @@ async def _list(turn: Turn, cohort_value: str) -> None:
     turn.ask(
         NAME,
         "list",
-        f"Choose a pair to end, move, pause or resume, or type {USAGE}.",
-        title=f"Pairs of {cohort_in_sentence(cohort, program)}",
+        _("Choose a pair to end, move, pause or resume, or type {usage}.").format(usage=_(USAGE)),
+        title=_("Pairs of {cohort}").format(cohort=cohort_in_sentence(cohort, program)),
         lines=lines,
         buttons=buttons,
         expects="choice",
@@ -74,9 +80,12 @@ async def _list(turn: Turn, cohort_value: str) -> None:
 
 
 def _pair_line(info: PairInfo, today: date) -> str:
-    paused = f" (paused until {long_date(info.pair.paused_until)})" if pair_admin.is_paused(info.pair, today) else ""
-    quiet = " (quiet)" if info.pair.quiet_flagged_on else ""
-    return f"{info.guided.display_name} with {info.guide.display_name}{paused}{quiet}"
+    line = _("{guided} with {guide}").format(guided=info.guided.display_name, guide=info.guide.display_name)
+    if pair_admin.is_paused(info.pair, today) and info.pair.paused_until is not None:
+        line += " " + _("(paused until {date})").format(date=long_date(info.pair.paused_until))
+    if info.pair.quiet_flagged_on:
+        line += " " + _("(quiet)")
+    return line
 
 
 def _label(info: PairInfo) -> str:
@@ -86,30 +95,35 @@ def _label(info: PairInfo) -> str:
 async def _typed(turn: Turn, name: str, action: str, extra: str = "") -> None:
     """A pair named by typing: one found goes on to `action`; several get buttons."""
     if not name:
-        turn.say(f"Name one of the pair: {USAGE}. {NOTHING}")
+        turn.say(_("Name one of the pair: {usage}.").format(usage=_(USAGE)) + " " + _(NOTHING))
         return
     found = await pair_admin.find_pairs(turn.session, turn.programs, turn.roles.coordinated_cohorts(), typed=name)
     if action == "resume":
         today = today_in(turn.now, turn.timezone)
         found = [info for info in found if pair_admin.is_paused(info.pair, today)]
     if not found:
-        paused = "paused " if action == "resume" else ""
-        turn.say(f"I find no active {paused}pair with `{name[:60]}` in the cohorts you coordinate. {NOTHING}")
+        if action == "resume":
+            text = _("I find no active paused pair with `{name}` in the cohorts you coordinate.")
+        else:
+            text = _("I find no active pair with `{name}` in the cohorts you coordinate.")
+        turn.say(text.format(name=name[:60]) + " " + _(NOTHING))
     elif len(found) == 1:
         await _step(turn, action, found[0], extra)
     else:
         picks = tuple(button(NAME, _label(info), f"{action}|{info.pair.id}|{extra}") for info in found[:SHOWN])
-        turn.ask(NAME, action, f"Several pairs match `{name[:60]}`. Which one?", expects="choice", buttons=picks)
+        question = _("Several pairs match `{name}`. Which one?").format(name=name[:60])
+        turn.ask(NAME, action, question, expects="choice", buttons=picks)
 
 
 async def _typed_pause(turn: Turn, rest: str) -> None:
     name, until = _split_date(rest)
     if not until:
-        turn.say(f"Write it as `pair pause NAME until DATE`, like `pair pause Sokha until 31 January`. {NOTHING}")
+        usage = _("Write it as `pair pause NAME until DATE`, like `pair pause Sokha until 31 January`.")
+        turn.say(f"{usage} {_(NOTHING)}")
         return
     day, why = pair_admin.read_day(until, turn.timezone, turn.now)
     if day is None:
-        turn.say(f"{why} {NOTHING}")
+        turn.say(f"{why} {_(NOTHING)}")
         return
     await _typed(turn, name, "pause-on", day.isoformat())
 
@@ -128,29 +142,31 @@ def _split_date(rest: str) -> tuple[str, str]:
 
 async def _step(turn: Turn, action: str, info: PairInfo, extra: str) -> None:
     if action == "end":
-        _ask_reason(turn, info, "end-why", "", pair_admin.END_REASONS, "Why does this pair end?")
+        _ask_reason(turn, info, "end-why", "", pair_admin.END_REASONS, _("Why does this pair end?"))
     elif action == "move":
         await _move_to(turn, info, extra)
     elif action == "pause-on":
         await _pause_on(turn, info, extra)
     elif action == "resume" and not pair_admin.is_paused(info.pair, today_in(turn.now, turn.timezone)):
         turn.finish()
-        turn.say(f"{_both(info)} is not paused. {NOTHING}")
+        turn.say(_("{pair} is not paused.").format(pair=_both(info)) + " " + _(NOTHING))
     elif action == "resume":
-        _preview(turn, f"Resume {_both(info)} now, before the pause ends?", f"resume-yes|{info.pair.id}")
+        question = _("Resume {pair} now, before the pause ends?").format(pair=_both(info))
+        _preview(turn, question, f"resume-yes|{info.pair.id}")
     elif action == "choose":
         _menu(turn, info)
 
 
 def _menu(turn: Turn, info: PairInfo) -> None:
     pair_id = info.pair.id
-    actions = [("End", "end"), (f"Move to another {info.program.guide_role}", "move"), ("Pause", "pause")]
+    move = _("Move to another {role}").format(role=role_word(info.program.guide_role))
+    actions = [(_("End"), "end"), (move, "move"), (_("Pause"), "pause")]
     if pair_admin.is_paused(info.pair, today_in(turn.now, turn.timezone)):
-        actions.append(("Resume", "resume"))
+        actions.append((_("Resume"), "resume"))
     turn.ask(
         NAME,
         "choose",
-        f"{_both(info)}: what should change?",
+        _("{pair}: what should change?").format(pair=_both(info)),
         expects="choice",
         buttons=tuple(button(NAME, label, f"{action}|{pair_id}|") for label, action in actions),
     )
@@ -161,27 +177,31 @@ async def _move_to(turn: Turn, info: PairInfo, typed: str) -> None:
     if typed and len(guides) == 1:
         await _move_target(turn, info, guides[0])
         return
-    role = info.program.guide_role
+    role = role_word(info.program.guide_role)
     open_ = [g for g in guides if await pair_admin.move_refusal(turn.session, info, g) is None]
     if not open_:
-        where = f"named `{typed[:60]}` " if typed else ""
+        cohort, name = cohort_in_sentence(info.cohort, info.program), info.guided.display_name
+        if typed:
+            text = _("No {role} named `{typed}` in {cohort} has a free place for {name}.").format(
+                role=role, typed=typed[:60], cohort=cohort, name=name
+            )
+        else:
+            text = _("No {role} in {cohort} has a free place for {name}.").format(role=role, cohort=cohort, name=name)
         turn.finish()
-        turn.say(
-            f"No {role} {where}in {cohort_in_sentence(info.cohort, info.program)} has a free place for "
-            f"{info.guided.display_name}. {NOTHING}"
-        )
+        turn.say(f"{text} {_(NOTHING)}")
         return
     picks = tuple(button(NAME, g.display_name, f"move-to|{info.pair.id}|{g.id}") for g in open_[:SHOWN])
-    turn.ask(NAME, "move", f"Move {info.guided.display_name} to which {role}?", expects="choice", buttons=picks)
+    question = _("Move {name} to which {role}?").format(name=info.guided.display_name, role=role)
+    turn.ask(NAME, "move", question, expects="choice", buttons=picks)
 
 
 async def _move_target(turn: Turn, info: PairInfo, target: Person) -> None:
     refusal = await pair_admin.move_refusal(turn.session, info, target)
     if refusal is not None:
         turn.finish()
-        turn.say(f"{refusal} {NOTHING}")
+        turn.say(f"{refusal} {_(NOTHING)}")
         return
-    question = f"Why does {info.guided.display_name} move to {target.display_name}?"
+    question = _("Why does {name} move to {target}?").format(name=info.guided.display_name, target=target.display_name)
     _ask_reason(turn, info, "move-why", f"{target.id}|", pair_admin.END_REASONS, question)
 
 
@@ -190,15 +210,16 @@ async def _pause_on(turn: Turn, info: PairInfo, iso_day: str) -> None:
     refusal = pair_admin.pause_refusal(day, today_in(turn.now, turn.timezone), info.cohort.ends_on) if day else None
     if day is None or refusal is not None:
         turn.finish()
-        turn.say(f"{refusal or 'That day could not be read.'} {NOTHING}")
+        why = refusal or _("That day could not be read.")
+        turn.say(f"{why} {_(NOTHING)}")
         return
-    question = f"Why is the pair paused until {long_date(day)}?"
+    question = _("Why is the pair paused until {date}?").format(date=long_date(day))
     _ask_reason(turn, info, "pause-why", f"{iso_day}|", pair_admin.PAUSE_REASONS, question)
 
 
 def _ask_reason(turn: Turn, info: PairInfo, action: str, extra: str, reasons: dict[str, str], question: str) -> None:
     picks = tuple(
-        button(NAME, label.capitalize(), f"{action}|{info.pair.id}|{extra}{r}") for r, label in reasons.items()
+        button(NAME, _(label).capitalize(), f"{action}|{info.pair.id}|{extra}{r}") for r, label in reasons.items()
     )
     turn.ask(NAME, action, f"{_both(info)}. {question}", expects="choice", buttons=picks)
 
@@ -209,14 +230,17 @@ def _preview(turn: Turn, text: str, confirm: str) -> None:
         "confirm",
         text,
         expects="choice",
-        buttons=(button(NAME, "Confirm", confirm, "primary"), button(NAME, "Cancel", "stop")),
+        buttons=(button(NAME, _("Confirm"), confirm, "primary"), button(NAME, _("Cancel"), "stop")),
     )
 
 
 def _both(info: PairInfo) -> str:
-    return (
-        f"{info.guided.display_name} with their {info.program.guide_role} {info.guide.display_name} "
-        f"in {cohort_in_sentence(info.cohort, info.program)}"
+    """ "Sokha with their coach Lee in the AAHSL 2026-27 cohort": a pair as the sentences about it name it."""
+    return _("{guided} with their {role} {guide} in {cohort}").format(
+        guided=info.guided.display_name,
+        role=role_word(info.program.guide_role),
+        guide=info.guide.display_name,
+        cohort=cohort_in_sentence(info.cohort, info.program),
     )
 
 
@@ -236,17 +260,17 @@ class PairDialog:
             day, why = pair_admin.read_day(text, turn.timezone, turn.now)
             info = await _pair(turn, str(data.get("pair_id", "")))
             if info is not None and day is None:
-                turn.say(f"{why} Type the day again, or `cancel`.")
+                turn.say(_("{why} Type the day again, or `cancel`.").format(why=why))
             elif info is not None and day is not None:
                 await _pause_on(turn, info, day.isoformat())
             return
-        turn.say("Please choose from the buttons above (reasons are chosen, not typed), or type `cancel`.")
+        turn.say(_("Please choose from the buttons above (reasons are chosen, not typed), or type `cancel`."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
         action, *fields = value.split("|")
         if action == "stop":
             turn.finish()
-            turn.say(NOTHING)
+            turn.say(_(NOTHING))
         elif action == "list":
             await _list(turn, fields[0] if fields else "0")
         elif fields and (info := await _pair(turn, fields[0])) is not None:
@@ -260,7 +284,8 @@ async def _on_pair(turn: Turn, action: str, info: PairInfo, fields: list[str]) -
     if action in ("choose", "end", "move", "resume", "pause-on"):
         await _step(turn, action, info, extra)
     elif action == "pause":
-        turn.ask(NAME, "pause-date", f"{_both(info)}: paused until which day?", data={"pair_id": info.pair.id})
+        question = _("{pair}: paused until which day?").format(pair=_both(info))
+        turn.ask(NAME, "pause-date", question, data={"pair_id": info.pair.id})
     elif action == "move-to":
         target = await turn.session.get(Person, row_id(extra) or 0)
         await (_move_target(turn, info, target) if target else _list(turn, str(info.cohort.id)))
@@ -275,43 +300,60 @@ async def _on_pair(turn: Turn, action: str, info: PairInfo, fields: list[str]) -
     elif action == "resume-yes":
         turn.finish()
         pair_admin.resume_pair(turn.session, info, turn.now, early=True)
-        turn.say(f"Resumed: {_both(info)}. I told them both.")
+        turn.say(_("Resumed: {pair}. I told them both.").format(pair=_both(info)))
 
 
 async def _end(turn: Turn, info: PairInfo, reason: str, *, confirmed: bool) -> None:
     if reason not in pair_admin.END_REASONS:
-        turn.say("Please choose a reason from the buttons. " + NOTHING)
+        turn.say(_("Please choose a reason from the buttons.") + " " + _(NOTHING))
         return
-    why = pair_admin.END_REASONS[reason]
+    why = _(pair_admin.END_REASONS[reason])
     if not confirmed:
-        text = f"End the pairing of {_both(info)}, for: {why}? Their future sessions are cancelled; both are told"
-        told = f" that it ended ({pair_admin.NEUTRAL[reason]})." if reason in pair_admin.NEUTRAL else ", not why."
-        _preview(turn, text + told, f"end-yes|{info.pair.id}|{reason}")
+        if reason in pair_admin.NEUTRAL:
+            text = _(
+                "End the pairing of {pair}, for: {why}? Their future sessions are cancelled; "
+                "both are told that it ended ({told})."
+            ).format(pair=_both(info), why=why, told=_(pair_admin.NEUTRAL[reason]))
+        else:
+            text = _(
+                "End the pairing of {pair}, for: {why}? Their future sessions are cancelled; both are told, not why."
+            ).format(pair=_both(info), why=why)
+        _preview(turn, text, f"end-yes|{info.pair.id}|{reason}")
         return
     turn.finish()
     await pair_admin.end_pair(turn.session, info, reason, turn.now, turn.public_url)
-    turn.say(f"Ended: {_both(info)} ({why}). I told them both; the record stays.")
+    turn.say(_("Ended: {pair} ({why}). I told them both; the record stays.").format(pair=_both(info), why=why))
 
 
 async def _move(turn: Turn, info: PairInfo, target_id: str, reason: str, *, confirmed: bool) -> None:
     target = await turn.session.get(Person, row_id(target_id) or 0)
-    refusal = await pair_admin.move_refusal(turn.session, info, target) if target else "That person is gone."
+    refusal = await pair_admin.move_refusal(turn.session, info, target) if target else _("That person is gone.")
     if target is None or refusal is not None or reason not in pair_admin.END_REASONS:
         turn.finish()
-        turn.say(f"{refusal or 'Please choose a reason from the buttons.'} {NOTHING}")
+        why = refusal or _("Please choose a reason from the buttons.")
+        turn.say(f"{why} {_(NOTHING)}")
         return
-    why = pair_admin.END_REASONS[reason]
+    why = _(pair_admin.END_REASONS[reason])
     if not confirmed:
-        text = (
-            f"Move {info.guided.display_name} from {info.guide.display_name} to {target.display_name} "
-            f"in {cohort_in_sentence(info.cohort, info.program)}, for: {why}? The old pairing ends and its future "
+        text = _(
+            "Move {name} from {old} to {new} in {cohort}, for: {why}? The old pairing ends and its future "
             "sessions are cancelled; all three are told, not why."
+        ).format(
+            name=info.guided.display_name,
+            old=info.guide.display_name,
+            new=target.display_name,
+            cohort=cohort_in_sentence(info.cohort, info.program),
+            why=why,
         )
         _preview(turn, text, f"move-yes|{info.pair.id}|{target.id}|{reason}")
         return
     turn.finish()
     await pair_admin.move_pair(turn.session, info, target, reason, turn.now, turn.public_url)
-    turn.say(f"Moved: {info.guided.display_name} now works with {target.display_name}. I told all three.")
+    turn.say(
+        _("Moved: {name} now works with {target}. I told all three.").format(
+            name=info.guided.display_name, target=target.display_name
+        )
+    )
 
 
 async def _pause(turn: Turn, info: PairInfo, iso_day: str, reason: str, *, confirmed: bool) -> None:
@@ -319,18 +361,19 @@ async def _pause(turn: Turn, info: PairInfo, iso_day: str, reason: str, *, confi
     refusal = pair_admin.pause_refusal(day, today_in(turn.now, turn.timezone), info.cohort.ends_on) if day else None
     if day is None or refusal is not None or reason not in pair_admin.PAUSE_REASONS:
         turn.finish()
-        turn.say(f"{refusal or 'Please choose a reason from the buttons.'} {NOTHING}")
+        why = refusal or _("Please choose a reason from the buttons.")
+        turn.say(f"{why} {_(NOTHING)}")
         return
     if not confirmed:
-        text = (
-            f"Pause {_both(info)} until {long_date(day)} (included), for: {pair_admin.PAUSE_REASONS[reason]}? "
+        text = _(
+            "Pause {pair} until {date} (included), for: {why}? "
             "No check-ins and no sessions until then (booked ones are cancelled); both are told, not why."
-        )
+        ).format(pair=_both(info), date=long_date(day), why=_(pair_admin.PAUSE_REASONS[reason]))
         _preview(turn, text, f"pause-yes|{info.pair.id}|{iso_day}|{reason}")
         return
     turn.finish()
     await pair_admin.pause_pair(turn.session, info, day, reason, turn.now, turn.public_url)
-    turn.say(f"Paused until {long_date(day)}: {_both(info)}. I told them both.")
+    turn.say(_("Paused until {date}: {pair}. I told them both.").format(date=long_date(day), pair=_both(info)))
 
 
 async def _pair(turn: Turn, value: str) -> PairInfo | None:
@@ -341,12 +384,13 @@ async def _pair(turn: Turn, value: str) -> PairInfo | None:
     )
     if not found:
         turn.finish()
-        turn.say(f"That pair is not an active pair of a cohort you coordinate. Type `pair` to see them. {NOTHING}")
+        text = _("That pair is not an active pair of a cohort you coordinate. Type `pair` to see them.")
+        turn.say(f"{text} {_(NOTHING)}")
         return None
     info = found[0]
     if ending.has_ended(info.cohort, info.program, turn.now):
         turn.finish()
-        turn.say(ending.refusal([(info.cohort, info.program)], "its pairs no longer change", NOTHING))
+        turn.say(ending.refusal([(info.cohort, info.program)], _("its pairs no longer change"), _(NOTHING)))
         return None
     return info
 
@@ -355,7 +399,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "end, move, pause or resume a pair (coordinators)",
+            SUMMARY,
             "pair [end NAME | move NAME to COACH | pause NAME until DATE | resume NAME]",
             start,
             roles=frozenset({"coordinator"}),

@@ -24,18 +24,23 @@ from bot.applications import (
 from bot.cohorts import cohort_in_sentence, cohort_label, cohort_of_program
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.events import capitalised
+from bot.i18n import N_, _, ngettext, role_word, speaking
+from bot.languages import by_language, languages_of
 from bot.messages import Button, Reply
 from bot.privacy.retention import removed_words, texts_removed
 from bot.programs import Program
 from bot.roles import other_cohort_refusal
 from bot.timezones import long_date, today_in
 from dialogs import review_reopen
+from dialogs.review_reopen import status_word
 from storage.models import Application, Cohort, Membership, Person
 
 NAME = "review"
 MAX_NOTE_CHARACTERS = 1000
 DECISIONS = {"accept": "accepted", "waitlist": "waitlisted", "decline": "declined"}
-DECISION_VERBS = {"accept": "Accept", "waitlist": "Waitlist", "decline": "Decline"}
+DECISION_VERBS = {"accept": N_("Accept"), "waitlist": N_("Waitlist"), "decline": N_("Decline")}
+DECISION_ASKS = {"accept": N_("Accept {name}."), "waitlist": N_("Waitlist {name}."), "decline": N_("Decline {name}.")}
+SUMMARY = N_("read applications and accept, waitlist or decline them")
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -61,7 +66,7 @@ async def start(turn: Turn, args: str) -> None:
         await _show_cohort(turn, program, cohort, applications)
         shown += 1
     if shown == 0:
-        turn.say("There are no applications to review in the cohorts you coordinate.")
+        turn.say(_("There are no applications to review in the cohorts you coordinate."))
 
 
 def _coordinated(turn: Turn, args: str) -> list[Program] | None:
@@ -69,7 +74,11 @@ def _coordinated(turn: Turn, args: str) -> list[Program] | None:
     if args.strip():
         program = turn.programs.find(args)
         if program is None or program not in programs:
-            turn.say(f"You don't coordinate a program called `{args.strip()[:60]}`. Type `review` to see yours.")
+            turn.say(
+                _("You don't coordinate a program called `{name}`. Type `review` to see yours.").format(
+                    name=args.strip()[:60]
+                )
+            )
             return None
         programs = [program]
     return programs
@@ -96,19 +105,23 @@ async def _show_cohort(turn: Turn, program: Program, cohort: Cohort, application
     by_status: dict[str, list[str]] = defaultdict(list)
     buttons: list[Button] = []
     for application, person in applications:
-        roles = " and ".join(application.roles)
+        roles = roles_words(application.roles)
         if state := confirmation.state_words(application, turn.timezone, turn.now):
             roles += f", {state}"
         by_status[application.status].append(f"{person.display_name} ({roles})")
-        buttons.append(button(NAME, f"{person.display_name}: {application.status}", f"open|{application.id}"))
-    seats = ""
+        label = f"{person.display_name}: {status_word(application.status)}"
+        buttons.append(button(NAME, label, f"open|{application.id}"))
+    text = _("Open an application to read it and decide.")
     if program.seats is not None:
-        seats = f" {await seats_taken(turn.session, cohort.id)} of {program.seats} seats taken."
-    lines = tuple(f"{status.capitalize()} ({len(names)}): {', '.join(names)}" for status, names in by_status.items())
+        taken = await seats_taken(turn.session, cohort.id)
+        text += " " + _("{taken} of {seats} seats taken.").format(taken=taken, seats=program.seats)
+    lines = tuple(
+        f"{status_word(status).capitalize()} ({len(names)}): {', '.join(names)}" for status, names in by_status.items()
+    )
     if program.announce_accepted and by_status.get("accepted"):
-        buttons.append(button(NAME, "Announce the accepted names", f"announce|{cohort.id}"))
+        buttons.append(button(NAME, _("Announce the accepted names"), f"announce|{cohort.id}"))
     turn.say(
-        f"Open an application to read it and decide.{seats}",
+        text,
         title=cohort_label(cohort, program),
         lines=lines,
         buttons=tuple(buttons),
@@ -121,24 +134,28 @@ class ReviewDialog:
     async def on_text(self, turn: Turn, text: str) -> None:
         assert turn.active is not None
         if turn.active.step != "note":
-            turn.say("Please use the buttons above, or type `review` to start again.")
+            turn.say(_("Please use the buttons above, or type `review` to start again."))
             return
         note = text.strip()
         if len(note) > MAX_NOTE_CHARACTERS:
-            turn.say(f"Please keep the note under {MAX_NOTE_CHARACTERS} characters (yours has {len(note)}).")
+            turn.say(
+                _("Please keep the note under {most} characters (yours has {count}).").format(
+                    most=MAX_NOTE_CHARACTERS, count=len(note)
+                )
+            )
             return
         data = turn.active.data
         await _decide(turn, str(data["application_id"]), str(data["decision"]), note)
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
+        action, _sep, rest = value.partition("|")
         if action == "open":
             await _open(turn, rest)
         elif action == "decide":
-            application_id, _, decision = rest.partition("|")
+            application_id, _sep, decision = rest.partition("|")
             await _ask_note(turn, application_id, decision)
         elif action == "send":
-            application_id, _, decision = rest.partition("|")
+            application_id, _sep, decision = rest.partition("|")
             await _decide(turn, application_id, decision, "")
         elif action == "announce":
             await _announce_preview(turn, rest)
@@ -148,9 +165,9 @@ class ReviewDialog:
             await review_reopen.reopen_draft(turn, rest)
         elif action == "stop":
             turn.finish()
-            turn.say("Fine: nothing was sent.")
+            turn.say(_("Fine: nothing was sent."))
         elif action == "confirm-by":
-            cohort_id, _, until = rest.partition("|")
+            cohort_id, _sep, until = rest.partition("|")
             await _move_confirm_by(turn, cohort_id, until)
 
 
@@ -161,15 +178,21 @@ async def _open(turn: Turn, application_id: str) -> None:
     application, program, cohort = found
     person = await turn.session.get_one(Person, application.person_id)
     submitted = application.submitted_at
-    when = f" (submitted on {long_date(today_in(submitted, turn.timezone))})" if submitted else ""
+    label, status = cohort_label(cohort, program), status_word(application.status)
+    if submitted:
+        text = _("{cohort}: {status} (submitted on {date}). Email: {email}.").format(
+            cohort=label, status=status, date=long_date(today_in(submitted, turn.timezone)), email=person.email
+        )
+    else:
+        text = _("{cohort}: {status}. Email: {email}.").format(cohort=label, status=status, email=person.email)
     buttons = tuple(
-        button(NAME, label, f"decide|{application.id}|{decision}", "danger" if decision == "decline" else "default")
-        for decision, label in DECISION_VERBS.items()
+        button(NAME, _(verb), f"decide|{application.id}|{decision}", "danger" if decision == "decline" else "default")
+        for decision, verb in DECISION_VERBS.items()
         if DECISIONS[decision] != application.status
     )
     turn.say(
-        f"{cohort_label(cohort, program)}: {application.status}{when}. Email: {person.email}.",
-        title=f"Application: {person.display_name} ({' and '.join(application.roles)})",
+        text,
+        title=_("Application: {name} ({roles})").format(name=person.display_name, roles=roles_words(application.roles)),
         lines=tuple(answer_lines(application, program)),
         buttons=buttons,
     )
@@ -184,9 +207,10 @@ async def _ask_note(turn: Turn, application_id: str, decision: str) -> None:
     turn.ask(
         NAME,
         "note",
-        f"{DECISION_VERBS[decision]} {person.display_name}. I will tell them by direct message: type a note to add "
-        "to that message, or send it without one.",
-        buttons=(button(NAME, "Send without a note", f"send|{application.id}|{decision}", "primary"),),
+        _(DECISION_ASKS[decision]).format(name=person.display_name)
+        + " "
+        + _("I will tell them by direct message: type a note to add to that message, or send it without one."),
+        buttons=(button(NAME, _("Send without a note"), f"send|{application.id}|{decision}", "primary"),),
         data={"application_id": application.id, "decision": decision},
     )
 
@@ -200,7 +224,11 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
     person = await turn.session.get_one(Person, application.person_id)
     new_status = DECISIONS[decision]
     if application.status == new_status:
-        turn.say(f"{person.display_name}'s application is already {new_status}. Nothing was changed.")
+        turn.say(
+            _("{name}'s application is already {status}. Nothing was changed.").format(
+                name=person.display_name, status=status_word(new_status)
+            )
+        )
         return
     seat, freed = None, False
     if decision == "accept":
@@ -208,53 +236,79 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
             seat = await accept(turn.session, application, program)
         except SelectionError as error:
             taken = await _accepted_names(turn, cohort.id)
-            turn.say(f"{error} ({', '.join(taken)}). Nothing was changed: decline or waitlist someone first.")
+            turn.say(
+                _("{error} ({names}). Nothing was changed: decline or waitlist someone first.").format(
+                    error=error, names=", ".join(taken)
+                )
+            )
             return
         await profiles.fill_from_application(turn.session, application, program, turn.now)
     elif application.status == "accepted":
         freed = await release(turn.session, application, turn.now, "coordinator")
     application.status, application.decided_at, application.decided_by_id = new_status, turn.now, turn.person.id
     application.updated_at = turn.now
-    outbox.queue(
-        turn.session,
-        person.id,
-        _decision_message(program, cohort, application, note, turn),
-        kind="decision",
-        now=turn.now,
-    )
+    with speaking(person.language):  # the applicant's language
+        message = _decision_message(program, cohort, application, note, turn)
+    outbox.queue(turn.session, person.id, message, kind="decision", now=turn.now)
     until = None
     if decision == "accept":
         until = await confirmation.ask_to_confirm(turn.session, application, program, cohort, person, turn.now)
-    seat_text = f" (seat {seat} of {program.seats})" if seat else ""
-    turn.say(f"Done: {person.display_name} is {new_status}{seat_text}. I am sending them a direct message.")
+    if seat:
+        done = _("Done: {name} is {status} (seat {seat} of {seats}). I am sending them a direct message.").format(
+            name=person.display_name, status=status_word(new_status), seat=seat, seats=program.seats
+        )
+    else:
+        done = _("Done: {name} is {status}. I am sending them a direct message.").format(
+            name=person.display_name, status=status_word(new_status)
+        )
+    turn.say(done)
     if until is not None:
-        turn.say(f"I asked them to confirm their place by {confirmation.moment_words(until, turn.timezone)}.")
+        turn.say(
+            _("I asked them to confirm their place by {moment}.").format(
+                moment=confirmation.moment_words(until, turn.timezone)
+            )
+        )
     if freed:
         waiting = await waitlist_names(turn.session, cohort.id)
         if waiting:
-            turn.say(f"A seat is free. On the waitlist: {', '.join(waiting)}. Type `review` to accept one of them.")
+            turn.say(
+                _("A seat is free. On the waitlist: {names}. Type `review` to accept one of them.").format(
+                    names=", ".join(waiting)
+                )
+            )
+
+
+def roles_words(roles: list[str]) -> str:
+    """ "coach", "coach and partner": an application's roles as a sentence says them."""
+    words = [role_word(role) for role in roles]
+    joined = words[0] if words else ""
+    for word in words[1:]:
+        joined = _("{some} and {last}").format(some=joined, last=word)
+    return joined
 
 
 def _decision_message(program: Program, cohort: Cohort, application: Application, note: str, turn: Turn) -> Reply:
-    roles = " and ".join(application.roles)
+    """The applicant's letter, in the language of the `speaking` block it is written in."""
+    roles = roles_words(application.roles)
+    cohort_words = cohort_of_program(cohort, program)
     if application.status == "accepted":
         partner = program.guided_role if application.roles == [program.guide_role] else program.guide_role
-        text = (
-            f"Good news: you are accepted into {cohort_of_program(cohort, program)} as {roles}. "
-            f"The coordinators will pair you with a {partner} and I will tell you who it is."
-        )
+        text = _(
+            "Good news: you are accepted into {cohort} as {roles}. "
+            "The coordinators will pair you with a {partner} and I will tell you who it is."
+        ).format(cohort=cohort_words, roles=roles, partner=role_word(partner))
     elif application.status == "waitlisted":
-        text = (
-            f"Thank you for applying to {cohort_of_program(cohort, program)}. Your application is on the waitlist "
+        text = _(
+            "Thank you for applying to {cohort}. Your application is on the waitlist "
             "for now; I will message you if a place frees up."
-        )
+        ).format(cohort=cohort_words)
     else:
-        text = (
-            f"Thank you for applying to {cohort_of_program(cohort, program)}. I'm sorry: your application was not "
-            "accepted this time."
+        text = _("Thank you for applying to {cohort}. I'm sorry: your application was not accepted this time.").format(
+            cohort=cohort_words
         )
-    lines = (f"Note from {turn.person.display_name}: {note}",) if note else ()
-    return Reply(text, title=f"Your application to the {program.short_name}", lines=lines)
+    lines = (_("Note from {name}: {note}").format(name=turn.person.display_name, note=note),) if note else ()
+    title = _("Your application to the {program}").format(program=program.short_name)
+    return Reply(text, title=title, lines=lines)
 
 
 # Announcing the accepted names to the cohort
@@ -266,8 +320,16 @@ async def _announce_choice(turn: Turn, typed: str) -> None:
         return
     announcing = [p for p in programs if p.announce_accepted]
     if not announcing:
-        names = ", ".join(p.short_name for p in programs) or "The programs you coordinate"
-        turn.say(f"{names}: the program files do not announce accepted names (announce_accepted is off).")
+        if programs:
+            text = _("{programs}: the program files do not announce accepted names (announce_accepted is off).").format(
+                programs=", ".join(p.short_name for p in programs)
+            )
+        else:
+            text = _(
+                "The programs you coordinate: the program files do not announce accepted names "
+                "(announce_accepted is off)."
+            )
+        turn.say(text)
         return
     query = (
         select(Cohort)
@@ -277,13 +339,14 @@ async def _announce_choice(turn: Turn, typed: str) -> None:
     )
     cohorts = list((await turn.session.execute(query)).scalars())
     if not cohorts:
-        turn.say("No one has been accepted yet in the cohorts you coordinate: there are no names to announce.")
+        turn.say(_("No one has been accepted yet in the cohorts you coordinate: there are no names to announce."))
         return
     if len(cohorts) == 1:
         await _announce_preview(turn, str(cohorts[0].id))
         return
     buttons = tuple(button(NAME, _label(turn, c), f"announce|{c.id}") for c in cohorts)
-    turn.ask(NAME, "announce", "Which cohort's accepted names should I announce?", expects="choice", buttons=buttons)
+    question = _("Which cohort's accepted names should I announce?")
+    turn.ask(NAME, "announce", question, expects="choice", buttons=buttons)
 
 
 async def _announce_preview(turn: Turn, cohort_id: str) -> None:
@@ -294,20 +357,30 @@ async def _announce_preview(turn: Turn, cohort_id: str) -> None:
     names = await _accepted_names(turn, cohort.id)
     if not names:
         turn.say(
-            f"No one is accepted into {cohort_in_sentence(cohort, program)} yet, so there are no names to announce."
+            _("No one is accepted into {cohort} yet, so there are no names to announce.").format(
+                cohort=cohort_in_sentence(cohort, program)
+            )
         )
         return
     recipients = await _cohort_members(turn, cohort.id)
+    count = len(recipients)
     buttons = (
-        button(NAME, f"Send to {len(recipients)} people", f"announce-send|{cohort.id}", "primary"),
-        button(NAME, "Don't send", f"stop|{cohort.id}"),
+        button(
+            NAME,
+            ngettext("Send to {count} person", "Send to {count} people", count).format(count=count),
+            f"announce-send|{cohort.id}",
+            "primary",
+        ),
+        button(NAME, _("Don't send"), f"stop|{cohort.id}"),
     )
     announcement = _announcement(program, cohort, names)
-    turn.say(announcement.text, title=f"Preview: {announcement.title}", lines=announcement.lines)
+    turn.say(announcement.text, title=_("Preview: {title}").format(title=announcement.title), lines=announcement.lines)
     turn.ask(
         NAME,
         "announce",
-        f"Send this to the {len(recipients)} members of {cohort_in_sentence(cohort, program)}?",
+        ngettext(
+            "Send this to the {count} member of {cohort}?", "Send this to the {count} members of {cohort}?", count
+        ).format(count=count, cohort=cohort_in_sentence(cohort, program)),
         expects="choice",
         buttons=buttons,
     )
@@ -321,18 +394,28 @@ async def _announce_send(turn: Turn, cohort_id: str) -> None:
     program, cohort = found
     names = await _accepted_names(turn, cohort.id)
     if not names:
-        turn.say(f"No one is accepted into {cohort_in_sentence(cohort, program)} any more, so nothing was sent.")
+        turn.say(
+            _("No one is accepted into {cohort} any more, so nothing was sent.").format(
+                cohort=cohort_in_sentence(cohort, program)
+            )
+        )
         return
-    announcement = _announcement(program, cohort, names)
     recipients = await _cohort_members(turn, cohort.id)
-    await outbox.queue_many(turn.session, recipients, announcement, kind="announcement", now=turn.now)
-    turn.say(f"Sent: the {len(names)} accepted names are on their way to {len(recipients)} people.")
+    for language, people in by_language(await languages_of(turn.session, recipients)).items():
+        with speaking(language):
+            announcement = _announcement(program, cohort, names)
+        await outbox.queue_many(turn.session, people, announcement, kind="announcement", now=turn.now)
+    turn.say(
+        _("Sent: the {count} accepted names are on their way to {people} people.").format(
+            count=len(names), people=len(recipients)
+        )
+    )
 
 
 def _announcement(program: Program, cohort: Cohort, names: list[str]) -> Reply:
     return Reply(
-        f"Please welcome the participants of {cohort_of_program(cohort, program)}:",
-        title=f"{cohort_label(cohort, program)}: welcome to the new cohort",
+        _("Please welcome the participants of {cohort}:").format(cohort=cohort_of_program(cohort, program)),
+        title=_("{cohort}: welcome to the new cohort").format(cohort=cohort_label(cohort, program)),
         lines=tuple(names),
     )
 
@@ -355,12 +438,15 @@ async def _confirm_by(turn: Turn, typed: str) -> None:
     )
     cohorts = list((await turn.session.execute(query)).scalars())
     if not cohorts:
-        turn.say("No one is waiting to confirm a place in the cohorts you coordinate, so there is nothing to change.")
+        turn.say(
+            _("No one is waiting to confirm a place in the cohorts you coordinate, so there is nothing to change.")
+        )
     elif len(cohorts) == 1:
         await _move_confirm_by(turn, str(cohorts[0].id), until.isoformat())
     else:
         buttons = tuple(button(NAME, _label(turn, c), f"confirm-by|{c.id}|{until.isoformat()}") for c in cohorts)
-        turn.ask(NAME, "confirm-by", "Which cohort's places should wait until then?", expects="choice", buttons=buttons)
+        question = _("Which cohort's places should wait until then?")
+        turn.ask(NAME, "confirm-by", question, expects="choice", buttons=buttons)
 
 
 async def _move_confirm_by(turn: Turn, cohort_id: str, until_text: str) -> None:
@@ -369,23 +455,29 @@ async def _move_confirm_by(turn: Turn, cohort_id: str, until_text: str) -> None:
     until = confirmation.parse_instant(until_text)
     if found is None or until is None:
         if until is None:
-            turn.say("That button is broken, so nothing was changed. Type `review confirm-by` again.")
+            turn.say(_("That button is broken, so nothing was changed. Type `review confirm-by` again."))
         return
     program, cohort = found
     if program.application.confirmation is None or until <= turn.now:
-        turn.say(f"The {program.short_name} asks no confirmation, or that time has passed. Nothing was changed.")
+        turn.say(
+            _("The {program} asks no confirmation, or that time has passed. Nothing was changed.").format(
+                program=program.short_name
+            )
+        )
         return
     moved = await confirmation.move_confirm_by(turn.session, cohort, program, until, turn.now)
     if not moved:
         turn.say(
-            f"No one in {cohort_in_sentence(cohort, program)} is waiting to confirm a place any more. "
-            "Nothing was changed."
+            _("No one in {cohort} is waiting to confirm a place any more. Nothing was changed.").format(
+                cohort=cohort_in_sentence(cohort, program)
+            )
         )
         return
     names = ", ".join(person.display_name for person in moved)
     turn.say(
-        f"Done: {names}, {cohort_label(cohort, program)}, now have until "
-        f"{confirmation.moment_words(until, turn.timezone)} to confirm. I am telling them by direct message."
+        _("Done: {names}, {cohort}, now have until {moment} to confirm. I am telling them by direct message.").format(
+            names=names, cohort=cohort_label(cohort, program), moment=confirmation.moment_words(until, turn.timezone)
+        )
     )
 
 
@@ -398,14 +490,17 @@ async def _coordinated_application(turn: Turn, application_id: str) -> tuple[App
     found = await _coordinated_cohort(turn, str(application.cohort_id)) if application else None
     if application is None or found is None:
         if application is None:
-            turn.say("I can't find that application any more. Type `review` to see the current list.")
+            turn.say(_("I can't find that application any more. Type `review` to see the current list."))
         return None
     program, cohort = found
     if application.status not in DECIDABLE:
         removed = texts_removed(application, cohort, program, turn.now)
         texts = f" {capitalised(removed_words(program))}." if removed else ""
-        nothing = f"That application is {application.status}, so there is nothing to decide."
-        turn.say(f"{nothing}{texts} Nothing was changed.")
+        nothing = _("That application is {status}, so there is nothing to decide.").format(
+            status=status_word(application.status)
+        )
+        unchanged = _("Nothing was changed.")
+        turn.say(f"{nothing}{texts} {unchanged}")
         return None
     return application, program, cohort
 
@@ -415,16 +510,21 @@ async def _coordinated_cohort(turn: Turn, cohort_id: str) -> tuple[Program, Coho
     cohort = await turn.session.get(Cohort, given_id) if given_id is not None else None
     program = turn.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None:
-        turn.say("I can't find that cohort any more. Type `review` to start again.")
+        turn.say(_("I can't find that cohort any more. Type `review` to start again."))
         return None
     if not turn.roles.coordinates(program.id):
-        turn.say(f"Only coordinators of the {program.short_name} can review its applications. Nothing was changed.")
+        turn.say(
+            _("Only coordinators of the {program} can review its applications. Nothing was changed.").format(
+                program=program.short_name
+            )
+        )
         return None
     if not turn.roles.coordinates_cohort(cohort):
-        turn.say(other_cohort_refusal(program, cohort, "review its applications", "Nothing was changed."))
+        turn.say(other_cohort_refusal(program, cohort, _("review its applications"), _("Nothing was changed.")))
         return None
     if ending.has_ended(cohort, program, turn.now):
-        turn.say(ending.refusal([(cohort, program)], "its applications are no longer decided", "Nothing was changed."))
+        what = _("its applications are no longer decided")
+        turn.say(ending.refusal([(cohort, program)], what, _("Nothing was changed.")))
         return None
     return program, cohort
 
@@ -448,7 +548,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "read applications and accept, waitlist or decline them",
+            SUMMARY,
             "review [PROGRAM] | review announce | review reopen EMAIL [UNTIL] | review confirm-by DAYS|DATE",
             start,
             roles=frozenset({"coordinator"}),

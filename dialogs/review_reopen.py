@@ -17,6 +17,7 @@ from bot.calendar_changes import end_of_day
 from bot.cohorts import application_phase, cohort_label, cohort_of_program
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Turn, button, row_id
+from bot.i18n import N_, _, speaking
 from bot.messages import Reply
 from bot.timezones import deadline_words, today_in
 from storage.models import Application, Cohort, Person
@@ -25,13 +26,33 @@ NAME = "review"  # the dialog whose buttons come back here (dialogs/review.py)
 USAGE = "`review reopen EMAIL [UNTIL]`"
 DEFAULT_DAYS = 7
 EMAIL = re.compile(r"[^\s<>|:]+@[^\s<>|]+")  # also inside Slack's <mailto:a@b|a@b>
+# An application's status as a sentence says it ("Dana's application is accepted"); dialogs/review.py too.
+STATUS_WORDS = {
+    "draft": N_("draft"),
+    "ineligible": N_("ineligible"),
+    "submitted": N_("submitted"),
+    "accepted": N_("accepted"),
+    "waitlisted": N_("waitlisted"),
+    "declined": N_("declined"),
+    "withdrawn": N_("withdrawn"),
+    "lapsed": N_("lapsed"),
+}
+
+
+def status_word(status: str) -> str:
+    """An application's status in the reader's language; an unknown one as it is stored."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 async def reopen(turn: Turn, typed: str) -> None:
-    email_typed, _, until_typed = " ".join(typed.split()).partition(" ")
+    email_typed, _sep, until_typed = " ".join(typed.split()).partition(" ")
     email = EMAIL.search(email_typed)
     if email is None:
-        turn.say(f"Write it as {USAGE}, like `review reopen dana@example.org 4 December`. Nothing was changed.")
+        turn.say(
+            _("Write it as {usage}, like `review reopen dana@example.org 4 December`. Nothing was changed.").format(
+                usage=USAGE
+            )
+        )
         return
     until = _until(turn, until_typed)
     if until is None:
@@ -48,12 +69,23 @@ async def reopen(turn: Turn, typed: str) -> None:
     found = (await turn.session.execute(query)).all()
     drafts = [(application, cohort) for application, cohort in found if application.status == "draft"]
     if not drafts:
-        states = ", ".join(f"{_label(turn, cohort)}: {application.status}" for application, cohort in found)
-        name = person.display_name
-        why = (
-            f"{name}'s application is not one ({states})" if found else f"{name} has none in the cohorts you coordinate"
+        states = ", ".join(
+            f"{_label(turn, cohort)}: {status_word(application.status)}" for application, cohort in found
         )
-        turn.say(f"Only a draft can be reopened, and {why}. Nothing was changed.")
+        name = person.display_name
+        if found:
+            turn.say(
+                _(
+                    "Only a draft can be reopened, and {name}'s application is not one ({states}). Nothing was changed."
+                ).format(name=name, states=states)
+            )
+        else:
+            turn.say(
+                _(
+                    "Only a draft can be reopened, and {name} has none in the cohorts you coordinate. "
+                    "Nothing was changed."
+                ).format(name=name)
+            )
     elif len(drafts) == 1:
         await reopen_draft(turn, f"{drafts[0][0].id}|{until.isoformat()}")
     else:
@@ -62,7 +94,11 @@ async def reopen(turn: Turn, typed: str) -> None:
             for application, cohort in drafts
         )
         turn.ask(
-            NAME, "reopen", f"{person.display_name} has several drafts. Which one?", expects="choice", buttons=buttons
+            NAME,
+            "reopen",
+            _("{name} has several drafts. Which one?").format(name=person.display_name),
+            expects="choice",
+            buttons=buttons,
         )
 
 
@@ -73,14 +109,18 @@ def _until(turn: Turn, typed: str) -> datetime | None:
     try:
         day, rest = read_date(typed, turn.timezone, turn.now)
     except CalendarError as error:
-        turn.say(f"{error} Nothing was changed.")
+        turn.say(_("{error} Nothing was changed.").format(error=error))
         return None
     if day is None or rest:
-        turn.say(f"I couldn't read `{typed[:40]}` as a day: write it like {DATE_EXAMPLES}. Nothing was changed.")
+        turn.say(
+            _("I couldn't read `{typed}` as a day: write it like {examples}. Nothing was changed.").format(
+                typed=typed[:40], examples=_(DATE_EXAMPLES)
+            )
+        )
         return None
     until = end_of_day(day, turn.timezone)
     if until <= turn.now:
-        turn.say(f"{typed} has passed: give a day to come. Nothing was changed.")
+        turn.say(_("{typed} has passed: give a day to come. Nothing was changed.").format(typed=typed))
         return None
     return until
 
@@ -88,14 +128,14 @@ def _until(turn: Turn, typed: str) -> datetime | None:
 async def _person(turn: Turn, email: str) -> Person | None:
     person = (await turn.session.execute(select(Person).where(func.lower(Person.email) == email))).scalar_one_or_none()
     if person is None:
-        turn.say(f"I know no one with the email {email}. Nothing was changed.")
+        turn.say(_("I know no one with the email {email}. Nothing was changed.").format(email=email))
     return person
 
 
 async def reopen_draft(turn: Turn, value: str) -> None:
     """Reopen the draft `value` names ("APPLICATION_ID|UNTIL") and tell the applicant."""
     turn.finish()
-    application_id, _, until_text = value.partition("|")
+    application_id, _sep, until_text = value.partition("|")
     given_id = row_id(application_id)
     application = await turn.session.get(Application, given_id) if given_id is not None else None
     cohort = await turn.session.get(Cohort, application.cohort_id) if application else None
@@ -105,34 +145,52 @@ async def reopen_draft(turn: Turn, value: str) -> None:
     except ValueError:
         until = None
     if application is None or cohort is None or program is None or until is None:
-        turn.say(f"I can't find that application any more. Type {USAGE} again.")
+        turn.say(_("I can't find that application any more. Type {usage} again.").format(usage=USAGE))
         return
     if not turn.roles.coordinates_cohort(cohort):
         turn.say(
-            f"Only the coordinators of {cohort_label(cohort, program)} can reopen its applications. "
-            "Nothing was changed."
+            _("Only the coordinators of {cohort} can reopen its applications. Nothing was changed.").format(
+                cohort=cohort_label(cohort, program)
+            )
         )
         return
     person = await turn.session.get_one(Person, application.person_id)
     if application.status != "draft":
-        turn.say(f"{person.display_name}'s application is {application.status}: only a draft can be reopened.")
+        turn.say(
+            _("{name}'s application is {status}: only a draft can be reopened.").format(
+                name=person.display_name, status=status_word(application.status)
+            )
+        )
         return
     call = application_phase(cohort, program)
     if call is not None and turn.now < call.deadline and until <= call.deadline:
         closes = deadline_words(call.deadline, call.zone, turn.timezone)
-        turn.say(f"The call is open until {closes}: {person.display_name} can submit until then. Nothing was changed.")
+        turn.say(
+            _("The call is open until {closes}: {name} can submit until then. Nothing was changed.").format(
+                closes=closes, name=person.display_name
+            )
+        )
         return
     application.reopened_until = until
-    words = deadline_words(until, turn.timezone, person.timezone)
-    told = Reply(
-        f"{turn.person.display_name} reopened your application to {cohort_of_program(cohort, program)}: you can "
-        f"finish and submit it until {words}. Type `apply` to continue where you left off.",
-        title=f"Your application to {cohort_label(cohort, program)} is open again",
-    )
+    with speaking(person.language):  # the applicant's language
+        words = deadline_words(until, turn.timezone, person.timezone)
+        told = Reply(
+            _(
+                "{coordinator} reopened your application to {cohort}: you can finish and submit it until {until}. "
+                "Type `apply` to continue where you left off."
+            ).format(coordinator=turn.person.display_name, cohort=cohort_of_program(cohort, program), until=words),
+            title=_("Your application to {cohort} is open again").format(cohort=cohort_label(cohort, program)),
+        )
     outbox.queue(turn.session, person.id, told, kind="application-reopened", now=turn.now)
     turn.say(
-        f"Reopened: {person.display_name} can submit their application to {cohort_label(cohort, program)} until "
-        f"{deadline_words(until, None, turn.timezone)}. I am telling them by direct message."
+        _(
+            "Reopened: {name} can submit their application to {cohort} until {until}. "
+            "I am telling them by direct message."
+        ).format(
+            name=person.display_name,
+            cohort=cohort_label(cohort, program),
+            until=deadline_words(until, None, turn.timezone),
+        )
     )
 
 
