@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from bot import outbox
 from bot.cohorts import add_months, cohort_label
 from bot.dialog import button
+from bot.i18n import ENGLISH, N_, _, speaking
 from bot.messages import Reply
 from bot.programs import Program, ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
@@ -30,7 +31,8 @@ from storage.models import CheckIn, Cohort, OutboxMessage, Pair, Person
 
 NAME = "check-in"  # the dialog that receives the answers
 SEND, REMIND = "check-ins", "check-in-reminders"
-ANSWERS = {"on_track": "On track", "some_difficulties": "Some difficulties", "need_help": "Need help"}
+# The buttons' labels, in the reader's language where they are shown; the ids are what is stored.
+ANSWERS = {"on_track": N_("On track"), "some_difficulties": N_("Some difficulties"), "need_help": N_("Need help")}
 EARLIEST_ZONE = timedelta(hours=14)  # UTC+14 (Kiribati): where any local time of a day comes first
 
 
@@ -67,7 +69,7 @@ def subject_of(cohort_id: int, day: date) -> str:
 
 
 def _parse_subject(subject: str) -> tuple[int, date]:
-    _, cohort_id, day = subject.split(":")
+    _kind, cohort_id, day = subject.split(":")
     return int(cohort_id), date.fromisoformat(day)
 
 
@@ -110,15 +112,18 @@ async def send_check_ins(context: JobContext) -> None:
         ]
         created = await session.execute(insert(CheckIn).returning(CheckIn.id, CheckIn.pair_id, CheckIn.person_id), rows)
         ids = {(pair_id, person_id): check_in_id for check_in_id, pair_id, person_id in created.all()}
-        messages = [
-            outbox.Queued(
-                m.person_id,
-                _question(ids[m.pair_id, m.person_id], day, program, cohort, m.partner_name, reminder=False),
-                due_at=max(now, local_moment(day, at, m.timezone)),
-                ref=f"check-in:{ids[m.pair_id, m.person_id]}",
+        messages = []
+        for m in members:
+            with speaking(m.language):  # each in their own language
+                question = _question(ids[m.pair_id, m.person_id], day, program, cohort, m.partner_name, reminder=False)
+            messages.append(
+                outbox.Queued(
+                    m.person_id,
+                    question,
+                    due_at=max(now, local_moment(day, at, m.timezone)),
+                    ref=f"check-in:{ids[m.pair_id, m.person_id]}",
+                )
             )
-            for m in members
-        ]
         await outbox.queue_each(session, messages, kind="check-in", now=now)
     remind_on = day + timedelta(days=program.check_ins.remind_after_days)
     await schedule(session, REMIND, context.job.subject, first_moment(remind_on, at), now)
@@ -159,16 +164,20 @@ async def remind(context: JobContext) -> None:
     waiting = dict((await session.execute(select(CheckIn.person_id, CheckIn.id).where(*unanswered))).all())
     waiting_pairs = select(CheckIn.pair_id).where(*unanswered)
     remind_on = day + timedelta(days=program.check_ins.remind_after_days)
-    messages = [
-        outbox.Queued(
-            m.person_id,
-            _question(waiting[m.person_id], day, program, cohort, m.partner_name, reminder=True),
-            due_at=max(now, local_moment(remind_on, program.check_ins.send_at, m.timezone)),
-            ref=f"check-in:{waiting[m.person_id]}",
+    messages = []
+    for m in await _active_members(session, waiting_pairs, day):
+        if m.person_id not in waiting:
+            continue
+        with speaking(m.language):  # each in their own language
+            question = _question(waiting[m.person_id], day, program, cohort, m.partner_name, reminder=True)
+        messages.append(
+            outbox.Queued(
+                m.person_id,
+                question,
+                due_at=max(now, local_moment(remind_on, program.check_ins.send_at, m.timezone)),
+                ref=f"check-in:{waiting[m.person_id]}",
+            )
         )
-        for m in await _active_members(session, waiting_pairs, day)
-        if m.person_id in waiting
-    ]
     await outbox.queue_each(session, messages, kind="check-in-reminder", now=now)
     await session.execute(update(CheckIn).where(*unanswered).values(reminded_at=now))
 
@@ -188,6 +197,7 @@ class Member(NamedTuple):
     person_id: int
     timezone: str
     partner_name: str
+    language: str  # the one they read
 
 
 def _active_pairs(cohort_id: int, day: date) -> Select[tuple[int]]:
@@ -202,20 +212,21 @@ async def _active_members(session: AsyncSession, pair_ids: Select[tuple[int]], d
     guide, guided = aliased(Person), aliased(Person)
     query = (
         select(Pair.id, guide.id, guide.timezone, guide.display_name, guided.id, guided.timezone, guided.display_name)
-        .add_columns(guide.away_until, guided.away_until)
+        .add_columns(guide.away_until, guided.away_until, guide.language, guided.language)
         .join(guide, guide.id == Pair.guide_id)
         .join(guided, guided.id == Pair.guided_id)
         .where(Pair.id.in_(pair_ids))
         .order_by(Pair.id)
     )
     members = []
-    for pair_id, guide_id, guide_zone, guide_name, guided_id, guided_zone, guided_name, *away in await session.execute(
+    for pair_id, guide_id, guide_zone, guide_name, guided_id, guided_zone, guided_name, *more in await session.execute(
         query
     ):
-        if not _away(away[0], day):
-            members.append(Member(pair_id, guide_id, guide_zone or "UTC", guided_name))
-        if not _away(away[1], day):
-            members.append(Member(pair_id, guided_id, guided_zone or "UTC", guide_name))
+        guide_away, guided_away, guide_language, guided_language = more
+        if not _away(guide_away, day):
+            members.append(Member(pair_id, guide_id, guide_zone or "UTC", guided_name, guide_language or ENGLISH))
+        if not _away(guided_away, day):
+            members.append(Member(pair_id, guided_id, guided_zone or "UTC", guide_name, guided_language or ENGLISH))
     return members
 
 
@@ -226,14 +237,21 @@ def _away(away_until: date | None, day: date) -> bool:
 def _question(
     check_in_id: int, day: date, program: Program, cohort: Cohort, partner_name: str, *, reminder: bool
 ) -> Reply:
-    cadence = "Quarterly" if program.check_ins.cadence == "quarterly" else "Monthly"
-    opening = "A reminder: I have not heard from you yet. " if reminder else ""
+    """The check-in's question, in the language being spoken (the caller's `speaking`)."""
+    if program.check_ins.cadence == "quarterly":
+        title = _("Quarterly check-in, {cohort}, {date}")
+    else:
+        title = _("Monthly check-in, {cohort}, {date}")
+    opening = _("A reminder: I have not heard from you yet.") + " " if reminder else ""
+    question = _(
+        "How is it going with {name}? One click is enough; I keep only your answer, "
+        "and the coordinators hear about it only if you ask for help."
+    ).format(name=partner_name)
     return Reply(
-        f"{opening}How is it going with {partner_name}? One click is enough; I keep only your answer, "
-        "and the coordinators hear about it only if you ask for help.",
-        title=f"{cadence} check-in, {cohort_label(cohort, program)}, {long_date(day)}",
+        opening + question,
+        title=title.format(cohort=cohort_label(cohort, program), date=long_date(day)),
         buttons=tuple(
-            button(NAME, label, f"answer|{check_in_id}|{answer}", "danger" if answer == "need_help" else "default")
+            button(NAME, _(label), f"answer|{check_in_id}|{answer}", "danger" if answer == "need_help" else "default")
             for answer, label in ANSWERS.items()
         ),
     )

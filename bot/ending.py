@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from bot import outbox, reports
 from bot.checkins import first_moment, local_moment
 from bot.cohorts import cohort_in_sentence, cohort_label, survey_phase
+from bot.i18n import _, ngettext, program_words, role_word, speaking
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.pairs import PairInfo, pairings_of
@@ -54,16 +55,23 @@ def has_ended(cohort: Cohort, program: Program, now: datetime) -> bool:
 
 def ended_words(cohort: Cohort, program: Program) -> str:
     """ "The ALCTS 2027-28 cohort ended on 30 April 2028" """
-    return f"{cohort_in_sentence(cohort, program, opening=True)} ended on {long_date(cohort.ends_on)}"
+    return _("{cohort} ended on {date}").format(
+        cohort=cohort_in_sentence(cohort, program, opening=True), date=long_date(cohort.ends_on)
+    )
 
 
 def refusal(ended: list[tuple[Cohort, Program]], what: str, outcome: str) -> str:
     """What a coordinator is told who tries to change ended cohorts (announce, match, review): `what` says
-    what no longer happens ("no more pairs are made in it")."""
+    what no longer happens ("no more pairs are made in it"). The caller marks `what` and `outcome` with N_
+    (or gives them translated): they are said in the reader's language here."""
     if len(ended) == 1:
-        return f"{ended_words(*ended[0])}: its figures are final and {what}. {outcome}"
+        return _("{ended}: its figures are final and {what}. {outcome}").format(
+            ended=ended_words(*ended[0]), what=_(what), outcome=_(outcome)
+        )
     names = "; ".join(f"{cohort_label(c, program)}, {long_date(c.ends_on)}" for c, program in ended[:NAMED])
-    return f"The cohorts you coordinate have ended ({names}): their figures are final and {what}. {outcome}"
+    return _("The cohorts you coordinate have ended ({names}): their figures are final and {what}. {outcome}").format(
+        names=names, what=_(what), outcome=_(outcome)
+    )
 
 
 def subject_of(cohort: Cohort) -> str:
@@ -101,14 +109,16 @@ def evaluation_words(cohort: Cohort, program: Program, roles: set[str], today: d
     phase = survey_phase(cohort, survey) if survey else None
     if survey is None or phase is None or not roles & set(survey.audience):
         return ""
+    title = program_words(survey.title)
     if today < phase.opens:
-        return (
-            f"The “{survey.title}” opens {long_date(phase.opens)} and runs to {long_date(phase.closes)}: "
-            "I will send you the invitation then."
+        return _("The “{title}” opens {opens} and runs to {closes}: I will send you the invitation then.").format(
+            title=title, opens=long_date(phase.opens), closes=long_date(phase.closes)
         )
     if today <= phase.closes:
-        return f"The “{survey.title}” is open now, {date_span(phase.opens, phase.closes)}: type `survey` to answer it."
-    return f"The “{survey.title}” closed on {long_date(phase.closes)}."
+        return _("The “{title}” is open now, {dates}: type `survey` to answer it.").format(
+            title=title, dates=date_span(phase.opens, phase.closes)
+        )
+    return _("The “{title}” closed on {date}.").format(title=title, date=long_date(phase.closes))
 
 
 # Who is told
@@ -146,15 +156,20 @@ async def members(session: AsyncSession, cohort: Cohort, program: Program) -> li
 
 
 def member_reply(member: Member, cohort: Cohort, program: Program, today: date) -> Reply:
-    after = program.after_end or "Your pairing ends with it."
+    """What a member is told, in the language being spoken (the caller's `speaking`)."""
+    after = program_words(program.after_end) if program.after_end else _("Your pairing ends with it.")
     evaluation = evaluation_words(cohort, program, member.roles, today)
-    text = " ".join(
-        part for part in (f"{ended_words(cohort, program)}.", after, evaluation, "Thank you for taking part.") if part
-    )
+    ended = _("{ended}.").format(ended=ended_words(cohort, program))
+    text = " ".join(part for part in (ended, after, evaluation, _("Thank you for taking part.")) if part)
     return Reply(
         text,
-        title=f"{cohort_label(cohort, program)}: the program is over",
-        lines=tuple(f"Your {role}: {partner.display_name}, {partner.email}" for role, partner in member.partners),
+        title=_("{cohort}: the program is over").format(cohort=cohort_label(cohort, program)),
+        lines=tuple(
+            _("Your {role}: {name}, {email}").format(
+                role=role_word(role), name=partner.display_name, email=partner.email
+            )
+            for role, partner in member.partners
+        ),
     )
 
 
@@ -169,7 +184,7 @@ def morning_after(cohort: Cohort, program: Program, zone: str, now: datetime) ->
 async def end_cohort(context: JobContext) -> None:
     """Tell each member of the active pairs, close the pairs, and give the coordinators a summary."""
     session, now = context.session, context.now
-    _, cohort_id, ends_on = context.job.subject.split(":")
+    _kind, cohort_id, ends_on = context.job.subject.split(":")
     cohort = await session.get(Cohort, int(cohort_id))
     program = context.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None or cohort.ends_on.isoformat() != ends_on:
@@ -181,7 +196,8 @@ async def end_cohort(context: JobContext) -> None:
     for member in told:
         zone = member.person.timezone or "UTC"
         due_at = morning_after(cohort, program, zone, now)
-        reply = member_reply(member, cohort, program, today_in(due_at, zone))
+        with speaking(member.person.language):  # each in their own language
+            reply = member_reply(member, cohort, program, today_in(due_at, zone))
         messages.append(outbox.Queued(member.person.id, reply, due_at=due_at, ref=f"{END}:{cohort.id}"))
     await outbox.queue_each(session, messages, kind=TOLD, now=now)
     pairs = await close_pairs(session, cohort, now)
@@ -209,21 +225,28 @@ async def _tell_coordinators(
     session: AsyncSession, cohort: Cohort, program: Program, pairs: int, now: datetime
 ) -> None:
     figures = await reports.cohort_report(session, cohort, program, now)
-    held = ""
-    if figures.sessions is not None:
-        held = f" {figures.sessions.held} one-to-one sessions were held."
     survey = final_evaluation(cohort, program)
     phase = survey_phase(cohort, survey) if survey else None
-    evaluation = ""
-    if survey is not None and phase is not None and phase.closes > cohort.ends_on:
-        evaluation = f" The “{survey.title}” runs from {long_date(phase.opens)} to {long_date(phase.closes)}."
-    pair_words = "1 pair" if pairs == 1 else f"{pairs} pairs"
-    reply = Reply(
-        f"{ended_words(cohort, program)}. I told the {pair_words} that the program is over and what they may do "
-        f"after it.{held}{evaluation} `report` shows the final figures.",
-        title=f"{cohort_label(cohort, program)} has ended",
-    )
     for person in await cohort_coordinators(session, cohort, program):
+        with speaking(person.language):
+            parts = [
+                _("{ended}.").format(ended=ended_words(cohort, program)),
+                ngettext(
+                    "I told the {count} pair that the program is over and what they may do after it.",
+                    "I told the {count} pairs that the program is over and what they may do after it.",
+                    pairs,
+                ).format(count=pairs),
+            ]
+            if figures.sessions is not None:
+                parts.append(_("{count} one-to-one sessions were held.").format(count=figures.sessions.held))
+            if survey is not None and phase is not None and phase.closes > cohort.ends_on:
+                parts.append(
+                    _("The “{title}” runs from {opens} to {closes}.").format(
+                        title=program_words(survey.title), opens=long_date(phase.opens), closes=long_date(phase.closes)
+                    )
+                )
+            parts.append(_("`report` shows the final figures."))
+            reply = Reply(" ".join(parts), title=_("{cohort} has ended").format(cohort=cohort_label(cohort, program)))
         zone = person.timezone or "UTC"
         outbox.queue(session, person.id, reply, kind=SUMMARY, now=now, due_at=morning_after(cohort, program, zone, now))
 
@@ -242,7 +265,9 @@ async def ended_pairings(session: AsyncSession, person_id: int, programs: Progra
 def pairing_ended_words(info: PairInfo, person_id: int) -> str:
     """ "The ALCTS mentoring (2027-28) ended on 30 April 2028, and your pairing with Max Mentor with it." """
     partner = info.partner_of(person_id)
-    return f"{ended_words(info.cohort, info.program)}, and your pairing with {partner.display_name} with it."
+    return _("{ended}, and your pairing with {name} with it.").format(
+        ended=ended_words(info.cohort, info.program), name=partner.display_name
+    )
 
 
 JOBS: dict[str, JobHandler] = {END: end_cohort}

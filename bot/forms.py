@@ -14,6 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot.dialog import Dialog, Turn
+from bot.i18n import _
 from bot.messages import FormAnswers, Reply
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def fill(turn: Turn, form: FormAnswers, click: Click, dialog_of: Callable[
     # A field left empty is not answered: the dialog asks that question in chat, where a file can go too.
     pending = {step: value for step, value in answers.items() if step not in used and value.strip()}
     follow_ups = dict(form.then)
-    for _ in range(STEP_LIMIT):
+    for _step in range(STEP_LIMIT):
         active = turn.active
         if active is None or active.step not in pending:
             break
@@ -50,7 +51,7 @@ async def fill(turn: Turn, form: FormAnswers, click: Click, dialog_of: Callable[
         if follow_ups.get(step) and turn.active is not None and turn.active.step == step:
             await _answer(turn, click, dialog_of, step, follow_ups[step])
     if not turn.replies:  # the last answer was taken without a word: the form still gets an answer
-        turn.say("Thank you: your answers are saved.")
+        turn.say(_("Thank you: your answers are saved."))
     log.info("turn kind=form answers=%d", len(answers))
 
 
@@ -93,4 +94,5 @@ def _start_value(start: str, answers: dict[str, str]) -> tuple[str, list[str]]:
 
 def refused_reply(errors: dict[str, str]) -> Reply:
     """The answer to a refused form: each reason by field; the adapter shows them beside the fields."""
-    return Reply(text="I couldn't take the form: " + " ".join(errors.values()), field_errors=tuple(errors.items()))
+    text = _("I couldn't take the form: {reasons}").format(reasons=" ".join(errors.values()))
+    return Reply(text=text, field_errors=tuple(errors.items()))

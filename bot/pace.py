@@ -19,6 +19,7 @@ from bot import outbox
 from bot.checkins import first_moment, local_moment
 from bot.cohorts import cohort_label
 from bot.ending import has_ended
+from bot.i18n import _, ngettext, speaking
 from bot.messages import Reply
 from bot.programs import Program, ProgramCatalog
 from bot.progress import Progress, expected_by, hours_words, pace_phase, pairs_behind
@@ -62,12 +63,13 @@ class Side(NamedTuple):
     person_id: int
     timezone: str
     partner_name: str
+    language: str  # the one they read
 
 
 async def nudge_pairs(context: JobContext) -> None:
     """Nudge the pairs behind pace on the job's day, then plan tomorrow's look."""
     session, now = context.session, context.now
-    _, cohort_id, day_text = context.job.subject.split(":")
+    _kind, cohort_id, day_text = context.job.subject.split(":")
     cohort = await session.get(Cohort, int(cohort_id))
     program = context.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None or has_ended(cohort, program, now):
@@ -80,16 +82,22 @@ async def nudge_pairs(context: JobContext) -> None:
     if not behind:
         return
     sides = await _sides(session, cohort, day)
-    messages = [
-        outbox.Queued(
-            side.person_id,
-            nudge(program, cohort, side.partner_name, behind[side.pair_id], expected_by(cohort, program, day) or 0),
-            due_at=max(now, local_moment(day, program.check_ins.send_at, side.timezone)),
-            ref=f"{KIND}:{side.pair_id}",
+    messages = []
+    for side in sides:
+        if side.pair_id not in behind:
+            continue
+        with speaking(side.language):  # each in their own language
+            reply = nudge(
+                program, cohort, side.partner_name, behind[side.pair_id], expected_by(cohort, program, day) or 0
+            )
+        messages.append(
+            outbox.Queued(
+                side.person_id,
+                reply,
+                due_at=max(now, local_moment(day, program.check_ins.send_at, side.timezone)),
+                ref=f"{KIND}:{side.pair_id}",
+            )
         )
-        for side in sides
-        if side.pair_id in behind
-    ]
     await outbox.queue_each(session, messages, kind=KIND, now=now)
     nudged = {message.ref for message in messages}
     await session.execute(
@@ -119,28 +127,44 @@ async def _sides(session: AsyncSession, cohort: Cohort, day: date) -> list[Side]
     for pair_id, guide_person, guided_person in await session.execute(query):
         for person, partner in ((guide_person, guided_person), (guided_person, guide_person)):
             if person.away_until is None or person.away_until < day:
-                sides.append(Side(pair_id, person.id, person.timezone or "UTC", partner.display_name))
+                sides.append(Side(pair_id, person.id, person.timezone or "UTC", partner.display_name, person.language))
     return sides
 
 
 def nudge(program: Program, cohort: Cohort, partner_name: str, progress: Progress, expected: int) -> Reply:
-    """The nudge in the program's words, with what to do next."""
+    """The nudge in the program's words, with what to do next, in the language being spoken (the caller's
+    `speaking`)."""
     rules = program.one_to_one
     phase = pace_phase(cohort, program)
     assert rules is not None and phase is not None
     by = long_date(phase.closes)
     if rules.minimum is None:
-        done = f"{hours_words(progress.hours + progress.booked_minutes / 60)} of contact held, booked or reported"
-        asks = f"{rules.hours_words()} hours by {by}, about {hours_words(expected)} by now"
-        step = "Please report your hours at the next check-in if you have met, or type `book` to find a time together."
+        where = _(
+            "You and {name} have {hours} of contact held, booked or reported so far; the program asks for "
+            "{asked} hours by {date}, about {expected} by now."
+        ).format(
+            name=partner_name,
+            hours=hours_words(progress.hours + progress.booked_minutes / 60),
+            asked=rules.hours_words(),
+            date=by,
+            expected=hours_words(expected),
+        )
+        step = _(
+            "Please report your hours at the next check-in if you have met, or type `book` to find a time together."
+        )
     else:
         count = progress.sessions + progress.booked
-        done = f"{count} {'session' if count == 1 else 'sessions'} held or booked"
-        asks = f"{rules.quota_words()} sessions by {by}, about {expected} by now"
-        step = "Type `book` to find a time together."
+        where = ngettext(
+            "You and {name} have {count} session held or booked so far; the program asks for {asked} sessions "
+            "by {date}, about {expected} by now.",
+            "You and {name} have {count} sessions held or booked so far; the program asks for {asked} sessions "
+            "by {date}, about {expected} by now.",
+            count,
+        ).format(name=partner_name, count=count, asked=rules.quota_words(), date=by, expected=expected)
+        step = _("Type `book` to find a time together.")
     return Reply(
-        f"You and {partner_name} have {done} so far; the program asks for {asks}. {step}",
-        title=f"{cohort_label(cohort, program)}: time for your next session",
+        f"{where} {step}",
+        title=_("{cohort}: time for your next session").format(cohort=cohort_label(cohort, program)),
     )
 
 

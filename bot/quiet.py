@@ -11,6 +11,7 @@ Answering a check-in or booking a session clears the flag, so a later silence is
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -22,6 +23,7 @@ from bot import outbox, pair_admin
 from bot.checkins import first_moment
 from bot.cohorts import cohort_in_sentence
 from bot.dialog import button
+from bot.i18n import _, role_word, speaking
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.pairs import PairInfo
@@ -63,7 +65,7 @@ async def plan_all(db: Database, programs: ProgramCatalog, now: datetime) -> Non
 
 async def look(context: JobContext) -> None:
     """Lift pauses that ran out, flag quiet pairs, and plan tomorrow's look."""
-    _, cohort_id, day = context.job.subject.split(":")
+    _kind, cohort_id, day = context.job.subject.split(":")
     cohort = await context.session.get(Cohort, int(cohort_id))
     program = context.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None:
@@ -172,45 +174,59 @@ def _without_sessions(pair: Watched, cohort: Cohort, last: datetime | None, now:
 
 async def _flag(session: AsyncSession, info: PairInfo, silent: list[Person], today: date, now: datetime) -> None:
     info.pair.quiet_flagged_on = today
-    why = reason_words(info, silent)
     asked = [p for p in (info.guide, info.guided) if p not in silent] or [info.guide, info.guided]
     for person in asked:
         partner = info.partner_of(person.id)
-        question = Reply(
-            f"It has been quiet between you and {partner.display_name} in "
-            f"{cohort_in_sentence(info.cohort, info.program)}. Is all well? Only the coordinators hear about it, "
-            "and only if you cannot reach them.",
-            title="Is all well?",
-            buttons=(
-                button(DIALOG, "All is well", f"well|{info.pair.id}"),
-                button(DIALOG, "I can't reach them", f"unreachable|{info.pair.id}", "danger"),
-            ),
-        )
+        with speaking(person.language):
+            question = Reply(
+                _(
+                    "It has been quiet between you and {name} in {cohort}. Is all well? Only the coordinators hear "
+                    "about it, and only if you cannot reach them."
+                ).format(name=partner.display_name, cohort=cohort_in_sentence(info.cohort, info.program)),
+                title=_("Is all well?"),
+                buttons=(
+                    button(DIALOG, _("All is well"), f"well|{info.pair.id}"),
+                    button(DIALOG, _("I can't reach them"), f"unreachable|{info.pair.id}", "danger"),
+                ),
+            )
         outbox.queue(session, person.id, question, kind=KIND, now=now)
-    await tell_coordinators(session, info, why, now)
+    await tell_coordinators(session, info, lambda: reason_words(info, silent), now)
 
 
 def reason_words(info: PairInfo, silent: list[Person]) -> str:
+    """Why the pair is quiet, in the language being spoken."""
+    if len(silent) > 1:
+        return _("{name} and {other} left their last {count} check-ins unanswered").format(
+            name=silent[0].display_name, other=silent[1].display_name, count=IN_A_ROW
+        )
     if silent:
-        names = " and ".join(p.display_name for p in silent)
-        return f"{names} left their last {IN_A_ROW} check-ins unanswered"
+        return _("{name} left their last {count} check-ins unanswered").format(
+            name=silent[0].display_name, count=IN_A_ROW
+        )
     assert info.program.one_to_one is not None
-    return f"no session was held or booked for {info.program.one_to_one.quiet_weeks} weeks"
+    return _("no session was held or booked for {count} weeks").format(count=info.program.one_to_one.quiet_weeks)
 
 
 async def tell_coordinators(
-    session: AsyncSession, info: PairInfo, why: str, now: datetime, *, ref: str | None = None
+    session: AsyncSession, info: PairInfo, why: Callable[[], str], now: datetime, *, ref: str | None = None
 ) -> None:
-    notice = Reply(
-        f"A quiet pair in {cohort_in_sentence(info.cohort, info.program)}: {info.guided.display_name} with "
-        f"their {info.program.guide_role} {info.guide.display_name}. Why: {why}.",
-        title="A quiet pair",
-        buttons=(
-            button(DIALOG, "Contact the pair", f"contact|{info.pair.id}"),
-            button("pair", "Reassign", f"move|{info.pair.id}|"),
-        ),
-    )
+    """Tell the cohort's coordinators, each in their language; `why()` says why in the language being spoken."""
     for coordinator in await cohort_coordinators(session, info.cohort, info.program):
+        with speaking(coordinator.language):
+            notice = Reply(
+                _("A quiet pair in {cohort}: {name} with their {role} {guide}. Why: {why}.").format(
+                    cohort=cohort_in_sentence(info.cohort, info.program),
+                    name=info.guided.display_name,
+                    role=role_word(info.program.guide_role),
+                    guide=info.guide.display_name,
+                    why=why(),
+                ),
+                title=_("A quiet pair"),
+                buttons=(
+                    button(DIALOG, _("Contact the pair"), f"contact|{info.pair.id}"),
+                    button("pair", _("Reassign"), f"move|{info.pair.id}|"),
+                ),
+            )
         outbox.queue(session, coordinator.id, notice, kind=KIND, now=now, ref=ref)
 
 

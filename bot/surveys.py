@@ -30,6 +30,7 @@ from bot.checkins import first_moment, local_moment
 from bot.cohorts import cohort_label, survey_phase
 from bot.cycle import LONGEST_PHASE
 from bot.dialog import button
+from bot.i18n import ENGLISH, _, program_words, speaking
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.programs import Program, ProgramCatalog, Survey, SurveyQuestion
@@ -119,23 +120,25 @@ class Target:
     person_id: int
     role: str
     timezone: str
+    language: str = ENGLISH  # the one they read
 
 
 async def audience(session: AsyncSession, cohort: Cohort, program: Program, survey: Survey) -> list[Target]:
     """Everyone in the cohort the survey asks, once each, in the first of their roles the audience names."""
     query = (
-        select(Person.id, Membership.role, Person.timezone)
+        select(Person.id, Membership.role, Person.timezone, Person.language)
         .join(Membership, Membership.person_id == Person.id)
         .where(Membership.cohort_id == cohort.id, Membership.role.in_(survey.audience))
     )
     found: dict[int, Target] = {}
-    for person_id, role, zone in await session.execute(query):
+    for person_id, role, zone, language in await session.execute(query):
         known = found.get(person_id)
         if known is None or survey.audience.index(role) < survey.audience.index(known.role):
-            found[person_id] = Target(person_id, role, zone or "UTC")
+            found[person_id] = Target(person_id, role, zone or "UTC", language or ENGLISH)
     if "coordinator" in survey.audience:
         for person in await cohort_coordinators(session, cohort, program):
-            found.setdefault(person.id, Target(person.id, "coordinator", person.timezone or "UTC"))
+            target = Target(person.id, "coordinator", person.timezone or "UTC", person.language or ENGLISH)
+            found.setdefault(person.id, target)
     return sorted(found.values(), key=lambda target: target.person_id)
 
 
@@ -204,15 +207,18 @@ async def open_survey(context: JobContext) -> None:
         )
         ids = {person_id: invitation_id for invitation_id, person_id in created.all()}
         send_on = max(opens, now.date())
-        messages = [
-            outbox.Queued(
-                t.person_id,
-                invitation_reply(ids[t.person_id], survey, program, cohort, closes, reminder=0),
-                due_at=max(now, local_moment(send_on, program.check_ins.send_at, t.timezone)),
-                ref=f"survey:{ids[t.person_id]}",
+        messages = []
+        for t in targets:
+            with speaking(t.language):  # each in their own language
+                reply = invitation_reply(ids[t.person_id], survey, program, cohort, closes, reminder=0)
+            messages.append(
+                outbox.Queued(
+                    t.person_id,
+                    reply,
+                    due_at=max(now, local_moment(send_on, program.check_ins.send_at, t.timezone)),
+                    ref=f"survey:{ids[t.person_id]}",
+                )
             )
-            for t in targets
-        ]
         await outbox.queue_each(session, messages, kind="survey", now=now)
     subject = context.job.subject
     for day in reminder_days(opens, closes):
@@ -231,7 +237,7 @@ async def remind(context: JobContext) -> None:
     session, now = context.session, context.now
     cohort, program, survey = found
     day = date.fromisoformat(context.job.subject.rsplit(":", 1)[1])
-    _, closes = survey_dates(cohort, survey)
+    _opens, closes = survey_dates(cohort, survey)
     if day > closes:
         return
     waiting = (
@@ -241,19 +247,28 @@ async def remind(context: JobContext) -> None:
         SurveyInvitation.reminders < MAX_REMINDERS,
     )
     query = (
-        select(SurveyInvitation.id, SurveyInvitation.person_id, SurveyInvitation.reminders, Person.timezone)
+        select(
+            SurveyInvitation.id,
+            SurveyInvitation.person_id,
+            SurveyInvitation.reminders,
+            Person.timezone,
+            Person.language,
+        )
         .join(Person, Person.id == SurveyInvitation.person_id)
         .where(*waiting)
     )
-    messages = [
-        outbox.Queued(
-            person_id,
-            invitation_reply(invitation_id, survey, program, cohort, closes, reminder=reminders + 1),
-            due_at=max(now, local_moment(day, program.check_ins.send_at, zone or "UTC")),
-            ref=f"survey:{invitation_id}",
+    messages = []
+    for invitation_id, person_id, reminders, zone, language in await session.execute(query):
+        with speaking(language):  # each in their own language
+            reply = invitation_reply(invitation_id, survey, program, cohort, closes, reminder=reminders + 1)
+        messages.append(
+            outbox.Queued(
+                person_id,
+                reply,
+                due_at=max(now, local_moment(day, program.check_ins.send_at, zone or "UTC")),
+                ref=f"survey:{invitation_id}",
+            )
         )
-        for invitation_id, person_id, reminders, zone in await session.execute(query)
-    ]
     await outbox.queue_each(session, messages, kind="survey-reminder", now=now)
     await session.execute(update(SurveyInvitation).where(*waiting).values(reminders=SurveyInvitation.reminders + 1))
 
@@ -269,17 +284,22 @@ async def close_survey(context: JobContext) -> None:
     rate = next((r for r in rates if r.survey.id == survey.id), None)
     if rate is None:
         return
-    reply = Reply(
-        f"{rate.finished} of {rate.invited} people answered it ({rate.percent}%). "
-        "Type `report survey` for the results; answers are anonymous and groups under five are hidden.",
-        title=f"The survey “{survey.title}” of {cohort_label(cohort, program)} has closed",
-    )
     for person in await cohort_coordinators(session, cohort, program):
+        with speaking(person.language):
+            reply = Reply(
+                _(
+                    "{finished} of {invited} people answered it ({percent}%). "
+                    "Type `report survey` for the results; answers are anonymous and groups under five are hidden."
+                ).format(finished=rate.finished, invited=rate.invited, percent=rate.percent),
+                title=_("The survey “{title}” of {cohort} has closed").format(
+                    title=program_words(survey.title), cohort=cohort_label(cohort, program)
+                ),
+            )
         outbox.queue(session, person.id, reply, kind="survey-closed", now=now)
 
 
 async def _job_survey(context: JobContext) -> tuple[Cohort, Program, Survey] | None:
-    _, cohort_id, survey_id = context.job.subject.split(":")[:3]
+    _kind, cohort_id, survey_id = context.job.subject.split(":")[:3]
     cohort = await context.session.get(Cohort, int(cohort_id))
     program = context.programs.get(cohort.program_id) if cohort else None
     survey = next((s for s in program.surveys if s.id == survey_id), None) if program else None
@@ -289,15 +309,20 @@ async def _job_survey(context: JobContext) -> tuple[Cohort, Program, Survey] | N
 def invitation_reply(
     invitation_id: int, survey: Survey, program: Program, cohort: Cohort, closes: date, *, reminder: int
 ) -> Reply:
-    opening = f"A reminder ({reminder} of {MAX_REMINDERS}): " if reminder else ""
-    count = len(survey.questions)
-    return Reply(
-        f"{opening}Would you answer {count} short questions? It is open until {long_date(closes)}. "
+    """The invitation (or a reminder of it), in the language being spoken (the caller's `speaking`)."""
+    opening = ""
+    if reminder:
+        opening = _("A reminder ({number} of {total}):").format(number=reminder, total=MAX_REMINDERS) + " "
+    text = _(
+        "Would you answer {count} short questions? It is open until {date}. "
         "Your answers are stored without your name, and the coordinators only see totals from five "
         "people or more. The survey never asks what you talked about in your sessions. "
-        "You can stop at any time and carry on later with `survey`.",
-        title=f"{survey.title}: {cohort_label(cohort, program)}",
-        buttons=(button(NAME, "Start the survey", f"start|{invitation_id}", "primary"),),
+        "You can stop at any time and carry on later with `survey`."
+    ).format(count=len(survey.questions), date=long_date(closes))
+    return Reply(
+        opening + text,
+        title=_("{survey}: {cohort}").format(survey=program_words(survey.title), cohort=cohort_label(cohort, program)),
+        buttons=(button(NAME, _("Start the survey"), f"start|{invitation_id}", "primary"),),
     )
 
 
@@ -470,8 +495,8 @@ def _answers_of(tally: Tally, question: SurveyQuestion) -> list[str]:
     if question.kind == "text":
         return list(tally.texts)
     if question.kind == "multiple":
-        return [option for option, n in tally.counts.items() for _ in range(n)]  # one row per option chosen
-    return [answer for answer, n in tally.counts.items() for _ in range(n)]
+        return [option for option, n in tally.counts.items() for _unused in range(n)]  # one row per option chosen
+    return [answer for answer, n in tally.counts.items() for _unused in range(n)]
 
 
 def clean_text(typed: str) -> str | None:

@@ -8,6 +8,7 @@ from bot import outbox
 from bot.checkins import ANSWERS, NAME, counts_hours
 from bot.cohorts import cohort_in_sentence
 from bot.dialog import Registry, Turn, button, row_id
+from bot.i18n import _, speaking
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.programs import Program
@@ -22,8 +23,8 @@ class CheckInDialog:
     lasting = True  # a check-in is come back to: its questions stay in the person's DM
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        step, _, rest = value.partition("|")
-        check_in_id, _, choice = rest.partition("|")
+        step, _bar, rest = value.partition("|")
+        check_in_id, _bar, choice = rest.partition("|")
         found = await _own_check_in(turn, check_in_id)
         if found is None:
             return
@@ -43,14 +44,14 @@ async def _own_check_in(turn: Turn, check_in_id: str) -> tuple[CheckIn, Program,
     check_in = await turn.session.get(CheckIn, given_id) if given_id is not None else None
     if check_in is None or check_in.person_id != turn.person.id:
         turn.finish()
-        turn.say("That check-in is not yours to answer.")
+        turn.say(_("That check-in is not yours to answer."))
         return None
     cohort = await turn.session.get_one(Cohort, check_in.cohort_id)
     pair = await turn.session.get_one(Pair, check_in.pair_id)
     program = turn.programs.get(cohort.program_id)
     if program is None:
         turn.finish()
-        turn.say("That program is no longer offered, so its check-in is closed.")
+        turn.say(_("That program is no longer offered, so its check-in is closed."))
         return None
     return check_in, program, cohort, pair
 
@@ -62,36 +63,40 @@ async def _answer(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohor
         if choice == "need_help" and check_in.status != "need_help":  # asking for help is always possible
             check_in.status = choice
             await _tell_coordinators(turn, check_in, program, cohort, partner)
-            turn.say("I have told the coordinators that you would like help; they will be in touch.")
+            turn.say(_("I have told the coordinators that you would like help; they will be in touch."))
             return
-        turn.say(f"You answered this check-in already ({ANSWERS[check_in.status].lower()}). Thank you!")
+        answered = _(ANSWERS[check_in.status]).lower()
+        turn.say(_("You answered this check-in already ({answer}). Thank you!").format(answer=answered))
         return
     check_in.status, check_in.answered_at = choice, turn.now
     pair.quiet_flagged_on = None  # the pair is in touch again: a later silence may be flagged anew
     if choice == "need_help":
         await _tell_coordinators(turn, check_in, program, cohort, partner)
-        thanks = "Thank you. I have told the coordinators that you would like help; they will be in touch."
+        thanks = _("Thank you. I have told the coordinators that you would like help; they will be in touch.")
     elif choice == "some_difficulties":
-        thanks = "Thank you for telling me. If you would like the coordinators to help, click *Need help* any time."
+        thanks = _("Thank you for telling me. If you would like the coordinators to help, click *Need help* any time.")
     else:
-        thanks = "Good to hear, thank you."
-    unit = "hours" if counts_hours(program) else "sessions"
+        thanks = _("Good to hear, thank you.")
     buttons = tuple(button(NAME, label, f"count|{check_in.id}|{label}") for label in ("0", "1", "2", "3", "4"))
     turn.ask(
         NAME,
         "count",
-        f"{thanks} One more: how many {_count_question(unit, partner)} since the last check-in? "
-        "Click a number, or type one.",
+        f"{thanks} {_count_question(counts_hours(program), partner)}",
         expects="choice",
         buttons=buttons,
         data={"id": check_in.id},
     )
 
 
-def _count_question(unit: str, partner: Person) -> str:
-    if unit == "hours":
-        return f"hours have you and {partner.display_name} spent together"
-    return f"sessions have you had with {partner.display_name}"
+def _count_question(hours: bool, partner: Person) -> str:
+    if hours:
+        return _(
+            "One more: how many hours have you and {name} spent together since the last check-in? "
+            "Click a number, or type one."
+        ).format(name=partner.display_name)
+    return _(
+        "One more: how many sessions have you had with {name} since the last check-in? Click a number, or type one."
+    ).format(name=partner.display_name)
 
 
 async def _count(turn: Turn, check_in: CheckIn, program: Program, typed: str) -> None:
@@ -99,18 +104,21 @@ async def _count(turn: Turn, check_in: CheckIn, program: Program, typed: str) ->
     most = MOST_HOURS if hours else MOST_SESSIONS
     number = _number(typed, whole=not hours)
     if number is None or not 0 <= number <= most:
-        kind = "hours, like 1.5" if hours else "sessions, like 2"
-        turn.say(f"Please answer with a number of {kind} (from 0 to {most}). Nothing was saved.")
+        if hours:
+            refusal = _("Please answer with a number of hours, like 1.5 (from 0 to {most}). Nothing was saved.")
+        else:
+            refusal = _("Please answer with a number of sessions, like 2 (from 0 to {most}). Nothing was saved.")
+        turn.say(refusal.format(most=most))
         return
     turn.finish()
     if check_in.sessions is not None or check_in.hours is not None:
-        turn.say("You answered this already. Thank you!")
+        turn.say(_("You answered this already. Thank you!"))
         return
     if hours:
         check_in.hours = number
     else:
         check_in.sessions = int(number)
-    turn.say("Thank you, that is all for this check-in.")
+    turn.say(_("Thank you, that is all for this check-in."))
 
 
 def _number(typed: str, *, whole: bool) -> float | None:
@@ -124,13 +132,21 @@ def _number(typed: str, *, whole: bool) -> float | None:
 
 
 async def _tell_coordinators(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohort, partner: Person) -> None:
-    notice = Reply(
-        f"{turn.person.display_name} ({turn.person.email}) answered *Need help* in the "
-        f"{long_date(check_in.asked_on)} check-in of {cohort_in_sentence(cohort, program)}, about their "
-        f"pairing with {partner.display_name}. Please get in touch with them.",
-        title="A check-in asks for help",
-    )
     for coordinator in await cohort_coordinators(turn.session, cohort, program):
+        with speaking(coordinator.language):
+            notice = Reply(
+                _(
+                    "{name} ({email}) answered *Need help* in the {date} check-in of {cohort}, about their "
+                    "pairing with {partner}. Please get in touch with them."
+                ).format(
+                    name=turn.person.display_name,
+                    email=turn.person.email,
+                    date=long_date(check_in.asked_on),
+                    cohort=cohort_in_sentence(cohort, program),
+                    partner=partner.display_name,
+                ),
+                title=_("A check-in asks for help"),
+            )
         outbox.queue(
             turn.session, coordinator.id, notice, kind="check-in-help", now=turn.now, ref=f"check-in:{check_in.id}"
         )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot import ending, outbox
 from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Registry, Turn, button, row_id
+from bot.i18n import N_, _, role_word, speaking
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.pairs import pairings_of
@@ -23,12 +24,12 @@ from storage.models import Cohort, Membership, OutboxMessage, Person
 NAME = "help-me"
 KIND = "help-request"
 ASKED_AGAIN_WITHIN = timedelta(minutes=30)  # a second click within this is the same request
-TOPICS = {
-    "sessions": "booking or sessions",
-    "pairing": "my pairing",
-    "program": "the program itself",
-    "assistant": "using this assistant",
-    "other": "something else",
+TOPICS = {  # in the reader's language where they are shown
+    "sessions": N_("booking or sessions"),
+    "pairing": N_("my pairing"),
+    "program": N_("the program itself"),
+    "assistant": N_("using this assistant"),
+    "other": N_("something else"),
 }
 NO_TOPIC = "none"
 
@@ -46,14 +47,18 @@ async def start(turn: Turn, args: str) -> None:
     places = await _places(turn)
     if not places and turn.roles.coordinator_of:
         turn.say(
-            "You coordinate your programs: `help me` is for the people in them, and their requests come to you. "
-            "Type `help` to see what you can do."
+            _(
+                "You coordinate your programs: `help me` is for the people in them, and their requests come to you. "
+                "Type `help` to see what you can do."
+            )
         )
         return
     if not places:
         turn.say(
-            "You are not in a program yet, so there are no coordinators to tell. Type `programs` to see the "
-            "programs and whom to contact, or `apply` to apply."
+            _(
+                "You are not in a program yet, so there are no coordinators to tell. Type `programs` to see the "
+                "programs and whom to contact, or `apply` to apply."
+            )
         )
         return
     topic = _topic_of(args)
@@ -61,7 +66,7 @@ async def start(turn: Turn, args: str) -> None:
         buttons = tuple(
             button(NAME, cohort_label(p.cohort, p.program), f"cohort|{p.cohort.id}|{topic or ''}") for p in places
         )
-        turn.ask(NAME, "cohort", "Which program would you like help with?", expects="choice", buttons=buttons)
+        turn.ask(NAME, "cohort", _("Which program would you like help with?"), expects="choice", buttons=buttons)
         return
     await _ask_topic_or_send(turn, places[0], topic)
 
@@ -70,25 +75,25 @@ class HelpMeDialog:
     name = NAME
 
     async def on_text(self, turn: Turn, text: str) -> None:
-        turn.say("Please click one of the buttons above, or type `help me` to start again.")
+        turn.say(_("Please click one of the buttons above, or type `help me` to start again."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        step, _, rest = value.partition("|")
+        step, _bar, rest = value.partition("|")
         if step == "start":
             await start(turn, "")
             return
-        cohort_id, _, topic = rest.partition("|")
+        cohort_id, _bar, topic = rest.partition("|")
         place = await _place(turn, cohort_id)
         if place is None:
             turn.finish()
-            turn.say("You are no longer in that program, so I did not tell anyone. Type `help me` to start again.")
+            turn.say(_("You are no longer in that program, so I did not tell anyone. Type `help me` to start again."))
             return
         if step == "cohort":
             await _ask_topic_or_send(turn, place, topic if topic in TOPICS else None)
         elif step == "send" and (topic in TOPICS or topic == NO_TOPIC):
             await _send(turn, place, topic if topic in TOPICS else None)
         else:
-            turn.say("Please click one of the buttons above, or type `help me` to start again.")
+            turn.say(_("Please click one of the buttons above, or type `help me` to start again."))
 
 
 # Asking what it is about (optional)
@@ -99,13 +104,15 @@ async def _ask_topic_or_send(turn: Turn, place: Place, topic: str | None) -> Non
         await _send(turn, place, topic)
         return
     value = f"send|{place.cohort.id}"
-    buttons = tuple(button(NAME, words.capitalize(), f"{value}|{topic_id}") for topic_id, words in TOPICS.items())
-    buttons += (button(NAME, "Just tell them", f"{value}|{NO_TOPIC}", "primary"),)
+    buttons = tuple(button(NAME, _(words).capitalize(), f"{value}|{topic_id}") for topic_id, words in TOPICS.items())
+    buttons += (button(NAME, _("Just tell them"), f"{value}|{NO_TOPIC}", "primary"),)
     turn.ask(
         NAME,
         "topic",
-        f"I will tell the coordinators of the {place.program.short_name} at once that you would like help. "
-        "What is it about? (You don't have to say: the coordinators will ask you.)",
+        _(
+            "I will tell the coordinators of the {program} at once that you would like help. "
+            "What is it about? (You don't have to say: the coordinators will ask you.)"
+        ).format(program=place.program.short_name),
         expects="choice",
         buttons=buttons,
     )
@@ -121,47 +128,74 @@ async def _send(turn: Turn, place: Place, topic: str | None) -> None:
     asked_at = await _asked_recently(turn, ref)
     if asked_at is not None:
         turn.say(
-            f"You asked for help at {local_time(asked_at, turn.timezone)} and the coordinators of the "
-            f"{program.short_name} have it; they will be in touch. I did not send it twice."
+            _(
+                "You asked for help at {time} and the coordinators of the {program} have it; they will be in touch. "
+                "I did not send it twice."
+            ).format(time=local_time(asked_at, turn.timezone), program=program.short_name)
         )
         return
     coordinators = [c for c in await cohort_coordinators(turn.session, cohort, program) if c.id != turn.person.id]
     if not coordinators:
         turn.say(
-            f"{cohort_in_sentence(cohort, program, opening=True)} has no coordinator I can reach yet. "
-            f"Please write to {program.contact}."
+            _("{cohort} has no coordinator I can reach yet. Please write to {contact}.").format(
+                cohort=cohort_in_sentence(cohort, program, opening=True), contact=program.contact
+            )
         )
         return
-    notice = await _notice(turn, place, topic)
+    partners = await _partners(turn, place)
     for coordinator in coordinators:
+        with speaking(coordinator.language):
+            notice = _notice(turn, place, topic, partners)
         outbox.queue(turn.session, coordinator.id, notice, kind=KIND, now=turn.now, ref=ref)
     names = ", ".join(c.display_name for c in coordinators)
-    about = f" about {TOPICS[topic]}" if topic else ""
-    turn.say(
-        f"I have told the coordinators of {cohort_in_sentence(cohort, program)} ({names}) that you would like "
-        f"help{about}. They will be in touch with you directly."
-    )
+    if topic:
+        told = _(
+            "I have told the coordinators of {cohort} ({names}) that you would like help about {topic}. "
+            "They will be in touch with you directly."
+        )
+    else:
+        told = _(
+            "I have told the coordinators of {cohort} ({names}) that you would like help. "
+            "They will be in touch with you directly."
+        )
+    topic_words = _(TOPICS[topic]) if topic else ""
+    turn.say(told.format(cohort=cohort_in_sentence(cohort, program), names=names, topic=topic_words))
 
 
-async def _notice(turn: Turn, place: Place, topic: str | None) -> Reply:
+def _notice(turn: Turn, place: Place, topic: str | None, partners: list[Person]) -> Reply:
+    """The coordinator's notice, in the language being spoken (the caller's `speaking`)."""
     program, cohort, person = place.program, place.cohort, turn.person
-    about = f", about {TOPICS[topic]}" if topic else ""
+    if topic:
+        asks = _("{name} ({email}), {role} in {cohort}, asks for help, about {topic}.")
+    else:
+        asks = _("{name} ({email}), {role} in {cohort}, asks for help.")
+    words = asks.format(
+        name=person.display_name,
+        email=person.email,
+        role=role_word(place.role),
+        cohort=cohort_in_sentence(cohort, program),
+        topic=_(TOPICS[topic]) if topic else "",
+    )
     return Reply(
-        f"{person.display_name} ({person.email}), {place.role} in {cohort_in_sentence(cohort, program)}, "
-        f"asks for help{about}. {await _pairing_words(turn, place)} Please get in touch with them.",
-        title="Someone asks for help",
+        " ".join((words, _pairing_words(partners), _("Please get in touch with them."))),
+        title=_("Someone asks for help"),
     )
 
 
-async def _pairing_words(turn: Turn, place: Place) -> str:
-    partners: list[Person] = [
+async def _partners(turn: Turn, place: Place) -> list[Person]:
+    return [
         info.partner_of(turn.person.id)
         for info in await pairings_of(turn.session, turn.person.id, turn.programs)
         if info.cohort.id == place.cohort.id
     ]
+
+
+def _pairing_words(partners: list[Person]) -> str:
     if not partners:
-        return "They are not paired yet."
-    return "They are paired with " + "; ".join(f"{p.display_name}, {p.email}" for p in partners) + "."
+        return _("They are not paired yet.")
+    return _("They are paired with {partners}.").format(
+        partners="; ".join(f"{p.display_name}, {p.email}" for p in partners)
+    )
 
 
 async def _asked_recently(turn: Turn, ref: str) -> datetime | None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot import outbox, pair_admin
 from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, in_a_program
+from bot.i18n import N_, _, role_word, speaking
 from bot.messages import Button, Reply
 from bot.network import cohort_coordinators
 from bot.pairs import pairings_of
@@ -31,39 +32,55 @@ async def show_partners(turn: Turn, args: str) -> None:
         if pair.status == "active":
             zone = partner.timezone or "UTC"
             lines.append(
-                f"{cohort_label(cohort, program)}: your {role} is {partner.display_name}, {partner.email}; "
-                f"it is {local_time(turn.now, zone)} for them"
+                _("{cohort}: your {role} is {name}, {email}; it is {time} for them").format(
+                    cohort=cohort_label(cohort, program),
+                    role=role_word(role),
+                    name=partner.display_name,
+                    email=partner.email,
+                    time=local_time(turn.now, zone),
+                )
             )
             if program.share_application and pair.guide_id == turn.person.id:
-                label = f"See {partner.display_name}'s application"
+                label = _("See {name}'s application").format(name=partner.display_name)
                 buttons.append(button(MATERIALS, label, f"show|{pair.id}"))
             if program.pair_change_by_consent:
-                buttons.append(button(NAME, f"Ask to end the pairing with {partner.display_name}", f"ask|{pair.id}"))
+                label = _("Ask to end the pairing with {name}").format(name=partner.display_name)
+                buttons.append(button(NAME, label, f"ask|{pair.id}"))
         else:
-            ended = long_date(today_in(pair.ended_at, turn.timezone)) if pair.ended_at else "earlier"
             why = pair_admin.told_reason(pair.end_reason)
-            lines.append(f"Earlier, in the {program.short_name}: {partner.display_name} (ended {ended}, {why})")
+            if pair.ended_at:
+                line = _("Earlier, in the {program}: {name} (ended {date}, {why})").format(
+                    program=program.short_name,
+                    name=partner.display_name,
+                    date=long_date(today_in(pair.ended_at, turn.timezone)),
+                    why=why,
+                )
+            else:
+                line = _("Earlier, in the {program}: {name} (ended earlier, {why})").format(
+                    program=program.short_name, name=partner.display_name, why=why
+                )
+            lines.append(line)
     if not lines:
-        turn.say("You are not paired with anyone yet. When the coordinators pair you, I will tell you here.")
+        turn.say(_("You are not paired with anyone yet. When the coordinators pair you, I will tell you here."))
         return
-    turn.say("", title="Your pairings", lines=tuple(lines), buttons=tuple(buttons))
+    turn.say("", title=_("Your pairings"), lines=tuple(lines), buttons=tuple(buttons))
 
 
 class PartnerDialog:
     name = NAME
 
     async def on_text(self, turn: Turn, text: str) -> None:
-        turn.say("Please use the buttons above, or type `partner` to start again.")
+        turn.say(_("Please use the buttons above, or type `partner` to start again."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, item_id = value.partition("|")
+        action, _bar, item_id = value.partition("|")
         if not item_id.isdigit():
             return
         if action in ("ask", "ask-confirm"):
             await _ask(turn, int(item_id), confirmed=action == "ask-confirm")
         elif action == "keep":
             turn.finish()
-            turn.say("Fine: your pairing stays as it is.")
+            turn.say(_("Fine: your pairing stays as it is."))
         elif action in ("agree", "decline"):
             await _answer(turn, int(item_id), agree=action == "agree")
 
@@ -75,21 +92,31 @@ async def _ask(turn: Turn, pair_id: int, *, confirmed: bool) -> None:
     pair, program, cohort = found
     partner = await turn.session.get_one(Person, _other(pair, turn.person.id))
     if not program.pair_change_by_consent:
-        turn.say(f"In the {program.short_name}, pairings are changed by the coordinators: {program.contact}.")
+        turn.say(
+            _("In the {program}, pairings are changed by the coordinators: {contact}.").format(
+                program=program.short_name, contact=program.contact
+            )
+        )
         return
     if await _open_request(turn, pair.id) is not None:
-        turn.say(f"You or {partner.display_name} already asked to end this pairing; I am waiting for the answer.")
+        turn.say(
+            _("You or {name} already asked to end this pairing; I am waiting for the answer.").format(
+                name=partner.display_name
+            )
+        )
         return
     if not confirmed:
         turn.ask(
             NAME,
             "ask",
-            f"Ask {partner.display_name} to agree to end your pairing in the {program.short_name}? If they agree, "
-            "the coordinators can match you both again. I will not ask for, or pass on, any reasons.",
+            _(
+                "Ask {name} to agree to end your pairing in the {program}? If they agree, "
+                "the coordinators can match you both again. I will not ask for, or pass on, any reasons."
+            ).format(name=partner.display_name, program=program.short_name),
             expects="choice",
             buttons=(
-                button(NAME, "Yes, ask them", f"ask-confirm|{pair.id}", "danger"),
-                button(NAME, "No, keep it", f"keep|{pair.id}"),
+                button(NAME, _("Yes, ask them"), f"ask-confirm|{pair.id}", "danger"),
+                button(NAME, _("No, keep it"), f"keep|{pair.id}"),
             ),
         )
         return
@@ -97,17 +124,20 @@ async def _ask(turn: Turn, pair_id: int, *, confirmed: bool) -> None:
     change = PairChange(pair_id=pair.id, requested_by_id=turn.person.id, status="asked", created_at=turn.now)
     turn.session.add(change)
     await turn.session.flush()
-    question = Reply(
-        f"{turn.person.display_name} asks to end your pairing in {cohort_in_sentence(cohort, program)}. "
-        "The program allows this when both agree; the coordinators would then match you again.",
-        title="A question about your pairing",
-        buttons=(
-            button(NAME, "I agree", f"agree|{change.id}", "danger"),
-            button(NAME, "I would like to continue", f"decline|{change.id}"),
-        ),
-    )
+    with speaking(partner.language):
+        question = Reply(
+            _(
+                "{name} asks to end your pairing in {cohort}. "
+                "The program allows this when both agree; the coordinators would then match you again."
+            ).format(name=turn.person.display_name, cohort=cohort_in_sentence(cohort, program)),
+            title=_("A question about your pairing"),
+            buttons=(
+                button(NAME, _("I agree"), f"agree|{change.id}", "danger"),
+                button(NAME, _("I would like to continue"), f"decline|{change.id}"),
+            ),
+        )
     outbox.queue(turn.session, partner.id, question, kind="pair-change", now=turn.now)
-    turn.say(f"I asked {partner.display_name}. I will tell you their answer here.")
+    turn.say(_("I asked {name}. I will tell you their answer here.").format(name=partner.display_name))
 
 
 async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
@@ -118,43 +148,47 @@ async def _answer(turn: Turn, change_id: int, *, agree: bool) -> None:
         return
     pair, program, cohort = found
     if change.requested_by_id == turn.person.id:
-        turn.say("This question is for your partner to answer.")
+        turn.say(_("This question is for your partner to answer."))
         return
     if change.status != "asked" or pair.status != "active":
-        turn.say("This question was answered already. Type `partner` to see your pairings.")
+        turn.say(_("This question was answered already. Type `partner` to see your pairings."))
         return
     asker = await turn.session.get_one(Person, change.requested_by_id)
     change.status, change.answered_at = ("agreed" if agree else "declined"), turn.now
+    name = turn.person.display_name
     if not agree:
-        outbox.queue(
-            turn.session,
-            asker.id,
-            Reply(f"{turn.person.display_name} would like to continue your pairing. You can talk to the coordinators."),
-            kind="pair-change",
-            now=turn.now,
-        )
-        turn.say(f"Thank you: your pairing with {asker.display_name} continues. I let them know.")
+        with speaking(asker.language):
+            declined = Reply(
+                _("{name} would like to continue your pairing. You can talk to the coordinators.").format(name=name)
+            )
+        outbox.queue(turn.session, asker.id, declined, kind="pair-change", now=turn.now)
+        turn.say(_("Thank you: your pairing with {name} continues. I let them know.").format(name=asker.display_name))
         return
     pair.status, pair.ended_at, pair.end_reason = "ended", turn.now, "mutual_consent"
-    ended = Reply(
-        f"{turn.person.display_name} agreed: your pairing in the {program.short_name} has ended. "
-        "The coordinators will match you again."
-    )
+    with speaking(asker.language):
+        ended = Reply(
+            _("{name} agreed: your pairing in the {program} has ended. The coordinators will match you again.").format(
+                name=name, program=program.short_name
+            )
+        )
     outbox.queue(turn.session, asker.id, ended, kind="pair-change", now=turn.now)
-    notice = Reply(
-        f"{asker.display_name} and {turn.person.display_name} ended their pairing in "
-        f"{cohort_in_sentence(cohort, program)} by mutual consent. Type `match` to pair them again."
-    )
     for coordinator in await cohort_coordinators(turn.session, cohort, program):
+        with speaking(coordinator.language):
+            notice = Reply(
+                _(
+                    "{asker} and {name} ended their pairing in {cohort} by mutual consent. "
+                    "Type `match` to pair them again."
+                ).format(asker=asker.display_name, name=name, cohort=cohort_in_sentence(cohort, program))
+            )
         outbox.queue(turn.session, coordinator.id, notice, kind="pair-change", now=turn.now)
-    turn.say(f"Done: your pairing with {asker.display_name} has ended, and the coordinators know.")
+    turn.say(_("Done: your pairing with {name} has ended, and the coordinators know.").format(name=asker.display_name))
 
 
 async def _own_pair(turn: Turn, pair_id: int) -> tuple[Pair, Program, Cohort] | None:
     pair = await turn.session.get(Pair, pair_id)
     if pair is None or turn.person.id not in (pair.guide_id, pair.guided_id):
         turn.finish()
-        turn.say("I can't find that pairing among yours. Type `partner` to see your pairings.")
+        turn.say(_("I can't find that pairing among yours. Type `partner` to see your pairings."))
         return None
     cohort = await turn.session.get_one(Cohort, pair.cohort_id)
     program = turn.programs.get(cohort.program_id)
@@ -162,7 +196,7 @@ async def _own_pair(turn: Turn, pair_id: int) -> tuple[Pair, Program, Cohort] | 
         return None
     if pair.status != "active":
         turn.finish()
-        turn.say("That pairing has ended already. Type `partner` to see your pairings.")
+        turn.say(_("That pairing has ended already. Type `partner` to see your pairings."))
         return None
     return pair, program, cohort
 
@@ -180,7 +214,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "who you are paired with; ask to end a pairing where allowed",
+            N_("who you are paired with; ask to end a pairing where allowed"),
             "partner",
             show_partners,
             serves=in_a_program,

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import ending
 from bot.dialog import Command, Registry, Turn, button
-from bot.messages import PLATFORM_NAMES, Reply
+from bot.i18n import N_, _, clock, role_word, speaking
+from bot.messages import Reply, platform_name
 from bot.outbox import NO_ACCOUNT, DeliveryError
 from bot.pairs import PairInfo, pairings_of
 from bot.program_rules import PAIR_ROLES
@@ -78,11 +79,13 @@ async def relay_text(turn: Turn, text: str) -> bool:
         return True
     token = HELD.hold(turn.person.id, text)
     buttons = tuple(
-        button(NAME, f"To {info.partner_of(turn.person.id).display_name}", f"to|{token}|{info.pair.id}")
+        button(
+            NAME, _("To {name}").format(name=info.partner_of(turn.person.id).display_name), f"to|{token}|{info.pair.id}"
+        )
         for info in pairings
     )
     turn.say(
-        "Who is this message for? (Or write `reply NAME your message`.) I hold it for ten minutes, in memory only.",
+        _("Who is this message for? (Or write `reply NAME your message`.) I hold it for ten minutes, in memory only."),
         buttons=buttons,
     )
     return True
@@ -93,13 +96,13 @@ async def reply(turn: Turn, args: str) -> None:
     pairings = await _relay_pairings(turn)
     if not pairings:
         if not await _say_ended(turn):
-            turn.say(NO_PARTNER)
+            turn.say(_(NO_PARTNER))
         return
-    name, _, text = args.partition(" ")
+    name, _space, text = args.partition(" ")
     matching = [info for info in pairings if _named(info.partner_of(turn.person.id), name)]
     if not name or not text.strip() or len(matching) != 1:
         names = ", ".join(info.partner_of(turn.person.id).display_name.split()[0] for info in pairings)
-        turn.say(f"Write `reply NAME your message`, with NAME one of: {names}. Nothing was sent.")
+        turn.say(_("Write `reply NAME your message`, with NAME one of: {names}. Nothing was sent.").format(names=names))
         return
     _relay(turn, matching[0], text.strip())
 
@@ -109,7 +112,7 @@ async def relay_command(turn: Turn, args: str) -> None:
     pairings = await _relay_pairings(turn)
     if not pairings:
         if not await _say_ended(turn):
-            turn.say(NO_PARTNER)
+            turn.say(_(NO_PARTNER))
         return
     action = args.strip().lower()
     if action in ("pause", "resume"):
@@ -118,19 +121,26 @@ async def relay_command(turn: Turn, args: str) -> None:
         names = ", ".join(info.partner_of(turn.person.id).display_name for info in pairings)
         if action == "pause":
             turn.say(
-                f"Relay is paused with {names}: I will not pass on messages either way until one of you "
-                "types `relay resume`."
+                _(
+                    "Relay is paused with {names}: I will not pass on messages either way until one of you "
+                    "types `relay resume`."
+                ).format(names=names)
             )
         else:
-            turn.say(f"Relay is on again with {names}: write here and I pass it on.")
+            turn.say(_("Relay is on again with {names}: write here and I pass it on.").format(names=names))
         return
     lines = []
     for info in pairings:
         partner = info.partner_of(turn.person.id)
-        state = "paused" if info.pair.relay_paused_by_id else "on"
-        lines.append(f"{partner.display_name} ({info.program.short_name}): relay is {state}")
+        if info.pair.relay_paused_by_id:
+            state = _("{name} ({program}): relay is paused")
+        else:
+            state = _("{name} ({program}): relay is on")
+        lines.append(state.format(name=partner.display_name, program=info.program.short_name))
     turn.say(
-        "Write here and I pass it on; `relay pause` or `relay resume` to switch.", title="Relay", lines=tuple(lines)
+        _("Write here and I pass it on; `relay pause` or `relay resume` to switch."),
+        title=_("Relay"),
+        lines=tuple(lines),
     )
 
 
@@ -147,7 +157,7 @@ class RelayDialog:
         text = HELD.take(token, turn.person.id)
         chosen = [info for info in await _relay_pairings(turn) if str(info.pair.id) == pair_id]
         if text is None or not chosen:
-            turn.say("I no longer hold that message (I keep it ten minutes, in memory only). Please send it again.")
+            turn.say(_("I no longer hold that message (I keep it ten minutes, in memory only). Please send it again."))
             return
         _relay(turn, chosen[0], text)
 
@@ -157,12 +167,17 @@ def _relay(turn: Turn, info: PairInfo, text: str) -> None:
     sender, partner = turn.person, info.partner_of(turn.person.id)
     if info.pair.relay_paused_by_id is not None:
         turn.say(
-            f"Relay with {partner.display_name} is paused, so I did not pass this on. `relay resume` "
-            "switches it on again."
+            _("Relay with {name} is paused, so I did not pass this on. `relay resume` switches it on again.").format(
+                name=partner.display_name
+            )
         )
         return
     role = info.program.guide_role if sender.id == info.pair.guide_id else info.program.guided_role
-    message = Reply(text, title=f"From {sender.display_name}, your {role} ({info.program.short_name})")
+    with speaking(partner.language):  # only the frame is in the recipient's language: the text is as typed
+        title = _("From {name}, your {role} ({program})").format(
+            name=sender.display_name, role=role_word(role), program=info.program.short_name
+        )
+    message = Reply(text, title=title)
     from_guide = sender.id == info.pair.guide_id
 
     async def deliver() -> None:
@@ -175,8 +190,10 @@ def _relay(turn: Turn, info: PairInfo, text: str) -> None:
             turn.say(_not_delivered(partner, unreachable=reason == NO_ACCOUNT))
             return
         await _count(turn, info.pair, from_guide=from_guide)
-        platform = PLATFORM_NAMES.get(account.platform, account.platform)
-        turn.say(f"Delivered to {partner.display_name} on {platform}. {_their_time(turn, partner)}")
+        delivered = _("Delivered to {name} on {platform}.").format(
+            name=partner.display_name, platform=platform_name(account.platform)
+        )
+        turn.say(f"{delivered} {_their_time(turn, partner)}")
 
     turn.after_commit.append(deliver)
 
@@ -185,24 +202,29 @@ def _their_time(turn: Turn, partner: Person) -> str:
     """What time it is for the recipient; at night, that an answer may wait for their morning."""
     zone = partner.timezone or "UTC"
     if not is_night(turn.now, zone):
-        return f"It is {local_time(turn.now, zone)} for them."
-    clock = f"{turn.now.astimezone(ZoneInfo(zone)):%H:%M}"
+        return _("It is {time} for them.").format(time=local_time(turn.now, zone))
+    time_there = clock(turn.now.astimezone(ZoneInfo(zone)))
     first_name = partner.display_name.split()[0] if partner.display_name.strip() else partner.display_name
-    where = f" in {city}" if (city := zone_city(zone)) else f" {zone_name(zone)}"
-    return f"It is {clock} for {first_name}{where}, so they may answer in the morning."
+    if city := zone_city(zone):
+        return _("It is {time} for {name} in {city}, so they may answer in the morning.").format(
+            time=time_there, name=first_name, city=city
+        )
+    return _("It is {time} for {name} {zone}, so they may answer in the morning.").format(
+        time=time_there, name=first_name, zone=zone_name(zone)
+    )
 
 
 def _not_delivered(partner: Person, *, unreachable: bool) -> str:
     if unreachable:
-        return (
-            f"I could not deliver your message to {partner.display_name}: they have not written to me on Slack "
-            f"or Teams yet, so I cannot reach them. I keep no copy of it; please send it again once they have, "
-            f"or write to {partner.email}."
-        )
-    return (
-        f"I could not deliver your message to {partner.display_name} just now. Please send it again in a few "
+        return _(
+            "I could not deliver your message to {name}: they have not written to me on Slack "
+            "or Teams yet, so I cannot reach them. I keep no copy of it; please send it again once they have, "
+            "or write to {email}."
+        ).format(name=partner.display_name, email=partner.email)
+    return _(
+        "I could not deliver your message to {name} just now. Please send it again in a few "
         "minutes: I keep no copy of it."
-    )
+    ).format(name=partner.display_name)
 
 
 async def _count(turn: Turn, pair: Pair, *, from_guide: bool) -> None:
@@ -223,8 +245,9 @@ async def _say_ended(turn: Turn) -> bool:
     lines = []
     for info in ended:
         partner = info.partner_of(turn.person.id)
-        lines.append(f"{ending.pairing_ended_words(info, turn.person.id)} Write to them directly: {partner.email}.")
-    turn.say("I no longer pass messages on: your partnership has ended. Nothing was sent.", lines=tuple(lines))
+        write = _("Write to them directly: {email}.").format(email=partner.email)
+        lines.append(f"{ending.pairing_ended_words(info, turn.person.id)} {write}")
+    turn.say(_("I no longer pass messages on: your partnership has ended. Nothing was sent."), lines=tuple(lines))
     return True
 
 
@@ -239,7 +262,7 @@ def _named(person: Person, name: str) -> bool:
     return bool(name) and (full == name or full.split()[0] == name or person.email.lower().startswith(name + "@"))
 
 
-NO_PARTNER = (
+NO_PARTNER = N_(
     "You have no partner to write to through me: relay is for pairs in programs that offer it "
     "(the SIG-ALICE coaching). Nothing was sent."
 )
@@ -259,7 +282,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             "reply",
-            "write to one of your partners by name",
+            N_("write to one of your partners by name"),
             "reply NAME message",
             reply,
             roles=frozenset(PAIR_ROLES),
@@ -269,7 +292,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "pause or resume messages passed between you and your partner",
+            N_("pause or resume messages passed between you and your partner"),
             "relay | relay pause | relay resume",
             relay_command,
             roles=frozenset(PAIR_ROLES),

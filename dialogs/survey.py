@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot import surveys
 from bot.dialog import Command, Registry, Turn, button, in_a_program, row_id
+from bot.i18n import N_, _, program_words
 from bot.messages import Button
 from bot.programs import Program, Survey, SurveyQuestion
 from bot.surveys import NAME, SCALE
@@ -19,6 +20,7 @@ from bot.timezones import long_date, today_in
 from storage.models import Cohort, Membership, SurveyInvitation
 
 SKIP_WORDS = {"skip", "pass", "-"}
+SUMMARY = N_("answer an evaluation survey that is open for you")  # `help` shows it, translated
 
 
 # `survey`: the person's open surveys
@@ -32,15 +34,15 @@ async def show_surveys(turn: Turn, args: str) -> None:
         if invitation is not None and not invitation.finished:
             waiting.append((invitation, cohort, program, survey))
     if not waiting:
-        turn.say("You have no survey to answer right now. I will write to you when one opens.")
+        turn.say(_("You have no survey to answer right now. I will write to you when one opens."))
         return
     if len(waiting) == 1:
         await _ask_current(turn, *waiting[0])
         return
     turn.say(
-        "These surveys are waiting for you:",
+        _("These surveys are waiting for you:"),
         buttons=tuple(
-            button(NAME, f"{survey.title} ({program.short_name})", f"start|{invitation.id}")
+            button(NAME, f"{program_words(survey.title)} ({program.short_name})", f"start|{invitation.id}")
             for invitation, _cohort, program, survey in waiting
         ),
     )
@@ -67,18 +69,18 @@ class SurveyDialog:
     lasting = True  # a survey is come back to: its questions stay in the person's DM
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        step, _, rest = value.partition("|")
-        invitation_id, _, rest = rest.partition("|")
+        step, _bar, rest = value.partition("|")
+        invitation_id, _bar, rest = rest.partition("|")
         found = await _own_invitation(turn, invitation_id)
         if found is None:
             return
         if step == "start":
             await _ask_current(turn, *found)
             return
-        index_text, _, choice = rest.partition("|")
+        index_text, _bar, choice = rest.partition("|")
         invitation, _cohort, _program, survey = found
         if not index_text.isdigit() or int(index_text) != invitation.progress:
-            turn.say("You have answered that question already.")
+            turn.say(_("You have answered that question already."))
             await _ask_current(turn, *found)
             return
         question = survey.questions[invitation.progress]
@@ -118,21 +120,24 @@ async def _own_invitation(turn: Turn, invitation_id: str) -> Found | None:
     invitation = await turn.session.get(SurveyInvitation, given_id) if given_id is not None else None
     if invitation is None or invitation.person_id != turn.person.id:
         turn.finish()
-        turn.say("That survey is not yours to answer. Type `survey` to see yours.")
+        turn.say(_("That survey is not yours to answer. Type `survey` to see yours."))
         return None
     cohort = await turn.session.get_one(Cohort, invitation.cohort_id)
     program = turn.programs.get(cohort.program_id)
     survey = next((s for s in program.surveys if s.id == invitation.survey_id), None) if program else None
     if program is None or survey is None:
         turn.finish()
-        turn.say("That survey is no longer part of the program, so it is closed.")
+        turn.say(_("That survey is no longer part of the program, so it is closed."))
         return None
     opens, closes = surveys.survey_dates(cohort, survey)
     today = today_in(turn.now, turn.timezone)
     if not opens <= today <= closes:
         turn.finish()
-        when = f"closed on {long_date(closes)}" if today > closes else f"opens on {long_date(opens)}"
-        turn.say(f"The survey “{survey.title}” {when}, so it cannot be answered now.")
+        if today > closes:
+            words = _("The survey “{title}” closed on {date}, so it cannot be answered now.")
+        else:
+            words = _("The survey “{title}” opens on {date}, so it cannot be answered now.")
+        turn.say(words.format(title=program_words(survey.title), date=long_date(closes if today > closes else opens)))
         return None
     return invitation, cohort, program, survey
 
@@ -142,7 +147,7 @@ async def _ask_current(
 ) -> None:
     if invitation.finished:
         turn.finish()
-        turn.say(f"You have answered “{survey.title}” already. Thank you!")
+        turn.say(_("You have answered “{title}” already. Thank you!").format(title=program_words(survey.title)))
         return
     _ask(turn, invitation, cohort, program, survey)
 
@@ -162,28 +167,33 @@ def _ask(
     hint = ""
     if question.kind == "scale":
         buttons = [button(NAME, value, f"answer|{prefix}|{value}") for value in SCALE]
-        hint = "1 is the lowest, 5 the highest."
+        hint = _("1 is the lowest, 5 the highest.")
     elif question.kind == "single":
-        buttons = [button(NAME, option, f"answer|{prefix}|{n}") for n, option in enumerate(question.options)]
+        buttons = [
+            button(NAME, program_words(option), f"answer|{prefix}|{n}") for n, option in enumerate(question.options)
+        ]
     elif question.kind == "multiple":
         for n, option in enumerate(question.options):
             toggled = ticked ^ {n}
-            buttons.append(button(NAME, f"{'✓ ' if n in ticked else ''}{option}", f"pick|{prefix}|{_mask(toggled)}"))
-        buttons.append(button(NAME, "Done", f"answer|{prefix}|{_mask(ticked)}", "primary"))
-        hint = "Tick all that apply, then click Done (or type their numbers, like 1, 3)."
+            label = f"{'✓ ' if n in ticked else ''}{program_words(option)}"
+            buttons.append(button(NAME, label, f"pick|{prefix}|{_mask(toggled)}"))
+        buttons.append(button(NAME, _("Done"), f"answer|{prefix}|{_mask(ticked)}", "primary"))
+        hint = _("Tick all that apply, then click Done (or type their numbers, like 1, 3).")
     else:
-        hint = f"Type a short answer (up to {surveys.TEXT_LIMIT} characters)."
+        hint = _("Type a short answer (up to {count} characters).").format(count=surveys.TEXT_LIMIT)
     if question.optional:
-        buttons.append(button(NAME, "Skip", f"skip|{prefix}"))
-        hint = f"{hint} This one is optional.".strip()
+        buttons.append(button(NAME, _("Skip"), f"skip|{prefix}"))
+        hint = (hint + " " + _("This one is optional.")).strip()
     turn.ask(
         NAME,
         "question",
-        f"{question.text}\n{hint}".strip(),
+        f"{program_words(question.text)}\n{hint}".strip(),
         expects="text" if question.kind == "text" else "choice",
         buttons=tuple(buttons),
         data={"invitation": invitation.id, "index": index},
-        title=f"{survey.title}: question {index + 1} of {len(survey.questions)}",
+        title=_("{survey}: question {number} of {count}").format(
+            survey=program_words(survey.title), number=index + 1, count=len(survey.questions)
+        ),
     )
 
 
@@ -195,15 +205,17 @@ async def _take(turn: Turn, found: Found, answer: object, *, skipped: bool = Fal
         _ask(turn, *found)
         return
     if not await surveys.record_answer(turn.session, invitation, survey, index, answer):
-        turn.say("You have answered that question already.")
+        turn.say(_("You have answered that question already."))
         await _ask_current(turn, *found)
         return
     if invitation.finished:
         turn.finish()
         turn.say(
-            "That was the last question: thank you! Your answers are stored without your name, "
-            "and the coordinators only ever see totals from five people or more.",
-            title=f"{survey.title}: done",
+            _(
+                "That was the last question: thank you! Your answers are stored without your name, "
+                "and the coordinators only ever see totals from five people or more."
+            ),
+            title=_("{survey}: done").format(survey=program_words(survey.title)),
         )
         return
     _ask(turn, *found)
@@ -244,19 +256,32 @@ def _options_named(question: SurveyQuestion, parts: list[str]) -> list[int]:
         if part.isdigit() and 1 <= int(part) <= len(question.options):
             picked.append(int(part) - 1)
         else:
-            picked += [n for n, option in enumerate(question.options) if option.lower() == part]
+            picked += [
+                n
+                for n, option in enumerate(question.options)
+                if part in (option.lower(), program_words(option).lower())  # as the file or the reader says it
+            ]
     return picked
 
 
 def _how_to_answer(question: SurveyQuestion) -> str:
-    skip = " or type `skip`" if question.optional else ""
     if question.kind == "scale":
-        return f"Please answer with a number from 1 to 5{skip}."
+        if question.optional:
+            return _("Please answer with a number from 1 to 5 or type `skip`.")
+        return _("Please answer with a number from 1 to 5.")
     if question.kind == "text":
-        return f"Please keep your answer to {surveys.TEXT_LIMIT} characters{skip}."
+        if question.optional:
+            words = _("Please keep your answer to {count} characters or type `skip`.")
+        else:
+            words = _("Please keep your answer to {count} characters.")
+        return words.format(count=surveys.TEXT_LIMIT)
     if question.kind == "multiple":
-        return f"Please tick at least one option and click Done, or type their numbers like 1, 3{skip}."
-    return f"Please click one of the options, or type its number{skip}."
+        if question.optional:
+            return _("Please tick at least one option and click Done, or type their numbers like 1, 3 or type `skip`.")
+        return _("Please tick at least one option and click Done, or type their numbers like 1, 3.")
+    if question.optional:
+        return _("Please click one of the options, or type its number or type `skip`.")
+    return _("Please click one of the options, or type its number.")
 
 
 def _mask(ticked: frozenset[int]) -> str:
@@ -269,9 +294,5 @@ def _ticked(mask: str, question: SurveyQuestion) -> frozenset[int]:
 
 
 def register(registry: Registry) -> None:
-    registry.add_command(
-        Command(
-            "survey", "answer an evaluation survey that is open for you", "survey", show_surveys, serves=in_a_program
-        )
-    )
+    registry.add_command(Command("survey", SUMMARY, "survey", show_surveys, serves=in_a_program))
     registry.add_dialog(SurveyDialog())

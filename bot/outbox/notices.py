@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_, _, ngettext, speaking
+from bot.languages import languages_of
 from bot.messages import Reply
 from bot.outbox.queueing import queue
 from bot.outbox.reasons import reason_words
@@ -21,12 +23,21 @@ async def report_failure(session: AsyncSession, message: OutboxMessage, platform
     person = await session.get_one(Person, message.person_id)
     for coordinator_id in await coordinators_of(session, person):
         coordinator = await session.get_one(Person, coordinator_id)
-        what = await _undelivered(session, message, coordinator.timezone or "UTC")
-        notice = Reply(
-            f"I could not deliver {what} to {person.display_name}, {person.email}, on {platform.capitalize()}: "
-            f"{reason_words(message.error)}. Please reach them another way.",
-            title="A message could not be delivered",
-        )
+        with speaking(coordinator.language):
+            what = await _undelivered(session, message, coordinator.timezone or "UTC")
+            notice = Reply(
+                _(
+                    "I could not deliver {what} to {name}, {email}, on {platform}: {reason}. "
+                    "Please reach them another way."
+                ).format(
+                    what=what,
+                    name=person.display_name,
+                    email=person.email,
+                    platform=platform.capitalize(),
+                    reason=reason_words(message.error),
+                ),
+                title=_("A message could not be delivered"),
+            )
         queue(session, coordinator_id, notice, kind="delivery-failure", now=now)
 
 
@@ -38,17 +49,64 @@ async def _undelivered(session: AsyncSession, message: OutboxMessage, zone: str)
         return _kind_words(message.kind)
     cohort = await session.get(Cohort, int(ref[1]))
     title = message.reply.get("title")
-    named = f' "{title}"' if isinstance(title, str) and title else ""
-    to = f" to {cohort.name}" if cohort is not None else ""
-    return f"the announcement{named} of {local_time(message.created_at, zone)}{to}"
+    when = local_time(message.created_at, zone)
+    if isinstance(title, str) and title:
+        if cohort is not None:
+            return _('the announcement "{title}" of {when} to {cohort}').format(
+                title=title, when=when, cohort=cohort.name
+            )
+        return _('the announcement "{title}" of {when}').format(title=title, when=when)
+    if cohort is not None:
+        return _("the announcement of {when} to {cohort}").format(when=when, cohort=cohort.name)
+    return _("the announcement of {when}").format(when=when)
+
+
+# What kind of message could not be delivered, by the outbox's kinds; another kind is named by its code.
+KIND_WORDS = {
+    "announcement": N_("an announcement"),
+    "application": N_("an application message"),
+    "application-reopened": N_("an application reopened message"),
+    "away": N_("an away message"),
+    "booking": N_("a booking message"),
+    "check-in": N_("a check in message"),
+    "check-in-help": N_("a check in help message"),
+    "check-in-reminder": N_("a check in reminder message"),
+    "confirmation": N_("a confirmation message"),
+    "confirmation-ended": N_("a confirmation ended message"),
+    "confirmation-notice": N_("a confirmation notice message"),
+    "confirmation-reminder": N_("a confirmation reminder message"),
+    "decision": N_("a decision message"),
+    "enrolment": N_("an enrolment message"),
+    "event": N_("an event message"),
+    "forgotten": N_("a forgotten message"),
+    "graduation": N_("a graduation message"),
+    "group": N_("a group message"),
+    "help-request": N_("a help request message"),
+    "hours-reminder": N_("a hours reminder message"),
+    "network": N_("a network message"),
+    "outcome-question": N_("an outcome question message"),
+    "pace-nudge": N_("a pace nudge message"),
+    "pair-change": N_("a pair change message"),
+    "pairing": N_("a pairing message"),
+    "program-end": N_("a program end message"),
+    "program-end-summary": N_("a program end summary message"),
+    "quiet-pair": N_("a quiet pair message"),
+    "reminder": N_("a reminder message"),
+    "survey": N_("a survey message"),
+    "survey-closed": N_("a survey closed message"),
+    "survey-reminder": N_("a survey reminder message"),
+    "withdrawal": N_("a withdrawal message"),
+}
 
 
 def _kind_words(kind: str) -> str:
     """ "an announcement", "a reminder message", "a booking message" """
-    if kind == "announcement":
-        return "an announcement"
+    if kind in KIND_WORDS:
+        return _(KIND_WORDS[kind])
     words = kind.replace("-", " ")
-    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words} message"
+    if words[:1] in "aeiou":
+        return _("an {kind} message").format(kind=words)
+    return _("a {kind} message").format(kind=words)
 
 
 async def tell_unreachable(session: AsyncSession, person_id: int, platform: str, reason: str, now: datetime) -> None:
@@ -57,13 +115,17 @@ async def tell_unreachable(session: AsyncSession, person_id: int, platform: str,
     if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.ref == ref).limit(1)) is not None:
         return
     person = await session.get_one(Person, person_id)
-    notice = Reply(
-        f"I cannot reach {person.display_name}, {person.email}, yet: {reason_words(reason)}, and they have not "
-        "written to me anywhere else. My messages to them wait until they do: please ask them to open a chat "
-        "with the assistant.",
-        title="Someone I cannot reach yet",
-    )
-    for coordinator_id in await coordinators_of(session, person):
+    coordinator_ids = await coordinators_of(session, person)
+    languages = await languages_of(session, coordinator_ids)
+    for coordinator_id in coordinator_ids:
+        with speaking(languages[coordinator_id]):
+            notice = Reply(
+                _(
+                    "I cannot reach {name}, {email}, yet: {reason}, and they have not written to me anywhere else. "
+                    "My messages to them wait until they do: please ask them to open a chat with the assistant."
+                ).format(name=person.display_name, email=person.email, reason=reason_words(reason)),
+                title=_("Someone I cannot reach yet"),
+            )
         queue(session, coordinator_id, notice, kind="delivery-failure", now=now, ref=ref)
 
 
@@ -102,8 +164,14 @@ async def failures_by_ref(session: AsyncSession, refs: list[str]) -> dict[str, l
     )
     found: dict[str, list[str]] = {}
     for ref, name, error in (await session.execute(query)).all():
-        found.setdefault(ref, []).append(f"Not delivered to {name}: {reason_words(error)}")
+        found.setdefault(ref, []).append(
+            _("Not delivered to {name}: {reason}").format(name=name, reason=reason_words(error))
+        )
     for ref, lines in found.items():
         if len(lines) > FAILURES_SHOWN:
-            found[ref] = [*lines[:FAILURES_SHOWN], f"{len(lines) - FAILURES_SHOWN} more not delivered"]
+            more = len(lines) - FAILURES_SHOWN
+            found[ref] = [
+                *lines[:FAILURES_SHOWN],
+                ngettext("{count} more not delivered", "{count} more not delivered", more).format(count=more),
+            ]
     return found
