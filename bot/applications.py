@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import application_phase
 from bot.cycle import DatedPhase, dated_phase
+from bot.i18n import N_, _, ngettext, program_words, role_word
 from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.program_rules import cycle_starts
 from bot.programs import EligibilityQuestion, Material, Program, Question
@@ -23,15 +24,22 @@ from storage.models import Application, Cohort, Membership, Pair, Person, Seat
 BOTH = "both"
 URL = re.compile(r"https?://[^\s<>|]+")
 STATUS_WORDS = {
-    "draft": "in progress, not submitted yet",
-    "ineligible": "ended: an eligibility rule was not met",
-    "submitted": "submitted, waiting for the coordinators' decision",
-    "accepted": "accepted",
-    "waitlisted": "on the waitlist",
-    "declined": "declined",
-    "withdrawn": "withdrawn",
-    "lapsed": "ended: the place was not confirmed in time, so it went to the next person waiting",
-}
+    "draft": N_("in progress, not submitted yet"),
+    "ineligible": N_("ended: an eligibility rule was not met"),
+    "submitted": N_("submitted, waiting for the coordinators' decision"),
+    "accepted": N_("accepted"),
+    "waitlisted": N_("on the waitlist"),
+    "declined": N_("declined"),
+    "withdrawn": N_("withdrawn"),
+    "lapsed": N_("ended: the place was not confirmed in time, so it went to the next person waiting"),
+}  # shown with _(): status_words()
+
+
+def status_words(status: str) -> str:
+    """An application's status as a sentence says it ("on the waitlist"), in the reader's language."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
+
 OPEN_STATUSES = ("draft", "submitted", "accepted", "waitlisted")  # ones a person can still withdraw
 DECIDABLE = ("submitted", "waitlisted", "accepted")
 
@@ -125,31 +133,38 @@ def answer_lines(application: Application, program: Program) -> list[str]:
 
 def step_label(step: Step, program: Program) -> str:
     if step.kind == "role":
-        return "Applying as"
+        return _("Applying as")
     if isinstance(step.item, EligibilityQuestion | Question):
-        return _short(step.item.question, 70)
+        return _short(program_words(step.item.question), 70)
     assert isinstance(step.item, Material)
-    return _short(step.item.label.split(":")[0], 70)
+    return _short(program_words(step.item.label).split(":")[0], 70)
 
 
 def answer_text(application: Application, step: Step) -> str:
     if step.kind == "role":
-        return " and ".join(application.roles) or "(not answered)"
+        return _(" and ").join(role_word(role) for role in application.roles) or _("(not answered)")
     if step.kind != "material":
         value = application.answers.get(step.item_id)
-        return str(value) if value is not None else "(not answered)"
+        if value is None:
+            return _("(not answered)")
+        # A choice is the program file's word (translated); a typed answer stays as the person wrote it.
+        chosen = isinstance(step.item, EligibilityQuestion | Question) and value in step.item.choices
+        return program_words(str(value)) if chosen else str(value)
     assert isinstance(step.item, Material)
     value = application.materials.get(step.item_id)
     if not isinstance(value, dict):
-        return "(not given)"
+        return _("(not given)")
     if value.get("skipped"):
-        return "(skipped)"
+        return _("(skipped)")
     if step.item.kind == "text":
         if value.get("done"):
-            return f"{value['text']} ({word_count(value['text'])} words)"
-        return "(not given)"
+            count = word_count(value["text"])
+            return ngettext("{text} ({count} word)", "{text} ({count} words)", count).format(
+                text=value["text"], count=count
+            )
+        return _("(not given)")
     files = value.get("files", [])
-    return ", ".join(f"{f['name']} <{f['url']}>" for f in files) if files else "(not given)"
+    return ", ".join(f"{f['name']} <{f['url']}>" for f in files) if files else _("(not given)")
 
 
 def _short(text: str, limit: int) -> str:
@@ -236,9 +251,11 @@ async def _take_seat(session: AsyncSession, application: Application, seats: int
         lambda number: Seat(cohort_id=application.cohort_id, number=number, application_id=application.id),
     )
     if taken == FULL:
-        raise SelectionError(f"All {seats} seats are taken.")
+        raise SelectionError(
+            ngettext("The {count} seat is taken.", "All {count} seats are taken.", seats).format(count=seats)
+        )
     if taken == CONTENDED:
-        raise SelectionError("Another coordinator is deciding at the same moment; please try again.")
+        raise SelectionError(_("Another coordinator is deciding at the same moment; please try again."))
     assert isinstance(taken, int)
     return taken
 

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cycle import DatedPhase, dated_phase, dated_phases
+from bot.i18n import _, program_words
 from bot.program_rules import GUIDED_ROLES
 from bot.programs import Program, ProgramCatalog, Survey
 from storage.models import Cohort, Membership
@@ -32,15 +33,21 @@ def cohort_in_sentence(cohort: Cohort, program: Program | None, *, opening: bool
     """ "the AAHSL 2026-27 cohort": a cohort as running text names it ("your place in ___"); "The ..." when
     it `opening`s a sentence."""
     label = cohort_label(cohort, program)
-    words = f"{label}" if re.search(r"\bcohort\b", label, re.IGNORECASE) else f"{label} cohort"
-    return f"The {words}" if opening else f"the {words}"
+    if re.search(r"\bcohort\b", label, re.IGNORECASE):  # "the AAHSL Demo cohort" names it already
+        words = _("The {cohort}") if opening else _("the {cohort}")
+    else:
+        words = _("The {cohort} cohort") if opening else _("the {cohort} cohort")
+    return words.format(cohort=label)
 
 
 def cohort_of_program(cohort: Cohort, program: Program) -> str:
     """ "the 2026-27 cohort of the ALCTS Mentoring Program": for the letters that give the program's full name
     (an application begun, a place offered or given); the full name says the program, so the tag is left out."""
-    words = cohort.name if re.search(r"\bcohort\b", cohort.name, re.IGNORECASE) else f"{cohort.name} cohort"
-    return f"the {words} of {program.in_sentence}"
+    if re.search(r"\bcohort\b", cohort.name, re.IGNORECASE):
+        words = _("the {cohort} of {program}")
+    else:
+        words = _("the {cohort} cohort of {program}")
+    return words.format(cohort=cohort.name, program=program.in_sentence)
 
 
 def add_months(start: date, months: int) -> date:
@@ -113,19 +120,24 @@ def calendar_lines(cohort: Cohort, program: Program, reader_zone: str | None) ->
     lines = []
     for phase in dated_phases(cohort.calendar).values():
         what = f" [{', '.join(uses[phase.id])}]" if phase.id in uses else ""
-        lines.append(f"{phase.name} (`{phase.id}`){what}: {phase.words(reader_zone)}")
+        lines.append(f"{program_words(phase.name)} (`{phase.id}`){what}: {phase.words(reader_zone)}")
     return lines
 
 
 def _what_happens(program: Program) -> dict[str, list[str]]:
     """What happens in which phase, in words: {"sessions": ["one-to-one sessions"], ...}."""
     uses: dict[str, list[str]] = {}
-    pairs = [(program.calendar.work, "the working period: check-ins"), (program.application.phase, "applications")]
+    pairs = [
+        (program.calendar.work, _("the working period: check-ins")),
+        (program.application.phase, _("applications")),
+    ]
     if program.one_to_one is not None:
-        pairs.append((program.one_to_one.phase or program.calendar.work, "one-to-one sessions"))
+        pairs.append((program.one_to_one.phase or program.calendar.work, _("one-to-one sessions")))
     if program.peer_groups is not None and program.peer_groups.phase:
-        pairs.append((program.peer_groups.phase, "peer groups"))
-    pairs += [(survey.phase, f"survey: {survey.title}") for survey in program.surveys]
+        pairs.append((program.peer_groups.phase, _("peer groups")))
+    pairs += [
+        (survey.phase, _("survey: {title}").format(title=program_words(survey.title))) for survey in program.surveys
+    ]
     for phase_id, use in pairs:
         uses.setdefault(phase_id, []).append(use)
     return uses

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import _
 from bot.timezones import date_span, deadline_words, long_date
 
 YEAR_DAY = re.compile(r"^(\d\d)-(\d\d)(?: (next|previous) year)?$")
@@ -135,14 +136,16 @@ class DatedPhase:
         days = date_span(self.opens, self.closes)
         if self.closes_at is None:
             return days
-        return f"{days}, closing {deadline_words(self.deadline, self.zone, reader_zone)}"
+        return _("{dates}, closing {deadline}").format(
+            dates=days, deadline=deadline_words(self.deadline, self.zone, reader_zone)
+        )
 
     def closing(self, reader_zone: str | None) -> str:
         """When it closes, to follow "closes": "on 26 August 2027 at 23:59 (America/Los_Angeles), that is
         ... your time" for a deadline with an hour, else "at the end of 22 April 2027"."""
         if self.closes_at is None:
-            return f"at the end of {long_date(self.closes)}"
-        return f"on {deadline_words(self.deadline, self.zone, reader_zone)}"
+            return _("at the end of {date}").format(date=long_date(self.closes))
+        return _("on {deadline}").format(deadline=deadline_words(self.deadline, self.zone, reader_zone))
 
     def has_day(self, day: date) -> bool:
         return self.opens <= day <= self.closes

@@ -15,6 +15,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import cohort_of_program
+from bot.i18n import N_, _, role_word, speaking
+from bot.languages import languages_of
 from bot.messages import Reply
 from bot.outbox import Queued, queue_each
 from bot.programs import Program
@@ -25,6 +27,8 @@ NOTICE_KIND = "enrolment"
 CHUNK = 500  # emails or ids per IN (...) look-up: far under SQLite's and PostgreSQL's parameter limits
 EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"']+@[^@\s<>()\[\],;:\"']+\.[^@\s<>()\[\],;:\"'.]+$")
 NAME_LIMIT = 200  # persons.display_name
+# What plan() found changed (the ids it compares), as a preview line says them.
+CHANGE_WORDS = {"name": N_("name"), "time zone": N_("time zone"), "profile": N_("profile")}
 
 
 def read_email(typed: str) -> str | None:
@@ -195,7 +199,16 @@ async def apply(
         ]
         await session.execute(insert(Membership), rows)
     await _write_profiles(session, [o for o in outcomes if o.entry.role == program.guide_role], now)
-    notices = [Queued(o.person_id, notice(o.entry.role, cohort, program, by)) for o in joining]  # type: ignore[arg-type]
+    languages = await languages_of(session, [o.person_id for o in joining if o.person_id is not None])
+    written: dict[tuple[str, str], Reply] = {}  # each notice once per language and role
+    notices = []
+    for o in joining:
+        assert o.person_id is not None, "every newcomer was inserted above"
+        key = (languages[o.person_id], o.entry.role)
+        if key not in written:
+            with speaking(key[0]):
+                written[key] = notice(o.entry.role, cohort, program, by)
+        notices.append(Queued(o.person_id, written[key]))
     await queue_each(session, notices, kind=NOTICE_KIND, now=now)
 
 
@@ -262,36 +275,52 @@ def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
+def a_role(role: str) -> str:
+    """ "a coach", "an organiser" in the reader's language (the article follows the English role id)."""
+    words = _("an {role}") if article(role) == "an" else _("a {role}")
+    return words.format(role=role_word(role))
+
+
 def notice(role: str, cohort: Cohort, program: Program, by: Person | None) -> Reply:
-    who = f"{by.display_name} ({by.email})" if by is not None else "Your program's coordinators"
-    what = "a coordinator" if role == "coordinator" else f"{article(role)} {role}"
+    """The welcome of someone enrolled, in the language being spoken (the caller's `speaking`)."""
+    who = f"{by.display_name} ({by.email})" if by is not None else _("Your program's coordinators")
     first = []
     if role == program.guide_role:
         first.append(
-            "First, type `profile` to tell the coordinators your expertise, interests and languages, and how "
-            f"many people you can take on: they match you with {program.guided_role}s by it."
+            _(
+                "First, type `profile` to tell the coordinators your expertise, interests and languages, and how "
+                "many people you can take on: they match you with {roles} by it."
+            ).format(roles=role_word(program.guided_role, 2))
         )
-    first.append("Type `help` to see what you can do, and `me` to check your name and time zone.")
+    first.append(_("Type `help` to see what you can do, and `me` to check your name and time zone."))
+    added = _("{who} added you to {cohort} as {role}.").format(
+        who=who, cohort=cohort_of_program(cohort, program), role=a_role(role)
+    )
     return Reply(
-        f"{who} added you to {cohort_of_program(cohort, program)} as {what}. " + " ".join(first),
-        title=f"Welcome to the {program.short_name}",
+        f"{added} " + " ".join(first),
+        title=_("Welcome to the {program}").format(program=program.short_name),
     )
 
 
 def counts_words(done: Plan, refused: int = 0) -> str:
-    parts = [f"{len(done.added)} to add", f"{len(done.changed)} to change", f"{len(done.same)} unchanged"]
+    parts = [
+        _("{count} to add").format(count=len(done.added)),
+        _("{count} to change").format(count=len(done.changed)),
+        _("{count} unchanged").format(count=len(done.same)),
+    ]
     if refused:
-        parts.append(f"{refused} refused")
+        parts.append(_("{count} refused").format(count=refused))
     return ", ".join(parts)
 
 
 def outcome_lines(done: Plan) -> Iterable[str]:
     for o in done.added:
-        known = "" if o.person_id is None else " (known already)"
-        yield f"ADDED{_row(o.entry)}: {display_name(o.entry)} <{o.entry.email}> as {o.entry.role}{known}"
+        entry = o.entry
+        values = {"row": entry.row, "name": display_name(entry), "email": entry.email, "role": role_word(entry.role)}
+        line = _("ADDED row {row}: {name} <{email}> as {role}") if entry.row else _("ADDED: {name} <{email}> as {role}")
+        line = line.format(**values)
+        yield line if o.person_id is None else f"{line} " + _("(known already)")
     for o in done.changed:
-        yield f"CHANGED{_row(o.entry)}: {o.entry.email} ({', '.join(o.changes)})"
-
-
-def _row(entry: Entry) -> str:
-    return f" row {entry.row}" if entry.row else ""
+        changes = ", ".join(_(CHANGE_WORDS[change]) if change in CHANGE_WORDS else change for change in o.changes)
+        line = _("CHANGED row {row}: {email} ({changes})") if o.entry.row else _("CHANGED: {email} ({changes})")
+        yield line.format(row=o.entry.row, email=o.entry.email, changes=changes)

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import cohort_in_sentence
+from bot.i18n import _
 from bot.programs import Program, ProgramCatalog
 from storage.models import Cohort, CoordinatorTerm, Membership, Person
 
@@ -82,11 +83,13 @@ class Roles:
 
 
 def other_cohort_refusal(program: Program, cohort: Cohort, may: str, outcome: str) -> str:
-    """What a coordinator of some of a program's cohorts is told about one of the others."""
-    return (
-        f"You coordinate other cohorts, not {cohort_in_sentence(cohort, program)}: only its coordinators can {may}. "
-        f"{outcome}"
+    """What a coordinator of some of a program's cohorts is told about one of the others. The caller marks
+    `may` ("review its applications") and `outcome` with N_ (or gives them translated): they are said in the
+    reader's language here."""
+    refusal = _("You coordinate other cohorts, not {cohort}: only its coordinators can {action}.").format(
+        cohort=cohort_in_sentence(cohort, program), action=_(may)
     )
+    return f"{refusal} {_(outcome)}"
 
 
 # A membership (program id, cohort id, cohort name, role) and a current term (program id, region id), or

@@ -14,7 +14,6 @@ from bot.applications import (
     BOTH,
     DECIDABLE,
     OPEN_STATUSES,
-    STATUS_WORDS,
     Step,
     answer_lines,
     choices_of,
@@ -28,6 +27,7 @@ from bot.applications import (
     release,
     role_choices,
     roles_for,
+    status_words,
     step_label,
     steps,
     submittable_until,
@@ -36,6 +36,7 @@ from bot.applications import (
 )
 from bot.cohorts import application_phase, cohort_label, cohort_of_program
 from bot.dialog import Command, Registry, Turn, button
+from bot.i18n import N_, _, ngettext, program_words, role_word, speaking
 from bot.messages import Button, Reply, either
 from bot.network import cohort_coordinators, find_region, region_name, region_names
 from bot.programs import EligibilityQuestion, Material, Program, Question, Region
@@ -63,7 +64,11 @@ async def start(turn: Turn, args: str) -> None:
     program = turn.programs.find(args)
     if program is None:
         names = ", ".join(f"`{p.id}`" for p in turn.programs)
-        turn.say(f"I don't know a program called `{args.strip()[:60]}`. The programs are: {names}.")
+        turn.say(
+            _("I don't know a program called `{name}`. The programs are: {programs}.").format(
+                name=args.strip()[:60], programs=names
+            )
+        )
         return
     await _apply_to(turn, program)
 
@@ -76,11 +81,15 @@ async def _offer_programs(turn: Turn) -> None:
             buttons.append(button(NAME, program.short_name, f"start|{program.id}"))
         else:
             call = await next_call(turn.session, program, turn.now)
-            closed.append(f"{program.short_name}: applications open {call.words(turn.timezone)}")
+            closed.append(
+                _("{program}: applications open {dates}").format(
+                    program=program.short_name, dates=call.words(turn.timezone)
+                )
+            )
     if not buttons:
-        turn.say("No program is taking applications right now.", lines=tuple(closed))
+        turn.say(_("No program is taking applications right now."), lines=tuple(closed))
         return
-    text = "Which program would you like to apply to?"
+    text = _("Which program would you like to apply to?")
     turn.ask(NAME, "program", text, expects="choice", buttons=tuple(buttons), lines=tuple(closed))
 
 
@@ -91,14 +100,19 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     region_id = region.id if region else None
     cohort = await open_cohort(turn.session, program, turn.now, region_id) if program.application.roles else None
     if cohort is None and region is not None and await open_cohorts(turn.session, program, turn.now):
-        turn.say(f"The {program.short_name} has no cohort in the {region.name} taking applications today.")
+        turn.say(
+            _("The {program} has no cohort in the {region} taking applications today.").format(
+                program=program.short_name, region=region.name
+            )
+        )
         await _ask_region(turn, program)
         return
     if cohort is None:
         call = await next_call(turn.session, program, turn.now)
         turn.say(
-            f"Applications for the {program.short_name} are closed now. "
-            f"The next call is open from {call.words(turn.timezone)}."
+            _("Applications for the {program} are closed now. The next call is open from {dates}.").format(
+                program=program.short_name, dates=call.words(turn.timezone)
+            )
         )
         return
     application = await _application_of(turn, cohort)
@@ -114,10 +128,12 @@ async def _apply_to(turn: Turn, program: Program, region: Region | None = None) 
     application.updated_at = turn.now
     await turn.session.flush()
     call = application_phase(cohort, program)
-    closes = call.closing(turn.timezone) if call else "when the coordinators say"
+    closes = call.closing(turn.timezone) if call else _("when the coordinators say")
     turn.say(
-        f"Let's apply to {cohort_of_program(cohort, program)}. Applications close {closes}. "
-        "I save every answer as you go: you can stop at any time and type `apply` to continue later.",
+        _(
+            "Let's apply to {cohort}. Applications close {closing}. "
+            "I save every answer as you go: you can stop at any time and type `apply` to continue later."
+        ).format(cohort=cohort_of_program(cohort, program), closing=closes),
         buttons=_form_offer(turn, application),
     )
     await _ask_next(turn, application, program)
@@ -136,8 +152,9 @@ async def _ask_region(turn: Turn, program: Program) -> None:
     turn.ask(
         NAME,
         "region",
-        f"The {program.short_name} runs one cohort per region. Which region are you in? "
-        f"Taking applications now: {', '.join(open_in) or 'none'}.",
+        _(
+            "The {program} runs one cohort per region. Which region are you in? Taking applications now: {regions}."
+        ).format(program=program.short_name, regions=", ".join(open_in) or _("none")),
         expects="choice",
         buttons=buttons,
         data={"program_id": program.id},
@@ -150,13 +167,15 @@ async def _continue(turn: Turn, application: Application) -> None:
         if _past_deadline(turn, application, program, cohort):
             return
         turn.say(
-            f"Welcome back: here is your {program.short_name} application where you left it.",
+            _("Welcome back: here is your {program} application where you left it.").format(program=program.short_name),
             buttons=_form_offer(turn, application),
         )
         await _ask_next(turn, application, program)
         return
-    text = f"Your application to {cohort_label(cohort, program)} is {STATUS_WORDS[application.status]}."
-    buttons = (button(NAME, "Withdraw my application", f"withdraw|{application.id}", "danger"),)
+    text = _("Your application to {cohort} is {status}.").format(
+        cohort=cohort_label(cohort, program), status=status_words(application.status)
+    )
+    buttons = (button(NAME, _("Withdraw my application"), f"withdraw|{application.id}", "danger"),)
     turn.say(text, buttons=buttons if application.status in DECIDABLE else ())
 
 
@@ -179,25 +198,30 @@ async def _ask_next(turn: Turn, application: Application, program: Program, *, e
 def _ask(turn: Turn, application: Application, program: Program, step: Step, *, editing: bool = False) -> None:
     all_steps = steps(program, application.roles)
     number = next((i for i, s in enumerate(all_steps, 1) if s.key == step.key), len(all_steps))
-    prefix = f"({number} of {len(all_steps)}) "
+    prefix = _("({number} of {total})").format(number=number, total=len(all_steps)) + " "
     data = {"application_id": application.id, "editing": editing}
     value = f"{application.id}|{step.key}"
     if step.kind == "role":
         choices = role_choices(program)
         labels = [_role_label(choice, program) for choice in choices]
         buttons = tuple(button(NAME, label, f"answer|{value}|{i}") for i, label in enumerate(labels))
-        text = f"{prefix}Would you like to take part as {either([label.lower() for label in labels])}?"
+        text = prefix + _("Would you like to take part as {roles}?").format(
+            roles=either([label.lower() for label in labels])
+        )
         turn.ask(NAME, step.key, text, expects="choice", buttons=buttons, data=data)
         return
     if isinstance(step.item, EligibilityQuestion | Question):
         choices = step.item.choices
         if choices:
             buttons = tuple(
-                button(NAME, choice.capitalize(), f"answer|{value}|{i}") for i, choice in enumerate(choices)
+                button(NAME, program_words(choice).capitalize(), f"answer|{value}|{i}")
+                for i, choice in enumerate(choices)
             )
-            turn.ask(NAME, step.key, prefix + step.item.question, expects="choice", buttons=buttons, data=data)
+            question = prefix + program_words(step.item.question)
+            turn.ask(NAME, step.key, question, expects="choice", buttons=buttons, data=data)
         else:
-            turn.ask(NAME, step.key, prefix + step.item.question + " (type your answer)", data=data)
+            question = _("{question} (type your answer)").format(question=program_words(step.item.question))
+            turn.ask(NAME, step.key, prefix + question, data=data)
         return
     assert isinstance(step.item, Material)
     _ask_material(turn, application, step.item, prefix, data)
@@ -206,28 +230,36 @@ def _ask(turn: Turn, application: Application, program: Program, step: Step, *, 
 def _ask_material(turn: Turn, application: Application, material: Material, prefix: str, data: dict) -> None:  # type: ignore[type-arg]
     value = f"{application.id}|material:{material.id}"
     buttons: list[Button] = []
+    label = program_words(material.label)
     if material.kind == "text":
-        limit = f" (at most {material.max_words} words)" if material.max_words else ""
-        text = f"{prefix}{material.label}{limit}. Type or paste it here as one message."
+        if material.max_words:
+            text = prefix + _("{label} (at most {count} words). Type or paste it here as one message.").format(
+                label=label, count=material.max_words
+            )
+        else:
+            text = prefix + _("{label}. Type or paste it here as one message.").format(label=label)
         draft = application.materials.get(material.id)
         if isinstance(draft, dict) and draft.get("draft"):
-            buttons.append(button(NAME, "Show the text I kept", f"show|{value}"))
+            buttons.append(button(NAME, _("Show the text I kept"), f"show|{value}"))
     elif _replaces(application, material, data):
         names = ", ".join(f["name"] for f in material_files(application, material.id))
         data = {**data, "replace": material.id}
-        text = (
-            f"{prefix}{material.label}: you gave {names}. Attach a new file here, or paste a link, and it "
-            "replaces what you gave."
-        )
+        text = prefix + _(
+            "{label}: you gave {files}. Attach a new file here, or paste a link, and it replaces what you gave."
+        ).format(label=label, files=names)
     else:
         given = material_files(application, material.id)
-        text = f"{prefix}{material.label}. Attach the file to a message here, or paste a link to it."
-        if material.max_count > 1:
-            text += f" You can give up to {material.max_count}" + (f"; you have given {len(given)}." if given else ".")
+        text = prefix + _("{label}. Attach the file to a message here, or paste a link to it.").format(label=label)
+        if material.max_count > 1 and given:
+            text += " " + _("You can give up to {count}; you have given {given}.").format(
+                count=material.max_count, given=len(given)
+            )
+        elif material.max_count > 1:
+            text += " " + _("You can give up to {count}.").format(count=material.max_count)
         if given:
-            buttons.append(button(NAME, "That's all", f"done|{value}", "primary"))
+            buttons.append(button(NAME, _("That's all"), f"done|{value}", "primary"))
     if not material.required:
-        buttons.append(button(NAME, "Skip", f"skip|{value}"))
+        buttons.append(button(NAME, _("Skip"), f"skip|{value}"))
     turn.ask(NAME, f"material:{material.id}", text, buttons=tuple(buttons), data=data)
 
 
@@ -239,14 +271,15 @@ def _replaces(application: Application, material: Material, data: dict) -> bool:
 
 def _ask_to_submit(turn: Turn, application: Application, program: Program) -> None:
     buttons = (
-        button(NAME, "Submit my application", f"submit|{application.id}", "primary"),
-        button(NAME, "Change an answer", f"change|{application.id}"),
+        button(NAME, _("Submit my application"), f"submit|{application.id}", "primary"),
+        button(NAME, _("Change an answer"), f"change|{application.id}"),
     )
-    turn.say("", title=f"Your application to the {program.short_name}", lines=tuple(answer_lines(application, program)))
+    title = _("Your application to the {program}").format(program=program.short_name)
+    turn.say("", title=title, lines=tuple(answer_lines(application, program)))
     turn.ask(
         NAME,
         "summary",
-        "That is everything. Please check your answers: submit when you are ready, or change any of them.",
+        _("That is everything. Please check your answers: submit when you are ready, or change any of them."),
         expects="choice",
         buttons=buttons,
         data={"application_id": application.id},
@@ -266,7 +299,7 @@ class ApplyDialog:
         if step_key == "program":
             program = turn.programs.find(text)
             if program is None:
-                turn.refuse("Please pick one of the programs above, or type its name.")
+                turn.refuse(_("Please pick one of the programs above, or type its name."))
                 return
             await _apply_to(turn, program)
             return
@@ -280,7 +313,7 @@ class ApplyDialog:
         if _past_deadline(turn, application, program, cohort):  # the call closed while they were answering
             return
         if step_key == "summary":
-            turn.say("Please use the buttons: submit your application, or change an answer.")
+            turn.say(_("Please use the buttons: submit your application, or change an answer."))
             return
         step = find_step(program, application.roles, step_key)
         if step is None:
@@ -289,24 +322,24 @@ class ApplyDialog:
         await _answer(turn, application, program, step, text)
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, rest = value.partition("|")
+        action, _sep, rest = value.partition("|")
         if action == "start":
             program = turn.programs.get(rest)
             if program is None:
-                turn.say("That program is no longer offered. Type `apply` to see the programs.")
+                turn.say(_("That program is no longer offered. Type `apply` to see the programs."))
                 return
             await _apply_to(turn, program)
             return
         if action == "region":
-            program_id, _, region_id = rest.partition("|")
+            program_id, _sep, region_id = rest.partition("|")
             program = turn.programs.get(program_id)
             region = next((r for r in program.regions if r.id == region_id), None) if program else None
             if program is None or region is None:
-                turn.say("That region is no longer offered. Type `apply` to see the programs.")
+                turn.say(_("That region is no longer offered. Type `apply` to see the programs."))
                 return
             await _apply_to(turn, program, region)
             return
-        application_id, _, rest = rest.partition("|")
+        application_id, _sep, rest = rest.partition("|")
         if action in ("withdraw", "withdraw-confirm", "keep"):
             await _withdrawal(turn, action, application_id)
             return
@@ -318,7 +351,7 @@ class ApplyDialog:
             return
         if action == "form":
             form = apply_form.form_of(NAME, application, program, lambda role: _role_label(role, program))
-            turn.show_form(form, "The questions left are in the form. You can also go on answering here.")
+            turn.show_form(form, _("The questions left are in the form. You can also go on answering here."))
         elif action == "resume":
             await _ask_next(turn, application, program)
         elif action == "submit":
@@ -326,10 +359,10 @@ class ApplyDialog:
         elif action == "change":
             _offer_changes(turn, application, program)
         elif action in ("edit", "answer", "skip", "done", "show"):
-            step_key, _, choice = rest.partition("|")
+            step_key, _sep, choice = rest.partition("|")
             step = find_step(program, application.roles, step_key)
             if step is None:
-                turn.say("That question no longer applies to your application.")
+                turn.say(_("That question no longer applies to your application."))
                 await _ask_next(turn, application, program)
             elif action == "edit":
                 _ask(turn, application, program, step, editing=True)
@@ -345,14 +378,16 @@ async def _region_typed(turn: Turn, program_id: str, text: str) -> None:
     program = turn.programs.get(program_id)
     if program is None:
         turn.finish()
-        turn.say("That program is no longer offered. Type `apply` to see the programs.")
+        turn.say(_("That program is no longer offered. Type `apply` to see the programs."))
         return
     typed = text.strip()
     region = find_region(program, typed)
     if region is None and typed.isdigit() and 1 <= int(typed) <= len(program.regions):
         region = program.regions[int(typed) - 1]
     if region is None:
-        turn.refuse(f"Please pick one of the regions: {region_names(program)}. Nothing was changed.")
+        turn.refuse(
+            _("Please pick one of the regions: {regions}. Nothing was changed.").format(regions=region_names(program))
+        )
         await _ask_region(turn, program)
         return
     await _apply_to(turn, program, region)
@@ -365,10 +400,14 @@ async def _answer(turn: Turn, application: Application, program: Program, step: 
         return
     if isinstance(step.item, Question):
         if not text:
-            turn.refuse("Please type your answer.")
+            turn.refuse(_("Please type your answer."))
             return
         if len(text) > MAX_ANSWER_CHARACTERS:
-            turn.refuse(f"Please keep this answer under {MAX_ANSWER_CHARACTERS} characters (yours has {len(text)}).")
+            turn.refuse(
+                _("Please keep this answer under {limit} characters (yours has {count}).").format(
+                    limit=MAX_ANSWER_CHARACTERS, count=len(text)
+                )
+            )
             return
         application.answers = {**application.answers, step.item.id: text}
     else:
@@ -383,12 +422,14 @@ async def _answer(turn: Turn, application: Application, program: Program, step: 
 async def _answer_typed_choice(turn: Turn, application: Application, program: Program, step: Step, text: str) -> None:
     choices = choices_of(step, program)
     typed = text.lower()
+    shown = [_role_label(c, program) for c in choices] if step.kind == "role" else [program_words(c) for c in choices]
     index = next((i for i, choice in enumerate(choices) if choice.lower() == typed), None)
+    if index is None:  # the choice as the reader's language words it
+        index = next((i for i, words in enumerate(shown) if words.lower() == typed), None)
     if index is None and typed.isdigit() and 1 <= int(typed) <= len(choices):
         index = int(typed) - 1
     if index is None:
-        shown = [_role_label(c, program) for c in choices] if step.kind == "role" else list(choices)
-        turn.refuse(f"Please answer with one of: {', '.join(shown)}. Nothing was changed.")
+        turn.refuse(_("Please answer with one of: {choices}. Nothing was changed.").format(choices=", ".join(shown)))
         _ask(turn, application, program, step, editing=_editing(turn))
         return
     await _answer_choice(turn, application, program, step, str(index))
@@ -397,12 +438,16 @@ async def _answer_typed_choice(turn: Turn, application: Application, program: Pr
 async def _answer_choice(turn: Turn, application: Application, program: Program, step: Step, index: str) -> None:
     choices = choices_of(step, program)
     if not index.isdigit() or int(index) >= len(choices):
-        turn.refuse("That choice is no longer offered. Nothing was changed.")
+        turn.refuse(_("That choice is no longer offered. Nothing was changed."))
         return
     choice = choices[int(index)]
     if step.kind == "role":
         if choice not in (*program.application.roles, BOTH):
-            turn.refuse(f"The {program.short_name} has no role `{choice}`. Nothing was changed.")
+            turn.refuse(
+                _("The {program} has no role `{role}`. Nothing was changed.").format(
+                    program=program.short_name, role=choice
+                )
+            )
             return
         application.roles = roles_for(choice, program)
     else:
@@ -428,22 +473,26 @@ def _give_material(turn: Turn, application: Application, material: Material, tex
                 material.id: _files_value(application, material, done=True),
             }
             return True
-        turn.refuse("You have not given this one yet: attach the file to a message, or paste a link.")
+        turn.refuse(_("You have not given this one yet: attach the file to a message, or paste a link."))
         return False
     new_files = [{"name": f.name, "url": f.url} for f in turn.inbound.files]
     new_files += [{"name": url.rsplit("/", 1)[-1] or url, "url": url} for url in links_in(text)]
     if not new_files:
         turn.refuse(
-            "I need the file itself: attach it to a message here (drag it into this chat), "
-            "or paste a link that starts with https://. Nothing was changed."
+            _(
+                "I need the file itself: attach it to a message here (drag it into this chat), "
+                "or paste a link that starts with https://. Nothing was changed."
+            )
         )
         return False
     replacing = bool(turn.active and turn.active.data.get("replace") == material.id)
     given = [] if replacing else material_files(application, material.id)
     if len(given) + len(new_files) > material.max_count:
         turn.refuse(
-            f"You can give at most {material.max_count} for this, and you have given {len(given)}; "
-            f"you sent {len(new_files)} more. Nothing was added."
+            _(
+                "You can give at most {limit} for this, and you have given {given}; "
+                "you sent {count} more. Nothing was added."
+            ).format(limit=material.max_count, given=len(given), count=len(new_files))
         )
         return False
     files = given + new_files
@@ -451,11 +500,12 @@ def _give_material(turn: Turn, application: Application, material: Material, tex
     application.materials = {**application.materials, material.id: {"files": files, "done": done}}
     names = ", ".join(f["name"] for f in new_files)
     if replacing:
-        turn.say(f"Got it: {names} replaces what you gave." + ("" if done else " Add another, or press *That's all*."))
+        replaced = _("Got it: {files} replaces what you gave.").format(files=names)
+        turn.say(replaced if done else replaced + " " + _("Add another, or press *That's all*."))
     elif done:
-        turn.say(f"Got it: {names}.")
+        turn.say(_("Got it: {files}.").format(files=names))
     else:
-        turn.say(f"Got it: {names}. Add another, or press *That's all*.")
+        turn.say(_("Got it: {files}. Add another, or press *That's all*.").format(files=names))
     return True
 
 
@@ -465,33 +515,39 @@ def _files_value(application: Application, material: Material, *, done: bool) ->
 
 def _give_text(turn: Turn, application: Application, material: Material, text: str) -> bool:
     if not text:
-        turn.refuse("Please type or paste your text as one message.")
+        turn.refuse(_("Please type or paste your text as one message."))
         return False
     words = word_count(text)
     if material.max_words and words > material.max_words:
         # Kept as a draft (not an answer) so the person can shorten it instead of starting over.
         application.materials = {**application.materials, material.id: {"draft": text}}
         limit = material.max_words
-        over = f"Your text has {words} words; the limit is {limit}, so it is {words - limit} words over."
-        if turn.inbound.form is not None:  # the form keeps what was typed in its box: nothing to copy back
-            turn.refuse(f"{over} Please shorten it to at most {material.max_words} words.")
-            return False
-        turn.refuse(
-            f"{over} I kept it so you can shorten it (press *Show the text I kept* to copy it), "
-            f"then send a version of at most {material.max_words} words."
+        over = _("Your text has {count} words; the limit is {limit}, so it is {over} words over.").format(
+            count=words, limit=limit, over=words - limit
         )
+        if turn.inbound.form is not None:  # the form keeps what was typed in its box: nothing to copy back
+            shorten = _("Please shorten it to at most {limit} words.").format(limit=limit)
+            turn.refuse(f"{over} {shorten}")
+            return False
+        kept = _(
+            "I kept it so you can shorten it (press *Show the text I kept* to copy it), "
+            "then send a version of at most {limit} words."
+        ).format(limit=limit)
+        turn.refuse(f"{over} {kept}")
         return False
     application.materials = {**application.materials, material.id: {"text": text, "done": True}}
-    turn.say(f"Thank you: saved ({words} words).")
+    turn.say(
+        ngettext("Thank you: saved ({count} word).", "Thank you: saved ({count} words).", words).format(count=words)
+    )
     return True
 
 
 def _show_draft(turn: Turn, application: Application, step: Step) -> None:
     value = application.materials.get(step.item_id)
     if not isinstance(value, dict) or not (value.get("draft") or value.get("text")):
-        turn.say("I have no text kept for this one.")
+        turn.say(_("I have no text kept for this one."))
         return
-    turn.say(value.get("draft") or value["text"], title="Your text, to copy and shorten")
+    turn.say(value.get("draft") or value["text"], title=_("Your text, to copy and shorten"))
 
 
 async def _saved(turn: Turn, application: Application, program: Program, step: Step) -> None:
@@ -508,13 +564,24 @@ async def _ineligible(turn: Turn, application: Application, program: Program, ru
     turn.finish()
     # A rule reads either as what the program asks for, or as who is not eligible.
     if rule.rule.endswith("eligible"):
-        clause = f"In the {program.short_name}, {rule.rule}"
+        text = _(
+            "Thank you for your interest, {name}. In the {program}, {rule}, so I have to end the application "
+            "here: there is nothing more to fill in. If I misunderstood, you can start again with "
+            "`apply {program_id}` while applications are open."
+        )
     else:
-        clause = f"The {program.short_name} asks for {rule.rule}"
+        text = _(
+            "Thank you for your interest, {name}. The {program} asks for {rule}, so I have to end the application "
+            "here: there is nothing more to fill in. If I misunderstood, you can start again with "
+            "`apply {program_id}` while applications are open."
+        )
     turn.say(
-        f"Thank you for your interest, {turn.person.display_name}. {clause}, so I have to end the application "
-        "here: there is nothing more to fill in. If I misunderstood, you can start again with "
-        f"`apply {program.id}` while applications are open."
+        text.format(
+            name=turn.person.display_name,
+            program=program.short_name,
+            rule=program_words(rule.rule),
+            program_id=program.id,
+        )
     )
 
 
@@ -526,7 +593,7 @@ def _offer_changes(turn: Turn, application: Application, program: Program) -> No
     turn.ask(
         NAME,
         "summary",
-        "Which answer would you like to change?",
+        _("Which answer would you like to change?"),
         expects="choice",
         buttons=buttons,
         data={"application_id": application.id},
@@ -542,11 +609,13 @@ def _past_deadline(turn: Turn, application: Application, program: Program, cohor
     if call is not None and until == call.deadline:
         closed = call.closing(turn.timezone)
     else:  # reopened for this application until later
-        closed = f"on {deadline_words(until, None, turn.timezone)}"
+        closed = _("on {deadline}").format(deadline=deadline_words(until, None, turn.timezone))
     turn.finish()
     turn.say(
-        f"The call for {cohort_label(cohort, program)} closed {closed}, so your application can no "
-        "longer be submitted. Your draft is kept as it is: a coordinator can reopen it for you, or extend the call."
+        _(
+            "The call for {cohort} closed {closing}, so your application can no "
+            "longer be submitted. Your draft is kept as it is: a coordinator can reopen it for you, or extend the call."
+        ).format(cohort=cohort_label(cohort, program), closing=closed)
     )
     return True
 
@@ -554,22 +623,26 @@ def _past_deadline(turn: Turn, application: Application, program: Program, cohor
 async def _submit(turn: Turn, application: Application, program: Program, cohort: Cohort) -> None:
     missing = next_step(application, program)
     if missing is not None:
-        turn.say("One answer is still missing.")
+        turn.say(_("One answer is still missing."))
         _ask(turn, application, program, missing)
         return
     application.status, application.submitted_at, application.updated_at = "submitted", turn.now, turn.now
-    roles = " and ".join(application.roles) or program.guided_role
-    notice = Reply(
-        f"New application: {turn.person.display_name} applied to {cohort_label(cohort, program)} "
-        f"as {roles}. Type `review` to read it and decide."
-    )
     for coordinator in await cohort_coordinators(turn.session, cohort, program):
         if coordinator.id != turn.person.id:
+            with speaking(coordinator.language):
+                roles = _(" and ").join(role_word(role) for role in application.roles) or role_word(program.guided_role)
+                notice = Reply(
+                    _(
+                        "New application: {name} applied to {cohort} as {roles}. Type `review` to read it and decide."
+                    ).format(name=turn.person.display_name, cohort=cohort_label(cohort, program), roles=roles)
+                )
             outbox.queue(turn.session, coordinator.id, notice, kind="application", now=turn.now)
     turn.finish()
     turn.say(
-        f"Submitted! Your application to the {program.short_name} is with the coordinators. I will message you "
-        "here when they decide. `status` shows where it stands; `withdraw` withdraws it."
+        _(
+            "Submitted! Your application to the {program} is with the coordinators. I will message you "
+            "here when they decide. `status` shows where it stands; `withdraw` withdraws it."
+        ).format(program=program.short_name)
     )
 
 
@@ -582,21 +655,27 @@ async def _withdrawal(turn: Turn, action: str, application_id: str) -> None:
         return
     program, cohort = await _program_and_cohort(turn, application)
     if application.status not in OPEN_STATUSES:
-        turn.say(f"Your application to the {program.short_name} is {STATUS_WORDS[application.status]}.")
+        turn.say(
+            _("Your application to the {program} is {status}.").format(
+                program=program.short_name, status=status_words(application.status)
+            )
+        )
         return
     if action == "keep":
-        turn.say("Fine: your application stays as it is.")
+        turn.say(_("Fine: your application stays as it is."))
         return
     if action == "withdraw":
         buttons = (
-            button(NAME, "Yes, withdraw", f"withdraw-confirm|{application.id}", "danger"),
-            button(NAME, "No, keep it", f"keep|{application.id}"),
+            button(NAME, _("Yes, withdraw"), f"withdraw-confirm|{application.id}", "danger"),
+            button(NAME, _("No, keep it"), f"keep|{application.id}"),
         )
-        seat = " You would give up your place in the cohort." if application.status == "accepted" else ""
+        question = _("Withdraw your application to {cohort}?").format(cohort=cohort_label(cohort, program))
+        if application.status == "accepted":
+            question += " " + _("You would give up your place in the cohort.")
         turn.ask(
             NAME,
             "withdraw",
-            f"Withdraw your application to {cohort_label(cohort, program)}?{seat}",
+            question,
             expects="choice",
             buttons=buttons,
         )
@@ -611,15 +690,23 @@ async def withdraw(turn: Turn, application: Application, program: Program, cohor
     turn.finish()
     if was != "draft":
         waiting = await waitlist_names(turn.session, cohort.id) if freed else []
-        seat = f" A seat is free; on the waitlist: {', '.join(waiting)}." if freed and waiting else ""
-        seat = seat or (" A seat is free." if freed else "")
-        notice = Reply(
-            f"{turn.person.display_name} withdrew their application to {cohort_label(cohort, program)}.{seat}"
-        )
         for coordinator in await cohort_coordinators(turn.session, cohort, program):
             if coordinator.id != turn.person.id:
+                with speaking(coordinator.language):
+                    text = _("{name} withdrew their application to {cohort}.").format(
+                        name=turn.person.display_name, cohort=cohort_label(cohort, program)
+                    )
+                    if freed and waiting:
+                        text += " " + _("A seat is free; on the waitlist: {names}.").format(names=", ".join(waiting))
+                    elif freed:
+                        text += " " + _("A seat is free.")
+                    notice = Reply(text)
                 outbox.queue(turn.session, coordinator.id, notice, kind="withdrawal", now=turn.now)
-    turn.say(f"Done: your application to the {program.short_name} is withdrawn. Thank you for letting us know.")
+    turn.say(
+        _("Done: your application to the {program} is withdrawn. Thank you for letting us know.").format(
+            program=program.short_name
+        )
+    )
 
 
 async def withdraw_command(turn: Turn, args: str) -> None:
@@ -633,7 +720,7 @@ async def withdraw_command(turn: Turn, args: str) -> None:
         program = turn.programs.find(args)
         applications = [a for a in applications if program and await _is_of(turn, a, program)]
     if not applications:
-        turn.say("You have no application to withdraw. `status` shows your applications.")
+        turn.say(_("You have no application to withdraw. `status` shows your applications."))
         return
     if len(applications) == 1:
         await _withdrawal(turn, "withdraw", str(applications[0].id))
@@ -643,7 +730,7 @@ async def withdraw_command(turn: Turn, args: str) -> None:
         program, cohort = await _program_and_cohort(turn, application)
         buttons.append(button(NAME, cohort_label(cohort, program), f"withdraw|{application.id}", "danger"))
     turn.ask(
-        NAME, "withdraw", "Which application would you like to withdraw?", expects="choice", buttons=tuple(buttons)
+        NAME, "withdraw", _("Which application would you like to withdraw?"), expects="choice", buttons=tuple(buttons)
     )
 
 
@@ -676,7 +763,7 @@ async def _own(turn: Turn, application_id: object) -> Application | None:
         application = await turn.session.get(Application, int(str(application_id)))
     if application is None or application.person_id != turn.person.id:
         turn.finish()
-        turn.say("I can't find that application any more. Type `apply` to start or continue one.")
+        turn.say(_("I can't find that application any more. Type `apply` to start or continue one."))
         return None
     return application
 
@@ -686,8 +773,9 @@ async def _own_draft(turn: Turn, application_id: object) -> Application | None:
     if application is not None and application.status != "draft":
         turn.finish()
         turn.say(
-            f"This application is {STATUS_WORDS[application.status]}, so its answers can no longer be changed. "
-            "`status` shows where it stands."
+            _(
+                "This application is {status}, so its answers can no longer be changed. `status` shows where it stands."
+            ).format(status=status_words(application.status))
         )
         return None
     return application
@@ -703,13 +791,15 @@ async def _program_and_cohort(turn: Turn, application: Application) -> tuple[Pro
 
 def _role_label(choice: str, program: Program) -> str:
     if choice == BOTH:
-        return " and ".join(program.application.roles).capitalize()
-    return choice.capitalize()
+        return _(" and ").join(role_word(role) for role in program.application.roles).capitalize()
+    return role_word(choice).capitalize()
 
 
 def register(registry: Registry) -> None:
-    registry.add_command(Command(NAME, "apply to a program, or continue your application", "apply [PROGRAM]", start))
     registry.add_command(
-        Command("withdraw", "withdraw an application you submitted", "withdraw [PROGRAM]", withdraw_command)
+        Command(NAME, N_("apply to a program, or continue your application"), "apply [PROGRAM]", start)
+    )
+    registry.add_command(
+        Command("withdraw", N_("withdraw an application you submitted"), "withdraw [PROGRAM]", withdraw_command)
     )
     registry.add_dialog(ApplyDialog())

@@ -2,6 +2,7 @@
 
 from bot.cohorts import label_of
 from bot.dialog import Command, Registry, Turn
+from bot.i18n import N_, _, role_word
 from dialogs import help_me
 
 
@@ -14,18 +15,22 @@ async def show_help(turn: Turn, args: str) -> None:
     if topic:
         match = next((c for c in commands if c.verb == topic), None)
         if match is None:
-            turn.say(f"There is no command `{topic[:40]}` you can use. Type `help` for the list.")
+            turn.say(_("There is no command `{verb}` you can use. Type `help` for the list.").format(verb=topic[:40]))
             return
-        turn.say(f"`{match.usage}`: {match.summary}")
+        turn.say(f"`{match.usage}`: {_(match.summary)}")
         return
     who = _describe_roles(turn)
-    lines = tuple(f"`{c.usage}`: {c.summary}" for c in sorted(commands, key=lambda c: c.verb))
+    lines = tuple(f"`{c.usage}`: {_(c.summary)}" for c in sorted(commands, key=lambda c: c.verb))
     if any(entry.role != "coordinator" for entry in turn.roles.in_cohorts):
-        lines += ("`help me`: tell your program's coordinators at once that you would like help",)
+        lines += (_("`help me`: tell your program's coordinators at once that you would like help"),)
     turn.say(
-        f"{who}\nHere is what you can do. In Slack start with `/coaching`; in Teams or a direct "
-        "message just type the words.",
-        title="What I can do for you",
+        who
+        + "\n"
+        + _(
+            "Here is what you can do. In Slack start with `/coaching`; in Teams or a direct "
+            "message just type the words."
+        ),
+        title=_("What I can do for you"),
         lines=lines,
     )
 
@@ -34,7 +39,8 @@ def _describe_roles(turn: Turn) -> str:
     names = []
     for entry in turn.roles.in_cohorts:
         program = turn.programs.get(entry.program_id)
-        names.append(f"{entry.role} in {label_of(entry.cohort_name, program, entry.program_id)}")
+        cohort = label_of(entry.cohort_name, program, entry.program_id)
+        names.append(_("{role} in {cohort}").format(role=role_word(entry.role), cohort=cohort))
     for program_id in sorted(
         turn.roles.coordinator_of - {e.program_id for e in turn.roles.in_cohorts if e.role == "coordinator"}
     ):
@@ -44,12 +50,14 @@ def _describe_roles(turn: Turn) -> str:
             r.name for r in (program.regions if program else ()) if r.id in turn.roles.regions_in(program_id)
         )
         if regions and not turn.roles.coordinates_all(program_id):
-            names.append(f"{' and '.join(regions)} coordinator of {label}")
+            names.append(
+                _("{regions} coordinator of {program}").format(regions=_(" and ").join(regions), program=label)
+            )
         else:
-            names.append(f"coordinator of {label}")
+            names.append(_("coordinator of {program}").format(program=label))
     if not names:
-        return f"Hi {turn.person.display_name}. You are not in a program yet."
-    return f"Hi {turn.person.display_name}. You are " + "; ".join(names) + "."
+        return _("Hi {name}. You are not in a program yet.").format(name=turn.person.display_name)
+    return _("Hi {name}. You are {roles}.").format(name=turn.person.display_name, roles="; ".join(names))
 
 
 def register(registry: Registry) -> None:
@@ -57,7 +65,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             "help",
-            "show this list, or `help VERB` for one command; `help me` reaches your coordinators",
+            N_("show this list, or `help VERB` for one command; `help me` reaches your coordinators"),
             "help [VERB]",
             show_help,
             keeps_dialog=True,

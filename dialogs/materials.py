@@ -12,12 +12,13 @@ from sqlalchemy import select
 from bot.applications import answer_lines
 from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
+from bot.i18n import N_, _
 from bot.pairs import PairInfo, pairings_of
 from bot.program_rules import GUIDE_ROLES
 from storage.models import Application, Cohort, Pair, Person
 
 NAME = "materials"
-NOT_YOURS = (
+NOT_YOURS = N_(
     "I can show a coach only the applications of the participants matched to them, in programs that share "
     "them. Type `partner` to see your pairings."
 )
@@ -29,30 +30,30 @@ async def start(turn: Turn, args: str) -> None:
     if wanted:
         shared = [info for info in shared if _names(info, wanted)]
     if not shared:
-        turn.say(
-            NOT_YOURS
-            if not wanted
-            else f"None of the participants matched to you is `{args.strip()[:60]}`. {NOT_YOURS}"
-        )
+        none = _("None of the participants matched to you is `{name}`.").format(name=args.strip()[:60])
+        turn.say(_(NOT_YOURS) if not wanted else f"{none} {_(NOT_YOURS)}")
         return
     if len(shared) == 1:
         await _show(turn, shared[0].pair.id)
         return
-    buttons = tuple(button(NAME, f"See {i.guided.display_name}'s application", f"show|{i.pair.id}") for i in shared)
-    turn.say("Whose application would you like to read?", buttons=buttons)
+    buttons = tuple(
+        button(NAME, _("See {name}'s application").format(name=i.guided.display_name), f"show|{i.pair.id}")
+        for i in shared
+    )
+    turn.say(_("Whose application would you like to read?"), buttons=buttons)
 
 
 class MaterialsDialog:
     name = NAME
 
     async def on_text(self, turn: Turn, text: str) -> None:
-        turn.say("Please use the buttons above, or type `materials`.")
+        turn.say(_("Please use the buttons above, or type `materials`."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, pair_id = value.partition("|")
+        action, _sep, pair_id = value.partition("|")
         found = row_id(pair_id)
         if action != "show" or found is None:
-            turn.say(NOT_YOURS)
+            turn.say(_(NOT_YOURS))
             return
         await _show(turn, found)
 
@@ -60,18 +61,20 @@ class MaterialsDialog:
 async def _show(turn: Turn, pair_id: int) -> None:
     pair = await turn.session.get(Pair, pair_id)
     if pair is None or pair.guide_id != turn.person.id:
-        turn.say(NOT_YOURS)
+        turn.say(_(NOT_YOURS))
         return
     cohort = await turn.session.get_one(Cohort, pair.cohort_id)
     program = turn.programs.get(cohort.program_id)
     participant = await turn.session.get_one(Person, pair.guided_id)
     if program is None or not program.share_application:
         short = program.short_name if program else cohort.program_id
-        turn.say(f"In the {short}, applications are not shared with coaches or mentors.")
+        turn.say(_("In the {program}, applications are not shared with coaches or mentors.").format(program=short))
         return
     if pair.status != "active":
         turn.say(
-            f"Your pairing with {participant.display_name} has ended: their application is no longer shared with you."
+            _("Your pairing with {name} has ended: their application is no longer shared with you.").format(
+                name=participant.display_name
+            )
         )
         return
     query = select(Application).where(
@@ -80,13 +83,16 @@ async def _show(turn: Turn, pair_id: int) -> None:
     application = (await turn.session.execute(query)).scalars().first()
     if application is None:
         turn.say(
-            f"{participant.display_name} joined {cohort_in_sentence(cohort, program)} without applying: "
-            "there is no application to show."
+            _("{name} joined {cohort} without applying: there is no application to show.").format(
+                name=participant.display_name, cohort=cohort_in_sentence(cohort, program)
+            )
         )
         return
     turn.say(
-        "Shared with you as their coach, for your work together only. Please keep it confidential.",
-        title=f"{participant.display_name}'s application to {cohort_label(cohort, program)}",
+        _("Shared with you as their coach, for your work together only. Please keep it confidential."),
+        title=_("{name}'s application to {cohort}").format(
+            name=participant.display_name, cohort=cohort_label(cohort, program)
+        ),
         lines=tuple(answer_lines(application, program)),
     )
 
@@ -104,7 +110,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "read the application of a participant matched to you, where the program shares it",
+            N_("read the application of a participant matched to you, where the program shares it"),
             "materials [NAME]",
             start,
             roles=frozenset(GUIDE_ROLES),
