@@ -11,6 +11,7 @@ from pathlib import Path
 from bot import jobs
 from bot.config import DIALOG_IDLE_DAYS
 from bot.engine import Engine
+from bot.i18n import N_, _, reading, speaking
 from bot.messages import Button, Image, Inbound, Profile, Reply
 from bot.outbox import OutboxWorker, person_of_account
 from bot.scheduler import Scheduler
@@ -18,6 +19,18 @@ from storage.models import Account
 
 CONSOLE = "console"
 IMAGE_FOLDER = Path(tempfile.gettempdir()) / "coaching-assistant"
+# Said as the terminal starts, before anyone is known: English.
+CHATTING_AS = N_("Chatting as {email}. Type `help`, or `quit` to leave.")
+
+
+def written_in(replies: Sequence[Reply]) -> str:
+    """The language the replies were written in (`Reply.language`, set where a reply is made), for the
+    terminal's own words beside them; else the one being written now."""
+    for reply in replies:
+        language = getattr(reply, "language", None)
+        if isinstance(language, str) and language:
+            return language
+    return reading()
 
 
 def render(reply: Reply, first_number: int = 1) -> str:
@@ -101,18 +114,21 @@ class ConsoleChat:
             self.buttons.extend(reply.buttons)
             if reply.image is not None:
                 path = await asyncio.to_thread(save_image, reply.image, self.image_folder)
-                self.write(f"Chart saved: {path} ({reply.image.alt})")
+                with speaking(written_in([reply])):
+                    saved = _("Chart saved: {path} ({description})").format(path=path, description=reply.image.alt)
+                self.write(saved)
 
     async def send(self, account: Account, replies: list[Reply], key: str | None) -> None:
         """The outbox's way to this terminal: show the message now."""
-        self.write("(a message for you)")
+        with speaking(written_in(replies)):
+            self.write(_("(a message for you)"))
         await self.show(replies)
 
     async def delivered(self, account: Account, key: str, since: datetime) -> bool | None:
         return None  # the terminal keeps no history to look in
 
     async def run(self) -> None:
-        self.write(f"Chatting as {self.email}. Type `help`, or `quit` to leave.")
+        self.write(_(CHATTING_AS).format(email=self.email))
         await self.say("help")
         while True:
             typed = await asyncio.to_thread(_read_line)

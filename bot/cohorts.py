@@ -47,7 +47,7 @@ def cohort_of_program(cohort: Cohort, program: Program) -> str:
         words = _("the {cohort} of {program}")
     else:
         words = _("the {cohort} cohort of {program}")
-    return words.format(cohort=cohort.name, program=program.in_sentence)
+    return words.format(cohort=cohort.name, program=program_words(program.in_sentence))
 
 
 def add_months(start: date, months: int) -> date:

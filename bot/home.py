@@ -26,6 +26,7 @@ from bot.commands import parse
 from bot.confirmation import is_waiting
 from bot.dialog import Registry, button
 from bot.engine import PROFILE_LOOKUP_TIMEOUT
+from bot.i18n import N_, _, language_of_locale, ngettext, program_words, role_word, speaking
 from bot.messages import Button, Inbound, Profile, Reply
 from bot.pairs import pairings_of
 from bot.programs import ProgramCatalog
@@ -94,20 +95,25 @@ def may_change(inbound: Inbound, registry: Registry) -> bool:
     return command is None or not command.reads_only
 
 
-WELCOME = (
+WELCOME = N_(
     "I run mentoring and coaching programs with you: applying, booking sessions with your coach or mentor, "
     "check-ins and surveys. Click Help to see what you can do, or write to me in the Messages tab."
 )
 
 
 def welcome(name: str | None = None) -> HomeView:
-    """For someone in no program yet, or whom the assistant cannot link to a person: how to start."""
+    """For someone in no program yet, or whom the assistant cannot link to a person: how to start (in the
+    language being written)."""
+    hello = _("Hello {name}.").format(name=name) + " " if name else ""
     return HomeView(
         (
             Reply(
-                f"Hello {name}. {WELCOME}" if name else WELCOME,
-                title="Welcome",
-                buttons=(command_button("Help", "help", "primary"), command_button("Apply to a program", "apply")),
+                hello + _(WELCOME),
+                title=_("Welcome"),
+                buttons=(
+                    command_button(_("Help"), "help", "primary"),
+                    command_button(_("Apply to a program"), "apply"),
+                ),
             ),
         )
     )
@@ -140,7 +146,10 @@ async def open_home(
     if view is None:
         profile = await _profile(directory, inbound)
         view = await _opened(db, programs, inbound, profile, now) if profile is not None else None
-    return view or welcome()
+    if view is not None:
+        return view
+    with speaking(language_of_locale(inbound.locale)):  # nobody known: the platform's language, if it says
+        return welcome()
 
 
 async def _opened(
@@ -194,6 +203,12 @@ async def remember_opened(db: Database, platform: str, external_id: str, now: da
 
 
 async def home_of(session: AsyncSession, viewer: Viewer, programs: ProgramCatalog, now: datetime) -> HomeView:
+    """The home in the viewer's language (it is built outside any turn: on opening, and after changes)."""
+    with speaking(viewer.person.language):
+        return await _home_of(session, viewer, programs, now)
+
+
+async def _home_of(session: AsyncSession, viewer: Viewer, programs: ProgramCatalog, now: datetime) -> HomeView:
     sections = [
         *await _sessions(session, viewer, now),
         *await _pairs(session, viewer, programs, now),
@@ -203,9 +218,11 @@ async def home_of(session: AsyncSession, viewer: Viewer, programs: ProgramCatalo
     if not sections:
         return welcome(viewer.person.display_name)
     greeting = Reply(
-        f"Hello {viewer.person.display_name}. Times are in your time zone, {zone_name(viewer.zone)}.",
-        title="Your coaching and mentoring",
-        buttons=(command_button("Help", "help"), command_button("My status", "status")),
+        _("Hello {name}. Times are in your time zone, {zone}.").format(
+            name=viewer.person.display_name, zone=zone_name(viewer.zone)
+        ),
+        title=_("Your coaching and mentoring"),
+        buttons=(command_button(_("Help"), "help"), command_button(_("My status"), "status")),
     )
     return HomeView((greeting, *sections))
 
@@ -233,13 +250,13 @@ async def _sessions(session: AsyncSession, viewer: Viewer, now: datetime) -> lis
     lines = []
     for row, guide_person, guided_person in rows:
         partner = guided_person if guide_person.id == me else guide_person
-        lines.append(f"{local(row.starts_at, viewer.zone)} with {partner.display_name}")
+        lines.append(_("{time} with {name}").format(time=local(row.starts_at, viewer.zone), name=partner.display_name))
     first = rows[0][0]
     buttons = (
-        button("sessions", "Move the next one", f"move|{first.id}"),
-        command_button("All my sessions", "sessions"),
+        button("sessions", _("Move the next one"), f"move|{first.id}"),
+        command_button(_("All my sessions"), "sessions"),
     )
-    return [Reply("", title="Your next sessions", lines=tuple(lines), buttons=buttons)]
+    return [Reply("", title=_("Your next sessions"), lines=tuple(lines), buttons=buttons)]
 
 
 async def _pairs(session: AsyncSession, viewer: Viewer, programs: ProgramCatalog, now: datetime) -> list[Reply]:
@@ -251,19 +268,19 @@ async def _pairs(session: AsyncSession, viewer: Viewer, programs: ProgramCatalog
     lines = []
     for info in infos:
         program = info.program
+        cohort, role = cohort_label(info.cohort, program), role_word(program.guide_role)
         if info.guide.id == me:
-            lines.append(
-                f"{cohort_label(info.cohort, program)}: you are {program.guide_role} to {info.guided.display_name}"
+            said = _("{cohort}: you are {role} to {name}").format(
+                cohort=cohort, role=role, name=info.guided.display_name
             )
         else:
-            lines.append(
-                f"{cohort_label(info.cohort, program)}: your {program.guide_role} is {info.guide.display_name}"
-            )
+            said = _("{cohort}: your {role} is {name}").format(cohort=cohort, role=role, name=info.guide.display_name)
+        lines.append(said)
     buttons: tuple[Button, ...] = ()
     if any(info.program.one_to_one is not None for info in infos):
-        buttons += (command_button("Book a session", "book", "primary"),)
-    buttons += (button("help-me", "Need help", "start", "danger"),)
-    title = "Your pair" if len(infos) == 1 else "Your pairs"
+        buttons += (command_button(_("Book a session"), "book", "primary"),)
+    buttons += (button("help-me", _("Need help"), "start", "danger"),)
+    title = ngettext("Your pair", "Your pairs", len(infos))
     return [Reply("", title=title, lines=tuple(lines), buttons=buttons)]
 
 
@@ -280,7 +297,7 @@ async def _open_for(session: AsyncSession, viewer: Viewer, programs: ProgramCata
         buttons.extend(offered)
     if not lines:
         return []
-    return [Reply("", title="Open for you", lines=tuple(lines), buttons=tuple(buttons))]
+    return [Reply("", title=_("Open for you"), lines=tuple(lines), buttons=tuple(buttons))]
 
 
 Offer = tuple[str, tuple[Button, ...]]  # a line of "Open for you" and its buttons
@@ -292,8 +309,10 @@ async def _surveys(session: AsyncSession, viewer: Viewer, programs: ProgramCatal
         session, viewer.person.id, programs, today_in(now, viewer.zone)
     ):
         closes = surveys.survey_dates(cohort, survey)[1]
-        line = f"The survey “{survey.title}” of {cohort_in_sentence(cohort, program)}, open until {long_date(closes)}"
-        label = "Continue the survey" if invitation.progress else "Answer the survey"
+        line = _("The survey “{title}” of {cohort}, open until {date}").format(
+            title=program_words(survey.title), cohort=cohort_in_sentence(cohort, program), date=long_date(closes)
+        )
+        label = _("Continue the survey") if invitation.progress else _("Answer the survey")
         offers.append((line, (button(surveys.NAME, label, f"start|{invitation.id}", "primary"),)))
     return offers
 
@@ -314,9 +333,8 @@ async def _check_ins(session: AsyncSession, viewer: Viewer, programs: ProgramCat
         program = programs.get(cohort.program_id)
         if program is None or checkins.overtaken(cohort, program, check_in.asked_on, now):
             continue
-        line = (
-            f"The check-in of {long_date(check_in.asked_on)}, {program.short_name}: "
-            f"how is it going with {partner_person.display_name}?"
+        line = _("The check-in of {date}, {program}: how is it going with {name}?").format(
+            date=long_date(check_in.asked_on), program=program.short_name, name=partner_person.display_name
         )
         offers.append((line, _check_in_buttons(check_in.id)))
     return offers
@@ -330,7 +348,9 @@ def _other_of(me: int) -> ColumnElement[int]:
 def _check_in_buttons(check_in_id: int) -> tuple[Button, ...]:
     """The check-in's own answers, as the message that asked it offers them (bot/checkins.py)."""
     return tuple(
-        button(checkins.NAME, label, f"answer|{check_in_id}|{answer}", "danger" if answer == "need_help" else "default")
+        button(
+            checkins.NAME, _(label), f"answer|{check_in_id}|{answer}", "danger" if answer == "need_help" else "default"
+        )
         for answer, label in checkins.ANSWERS.items()
     )
 
@@ -351,17 +371,18 @@ async def _applications(session: AsyncSession, viewer: Viewer, programs: Program
         if application.status == "draft":
             offers.append(
                 (
-                    f"Your application to {where} is not submitted yet",
-                    (button("apply", "Continue my application", f"start|{program.id}", "primary"),),
+                    _("Your application to {cohort} is not submitted yet").format(cohort=where),
+                    (button("apply", _("Continue my application"), f"start|{program.id}", "primary"),),
                 )
             )
         elif is_waiting(application, now):
             assert application.confirm_by is not None
             offers.append(
                 (
-                    f"Your place in {where} waits for your confirmation, until "
-                    f"{local(application.confirm_by, viewer.zone)}",
-                    (command_button("Confirm my place", f"confirm {program.id}", "primary"),),
+                    _("Your place in {cohort} waits for your confirmation, until {time}").format(
+                        cohort=where, time=local(application.confirm_by, viewer.zone)
+                    ),
+                    (command_button(_("Confirm my place"), f"confirm {program.id}", "primary"),),
                 )
             )
     return offers
@@ -378,12 +399,17 @@ async def _cohorts(session: AsyncSession, viewer: Viewer, programs: ProgramCatal
     if not glances:
         return []
     any_waiting = any(glance.waiting for glance in glances)
-    buttons = (command_button("Review applications", "review", "primary" if any_waiting else "default"),)
-    buttons += (command_button("Report", "report"),)
+    buttons = (command_button(_("Review applications"), "review", "primary" if any_waiting else "default"),)
+    buttons += (command_button(_("Report"), "report"),)
+    days = home_cohorts.RECENT.days
     return [
         Reply(
-            f"Requests for help and failed deliveries of the last {home_cohorts.RECENT.days} days.",
-            title="Your cohorts",
+            ngettext(
+                "Requests for help and failed deliveries of the last {days} day.",
+                "Requests for help and failed deliveries of the last {days} days.",
+                days,
+            ).format(days=days),
+            title=_("Your cohorts"),
             lines=tuple(glance.line for glance in glances),
             buttons=buttons,
         )

@@ -9,6 +9,7 @@ from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import cohort_label
+from bot.i18n import _, ngettext
 from bot.programs import ProgramCatalog
 from bot.roles import Roles
 from storage.models import Application, Cohort, Membership, OutboxMessage, Pair
@@ -62,17 +63,18 @@ async def glances(session: AsyncSession, roles: Roles, programs: ProgramCatalog,
         program = programs.get(cohort.program_id)
         if program is None:
             continue
-        counts = ", ".join(
+        counts = _(", ").join(
             (
-                _count(waiting_count, "application waiting for review", "applications waiting for review"),
-                _count(pair_count, "pair", "pairs"),
-                _count(help_count, "request for help", "requests for help"),
-                _count(failed_count, "failed delivery", "failed deliveries"),
+                ngettext(
+                    "{count} application waiting for review", "{count} applications waiting for review", waiting_count
+                ).format(count=waiting_count),
+                ngettext("{count} pair", "{count} pairs", pair_count).format(count=pair_count),
+                ngettext("{count} request for help", "{count} requests for help", help_count).format(count=help_count),
+                ngettext("{count} failed delivery", "{count} failed deliveries", failed_count).format(
+                    count=failed_count
+                ),
             )
         )
-        found.append(Glance(f"{cohort_label(cohort, program)}: {counts}", waiting_count))
+        line = _("{cohort}: {counts}").format(cohort=cohort_label(cohort, program), counts=counts)
+        found.append(Glance(line, waiting_count))
     return found
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"

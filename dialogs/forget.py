@@ -8,19 +8,21 @@ from sqlalchemy import func, select
 
 from bot.cohorts import cohort_in_sentence
 from bot.dialog import Command, Registry, Turn, button, passed_on
+from bot.i18n import N_, _
 from bot.pairs import pairings_of
 from bot.privacy import forget
+from bot.privacy.summary import all_of
 from bot.timezones import today_in
 from storage.models import Person
 
 NAME = "forget"
-USAGE = "Type `forget me` to have what I hold about you deleted."
-COORDINATOR_USAGE = " As a coordinator, `forget EMAIL` does it for someone who has left your program."
-GOES = (
-    "your accounts here, your roles, your applications and their texts, your profile and free hours, your "
-    "check-in answers, your places in groups and any message waiting for you"
+USAGE = N_("Type `forget me` to have what I hold about you deleted.")
+COORDINATOR_USAGE = N_("As a coordinator, `forget EMAIL` does it for someone who has left your program.")
+GOES = N_(
+    "This deletes, for good, your accounts here, your roles, your applications and their texts, your profile and "
+    "free hours, your check-in answers, your places in groups and any message waiting for you."
 )
-STAYS = (
+STAYS = N_(
     "Counts others rely on stay, without your name: sessions held, hours given, check-in buttons. Anonymous "
     "survey answers stay too: nobody, not even I, can tell which are yours."
 )
@@ -34,7 +36,8 @@ async def start(turn: Turn, args: str) -> None:
         await _ask_for_someone(turn, typed)
     elif not await passed_on(turn):  # "Forget about Tuesday, I am ill": a partner writing to their coach
         coordinator = bool(turn.roles.coordinator_of)
-        turn.say(USAGE + (COORDINATOR_USAGE if coordinator else "") + " Type `my data` to see what I hold first.")
+        said = [_(USAGE), _(COORDINATOR_USAGE) if coordinator else "", _("Type `my data` to see what I hold first.")]
+        turn.say(" ".join(part for part in said if part))
 
 
 async def _ask_own(turn: Turn) -> None:
@@ -46,51 +49,57 @@ async def _ask_own(turn: Turn) -> None:
     for info in await pairings_of(turn.session, turn.person.id, turn.programs):
         partner = info.partner_of(turn.person.id)
         lines.append(
-            f"Your pairing with {partner.display_name} in {cohort_in_sentence(info.cohort, info.program)} ends; "
-            "they and your coordinators are told you left, without your name."
+            _(
+                "Your pairing with {name} in {cohort} ends; "
+                "they and your coordinators are told you left, without your name."
+            ).format(name=partner.display_name, cohort=cohort_in_sentence(info.cohort, info.program))
         )
     today = today_in(turn.now, turn.timezone)
     surveys = await forget.open_surveys(turn.session, turn.person.id, turn.programs, today)
     if surveys:
         lines.append(
-            f"The survey {' and '.join(surveys)} is open for you: if you want your say in it, answer it first "
-            "(type `survey`), then `forget me`."
+            _(
+                "The survey {titles} is open for you: if you want your say in it, answer it first "
+                "(type `survey`), then `forget me`."
+            ).format(titles=all_of(surveys))
         )
     turn.ask(
         NAME,
         "own",
-        f"This deletes, for good, {GOES}. {STAYS} Want a copy first? Type `my data` before you go on.",
-        title="Forget me",
+        " ".join((_(GOES), _(STAYS), _("Want a copy first? Type `my data` before you go on."))),
+        title=_("Forget me"),
         expects="choice",
         lines=tuple(lines),
-        buttons=(button(NAME, "Forget me", "yes", "danger"), button(NAME, "Keep my data", "no")),
+        buttons=(button(NAME, _("Forget me"), "yes", "danger"), button(NAME, _("Keep my data"), "no")),
     )
 
 
 async def _ask_for_someone(turn: Turn, email: str) -> None:
     if not turn.roles.coordinator_of:
-        turn.say("Only coordinators can remove someone else's data. " + USAGE)
+        turn.say(_("Only coordinators can remove someone else's data.") + " " + _(USAGE))
         return
     query = select(Person).where(func.lower(Person.email) == email.lower(), Person.forgotten_at.is_(None))
     target = (await turn.session.execute(query)).scalar_one_or_none()
     if target is None:
-        turn.say(f"I know nobody with the email {email}. Nothing changed.")
+        turn.say(_("I know nobody with the email {email}. Nothing changed.").format(email=email))
         return
     refusal = await forget.left_refusal(turn.session, turn.person, target, turn.roles, turn.programs, turn.now)
     if refusal:
-        turn.say(refusal + " Nothing changed.")
+        turn.say(refusal + " " + _("Nothing changed."))
         return
     turn.ask(
         NAME,
         "someone",
-        f"This deletes, for good, what I hold about {target.display_name} ({target.email}), who has left your "
-        "program: their accounts, roles, applications and their texts, profile, free hours and check-in answers. "
-        "Counts stay without their name. They are not told.",
-        title="Forget someone who has left",
+        _(
+            "This deletes, for good, what I hold about {name} ({email}), who has left your "
+            "program: their accounts, roles, applications and their texts, profile, free hours and check-in answers. "
+            "Counts stay without their name. They are not told."
+        ).format(name=target.display_name, email=target.email),
+        title=_("Forget someone who has left"),
         expects="choice",
         buttons=(
-            button(NAME, f"Forget {target.display_name}"[:75], "yes", "danger"),
-            button(NAME, "Keep their data", "no"),
+            button(NAME, _("Forget {name}").format(name=target.display_name)[:75], "yes", "danger"),
+            button(NAME, _("Keep their data"), "no"),
         ),
         data={"person_id": target.id},
     )
@@ -100,19 +109,19 @@ class ForgetDialog:
     name = NAME
 
     async def on_text(self, turn: Turn, text: str) -> None:
-        turn.say("Please click one of the buttons above, or type `cancel` to keep everything as it is.")
+        turn.say(_("Please click one of the buttons above, or type `cancel` to keep everything as it is."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
         step = turn.active.step if turn.active is not None else ""
         if value == "no":
             turn.finish()
-            turn.say("Nothing changed: I keep everything as it is.")
+            turn.say(_("Nothing changed: I keep everything as it is."))
         elif value == "yes" and step == "own":
             await _forget_own(turn)
         elif value == "yes" and step == "someone":
             await _forget_someone(turn)
         else:
-            turn.say("That button is from an older conversation. " + USAGE)
+            turn.say(_("That button is from an older conversation.") + " " + _(USAGE))
 
 
 async def _forget_own(turn: Turn) -> None:
@@ -123,9 +132,11 @@ async def _forget_own(turn: Turn) -> None:
         return
     _after_commit(turn, turn.person.id)
     turn.say(
-        "Done: I have deleted what I held about you. If you write to me again, you start afresh as someone new. "
-        "Thank you for taking part.",
-        title="Forgotten",
+        _(
+            "Done: I have deleted what I held about you. If you write to me again, you start afresh as someone new. "
+            "Thank you for taking part."
+        ),
+        title=_("Forgotten"),
     )
 
 
@@ -135,15 +146,18 @@ async def _forget_someone(turn: Turn) -> None:
     turn.finish()
     target = await turn.session.get(Person, person_id) if isinstance(person_id, int) else None
     if target is None or target.forgotten_at is not None:
-        turn.say("That person has already been forgotten. Nothing changed.")
+        turn.say(_("That person has already been forgotten.") + " " + _("Nothing changed."))
         return
     refusal = await forget.left_refusal(turn.session, turn.person, target, turn.roles, turn.programs, turn.now)
     if refusal:  # they joined something since
-        turn.say(refusal + " Nothing changed.")
+        turn.say(refusal + " " + _("Nothing changed."))
         return
     name = target.display_name
     _after_commit(turn, target.id)
-    turn.say(f"Done: I have deleted what I held about {name}. Counts stay without their name.", title="Forgotten")
+    turn.say(
+        _("Done: I have deleted what I held about {name}. Counts stay without their name.").format(name=name),
+        title=_("Forgotten"),
+    )
 
 
 def _after_commit(turn: Turn, person_id: int) -> None:
@@ -162,5 +176,7 @@ def _after_commit(turn: Turn, person_id: int) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.add_command(Command("forget", "delete what I hold about you, after a confirmation", "forget me", start))
+    registry.add_command(
+        Command("forget", N_("delete what I hold about you, after a confirmation"), "forget me", start)
+    )
     registry.add_dialog(ForgetDialog())

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot import network, outbox
 from bot.cohorts import cohort_in_sentence, cohort_label
 from bot.dialog import Command, Registry, Turn, button
-from bot.i18n import N_, _, role_word, speaking
+from bot.i18n import N_, _, program_words, role_word, speaking
 from bot.identity import find_person_by_email
 from bot.messages import Reply
 from bot.network import NATIONAL, Handover, NetworkError
@@ -182,7 +182,7 @@ def _appointed_words(appointer: str, program: Program, region_id: str | None, to
     appointed = appointed.format(
         appointer=appointer,
         region=network.region_name(program, region_id),
-        program=program.in_sentence,
+        program=program_words(program.in_sentence),
         date=long_date(today),
     )
     region = None if region_id is None else network.region_name(program, region_id)
@@ -397,7 +397,7 @@ def _handover_words(person: Person, program: Program, handover: Handover) -> str
     elif person.id == successor.id:
         return (
             _("You now coordinate the {region} in {program}, taking over from {graduate}.").format(
-                region=region, program=program.in_sentence, graduate=graduate.display_name
+                region=region, program=program_words(program.in_sentence), graduate=graduate.display_name
             )
             + " "
             + _commands_words(region)
@@ -415,7 +415,7 @@ def _handover_words(person: Person, program: Program, handover: Handover) -> str
             graduate=graduate.display_name,
             successor=successor.display_name,
             region=region,
-            program=program.in_sentence,
+            program=program_words(program.in_sentence),
             role=role_word(program.guide_role),
             cohort=cohort_in_sentence(cohort, program) if cohort is not None else "",
         )

@@ -22,7 +22,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.render import ALT_TEXT_LIMIT, images_not_shared_note, images_of, render
+from adapters.slack.render import ALT_TEXT_LIMIT, images_not_shared_note, images_of, render, written_in
+from bot.i18n import N_, reading, speaking
 from bot.messages import Image, Reply
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 # Seconds a turn may take before Slack is acknowledged without its answer ("Working on it…"). Slack's 3 s
 # count from when it sent the request: queueing, bolt and the network take their share before and after.
 ANSWER_WITHIN = 1.5
-WORKING = "Working on it…"
+WORKING = N_("Working on it…")  # said before the person is known: English (adapters/slack/app.py)
 
 T = TypeVar("T")
 Tell = Callable[[str], Awaitable[None]]  # says one sentence to the person, where they were answered
@@ -100,16 +101,25 @@ class ImageUploads:
         channel: str | None = None,
         user: str | None = None,
         thread_ts: str | None = None,
+        language: str | None = None,
     ) -> None:
+        """Upload in the background; a failure is told in `language` (the answer's: default, the one being
+        written now)."""
+        language = language or reading()
         if images:
-            self.hold(self._upload(client, images, tell, channel=channel, user=user, thread_ts=thread_ts))
+            upload = self._upload(client, images, tell, language, channel=channel, user=user, thread_ts=thread_ts)
+            self.hold(upload)
 
-    async def _upload(self, client: AsyncWebClient, images: Sequence[Image], tell: Tell, **where: str | None) -> None:
+    async def _upload(
+        self, client: AsyncWebClient, images: Sequence[Image], tell: Tell, language: str, **where: str | None
+    ) -> None:
         try:
             await upload_images(client, images, **where)
         except Exception as error:  # whatever stopped it, the person hears that the chart is missing
             log.error("slack image upload failed error=%s code=%s", type(error).__name__, _code(error))
-            await tell(images_not_shared_note(len(images)))
+            with speaking(language):
+                note = images_not_shared_note(len(images))
+            await tell(note)
 
     def _ended(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
@@ -163,7 +173,14 @@ class Answers:
         text, blocks = render(replies)
         await self.post(channel, text, blocks, thread_ts)
         tell = partial(self.post, channel, thread_ts=thread_ts)
-        self.uploads.start(self.client, images_of(replies), tell=tell, channel=channel, thread_ts=thread_ts)
+        self.uploads.start(
+            self.client,
+            images_of(replies),
+            tell=tell,
+            channel=channel,
+            thread_ts=thread_ts,
+            language=written_in(replies),
+        )
 
     async def privately(self, turn: Awaitable[list[Reply]], response_url: str, user: str) -> None:
         """Only the person sees it, wherever they are (a slash command's or its buttons' answer); an
@@ -178,4 +195,4 @@ class Answers:
     def charts_in_dm(self, replies: list[Reply], response_url: str, user: str) -> None:
         """The charts of an answer given privately, to the person's DM; a failure is said where the answer was."""
         tell = partial(self.respond, response_url)
-        self.uploads.start(self.client, images_of(replies), tell=tell, user=user)
+        self.uploads.start(self.client, images_of(replies), tell=tell, user=user, language=written_in(replies))

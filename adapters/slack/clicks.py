@@ -19,11 +19,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.answers import Answers, turn_retry_handlers
 from adapters.slack.inbound import FORM_ACTION_PREFIX
+from bot.i18n import N_, _
 from bot.messages import Reply
 
 log = logging.getLogger(__name__)
 
-CHOSEN = "✓ {label}"
+# Shown beside the turn, before the person is known: the label is in their language; "Answered" is English.
+CHOSEN = N_("✓ {label}")
+ANSWERED = N_("Answered")
 UPDATE_FIRST_WITHIN = 2.0  # seconds the answer waits for the clicked message to change, at most
 LABEL_LIMIT = 75  # characters of a button's label, as Slack allows them
 
@@ -37,11 +40,11 @@ def clicked_label(body: dict[str, Any]) -> str:
     """The label of the clicked button (`actions[0].text.text`), or a plain word when it is missing."""
     text = body["actions"][0].get("text")
     label = text.get("text") if isinstance(text, dict) else None
-    return label[:LABEL_LIMIT] if isinstance(label, str) and label.strip() else "Answered"
+    return label[:LABEL_LIMIT] if isinstance(label, str) and label.strip() else _(ANSWERED)
 
 
 def chosen_context(label: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": CHOSEN.format(label=escape_mrkdwn(label))}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _(CHOSEN).format(label=escape_mrkdwn(label))}]}
 
 
 def without_buttons(blocks: list[Any], label: str) -> list[dict[str, Any]]:
@@ -72,7 +75,7 @@ def changed_message(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     blocks = message.get("blocks")
     text = message.get("text")
     changed = without_buttons(blocks if isinstance(blocks, list) else [], label)
-    return (text if isinstance(text, str) and text else CHOSEN.format(label=label)), changed
+    return (text if isinstance(text, str) and text else _(CHOSEN).format(label=label)), changed
 
 
 def _opens_form(body: dict[str, Any]) -> bool:

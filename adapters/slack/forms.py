@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.i18n import N_, _
 from bot.messages import Form, FormAnswers, FormField
 
 CALLBACK_ID = "coaching_form"
-CLOSE = "Cancel"
+CLOSE = N_("Cancel")
 TITLE_LIMIT = 24  # characters of a modal's title, submit and close
 LABEL_LIMIT = 2000  # an input block's label and hint
 TEXT_LIMIT = 3000  # a plain_text_input's max_length
@@ -30,8 +31,8 @@ ERROR_LIMIT = 300  # characters of a reason shown under a field
 DM_CHANNEL = re.compile(r"D[A-Z0-9]{1,63}")
 DATE, TIME = re.compile(r"\d{4}-\d{2}-\d{2}"), re.compile(r"\d{2}:\d{2}")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # a NUL or half a surrogate pair: no database stores them
-SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
-EMPTY_FORM = "Nothing is left to answer here."
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z])|(?<=។)\s*(?=\S)")  # English, Khmer (។ ends a sentence)
+EMPTY_FORM = N_("Nothing is left to answer here.")
 NO_FIELD = "field"  # the block id of the only block when a form has no fields
 
 
@@ -115,8 +116,8 @@ def _all_text(values: list[Any]) -> bool:
 
 def modal_view(form: Form, dm_channel: str = "") -> dict[str, Any]:
     """The view for views.open: one input block a field (its block id the step), Slack's own pickers for
-    dates and times, and the metadata the submission needs. Raises FormTooLarge if even the form's start
-    does not fit the metadata."""
+    dates and times, and the metadata the submission needs; its own words (Cancel) in the language being
+    written (the form's). Raises FormTooLarge if even the form's start does not fit the metadata."""
     fields = form.fields[:INPUT_LIMIT]
     long_values = {block_id(f.step): _long_values(f) for f in fields if _long_values(f)}
     metadata = _fitting_metadata(form, fields, dm_channel, long_values)
@@ -127,10 +128,10 @@ def modal_view(form: Form, dm_channel: str = "") -> dict[str, Any]:
         "type": "modal",
         "callback_id": CALLBACK_ID,
         "title": _plain(form.title, TITLE_LIMIT),
-        "submit": _plain(form.submit, TITLE_LIMIT),
-        "close": _plain(CLOSE, TITLE_LIMIT),
+        "submit": _plain(_(form.submit), TITLE_LIMIT),  # the default "Send" is marked where it is defined
+        "close": _plain(_(CLOSE), TITLE_LIMIT),
         "private_metadata": metadata.encoded(),
-        "blocks": blocks or [{"type": "section", "block_id": NO_FIELD, "text": _plain(EMPTY_FORM, TEXT_LIMIT)}],
+        "blocks": blocks or [{"type": "section", "block_id": NO_FIELD, "text": _plain(_(EMPTY_FORM), TEXT_LIMIT)}],
     }
 
 

@@ -24,16 +24,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import forms, inbound
 from adapters.slack.answers import ANSWER_WITHIN, Answers, ended_within
 from adapters.slack.home import Turns
-from adapters.slack.render import images_of, render
+from adapters.slack.render import images_of, render, written_in
 from bot import identity
+from bot.i18n import N_, _, speaking
 from bot.messages import Form, Inbound, Reply
 
 log = logging.getLogger(__name__)
 
-KEPT_NOTE = "I've put this in our direct messages, so you can come back to it."
+KEPT_NOTE = N_("I've put this in our direct messages, so you can come back to it.")
 # The clicked message has lost its buttons (adapters/slack/clicks.py), so the way on is typing.
-NOT_OPENED = "I couldn't open the form just now, so let's go on here in the chat: answer the question above."
-OUT_OF_DATE = "This form is out of date, so nothing was changed: close it and start again from our chat."
+NOT_OPENED = N_("I couldn't open the form just now, so let's go on here in the chat: answer the question above.")
+# Said of a form that is not ours, before anyone is known: English.
+OUT_OF_DATE = N_("This form is out of date, so nothing was changed: close it and start again from our chat.")
 HEADLINE_LIMIT = 200  # characters of a kept answer shown in the ephemeral pointer to it
 
 Speakers = Callable[[AsyncBoltContext], tuple[identity.Directory, Answers]]
@@ -63,8 +65,10 @@ class Modals:
         reply = replies[index]
         assert reply.form is not None
         trigger = body.get("trigger_id")
-        opened = isinstance(trigger, str) and bool(trigger) and await self._open(trigger, reply.form, _dm_of(body))
-        shown = dataclasses.replace(reply, keep_in_dm=False) if opened else dataclasses.replace(reply, text=NOT_OPENED)
+        with speaking(written_in([reply])):  # the modal's own words (Cancel) in the form's language
+            opened = isinstance(trigger, str) and bool(trigger) and await self._open(trigger, reply.form, _dm_of(body))
+            not_opened = _(NOT_OPENED)
+        shown = dataclasses.replace(reply, keep_in_dm=False) if opened else dataclasses.replace(reply, text=not_opened)
         return [*replies[:index], shown, *replies[index + 1 :]]
 
     async def _open(self, trigger: str, form: Form, dm_channel: str) -> bool:
@@ -85,7 +89,8 @@ class Modals:
         kept = [reply for reply in replies if reply.keep_in_dm]
         user = _user(body)
         self.answers.uploads.hold(self._post_kept(kept, user, str(body.get("response_url") or "")))
-        pointer = Reply(text=f"{_headline(kept[0])}\n{KEPT_NOTE}".strip())
+        with speaking(written_in(kept)):
+            pointer = Reply(text=f"{_headline(kept[0])}\n{_(KEPT_NOTE)}".strip())
         return [*(reply for reply in replies if not reply.keep_in_dm), pointer]
 
     async def _post_kept(self, kept: list[Reply], user: str, response_url: str) -> None:
@@ -101,7 +106,7 @@ class Modals:
                 await self.answers.respond(response_url, *render(kept, images_in_dm=True))
             return
         tell = partial(self.answers.post, channel)
-        self.answers.uploads.start(self.client, images_of(kept), tell=tell, channel=channel)
+        self.answers.uploads.start(self.client, images_of(kept), tell=tell, channel=channel, language=written_in(kept))
 
 
 def attach(app: AsyncApp, turns: Turns, speakers: Speakers) -> None:
@@ -115,7 +120,7 @@ def attach(app: AsyncApp, turns: Turns, speakers: Speakers) -> None:
         account = inbound.account_id(_team(body), body["user"]["id"])
         if metadata is None:  # not what modal_view wrote: nothing of it reaches a dialog
             log.info("slack form refused reason=metadata")
-            errors = forms.error_blocks(view, (("", OUT_OF_DATE),))
+            errors = forms.error_blocks(view, (("", OUT_OF_DATE),))  # English: nobody is known yet
             await (ack(response_action="errors", errors=errors) if errors else ack(response_action="clear"))
             return
         sent = Inbound("slack", account, metadata.dm_channel, form=forms.answers_of(view, metadata))

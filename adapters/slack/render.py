@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.slack.inbound import BUTTON_ACTION_PREFIX, FORM_ACTION_PREFIX
+from bot.i18n import ngettext, reading, speaking
 from bot.messages import Image, Reply
 
 SECTION_LIMIT = 3000  # characters in one section's text
@@ -60,6 +61,17 @@ def reply_blocks(reply: Reply, first_button: int = 0) -> list[dict[str, Any]]:
     return blocks
 
 
+def written_in(replies: Sequence[Reply]) -> str:
+    """The language the replies were written in, for the adapter's own sentences beside them: the one a
+    reply carries (`Reply.language`, set where it was made: in the reader's turn, or for its reader), else
+    the one being written now. A turn's replies reach the adapter after the engine's turn has ended."""
+    for reply in replies:
+        language = getattr(reply, "language", None)
+        if isinstance(language, str) and language:
+            return language
+    return reading()
+
+
 def images_of(replies: Sequence[Reply]) -> list[Image]:
     """The pictures a turn's replies carry: Slack gets them as uploaded files, after the message."""
     return [reply.image for reply in replies if reply.image is not None]
@@ -67,14 +79,20 @@ def images_of(replies: Sequence[Reply]) -> list[Image]:
 
 def images_in_dm_note(count: int) -> str:
     """Said where a picture cannot go (an ephemeral answer carries no file), so it went to the DM."""
-    what = "The chart is" if count == 1 else "The charts are"
-    return f"{what} in your direct messages with the assistant."
+    return ngettext(
+        "The chart is in your direct messages with the assistant.",
+        "The charts are in your direct messages with the assistant.",
+        count,
+    )
 
 
 def images_not_shared_note(count: int) -> str:
     """Said when a chart could not be uploaded after its retries: the text answer stands on its own."""
-    what = "the chart image" if count == 1 else "the chart images"
-    return f"I couldn't share {what} just now; the figures above are complete. Type `report` again to retry."
+    return ngettext(
+        "I couldn't share the chart image just now; the figures above are complete. Type `report` again to retry.",
+        "I couldn't share the chart images just now; the figures above are complete. Type `report` again to retry.",
+        count,
+    )
 
 
 def render(replies: Sequence[Reply], *, images_in_dm: bool = False) -> tuple[str, list[dict[str, Any]]]:
@@ -93,7 +111,8 @@ def render(replies: Sequence[Reply], *, images_in_dm: bool = False) -> tuple[str
     images = len(images_of(replies))
     if not (images_in_dm and images):
         return text, blocks[:BLOCK_LIMIT]
-    note = images_in_dm_note(images)
+    with speaking(written_in(replies)):
+        note = images_in_dm_note(images)
     context = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
     text = "\n\n".join(part for part in (text[: SECTION_LIMIT - len(note) - 2], note) if part)
     return text, [*blocks[: BLOCK_LIMIT - 1], context]

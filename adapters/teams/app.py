@@ -58,6 +58,7 @@ class CoachingBot(ActivityHandler):
                     account_id=member.id,
                     conversation_id=activity.conversation.id,
                     address=inbound.reference_of(activity),
+                    locale=activity.locale,  # the greeting in their Teams client's language
                 ),
             )
 

@@ -19,8 +19,9 @@ from adapters.teams import inbound
 from adapters.teams.card_state import Asked, ShownCard, shown_card
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.invokes import answer
-from adapters.teams.render import ANSWERED, REFRESH_VERB, answered_card, card, card_activity, render
+from adapters.teams.render import REFRESH_VERB, answered_card, card, card_activity, render, written_in
 from bot.engine import Engine
+from bot.i18n import language_of_locale, speaking
 from bot.messages import Inbound, Reply
 from bot.open_questions import OpenQuestion, open_question
 
@@ -40,8 +41,9 @@ async def on_card_action(turn_context: TurnContext, engine: Engine) -> InvokeRes
     activity = turn_context.activity
     verb, data = inbound.card_action(activity)
     shown = shown_card(data)
-    if verb == REFRESH_VERB:
-        return card_answer(await refreshed(engine, activity.from_property.id, shown))
+    if verb == REFRESH_VERB:  # no turn: the card's own words in the Teams client's language
+        with speaking(language_of_locale(activity.locale)):
+            return card_answer(await refreshed(engine, activity.from_property.id, shown))
     clicked = inbound.chosen_in(data) or ""
     message = inbound.from_card_action(activity, clicked)
     replies = await engine.handle(message, TeamsDirectory(turn_context))
@@ -49,12 +51,13 @@ async def on_card_action(turn_context: TurnContext, engine: Engine) -> InvokeRes
         await send_replies(turn_context, engine, message, replies)
     except NOT_DELIVERED as error:  # the card still shows the choice; the turn is committed
         log.warning("teams answer to a card click not delivered error=%s", type(error).__name__)
-    return card_answer(answered_card(shown, _label(shown, clicked)))
+    with speaking(written_in(replies)):
+        return card_answer(answered_card(shown, _label(shown, clicked)))
 
 
-def _label(shown: ShownCard | None, clicked: str) -> str:
-    label = shown.label_of(clicked) if shown is not None else None
-    return label or ANSWERED
+def _label(shown: ShownCard | None, clicked: str) -> str | None:
+    """The clicked button's label (in the reader's language); None: answered_card says "Answered"."""
+    return shown.label_of(clicked) if shown is not None else None
 
 
 async def refreshed(engine: Engine, user_id: str, shown: ShownCard | None) -> dict[str, object]:
@@ -97,7 +100,8 @@ async def replace_submitted_card(turn_context: TurnContext) -> None:
     if clicked is None or not isinstance(activity.reply_to_id, str) or not activity.reply_to_id:
         return
     shown = shown_card(activity.value)
-    replaced = card_activity(answered_card(shown, _label(shown, clicked)))
+    with speaking(language_of_locale(activity.locale)):  # beside the turn: the Teams client's language
+        replaced = card_activity(answered_card(shown, _label(shown, clicked)))
     replaced.id = activity.reply_to_id
     try:
         await turn_context.update_activity(replaced)

@@ -18,11 +18,14 @@ from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment
 from botbuilder.schema.teams import FileConsentCard, FileInfoCard
 from botbuilder.schema.teams.additional_properties import ContentType
+from sqlalchemy import select
 
 from adapters.teams.invokes import REFUSED, answer
 from bot import offered_files
 from bot.engine import SORRY, Engine, fault_place
+from bot.i18n import N_, _, language_of_locale, speaking
 from bot.messages import OfferedFile
+from storage.models import Account, Person
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +35,12 @@ MAX_REF_CHARS = 100
 UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=10)  # Teams waits about 15 s for the invoke's answer
 UPLOADED = (200, 201)  # OneDrive answers the last range of an upload session 201 Created (200 if replaced)
 
-DECLINED = "OK, I won't send the file."
-NOT_YOURS = (
+DECLINED = N_("OK, I won't send the file.")
+NOT_YOURS = N_(
     "I can't send you that file: it is not one of yours, or it no longer exists. Nothing was saved to your "
     "OneDrive. Type `sessions` to see your sessions."
 )
-UPLOAD_FAILED = (
+UPLOAD_FAILED = N_(
     "I couldn't put the file in your OneDrive just now, so nothing was saved there. The link in my message "
     "still works; or try accepting the file again in a moment."
 )
@@ -153,11 +156,27 @@ async def answer_consent(turn_context: TurnContext, engine: Engine) -> InvokeRes
     consent = consent_of(turn_context.activity.value)
     if consent is None:
         return REFUSED
-    if not consent.accepted:
-        await turn_context.send_activity(DECLINED)
-        return answer()
-    await turn_context.send_activity(await _send_file(turn_context, engine, consent))
+    with speaking(await _language(turn_context, engine)):
+        if not consent.accepted:
+            await turn_context.send_activity(_(DECLINED))
+            return answer()
+        sent = await _send_file(turn_context, engine, consent)
+    await turn_context.send_activity(sent)
     return answer()
+
+
+async def _language(turn_context: TurnContext, engine: Engine) -> str | None:
+    """The language of the person answering (outside any turn): theirs, else their Teams client's."""
+    activity = turn_context.activity
+    account = activity.from_property.id if activity.from_property is not None else None
+    try:
+        async with engine.db.reading() as session:
+            query = select(Person.language).join(Account, Account.person_id == Person.id)
+            found = await session.scalar(query.where(Account.platform == "teams", Account.external_id == account))
+    except Exception as error:  # the database: the client's language will do
+        log.warning("teams file consent language not read error=%s", type(error).__name__)
+        found = None
+    return found or language_of_locale(activity.locale)
 
 
 async def _send_file(turn_context: TurnContext, engine: Engine, consent: ConsentAnswer) -> Activity:
@@ -173,18 +192,18 @@ async def _send_file(turn_context: TurnContext, engine: Engine, consent: Consent
         )
     except Exception as error:  # the database: logged by type and place, as the engine does
         log.error("teams file consent failed error=%s at %s", type(error).__name__, fault_place(error))
-        return MessageFactory.text(SORRY)
+        return MessageFactory.text(_(SORRY))
     if made is None:
         log.info("teams file consent refused reason=%s", "no-ref" if consent.ref is None else "not-found")
-        return MessageFactory.text(NOT_YOURS)
+        return MessageFactory.text(_(NOT_YOURS))
     if consent.upload_url is None or not upload_allowed(consent.upload_url, activity.service_url):
         log.warning("teams file upload refused reason=upload-url")
-        return MessageFactory.text(UPLOAD_FAILED)
+        return MessageFactory.text(_(UPLOAD_FAILED))
     try:
         await upload(consent.upload_url, made.data)
     except UploadFailed as failed:
         log.warning("teams file upload failed reason=%s", failed)
-        return MessageFactory.text(UPLOAD_FAILED)
+        return MessageFactory.text(_(UPLOAD_FAILED))
     shown = replace(consent, name=consent.name or made.name)
     log.info("teams file uploaded bytes=%d", len(made.data))
-    return MessageFactory.attachment(file_info_card(shown), text=f"Here it is: {shown.name}.")
+    return MessageFactory.attachment(file_info_card(shown), text=_("Here it is: {name}.").format(name=shown.name))

@@ -11,6 +11,7 @@ an error. A forged copy can do no more than typing: the dialog checks every answ
 import re
 from typing import Any
 
+from bot.i18n import N_, _
 from bot.messages import Button, FieldKind, Form, FormField
 
 FORM_KEY = "coaching_form"  # in the submit action's data: the form shown (kept_form)
@@ -22,14 +23,15 @@ MAX_FIELDS = 100  # as bot/forms.py's STEP_LIMIT: a form never has more answers 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # Input.Date's value, YYYY-MM-DD
 TIME = re.compile(r"\d{2}:\d{2}")  # Input.Time's value, HH:MM
 INPUT_TYPES = {"choice": "Input.ChoiceSet", "date": "Input.Date", "time": "Input.Time"}  # else Input.Text
+# The card's own words, in the language being written where the card is made.
 NEEDED = {
-    "choice": "Please choose one.",
-    "date": "Please pick a day.",
-    "time": "Please pick a time.",
-    "link": "Please paste a link that starts with https://.",
+    "choice": N_("Please choose one."),
+    "date": N_("Please pick a day."),
+    "time": N_("Please pick a time."),
+    "link": N_("Please paste a link that starts with https://."),
 }
-NEEDED_TEXT = "Please answer this question."
-CHOOSE = "Choose one"
+NEEDED_TEXT = N_("Please answer this question.")
+CHOOSE = N_("Choose one")
 LINK_PLACEHOLDER = "https://"
 
 
@@ -52,7 +54,8 @@ def form_card(form: Form, values: dict[str, str] | None = None, errors: dict[str
             body.append({"type": "TextBlock", "text": field.hint, "size": "small", "isSubtle": True, "wrap": True})
         if field.step in errors:
             body.append(_reason(errors[field.step]))
-    submit = {"type": "Action.Submit", "title": form.submit, "data": {FORM_KEY: kept_form(form)}}
+    # The default "Send" is marked where it is defined (bot/messages.py); a dialog's own is already translated.
+    submit = {"type": "Action.Submit", "title": _(form.submit), "data": {FORM_KEY: kept_form(form)}}
     return {"type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION, "body": body, "actions": [submit]}
 
 
@@ -66,10 +69,10 @@ def _input(field: FormField, element_id: str, value: str | None) -> dict[str, An
         "id": element_id,
         "label": field.label,
         "isRequired": not field.optional,
-        "errorMessage": NEEDED.get(field.kind, NEEDED_TEXT),
+        "errorMessage": _(NEEDED.get(field.kind, NEEDED_TEXT)),
     }
     if field.kind == "choice":
-        made |= {"style": "compact", "placeholder": CHOOSE, "wrap": True}
+        made |= {"style": "compact", "placeholder": _(CHOOSE), "wrap": True}
         made["choices"] = [{"title": choice.label, "value": choice.value} for choice in field.choices]
         value = value if value in {choice.value for choice in field.choices} else None
     elif field.kind == "date":

@@ -7,6 +7,7 @@ part is one more function."""
 
 import base64
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -16,6 +17,7 @@ from adapters.teams.card_state import CARD_KEY, Asked, ShownCard, kept
 from adapters.teams.file_consent import attach_offer
 from adapters.teams.form_card import FORM_KEY, kept_form
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
+from bot.i18n import N_, _, reading, speaking
 from bot.messages import Button, Form, Image, Reply
 
 MAX_CARD_BUTTONS = 6  # beyond this Teams hides actions; a drop-down list fits any number
@@ -24,11 +26,22 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERB = "coaching"  # a button's Action.Execute
 TASK_FETCH = "task/fetch"  # an Action.Submit's msteams type: Teams asks the bot for a dialog
 REFRESH_VERB = "refresh"  # the card asking, as it is shown, how it should look now
-SEND = "Send"
-OPEN_FORM = "Open the form"
-CHOSEN = "✓ {label}"
-ANSWERED = "Answered"  # what a card says once its question is closed, when the choice is not known
+SEND = N_("Send")
+OPEN_FORM = N_("Open the form")
+CHOSEN = N_("✓ {label}")
+ANSWERED = N_("Answered")  # what a card says once its question is closed, when the choice is not known
 BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
+
+
+def written_in(replies: Sequence[Reply]) -> str:
+    """The language the replies were written in, for the adapter's own words beside them (a card's Send): the
+    one a reply carries (`Reply.language`, set where it was made: in the reader's turn, or for its reader),
+    else the one being written now. A turn's replies reach the adapter after the engine's turn has ended."""
+    for reply in replies:
+        language = getattr(reply, "language", None)
+        if isinstance(language, str) and language:
+            return language
+    return reading()
 
 
 def markdown(text: str) -> str:
@@ -67,7 +80,7 @@ def _opens_form(form: Form) -> dict[str, Any]:
     """A form that reached the chat (a click Teams sent as a message): its dialog opens from the copy kept."""
     return {
         "type": "Action.Submit",
-        "title": OPEN_FORM,
+        "title": _(OPEN_FORM),
         "data": {"msteams": {"type": TASK_FETCH}, FORM_KEY: kept_form(form)},
     }
 
@@ -120,16 +133,21 @@ def card(reply: Reply, asked: Asked | None = None) -> dict[str, Any]:
         actions = _button_actions(shown)
     else:
         body.append(_choice_input(choices))
-        actions = [_execute(SEND, {CARD_KEY: shown.data()}), *(_opens_dialog(b) for b in reply.buttons if b.opens_form)]
+        actions = [
+            _execute(_(SEND), {CARD_KEY: shown.data()}),
+            *(_opens_dialog(b) for b in reply.buttons if b.opens_form),
+        ]
     if reply.form is not None:
         actions.append(_opens_form(reply.form))
     return adaptive_card(body, actions, _refresh(shown))
 
 
-def answered_card(shown: ShownCard | None, label: str = ANSWERED) -> dict[str, Any]:
-    """The card after its question was answered: what it asked (as kept), the choice, and no actions."""
+def answered_card(shown: ShownCard | None, label: str | None = None) -> dict[str, Any]:
+    """The card after its question was answered: what it asked (as kept), the choice (its label, already in
+    the reader's language), and no actions; "Answered" (in the language being written) when the choice is not
+    known."""
     body = _text_blocks(shown.reply) if shown is not None else []
-    chosen = CHOSEN.format(label=label)
+    chosen = _(CHOSEN).format(label=label or _(ANSWERED))
     body.append({"type": "TextBlock", "text": chosen, "weight": "Bolder", "color": "Good", "wrap": True})
     return adaptive_card(body)
 
@@ -146,6 +164,12 @@ def card_activity(made: dict[str, Any]) -> Activity:
 
 
 def render(reply: Reply, asked: Asked | None = None) -> Activity:
+    """The reply as a message or a card, the card's own words in the reply's language."""
+    with speaking(written_in([reply])):
+        return _rendered(reply, asked)
+
+
+def _rendered(reply: Reply, asked: Asked | None) -> Activity:
     if not reply.buttons and reply.form is None:
         parts = [f"**{reply.title}**"] if reply.title else []
         parts += [markdown(reply.text)] if reply.text else []

@@ -27,8 +27,9 @@ from adapters.teams.card_actions import CARD_TYPE, NOT_DELIVERED, send_replies
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.form_card import answers_in, form_card, form_in
 from adapters.teams.invokes import answer
-from adapters.teams.render import BOLD
+from adapters.teams.render import BOLD, written_in
 from bot.engine import Engine
+from bot.i18n import N_, _, language_of_locale, speaking
 from bot.messages import Form, FormAnswers, Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -37,18 +38,19 @@ FETCH, SUBMIT = "task/fetch", "task/submit"
 WIDTH = "medium"
 TALL_FORM = 3  # fields past which a dialog opens large rather than medium
 MESSAGE_LIMIT = 2000  # characters of the message a dialog shows instead of a form
-UNREADABLE_CLICK = "I couldn't read that button, so nothing was changed. Type `help` to see what you can do."
-UNREADABLE_FORM = (
+UNREADABLE_CLICK = N_("I couldn't read that button, so nothing was changed. Type `help` to see what you can do.")
+UNREADABLE_FORM = N_(
     "I couldn't read that form, so nothing was saved. Close it and press the button in our chat again, "
     "or answer the questions in the chat."
 )
-IN_THE_CHAT = "My answer is in our chat."
+IN_THE_CHAT = N_("My answer is in our chat.")
 
 
 def continue_with(
     form: Form, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
 ) -> InvokeResponse:
-    """The dialog showing `form`: Teams opens it (fetch) or puts it in place of the one sent (submit)."""
+    """The dialog showing `form`: Teams opens it (fetch) or puts it in place of the one sent (submit); its
+    own words (a field's "Please choose one.") in the language being written."""
     card = {"contentType": CARD_TYPE, "content": form_card(form, values, errors)}
     height = "large" if len(form.fields) > TALL_FORM else "medium"
     task = {"title": form.title, "width": WIDTH, "height": height, "card": card}
@@ -69,13 +71,16 @@ def _data(activity_value: Any) -> dict[str, Any] | None:
 async def on_fetch(turn_context: TurnContext, engine: Engine) -> InvokeResponse:
     """A click on a button that opens a form: the engine answers it, and its form opens as a dialog."""
     data = _data(turn_context.activity.value)
+    client = language_of_locale(turn_context.activity.locale)  # before any turn: the Teams client's language
     if data is None:
         log.info("teams dialog refused kind=fetch reason=no-data")
-        return message(UNREADABLE_CLICK)
+        with speaking(client):
+            return message(_(UNREADABLE_CLICK))
     kept = form_in(data)
     if kept is not None:  # a form the chat showed (render.py): a forged one can do no more than typing
         log.info("teams dialog kind=form-kept fields=%d", len(kept.fields))
-        return continue_with(kept)
+        with speaking(client):
+            return continue_with(kept)
     clicked = inbound.chosen_in(data) or ""  # "" is answered by the engine as a stale button
     sent = inbound.from_card_action(turn_context.activity, clicked)
     replies = await engine.handle(sent, TeamsDirectory(turn_context))
@@ -89,14 +94,16 @@ async def on_submit(turn_context: TurnContext, engine: Engine) -> InvokeResponse
     answers = answers_in(form, data) if form is not None and data is not None else None
     if form is None or answers is None:
         log.info("teams dialog refused kind=submit reason=unreadable")
-        return message(UNREADABLE_FORM)
+        with speaking(language_of_locale(turn_context.activity.locale)):  # before any turn: the client's
+            return message(_(UNREADABLE_FORM))
     clicked = inbound.from_card_action(turn_context.activity, "")
     sent = dataclasses.replace(clicked, action=None, form=FormAnswers.of(form, answers))
     replies = await engine.handle(sent, TeamsDirectory(turn_context))
     refused = next((reply for reply in replies if reply.field_errors), None)
     if refused is not None:
         log.info("teams dialog kind=submit refused=%d", len(refused.field_errors))
-        return continue_with(form, answers, dict(refused.field_errors))
+        with speaking(written_in(replies)):
+            return continue_with(form, answers, dict(refused.field_errors))
     return await _answer(turn_context, engine, sent, replies, closing=True)
 
 
@@ -110,7 +117,8 @@ async def _answer(
     if shown is not None:
         await _to_chat(turn_context, engine, sent, [reply for reply in replies if reply.form is None])
         log.info("teams dialog kind=form fields=%d", len(shown.fields))
-        return continue_with(shown)
+        with speaking(written_in(replies)):
+            return continue_with(shown)
     if closing:
         await _to_chat(turn_context, engine, sent, replies)
         log.info("teams dialog kind=submit taken")
@@ -118,7 +126,9 @@ async def _answer(
     plain = [reply for reply in replies if _is_plain(reply)]
     await _to_chat(turn_context, engine, sent, [reply for reply in replies if not _is_plain(reply)])
     log.info("teams dialog kind=fetch form=none")
-    return message("\n\n".join(BOLD.sub(r"\1", reply.plain_text()) for reply in plain) or IN_THE_CHAT)
+    with speaking(written_in(replies)):
+        in_the_chat = _(IN_THE_CHAT)
+    return message("\n\n".join(BOLD.sub(r"\1", reply.plain_text()) for reply in plain) or in_the_chat)
 
 
 def _is_plain(reply: Reply) -> bool:

@@ -11,10 +11,11 @@ from botbuilder.core import TurnContext
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
 from bot.engine import fault_place
+from bot.i18n import N_, _, language_of_locale, speaking
 
 log = logging.getLogger(__name__)
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+SORRY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
@@ -30,7 +31,9 @@ async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     else:
         log.error("teams turn failed error=%s at %s", type(error).__name__, fault_place(error))
     try:
-        await turn_context.send_activity(SORRY)
+        with speaking(language_of_locale(getattr(turn_context.activity, "locale", None))):  # their Teams client's
+            sorry = _(SORRY)
+        await turn_context.send_activity(sorry)
     except Exception as apology_error:
         log.warning("teams apology not delivered error=%s", type(apology_error).__name__)
 

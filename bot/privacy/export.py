@@ -16,17 +16,18 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import cohort_label
+from bot.i18n import N_, _, speaking
 from bot.privacy.holdings import HOLDINGS, Holding
 from bot.programs import ProgramCatalog
 from storage.models import Base, Cohort, DataExportLink, Pair, Person
 
-SOMEONE_ELSE = "another person"
-ABOUT = (
+SOMEONE_ELSE = N_("another person")
+ABOUT = N_(
     "Everything the coaching assistant holds about you, table by table: what a row holds, why it is kept "
     "and for how long. Dates and times are in UTC (ISO 8601). Keys to things (calendar and download links) "
     "are left out. Other people are named only where you already see them: your partner in a pairing."
 )
-ANONYMOUS_ANSWERS = (
+ANONYMOUS_ANSWERS = N_(
     "Your survey answers are not included: they are stored without any link to whoever gave them, so "
     "nobody, not even the assistant, can tell which answers are yours."
 )
@@ -46,23 +47,29 @@ def personal_holdings() -> tuple[Holding, ...]:
 async def personal_data(
     session: AsyncSession, person: Person, programs: ProgramCatalog, now: datetime
 ) -> dict[str, Any]:
-    """Every row naming `person`, as JSON values, grouped by table with the table's words; read now."""
+    """Every row naming `person`, as JSON values, grouped by table with the table's words in the person's
+    language (the download link opens outside any turn); read now."""
+    with speaking(person.language):
+        return await _personal_data(session, person, programs, now)
+
+
+async def _personal_data(
+    session: AsyncSession, person: Person, programs: ProgramCatalog, now: datetime
+) -> dict[str, Any]:
     pairs = select(Pair.id).where(or_(Pair.guide_id == person.id, Pair.guided_id == person.id))
     partners = await _partner_names(session, person.id)
     tables: dict[str, Any] = {}
     for holding in personal_holdings():
         rows = (await session.execute(_rows_query(holding, person.id, pairs))).mappings()
         tables[holding.table] = {
-            "what": holding.what,
-            "why": holding.why,
-            "kept": holding.kept,
+            **holding.words(),
             "rows": [_exported(holding, dict(row), person.id, partners) for row in rows],
         }
     cohorts = await _cohorts(session, tables, programs)
     return {
         "exported_at": now.isoformat(),
-        "about": ABOUT,
-        "anonymous_survey_answers": ANONYMOUS_ANSWERS,
+        "about": _(ABOUT),
+        "anonymous_survey_answers": _(ANONYMOUS_ANSWERS),
         "cohorts": cohorts,
         "programs": _programs(tables, cohorts, programs),
         "tables": tables,
@@ -98,7 +105,7 @@ def _exported(holding: Holding, row: dict[str, Any], person_id: int, partners: d
 
 def _value(name: str, value: Any, holding: Holding, person_id: int, partners: dict[int, str]) -> Any:
     if name in holding.person_columns and value is not None and value != person_id:
-        return partners.get(value, SOMEONE_ELSE)
+        return partners.get(value, _(SOMEONE_ELSE))
     if isinstance(value, datetime | date):
         return value.isoformat()
     return _without_keys(value)

@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.applications import release
 from bot.cohorts import cohort_in_sentence
+from bot.i18n import N_, _, program_words, role_word, speaking
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.pair_admin import close_for_leaving
 from bot.pairs import PairInfo, pairings_of
+from bot.privacy.summary import all_of
 from bot.programs import ProgramCatalog
 from bot.roles import Roles, load_roles
 from bot.surveys import MAX_REMINDERS, waiting_for
@@ -60,6 +62,13 @@ from storage.models import (
 KIND = "forgotten"
 STAND_IN_NAME = "a former member"
 UNDER_WAY = ("draft", "submitted", "waitlisted", "accepted")  # an application still running
+# What a coordinator is told of someone whose application still runs, by its status.
+STILL_APPLYING = {
+    "draft": N_("{name}'s application to {cohort} is draft: they can withdraw it with `withdraw`."),
+    "submitted": N_("{name}'s application to {cohort} is submitted: they can withdraw it with `withdraw`."),
+    "waitlisted": N_("{name}'s application to {cohort} is waitlisted: they can withdraw it with `withdraw`."),
+    "accepted": N_("{name}'s application to {cohort} is accepted: they can withdraw it with `withdraw`."),
+}
 
 
 @dataclass(frozen=True)
@@ -80,14 +89,14 @@ async def own_refusal(
     names = sorted(program.in_sentence for pid in roles.coordinator_of if (program := programs.get(pid)) is not None)
     alone = await _left_alone(session, person, roles, programs, now.date())
     if alone:
-        return (
-            f"You are the only coordinator of {alone}: nobody else could review, match or look after its people. "
+        return _(
+            "You are the only coordinator of {cohort}: nobody else could review, match or look after its people. "
             "Hand over to another coordinator first; once you no longer coordinate, type `forget me`. Nothing changed."
-        )
-    return (
-        f"You coordinate {' and '.join(names) or 'a program'}: your decisions and hand-overs must stay while you "
+        ).format(cohort=alone)
+    return _(
+        "You coordinate {programs}: your decisions and hand-overs must stay while you "
         "do. Hand over to another coordinator first; once you no longer coordinate, type `forget me`. Nothing changed."
-    )
+    ).format(programs=all_of(names) or _("a program"))
 
 
 async def _left_alone(
@@ -111,17 +120,19 @@ async def left_refusal(
     in a cohort this coordinator coordinates."""
     name = target.display_name
     if target.id == person.id:
-        return "To remove your own data, type `forget me`."
+        return _("To remove your own data, type `forget me`.")
     if target.forgotten_at is not None:
-        return "That person has already been forgotten."
+        return _("That person has already been forgotten.")
     their_cohorts = await _cohorts_of(session, target.id)
     if not any(roles.coordinates_cohort(cohort) for cohort in their_cohorts):
-        return f"{name} has never been in a cohort you coordinate, so it is not for you to remove their data."
+        return _("{name} has never been in a cohort you coordinate, so it is not for you to remove their data.").format(
+            name=name
+        )
     if (await load_roles(session, target, programs)).coordinator_of:
-        return f"{name} coordinates a program: a coordinator's records stay while they coordinate."
+        return _("{name} coordinates a program: a coordinator's records stay while they coordinate.").format(name=name)
     still = await _still_taking_part(session, target, programs, now.date())
     if still:
-        return f"{still} While they take part, only they can ask to be forgotten (with `forget me`)."
+        return still + " " + _("While they take part, only they can ask to be forgotten (with `forget me`).")
     return None
 
 
@@ -142,7 +153,9 @@ async def _still_taking_part(
     active = await pairings_of(session, person.id, programs)
     if active:
         where = cohort_in_sentence(active[0].cohort, active[0].program)
-        return f"{name} has an active pairing in {where}: if they have left, end it first (`pair end {name}`)."
+        return _(
+            "{name} has an active pairing in {cohort}: if they have left, end it first (`pair end {name}`)."
+        ).format(name=name, cohort=where)
     applied = (
         select(Application, Cohort)
         .join(Cohort, Cohort.id == Application.cohort_id)
@@ -152,7 +165,7 @@ async def _still_taking_part(
         program = programs.get(cohort.program_id)
         if program is not None:
             where = cohort_in_sentence(cohort, program)
-            return f"{name}'s application to {where} is {application.status}: they can withdraw it with `withdraw`."
+            return _(STILL_APPLYING[application.status]).format(name=name, cohort=where)
     member = (
         select(Cohort)
         .where(
@@ -165,13 +178,16 @@ async def _still_taking_part(
         program = programs.get(cohort.program_id)
         if program is not None:
             where, until = cohort_in_sentence(cohort, program), long_date(cohort.ends_on)
-            return f"{name} is still in {where}, which runs until {until}: from the day after, you can."
+            return _("{name} is still in {cohort}, which runs until {date}: from the day after, you can.").format(
+                name=name, cohort=where, date=until
+            )
     return None
 
 
 async def open_surveys(session: AsyncSession, person_id: int, programs: ProgramCatalog, today: date) -> list[str]:
-    """The titles of surveys open now that the person has not finished."""
-    return [f"“{survey.title}”" for _, _, _, survey in await waiting_for(session, person_id, programs, today)]
+    """The titles of surveys open now that the person has not finished, quoted."""
+    waiting = await waiting_for(session, person_id, programs, today)
+    return [_("“{title}”").format(title=program_words(survey.title)) for *_others, survey in waiting]
 
 
 # The forgetting
@@ -203,26 +219,27 @@ async def _end_pair(session: AsyncSession, info: PairInfo, person_id: int, now: 
     """End the pairing; the partner and the cohort's coordinators are told without the forgotten name, which
     would otherwise stay in their messages."""
     partner = info.partner_of(person_id)
-    where = cohort_in_sentence(info.cohort, info.program)
     side = info.program.guide_role if person_id == info.guide.id else info.program.guided_role
     await close_for_leaving(session, info, now)
-    outbox.queue(
-        session,
-        partner.id,
-        Reply(
-            f"Your {side} has left {where}, so your pairing with them has ended. Your coordinators know.",
-            title="Your pairing",
-        ),
-        kind=KIND,
-        now=now,
-    )
-    told = (
-        f"The pairing of {partner.display_name} in {where} has ended: their {side} left the program and asked "
-        "to be forgotten. What was held about them is deleted; counts stay without a name."
-    )
+    with speaking(partner.language):
+        where = cohort_in_sentence(info.cohort, info.program)
+        told_partner = Reply(
+            _("Your {role} has left {cohort}, so your pairing with them has ended. Your coordinators know.").format(
+                role=role_word(side), cohort=where
+            ),
+            title=_("Your pairing"),
+        )
+    outbox.queue(session, partner.id, told_partner, kind=KIND, now=now)
     for coordinator in await cohort_coordinators(session, info.cohort, info.program):
         if coordinator.id not in (person_id, partner.id):
-            outbox.queue(session, coordinator.id, Reply(told, title="A pairing ended"), kind=KIND, now=now)
+            with speaking(coordinator.language):
+                where = cohort_in_sentence(info.cohort, info.program)
+                told = _(
+                    "The pairing of {name} in {cohort} has ended: their {role} left the program and asked "
+                    "to be forgotten. What was held about them is deleted; counts stay without a name."
+                ).format(name=partner.display_name, cohort=where, role=role_word(side))
+                told_coordinator = Reply(told, title=_("A pairing ended"))
+            outbox.queue(session, coordinator.id, told_coordinator, kind=KIND, now=now)
 
 
 async def _withdraw_applications(session: AsyncSession, person_id: int, now: datetime) -> int:

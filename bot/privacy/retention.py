@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import DIALOG_IDLE_DAYS
 from bot.ending import end_moment
+from bot.i18n import _, ngettext
 from bot.programs import Program, ProgramCatalog
 from bot.scheduler import JobContext, JobHandler, schedule
 from storage.models import (
@@ -181,10 +182,24 @@ def texts_removed(application: Application, cohort: Cohort, program: Program, no
 def removed_words(program: Program) -> str:
     """ "its answers and materials were removed under the program's retention rule (at the cohort's end)" """
     rule = program.retention
-    point = "the cohort's end" if rule.application_texts_from == "cohort_end" else "the decision"
     days = rule.application_texts_days
-    when = f"{days} day{'s' if days != 1 else ''} after {point}" if days else f"at {point}"
-    return f"its answers and materials were removed under the program's retention rule ({when})"
+    if rule.application_texts_from == "cohort_end":
+        if not days:
+            return _("its answers and materials were removed under the program's retention rule (at the cohort's end)")
+        return ngettext(
+            "its answers and materials were removed under the program's retention rule ({days} day after the "
+            "cohort's end)",
+            "its answers and materials were removed under the program's retention rule ({days} days after the "
+            "cohort's end)",
+            days,
+        ).format(days=days)
+    if not days:
+        return _("its answers and materials were removed under the program's retention rule (at the decision)")
+    return ngettext(
+        "its answers and materials were removed under the program's retention rule ({days} day after the decision)",
+        "its answers and materials were removed under the program's retention rule ({days} days after the decision)",
+        days,
+    ).format(days=days)
 
 
 def _decided(application: Application) -> datetime:
