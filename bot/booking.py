@@ -7,6 +7,7 @@ tagged with the session so a move or a cancellation withdraws them.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,8 @@ from bot.cohorts import cohort_in_sentence, cohort_label, sessions_phase
 from bot.dialog import button
 from bot.events import PEER_GROUP
 from bot.events import invite as invite_of
+from bot.i18n import N_, _, clock, day_month, speaking
+from bot.i18n import weekday as weekday_name
 from bot.messages import Reply
 from bot.pairs import PairInfo, pairings_of
 from bot.programs import ProgramCatalog
@@ -31,7 +34,11 @@ SEARCH_DAYS = 21
 COUNTED = ("booked", "held")  # statuses that use up the quota
 DEFAULT_HOURS = (0, 1, 2, 3, 4), time(9), time(17)  # Monday-Friday 09:00-17:00, when a coach set none
 REMINDERS = (timedelta(hours=24), timedelta(hours=1))
-OUTCOMES = {"held": "it took place", "rescheduled": "it was moved", "no_show": "one of us did not come"}
+OUTCOMES = {  # the answers to "did it take place?", as its buttons say them
+    "held": N_("It took place"),
+    "rescheduled": N_("It was moved"),
+    "no_show": N_("One of us did not come"),
+}
 SESSION_MESSAGE_KINDS = ("reminder", "outcome-question")
 
 
@@ -77,31 +84,36 @@ async def rule_broken(
 ) -> str | None:
     """Why the program's rules refuse this time, or None. Availability and clashes are checked apart."""
     if info.pair.status == ending.COMPLETED:
-        return f"{ending.ended_words(info.cohort, info.program)}: no more sessions are booked in it."
+        ended = ending.ended_words(info.cohort, info.program)
+        return _("{ended}: no more sessions are booked in it.").format(ended=ended)
     if starts_at <= now:
-        return "That time has already passed: please give a time in the future."
+        return _("That time has already passed: please give a time in the future.")
     window = window_of(info)
     zone = info.guided.timezone or "UTC"
     paused = info.pair.paused_until
     if paused is not None and starts_at.astimezone(ZoneInfo(zone)).date() <= paused:
-        return f"The coordinators paused this pairing until {long_date(paused)}: book a day after that."
+        return _("The coordinators paused this pairing until {date}: book a day after that.").format(
+            date=long_date(paused)
+        )
     rules = info.program.one_to_one
     assert rules is not None
     if window is not None and not window[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= window[1]:
         first, last = window
         count = await used(session, info.pair.id)
-        of = f" of {rules.quota_words()}" if rules.quota_words() else ""
-        return (
-            f"One-to-one sessions in {cohort_in_sentence(info.cohort, info.program)} take place from "
-            f"{date_span(first, last)}. You have used {count}{of} so far."
+        cohort, span, quota = cohort_in_sentence(info.cohort, info.program), date_span(first, last), rules.quota_words()
+        if quota:
+            return _(
+                "One-to-one sessions in {cohort} take place from {span}. You have used {count} of {quota} so far."
+            ).format(cohort=cohort, span=span, count=count, quota=quota)
+        return _("One-to-one sessions in {cohort} take place from {span}. You have used {count} so far.").format(
+            cohort=cohort, span=span, count=count
         )
     if rules.maximum is not None and moving is None:  # a minimum is never a cap
         count = await used(session, info.pair.id)
         if count >= rules.maximum:
-            return (
-                f"You have used all {rules.maximum} one-to-one sessions of the {info.program.short_name} "
-                f"({count} booked or held)."
-            )
+            return _(
+                "You have used all {maximum} one-to-one sessions of the {program} ({count} booked or held)."
+            ).format(maximum=rules.maximum, program=info.program.short_name, count=count)
     return None
 
 
@@ -268,38 +280,59 @@ def _schedule_messages(session: AsyncSession, info: PairInfo, booking: CoachingS
     for person in (info.guide, info.guided):
         partner = info.partner_of(person.id)
         zone = person.timezone or "UTC"
-        subject = f"your session with {partner.display_name}"
+
+        def subject(name: str = partner.display_name) -> str:
+            return _("your session with {name}").format(name=name)
+
         queue_reminders(session, person, subject, booking.starts_at, ref=_ref(booking), now=now)
-        question = Reply(
-            f"Did your session with {partner.display_name} on {local(booking.starts_at, zone)} take place? "
-            "I only note which of these it was: nothing about what was said.",
-            buttons=tuple(
-                button("sessions", label.capitalize(), f"outcome|{booking.id}|{outcome}")
-                for outcome, label in OUTCOMES.items()
-            ),
-        )
+        with speaking(person.language):  # written in the language of the person it is for
+            question = Reply(
+                _(
+                    "Did your session with {name} on {time} take place? "
+                    "I only note which of these it was: nothing about what was said."
+                ).format(name=partner.display_name, time=local(booking.starts_at, zone)),
+                buttons=tuple(
+                    button("sessions", _(label), f"outcome|{booking.id}|{outcome}")
+                    for outcome, label in OUTCOMES.items()
+                ),
+            )
         outbox.queue(
             session, person.id, question, kind="outcome-question", now=now, due_at=booking.ends_at, ref=_ref(booking)
         )
 
 
 def queue_reminders(
-    session: AsyncSession, person: Person, subject: str, starts_at: datetime, *, ref: str, now: datetime
+    session: AsyncSession,
+    person: Person,
+    subject: str | Callable[[], str],
+    starts_at: datetime,
+    *,
+    ref: str,
+    now: datetime,
 ) -> None:
-    """Reminders 24 hours and 1 hour before (those still ahead), due in the outbox, tagged with `ref`."""
+    """Reminders 24 hours and 1 hour before (those still ahead), due in the outbox, tagged with `ref`. They
+    are written in the person's language; `subject` ("your session with Cora Coach") may be a function,
+    called in that language, so that it is in it too."""
     zone = person.timezone or "UTC"
-    for before in REMINDERS:
-        due = starts_at - before
-        if due > now:
-            label = "tomorrow" if before >= timedelta(hours=24) else "in one hour"
-            reminder = Reply(f"Reminder: {subject} is {label}, {local(starts_at, zone)}.")
-            outbox.queue(session, person.id, reminder, kind="reminder", now=now, due_at=due, ref=ref)
+    with speaking(person.language):
+        about = subject() if callable(subject) else subject
+        for before in REMINDERS:
+            due = starts_at - before
+            if due > now:
+                if before >= timedelta(hours=24):
+                    text = _("Reminder: {subject} is tomorrow, {time}.")
+                else:
+                    text = _("Reminder: {subject} is in one hour, {time}.")
+                reminder = Reply(text.format(subject=about, time=local(starts_at, zone)))
+                outbox.queue(session, person.id, reminder, kind="reminder", now=now, due_at=due, ref=ref)
 
 
 def local(moment: datetime, zone: str) -> str:
-    """ "Tuesday 1 December, 15:00 Central Time" """
+    """ "Tuesday 1 December, 15:00 Central Time", in the reader's language"""
     shown = moment.astimezone(ZoneInfo(zone))
-    return f"{shown:%A} {shown.day} {shown:%B}, {shown:%H:%M} {zone_name(zone)}"
+    return _("{weekday} {date}, {clock} {zone}").format(
+        weekday=weekday_name(shown), date=day_month(shown), clock=clock(shown), zone=zone_name(zone)
+    )
 
 
 # Calendar files
@@ -344,8 +377,12 @@ async def _session_invite(
         sequence=row.sequence,
         starts_at=row.starts_at,
         ends_at=row.ends_at,
-        summary=f"Coaching session: {guided.display_name} and {guide.display_name}",
-        description=f"One-to-one session, {cohort_label(cohort, program)}, booked with the coaching assistant.",
+        summary=_("Coaching session: {guided} and {guide}").format(
+            guided=guided.display_name, guide=guide.display_name
+        ),
+        description=_("One-to-one session, {cohort}, booked with the coaching assistant.").format(
+            cohort=cohort_label(cohort, program)
+        ),
         organizer_email=guide.email,
         attendee_emails=(guide.email, guided.email),
         cancelled=row.status == "cancelled",
@@ -363,8 +400,8 @@ async def _group_invite(session: AsyncSession, group: GroupSession) -> invites.I
         sequence=group.sequence,
         starts_at=group.starts_at,
         ends_at=group.ends_at,
-        summary=f"Peer-group session: {group.title}",
-        description="Peer-coaching group session, scheduled with the coaching assistant.",
+        summary=_("Peer-group session: {title}").format(title=group.title),
+        description=_("Peer-coaching group session, scheduled with the coaching assistant."),
         organizer_email=organizer.email,
         attendee_emails=emails,
         cancelled=group.status == "cancelled",

@@ -27,6 +27,7 @@ from bot import checkins, ending, jobs, surveys
 from bot.cohorts import cohort_calendar, cohort_in_sentence, peer_groups_phase, sessions_phase, work_span
 from bot.cycle import DatedPhase, contradictions, dated_phase, dated_phases, with_phase
 from bot.dates import CalendarError
+from bot.i18n import _, program_words
 from bot.network import create_cohort, default_cohort_name, place_graduates
 from bot.program_calendar import phase_uses
 from bot.programs import Program, Region, Survey
@@ -76,26 +77,44 @@ def plan_move(cohort: Cohort, program: Program, phase_id: str, opens: date, clos
     before = dated_phase(cohort.calendar, phase_id)
     if before is None:
         raise CalendarError(
-            f"{cohort_in_sentence(cohort, program, opening=True)} has no phase `{phase_id[:40]}`. Its phases are: "
-            f"{phase_ids(cohort)}."
+            _("{cohort} has no phase `{typed}`. Its phases are: {phases}.").format(
+                cohort=cohort_in_sentence(cohort, program, opening=True), typed=phase_id[:40], phases=phase_ids(cohort)
+            )
         )
+    name = program_words(before.name)
     if before.deadline <= now:
         raise CalendarError(
-            f"{before.name} (`{before.id}`) ended on {long_date(before.closes)}: a phase that is over stays as it was."
+            _("{phase} (`{id}`) ended on {date}: a phase that is over stays as it was.").format(
+                phase=name, id=before.id, date=long_date(before.closes)
+            )
         )
     if closes < opens:
-        raise CalendarError(f"{long_date(closes)} is before {long_date(opens)}: give the first day, then the last.")
+        raise CalendarError(
+            _("{last} is before {first}: give the first day, then the last.").format(
+                last=long_date(closes), first=long_date(opens)
+            )
+        )
     after = before.moved(opens, closes)
     if after == before:
-        raise CalendarError(f"{before.name} (`{before.id}`) runs from {date_span(opens, closes)} already.")
+        raise CalendarError(
+            _("{phase} (`{id}`) runs from {span} already.").format(
+                phase=name, id=before.id, span=date_span(opens, closes)
+            )
+        )
     if after.deadline <= now:
-        raise CalendarError(f"{before.name} (`{before.id}`) would close on {long_date(closes)}, which has passed.")
+        raise CalendarError(
+            _("{phase} (`{id}`) would close on {date}, which has passed.").format(
+                phase=name, id=before.id, date=long_date(closes)
+            )
+        )
     calendar = with_phase(cohort.calendar, after)
     uses = phase_uses(program)
     known = set(contradictions(dated_phases(cohort.calendar), uses))
     problems = [problem for problem in contradictions(dated_phases(calendar), uses) if problem not in known]
     if problems:
-        raise CalendarError("That does not fit the rest of the calendar: " + "; ".join(problems) + ".")
+        raise CalendarError(
+            _("That does not fit the rest of the calendar: {problems}.").format(problems="; ".join(problems))
+        )
     return Move(cohort, program, before, after, calendar)
 
 
@@ -157,7 +176,7 @@ async def _sessions_outside(session: AsyncSession, move: Move, moved: Cohort, no
         .order_by(CoachingSession.starts_at, CoachingSession.id)
     )
     return [
-        OutsideSession(starts_at, f"{guided_name} with {guide_name}", new)
+        OutsideSession(starts_at, _("{name} with {other}").format(name=guided_name, other=guide_name), new)
         for starts_at, guided_name, zone, guide_name in await session.execute(query)
         if not new[0] <= starts_at.astimezone(ZoneInfo(zone or "UTC")).date() <= new[1]
     ]
@@ -181,7 +200,8 @@ async def _groups_outside(
         if not new[0] <= starts_at.astimezone(ZoneInfo(zone)).date() <= new[1]:
             seated = select(func.count()).select_from(GroupSeat).where(GroupSeat.group_id == group_id)
             joined = (await session.execute(seated)).scalar_one()
-            outside.append(OutsideSession(starts_at, f"{title} ({joined} joined)", new))
+            who = _("{title} ({count} joined)").format(title=title, count=joined)
+            outside.append(OutsideSession(starts_at, who, new))
     return outside
 
 
@@ -297,12 +317,16 @@ async def plan_new(
 ) -> NewCohort:
     """The new cohort, checked as bot/network.py create_cohort will check it; CalendarError says why not."""
     if starts_on < today:
-        raise CalendarError(f"{long_date(starts_on)} has passed: a new cohort starts on a day to come.")
+        raise CalendarError(
+            _("{date} has passed: a new cohort starts on a day to come.").format(date=long_date(starts_on))
+        )
     calendar = cohort_calendar(program, starts_on)
     name = default_cohort_name(starts_on, work_span(calendar, program)[1], region)
     taken = select(Cohort.id).where(Cohort.program_id == program.id, Cohort.name == name)
     if (await session.execute(taken)).first() is not None:
-        raise CalendarError(f"The {program.short_name} has a cohort named '{name}' already.")
+        raise CalendarError(
+            _("The {program} has a cohort named '{name}' already.").format(program=program.short_name, name=name)
+        )
     return NewCohort(program, region, starts_on, name, calendar)
 
 

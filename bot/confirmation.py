@@ -27,6 +27,7 @@ from bot.applications import SelectionError, accept, release
 from bot.checkins import local_moment
 from bot.cohorts import cohort_in_sentence, cohort_of_program
 from bot.dialog import button, row_id
+from bot.i18n import _, clock, program_words, role_word, speaking, weekday
 from bot.messages import Reply
 from bot.network import cohort_coordinators
 from bot.programs import MOST_DAYS_TO_CONFIRM, Confirmation, Program
@@ -52,9 +53,11 @@ class Ending:
 
 
 def moment_words(moment: datetime, zone: str) -> str:
-    """ "Monday 7 December 2026 at 15:00 Central Time" """
+    """ "Monday 7 December 2026 at 15:00 Central Time", in the reader's language"""
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%A} {long_date(local.date())} at {local:%H:%M} {zone_name(zone)}"
+    return _("{weekday} {date} at {clock} {zone}").format(
+        weekday=weekday(local), date=long_date(local.date()), clock=clock(local), zone=zone_name(zone)
+    )
 
 
 def zone_of(person: Person) -> str:
@@ -76,10 +79,11 @@ def state_words(application: Application, zone: str, now: datetime) -> str:
     if application.status != "accepted" or application.confirm_by is None:
         return ""
     if application.confirmed_at is not None:
-        return "confirmed"
+        return _("confirmed")
+    until = moment_words(application.confirm_by, zone)
     if now >= application.confirm_by:
-        return f"not confirmed by {moment_words(application.confirm_by, zone)}: the place is being released"
-    return f"to confirm by {moment_words(application.confirm_by, zone)}"
+        return _("not confirmed by {until}: the place is being released").format(until=until)
+    return _("to confirm by {until}").format(until=until)
 
 
 def ref_of(application_id: int) -> str:
@@ -90,18 +94,34 @@ def subject_of(application_id: int) -> str:
     return f"application:{application_id}"
 
 
-def request(application: Application, program: Program, cohort: Cohort, zone: str, opening: str = "") -> Reply:
-    """The commitment, with *I confirm* / *I can't take part*."""
+def request(
+    application: Application,
+    program: Program,
+    cohort: Cohort,
+    zone: str,
+    opening: str = "",
+    *,
+    in_conversation: bool = False,
+) -> Reply:
+    """The commitment, with *I confirm* / *I can't take part*, in the reader's language; `opening` is a
+    sentence said first, `in_conversation` when it asks in the person's own turn (`confirm`), where typing
+    *yes* confirms too."""
     rules = program.application.confirmation
     assert rules is not None and application.confirm_by is not None
+    asked = _(
+        "Please confirm {commitment}. Your place is held for you until {until}; if I have not heard from you by "
+        "then, it goes to the next person waiting."
+    ).format(commitment=program_words(rules.asks), until=moment_words(application.confirm_by, zone))
+    if in_conversation:
+        later = _("Click a button, or type *yes* to confirm.")
+    else:
+        later = _("You can also type `confirm` later.")
     return Reply(
-        f"{opening}Please confirm {rules.asks}. Your place is held for you until "
-        f"{moment_words(application.confirm_by, zone)}; if I have not heard from you by then, it goes to the next "
-        "person waiting. You can also type `confirm` later.",
-        title=f"Please confirm your place in {cohort_in_sentence(cohort, program)}",
+        " ".join(part for part in (opening, asked, later) if part),
+        title=_("Please confirm your place in {cohort}").format(cohort=cohort_in_sentence(cohort, program)),
         buttons=(
-            button(NAME, "I confirm", f"yes|{application.id}", "primary"),
-            button(NAME, "I can't take part", f"no|{application.id}", "danger"),
+            button(NAME, _("I confirm"), f"yes|{application.id}", "primary"),
+            button(NAME, _("I can't take part"), f"no|{application.id}", "danger"),
         ),
     )
 
@@ -122,13 +142,14 @@ async def ask_to_confirm(
 ) -> datetime | None:
     """On acceptance: hold the place until now + within_days, queue the request in this transaction (sent
     at once, or at `due_at`), plan the reminder and the end. The confirm-by, or None when the program asks
-    no confirmation."""
+    no confirmation. The request is written in the person's language (an `opening` should be too)."""
     rules = program.application.confirmation
     if rules is None:
         return None
     application.confirm_by = now + timedelta(days=rules.within_days)
     application.confirmed_at = application.confirm_reminded_at = None
-    reply = request(application, program, cohort, zone_of(person), opening)
+    with speaking(person.language):
+        reply = request(application, program, cohort, zone_of(person), opening)
     outbox.queue(session, person.id, reply, kind=ASKED, now=now, due_at=due_at, ref=ref_of(application.id))
     await _plan(session, application, person, rules, now)
     return application.confirm_by
@@ -161,8 +182,9 @@ async def move_confirm_by(
     moved = []
     for application, person in await waiting_in(session, cohort.id, now):
         application.confirm_by, application.updated_at = confirm_by, now
-        opening = "The coordinators have changed the time to confirm your place. "
-        reply = request(application, program, cohort, zone_of(person), opening)
+        with speaking(person.language):
+            opening = _("The coordinators have changed the time to confirm your place.")
+            reply = request(application, program, cohort, zone_of(person), opening)
         outbox.queue(session, person.id, reply, kind=ASKED, now=now, ref=ref_of(application.id))
         await _plan(session, application, person, rules, now)
         moved.append(person)
@@ -182,26 +204,33 @@ def read_confirm_by(typed: str, zone: str, now: datetime) -> datetime | str:
     """A coordinator's new confirm-by: DAYS from now, or a date (the end of that day in their zone), or a
     date and time. The instant, or the sentence that says what is wrong."""
     text = " ".join(typed.split())
-    usage = "Say how many days from now (`review confirm-by 10`) or until when (`review confirm-by 15 December`)."
+    usage = _("Say how many days from now (`review confirm-by 10`) or until when (`review confirm-by 15 December`).")
     if not text:
         return usage
     if (days := DAYS.fullmatch(text)) is not None:
         count = int(days.group(1))
         if not 1 <= count <= MOST_DAYS_TO_CONFIRM:
-            return f"Please give from 1 to {MOST_DAYS_TO_CONFIRM} days, not {count}. Nothing was changed."
+            return _("Please give from 1 to {most} days, not {count}. Nothing was changed.").format(
+                most=MOST_DAYS_TO_CONFIRM, count=count
+            )
         return now + timedelta(days=count)
     if "/" in text:
-        return f"`{text[:40]}` could be read two ways: please write the month as a word, like 15 December."
+        return _("`{typed}` could be read two ways: please write the month as a word, like 15 December.").format(
+            typed=text[:40]
+        )
     morning, evening = parse_time(text, zone, now, default_hour=9), parse_time(text, zone, now, default_hour=23)
     if morning is None or evening is None:
-        return f"I can't read `{text[:40]}` as a number of days or a date. {usage}"
+        unread = _("I can't read `{typed}` as a number of days or a date.").format(typed=text[:40])
+        return f"{unread} {usage}"
     until = morning.at
     if morning.at != evening.at:  # no time of day was given: the end of that day
         until = datetime.combine(today_in(morning.at, zone), END_OF_DAY, ZoneInfo(zone)).astimezone(UTC)
     if until <= now:
-        return f"{moment_words(until, zone)} has passed: please give a time to come. Nothing was changed."
+        return _("{time} has passed: please give a time to come. Nothing was changed.").format(
+            time=moment_words(until, zone)
+        )
     if until > now + timedelta(days=MOST_DAYS_TO_CONFIRM):
-        return f"Please give a time within {MOST_DAYS_TO_CONFIRM} days. Nothing was changed."
+        return _("Please give a time within {most} days. Nothing was changed.").format(most=MOST_DAYS_TO_CONFIRM)
     return until
 
 
@@ -266,7 +295,9 @@ async def end_unconfirmed(
     application.status, application.updated_at = ("lapsed" if lapsed else "withdrawn"), now
     await outbox.withdraw_pending(session, ref_of(application.id), (ASKED, REMINDED))
     if lapsed:
-        outbox.queue(session, person.id, _lapsed(program, cohort), kind=ENDED, now=now, due_at=_daytime(now, person))
+        with speaking(person.language):
+            told = _lapsed(program, cohort)
+        outbox.queue(session, person.id, told, kind=ENDED, now=now, due_at=_daytime(now, person))
     ending = (
         await _offer(session, application, program, cohort, now)
         if freed or program.seats is None
@@ -280,10 +311,12 @@ async def end_unconfirmed(
 
 def _lapsed(program: Program, cohort: Cohort) -> Reply:
     return Reply(
-        f"I did not hear from you in time, so your place in {cohort_in_sentence(cohort, program)} has gone to the next "
-        "person waiting. Thank you for your interest in the program: we hope you will apply again. If this is a "
-        "mistake, please write to the coordinators.",
-        title=f"Your place in {cohort_in_sentence(cohort, program)}",
+        _(
+            "I did not hear from you in time, so your place in {cohort} has gone to the next person waiting. "
+            "Thank you for your interest in the program: we hope you will apply again. If this is a mistake, "
+            "please write to the coordinators."
+        ).format(cohort=cohort_in_sentence(cohort, program)),
+        title=_("Your place in {cohort}").format(cohort=cohort_in_sentence(cohort, program)),
     )
 
 
@@ -306,8 +339,13 @@ async def _offer(session: AsyncSession, ended: Application, program: Program, co
             return Ending(None, None)
         application.status, application.decided_at, application.decided_by_id = "accepted", now, None
         await profiles.fill_from_application(session, application, program, now)
-        roles = " and ".join(application.roles)
-        opening = f"Good news: a place has opened in {cohort_of_program(cohort, program)} and it is yours, as {roles}. "
+        with speaking(person.language):
+            roles = role_word(application.roles[0]) if application.roles else ""
+            for role in application.roles[1:]:
+                roles = _("{roles} and {role}").format(roles=roles, role=role_word(role))
+            opening = _("Good news: a place has opened in {cohort} and it is yours, as {roles}.").format(
+                cohort=cohort_of_program(cohort, program), roles=roles
+            )
         until = await ask_to_confirm(
             session, application, program, cohort, person, now, opening=opening, due_at=_daytime(now, person)
         )
@@ -328,23 +366,45 @@ async def _tell_coordinators(
 ) -> None:
     messages = []
     for coordinator in await cohort_coordinators(session, cohort, program):
-        zone = zone_of(coordinator)
-        if lapsed and confirm_by is not None:
-            what = f"{person.display_name} did not confirm their place by {moment_words(confirm_by, zone)}"
-        else:
-            what = f"{person.display_name} said they can't take part"
-        if ending.offered_to is not None and ending.offer_until is not None:
-            offer = (
-                f"I offered the place to {ending.offered_to.display_name}, the first on the waitlist; they have until "
-                f"{moment_words(ending.offer_until, zone)} to confirm."
+        with speaking(coordinator.language):  # each coordinator reads it in their own language
+            messages.append(
+                outbox.Queued(
+                    coordinator.id,
+                    _released(person, program, cohort, ending, coordinator, lapsed=lapsed, confirm_by=confirm_by),
+                )
             )
-        elif ending.offered_to is not None:
-            offer = f"I accepted {ending.offered_to.display_name}, the first on the waitlist."
-        else:
-            offer = "The waitlist is empty, so the place is free: type `review` to accept someone."
-        text = f"{what}, so their place in {cohort_in_sentence(cohort, program)} is released. {offer}"
-        messages.append(outbox.Queued(coordinator.id, Reply(text, title="A place was released")))
     await outbox.queue_each(session, messages, kind=NOTICE, now=now)
+
+
+def _released(
+    person: Person,
+    program: Program,
+    cohort: Cohort,
+    ending: Ending,
+    coordinator: Person,
+    *,
+    lapsed: bool,
+    confirm_by: datetime | None,
+) -> Reply:
+    """What a coordinator is told of a released place, in the reader's language."""
+    zone, name, place = zone_of(coordinator), person.display_name, cohort_in_sentence(cohort, program)
+    if lapsed and confirm_by is not None:
+        what = _("{name} did not confirm their place by {until}, so their place in {cohort} is released.").format(
+            name=name, until=moment_words(confirm_by, zone), cohort=place
+        )
+    else:
+        what = _("{name} said they can't take part, so their place in {cohort} is released.").format(
+            name=name, cohort=place
+        )
+    if ending.offered_to is not None and ending.offer_until is not None:
+        offer = _(
+            "I offered the place to {name}, the first on the waitlist; they have until {until} to confirm."
+        ).format(name=ending.offered_to.display_name, until=moment_words(ending.offer_until, zone))
+    elif ending.offered_to is not None:
+        offer = _("I accepted {name}, the first on the waitlist.").format(name=ending.offered_to.display_name)
+    else:
+        offer = _("The waitlist is empty, so the place is free: type `review` to accept someone.")
+    return Reply(f"{what} {offer}", title=_("A place was released"))
 
 
 # The jobs
@@ -369,7 +429,9 @@ async def send_reminder(context: JobContext) -> None:
     application, program, cohort = found
     person = await context.session.get_one(Person, application.person_id)
     application.confirm_reminded_at = context.now
-    reply = request(application, program, cohort, zone_of(person), "A reminder: I have not heard from you yet. ")
+    with speaking(person.language):
+        opening = _("A reminder: I have not heard from you yet.")
+        reply = request(application, program, cohort, zone_of(person), opening)
     outbox.queue(
         context.session,
         person.id,

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import booking
+from bot.i18n import N_, _, speaking
+from bot.languages import language_of
 from bot.messages import OfferedFile, Platform
 from bot.programs import ProgramCatalog
 from storage.db import Database
@@ -20,7 +22,9 @@ from storage.models import Account, CoachingSession, Pair
 
 SESSION_INVITE = "calendar:session"
 MAX_ROW_ID = 2**31 - 1  # an INTEGER key; a larger number would make PostgreSQL raise, not find nothing
-INVITE_DESCRIPTION = "The calendar invitation for your coaching session: open it to add the session to your calendar."
+INVITE_DESCRIPTION = N_(
+    "The calendar invitation for your coaching session: open it to add the session to your calendar."
+)
 
 
 @dataclass(frozen=True)
@@ -32,18 +36,20 @@ class FileBytes:
 async def session_invitation(
     session: AsyncSession, row: CoachingSession, now: datetime, programs: ProgramCatalog | None = None
 ) -> OfferedFile:
-    """A one-to-one session's .ics, offered with the message that tells of it."""
+    """A one-to-one session's .ics, offered with the message that tells of it, in the reader's language (call
+    it inside `speaking(their_language)` for a message to someone else)."""
     made = await _session_file(session, row, now, programs)
     return OfferedFile(
-        name=made.name, description=INVITE_DESCRIPTION, size=len(made.data), ref=f"{SESSION_INVITE}:{row.id}"
+        name=made.name, description=_(INVITE_DESCRIPTION), size=len(made.data), ref=f"{SESSION_INVITE}:{row.id}"
     )
 
 
 async def reopen(
     session: AsyncSession, ref: str, person_id: int, now: datetime, programs: ProgramCatalog | None = None
 ) -> FileBytes | None:
-    """The file `ref` names, made now; None when there is no such file or the person may not have it."""
-    kind, _, key = ref.rpartition(":")
+    """The file `ref` names, made now in the person's language; None when there is no such file or the person
+    may not have it."""
+    kind, _colon, key = ref.rpartition(":")
     if kind != SESSION_INVITE or not key.isascii() or not key.isdigit() or not 0 < int(key) <= MAX_ROW_ID:
         return None
     row = await session.get(CoachingSession, int(key))
@@ -52,7 +58,8 @@ async def reopen(
     pair = await session.get(Pair, row.pair_id)
     if pair is None or person_id not in (pair.guide_id, pair.guided_id):
         return None
-    return await _session_file(session, row, now, programs)
+    with speaking(await language_of(session, person_id)):
+        return await _session_file(session, row, now, programs)
 
 
 async def reopen_for_account(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_, _
 from bot.program_rules import GUIDE_ROLES
 from bot.programs import Program
 from storage.models import Application, Profile
@@ -23,6 +24,14 @@ LANGUAGE_LIMIT = 40  # characters for one language's name
 EXPERTISE_ANSWERS = ("expertise",)  # application questions whose answers say what a guide offers
 INTEREST_ANSWERS = ("interests", "goals")
 LANGUAGE_ANSWER, CAPACITY_ANSWER = "languages", "capacity"
+EMPTY_TEXT = {  # what a text field says when nothing was typed, by field
+    "expertise": N_("Please type your expertise in a few words."),
+    "interests": N_("Please type your interests in a few words."),
+}
+LONG_TEXT = {  # and when too much was
+    "expertise": N_("Your expertise can be at most {limit} characters; that was {length}. Please shorten it."),
+    "interests": N_("Your interests can be at most {limit} characters; that was {length}. Please shorten it."),
+}
 
 
 class ProfileError(ValueError):
@@ -51,13 +60,13 @@ async def own_profile(session: AsyncSession, person_id: int, now: datetime) -> P
 
 
 def checked_text(text: str, what: str) -> str:
+    """The text of a field (`what`: "expertise" or "interests"), spaces tidied; ProfileError says what is wrong."""
     text = " ".join(text.split())
     if not text:
-        raise ProfileError(f"Please type your {what} in a few words.")
+        raise ProfileError(_(EMPTY_TEXT.get(what, EMPTY_TEXT["expertise"])))
     if len(text) > TEXT_LIMIT:
-        raise ProfileError(
-            f"Your {what} can be at most {TEXT_LIMIT} characters; that was {len(text)}. Please shorten it."
-        )
+        too_long = LONG_TEXT.get(what, LONG_TEXT["expertise"])
+        raise ProfileError(_(too_long).format(limit=TEXT_LIMIT, length=len(text)))
     return text
 
 
@@ -67,13 +76,19 @@ def parsed_languages(text: str) -> list[str]:
     for part in text.replace(";", ",").split(","):
         name = " ".join(part.split())
         if len(name) > LANGUAGE_LIMIT:
-            raise ProfileError(f"`{name[:60]}` is too long for a language's name. Separate languages with commas.")
+            raise ProfileError(
+                _("`{typed}` is too long for a language's name. Separate languages with commas.").format(
+                    typed=name[:60]
+                )
+            )
         if name and name.casefold() not in {known.casefold() for known in found}:
             found.append(name)
     if not found:
-        raise ProfileError("Please type the languages you work in, separated by commas (like `English, Khmer`).")
+        raise ProfileError(_("Please type the languages you work in, separated by commas (like `English, Khmer`)."))
     if len(", ".join(found)) > TEXT_LIMIT:
-        raise ProfileError(f"That list is longer than {TEXT_LIMIT} characters. Please name fewer languages.")
+        raise ProfileError(
+            _("That list is longer than {limit} characters. Please name fewer languages.").format(limit=TEXT_LIMIT)
+        )
     return found
 
 
@@ -82,8 +97,9 @@ def parsed_capacity(text: str) -> int:
     number = int(typed) if typed.isascii() and typed.isdigit() and len(typed) <= 3 else None
     if number is None or not LOWEST_CAPACITY <= number <= HIGHEST_CAPACITY:
         raise ProfileError(
-            f"The number of people you take is a whole number from {LOWEST_CAPACITY} to {HIGHEST_CAPACITY}; "
-            f"`{typed[:20]}` is not."
+            _("The number of people you take is a whole number from {lowest} to {highest}; `{typed}` is not.").format(
+                lowest=LOWEST_CAPACITY, highest=HIGHEST_CAPACITY, typed=typed[:20]
+            )
         )
     return number
 

@@ -6,22 +6,24 @@ Sessions are booked only inside these hours.
 """
 
 import re
-from datetime import time
+from datetime import date, time, timedelta
 
 from sqlalchemy import delete, select
 
 from bot.booking import DEFAULT_HOURS
 from bot.dialog import Command, Registry, Turn
+from bot.i18n import N_, _
+from bot.i18n import weekday as weekday_name
 from bot.timezones import zone_name
 from storage.models import Availability
 
 NAME = "availability"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+A_MONDAY = date(2024, 1, 1)  # weekday names are this Monday's and the six days after it, in the reader's language
 GROUPS = {"weekdays": (0, 1, 2, 3, 4), "weekends": (5, 6), "daily": tuple(range(7)), "every day": tuple(range(7))}
 CLOCK = r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?"
 SEGMENT = re.compile(rf"^(?P<days>[a-z ,/&-]+?)\s+{CLOCK}\s*(?:-|–|to)\s*{CLOCK}$")
-EXAMPLE = "`availability Mon-Fri 9-17` or `availability Tue 9-12, Thu 13:30-17`"
+EXAMPLE = N_("`availability Mon-Fri 9-17` or `availability Tue 9-12, Thu 13:30-17`")
 
 
 async def start(turn: Turn, args: str) -> None:
@@ -31,11 +33,12 @@ async def start(turn: Turn, args: str) -> None:
         return
     if typed.lower() == "clear":
         await turn.session.execute(delete(Availability).where(Availability.person_id == turn.person.id))
-        turn.say("Done: your hours are back to the default, Monday to Friday 09:00-17:00 in your time zone.")
+        turn.say(_("Done: your hours are back to the default, Monday to Friday 09:00-17:00 in your time zone."))
         return
     hours = parse_hours(typed)
     if isinstance(hours, str):
-        turn.say(f"{hours} Write days and hours like {EXAMPLE}. Nothing was changed.")
+        like = _("Write days and hours like {example}. Nothing was changed.").format(example=_(EXAMPLE))
+        turn.say(f"{hours} {like}")
         return
     await turn.session.execute(delete(Availability).where(Availability.person_id == turn.person.id))
     for weekday, start_minute, end_minute in hours:
@@ -49,7 +52,9 @@ async def start(turn: Turn, args: str) -> None:
                 created_at=turn.now,
             )
         )
-    turn.say(f"Done: your hours are now, in {zone_name(turn.timezone)}:", lines=tuple(_describe(hours)))
+    turn.say(
+        _("Done: your hours are now, in {zone}:").format(zone=zone_name(turn.timezone)), lines=tuple(_describe(hours))
+    )
 
 
 def parse_hours(typed: str) -> list[tuple[int, int, int]] | str:
@@ -58,13 +63,13 @@ def parse_hours(typed: str) -> list[tuple[int, int, int]] | str:
     for segment in re.split(r"[;,](?=\s*[a-zA-Z])", typed.lower()):
         match = SEGMENT.match(" ".join(segment.split()))
         if match is None:
-            return f"I couldn't read `{segment.strip()[:40]}`."
+            return _("I couldn't read `{typed}`.").format(typed=segment.strip()[:40])
         days = _days(match["days"].strip())
         start, end = _minutes(match[2], match[3], match[4]), _minutes(match[5], match[6], match[7])
         if days is None:
-            return f"I don't know the days `{match['days'].strip()[:30]}`."
+            return _("I don't know the days `{typed}`.").format(typed=match["days"].strip()[:30])
         if start is None or end is None or end <= start:
-            return f"`{segment.strip()[:40]}` does not give a start before an end within one day."
+            return _("`{typed}` does not give a start before an end within one day.").format(typed=segment.strip()[:40])
         found += [(day, start, end) for day in days]
     return sorted(found)
 
@@ -77,7 +82,7 @@ def _days(text: str) -> tuple[int, ...] | None:
         if not part:
             continue
         if "-" in part:
-            first, _, last = part.partition("-")
+            first, _dash, last = part.partition("-")
             if first[:3] not in DAYS or last[:3] not in DAYS:
                 return None
             a, b = DAYS.index(first[:3]), DAYS.index(last[:3])
@@ -101,7 +106,9 @@ def _minutes(hour: str, minute: str | None, meridiem: str | None) -> int | None:
 
 
 def _describe(hours: list[tuple[int, int, int]]) -> list[str]:
-    return [f"{DAY_NAMES[day]}: {_clock(start)}-{_clock(end)}" for day, start, end in hours]
+    return [
+        f"{weekday_name(A_MONDAY + timedelta(days=day))}: {_clock(start)}-{_clock(end)}" for day, start, end in hours
+    ]
 
 
 def _clock(minutes: int) -> str:
@@ -115,14 +122,19 @@ async def _show(turn: Turn) -> None:
         days, start, end = DEFAULT_HOURS
         default = [(day, _of(start), _of(end)) for day in days]
         turn.say(
-            f"You have not set your hours, so sessions can be booked Monday to Friday 09:00-17:00 in your zone, "
-            f"{zone_name(turn.timezone)}. Change them with {EXAMPLE}.",
+            _(
+                "You have not set your hours, so sessions can be booked Monday to Friday 09:00-17:00 in your zone, "
+                "{zone}. Change them with {example}."
+            ).format(zone=zone_name(turn.timezone), example=_(EXAMPLE)),
             lines=tuple(_describe(default)),
         )
         return
     zone = rows[0].timezone
     hours = [(r.weekday, r.starts_minute, r.ends_minute) for r in rows]
-    turn.say(f"Your hours, in {zone_name(zone)}. Change them with {EXAMPLE}.", lines=tuple(_describe(hours)))
+    turn.say(
+        _("Your hours, in {zone}. Change them with {example}.").format(zone=zone_name(zone), example=_(EXAMPLE)),
+        lines=tuple(_describe(hours)),
+    )
 
 
 def _of(moment: time) -> int:
@@ -133,7 +145,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "the weekly hours when sessions can be booked with you",
+            N_("the weekly hours when sessions can be booked with you"),
             "availability [HOURS|clear]",
             start,
             roles=frozenset({"coach", "mentor"}),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot import profiles
 from bot.dialog import Command, Registry, Turn, button, in_a_program
+from bot.i18n import N_, _, program_words
 from bot.profiles import HIGHEST_CAPACITY, LOWEST_CAPACITY, TEXT_LIMIT, ProfileError
 from bot.program_rules import GUIDED_ROLES
 from bot.programs import Program
@@ -19,24 +20,38 @@ from storage.models import Application, Cohort, Profile
 
 NAME = "profile"
 TIMEZONE = "timezone"
-FIELDS = {  # field: (what the profile calls it, the question asked)
-    "expertise": ("Expertise", f"What do you offer as a coach or mentor? A few words, up to {TEXT_LIMIT} characters."),
-    "interests": ("Interests", f"Which topics interest you? A few words, up to {TEXT_LIMIT} characters."),
-    "languages": ("Languages", "Which languages do you work in? Separate them with commas, like `English, Khmer`."),
+FIELDS = {  # field: (what the profile calls it, the question asked, its button); translated where shown
+    "expertise": (
+        N_("Expertise"),
+        N_("What do you offer as a coach or mentor? A few words, up to {limit} characters."),
+        N_("Change expertise"),
+    ),
+    "interests": (
+        N_("Interests"),
+        N_("Which topics interest you? A few words, up to {limit} characters."),
+        N_("Change interests"),
+    ),
+    "languages": (
+        N_("Languages"),
+        N_("Which languages do you work in? Separate them with commas, like `English, Khmer`."),
+        N_("Change languages"),
+    ),
     "capacity": (
-        "People you take",
-        f"How many people can you take in one cohort? A whole number from {LOWEST_CAPACITY} to {HIGHEST_CAPACITY}.",
+        N_("People you take"),
+        N_("How many people can you take in one cohort? A whole number from {lowest} to {highest}."),
+        N_("Change capacity"),
     ),
 }
 ALIASES = {"time zone": TIMEZONE, "zone": TIMEZONE, "tz": TIMEZONE, "language": "languages", "interest": "interests"}
-NOT_A_GUIDE = "Profiles are for coaches and mentors: matching reads them to find each one's partners."
+OUT_OF_DATE = N_("That button is out of date. Type `profile` to see your profile.")
+NOT_A_GUIDE = N_("Profiles are for coaches and mentors: matching reads them to find each one's partners.")
 
 
 async def start(turn: Turn, args: str) -> None:
     if not await _may_have_profile(turn):
         await _explain_for_participant(turn)
         return
-    field, _, value = args.strip().partition(" ")
+    field, _space, value = args.strip().partition(" ")
     field = ALIASES.get(field.lower(), field.lower())
     if not field:
         await _show(turn)
@@ -44,8 +59,10 @@ async def start(turn: Turn, args: str) -> None:
         await timezone.start(turn, value)
     elif field not in FIELDS:
         turn.say(
-            f"I can change your expertise, interests, languages, capacity or timezone, not `{field[:40]}`. "
-            "Type `profile` to see yours. Nothing was changed."
+            _(
+                "I can change your expertise, interests, languages, capacity or timezone, not `{typed}`. "
+                "Type `profile` to see yours. Nothing was changed."
+            ).format(typed=field[:40])
         )
     elif value.strip():
         await _change(turn, field, value)
@@ -59,21 +76,21 @@ class ProfileDialog:
     async def on_text(self, turn: Turn, text: str) -> None:
         field = turn.active.step if turn.active else ""
         if field not in FIELDS:
-            turn.say("Please use the buttons above, or type `profile` to start again.")
+            turn.say(_("Please use the buttons above, or type `profile` to start again."))
             return
         await _change(turn, field, text)
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, field = value.partition("|")
+        action, _bar, field = value.partition("|")
         if action != "change" or not await _may_have_profile(turn):
-            turn.say("That button is out of date. Type `profile` to see your profile.")
+            turn.say(_(OUT_OF_DATE))
         elif field == TIMEZONE:
             turn.finish()
             await timezone.start(turn, "")
         elif field in FIELDS:
             _ask(turn, field)
         else:
-            turn.say("That button is out of date. Type `profile` to see your profile.")
+            turn.say(_(OUT_OF_DATE))
 
 
 # Showing
@@ -81,26 +98,35 @@ class ProfileDialog:
 
 async def _show(turn: Turn) -> None:
     profile = await profiles.profile_of(turn.session, turn.person.id)
-    expertise = profile.expertise if profile and profile.expertise else "(not given)"
-    interests = profile.interests if profile and profile.interests else "(not given)"
-    languages = ", ".join(profiles.languages_of(profile)) or "(not given)"
+    not_given = _("(not given)")
+    expertise = profile.expertise if profile and profile.expertise else not_given
+    interests = profile.interests if profile and profile.interests else not_given
+    languages = ", ".join(profiles.languages_of(profile)) or not_given
     shown = (expertise, interests, languages, _capacity_words(turn, profile))
-    lines = (*(f"{FIELDS[field][0]}: {value}" for field, value in zip(FIELDS, shown, strict=True)),)
-    lines += (f"Time zone: {zone_name(turn.timezone)}",)
-    buttons = tuple(button(NAME, f"Change {field}", f"change|{field}") for field in FIELDS)
+    lines = tuple(
+        _("{field}: {value}").format(field=_(FIELDS[field][0]), value=value)
+        for field, value in zip(FIELDS, shown, strict=True)
+    )
+    lines += (_("Time zone: {zone}").format(zone=zone_name(turn.timezone)),)
+    buttons = tuple(button(NAME, _(FIELDS[field][2]), f"change|{field}") for field in FIELDS)
     turn.say(
-        "Coordinators' matching reads this to find your partners.",
-        title="Your profile",
+        _("Coordinators' matching reads this to find your partners."),
+        title=_("Your profile"),
         lines=lines,
-        buttons=(*buttons, button(NAME, "Change time zone", f"change|{TIMEZONE}")),
+        buttons=(*buttons, button(NAME, _("Change time zone"), f"change|{TIMEZONE}")),
     )
 
 
 def _capacity_words(turn: Turn, profile: Profile | None) -> str:
     if profile is not None and profile.capacity is not None:
         return str(profile.capacity)
-    defaults = [f"{p.guide_capacity} in the {p.short_name}" for p in _guide_programs(turn)]
-    return "the program's default" + (f" ({', '.join(defaults)})" if defaults else "")
+    defaults = [
+        _("{count} in the {program}").format(count=p.guide_capacity, program=p.short_name)
+        for p in _guide_programs(turn)
+    ]
+    if not defaults:
+        return _("the program's default")
+    return _("the program's default ({defaults})").format(defaults=", ".join(defaults))
 
 
 def _guide_programs(turn: Turn) -> list[Program]:
@@ -112,7 +138,8 @@ def _guide_programs(turn: Turn) -> list[Program]:
 
 
 def _ask(turn: Turn, field: str) -> None:
-    turn.ask(NAME, field, FIELDS[field][1])
+    question = _(FIELDS[field][1]).format(limit=TEXT_LIMIT, lowest=LOWEST_CAPACITY, highest=HIGHEST_CAPACITY)
+    turn.ask(NAME, field, question)
 
 
 async def _change(turn: Turn, field: str, typed: str) -> None:
@@ -124,14 +151,19 @@ async def _change(turn: Turn, field: str, typed: str) -> None:
         else:
             value = profiles.checked_text(typed, field)
     except ProfileError as error:
-        turn.say(f"{error} Nothing was changed.")
+        unchanged = _("Nothing was changed.")
+        turn.say(f"{error} {unchanged}")
         return
     profile = await profiles.own_profile(turn.session, turn.person.id, turn.now)
     setattr(profile, field, value)
     profile.updated_at = turn.now
     turn.finish()
     shown = ", ".join(value) if isinstance(value, list) else value
-    turn.say(f"Done: your profile now says {FIELDS[field][0]}: {shown}. Type `profile` to see it all.")
+    turn.say(
+        _("Done: your profile now says {field}: {value}. Type `profile` to see it all.").format(
+            field=_(FIELDS[field][0]), value=shown
+        )
+    )
 
 
 # Who has one
@@ -158,18 +190,20 @@ async def _explain_for_participant(turn: Turn) -> None:
         for question in program.application.questions:
             answer = application.answers.get(question.id)
             if answer:
-                lines.append(f"{program.short_name}: {question.question} {answer}")
+                lines.append(f"{program.short_name}: {program_words(question.question)} {answer}")
     if not lines:
-        turn.say(f"{NOT_A_GUIDE} You don't need one.")
+        needless = _("You don't need one.")
+        turn.say(f"{_(NOT_A_GUIDE)} {needless}")
         return
-    turn.say(f"{NOT_A_GUIDE} For you, matching reads what your application says you want:", lines=tuple(lines))
+    reads = _("For you, matching reads what your application says you want:")
+    turn.say(f"{_(NOT_A_GUIDE)} {reads}", lines=tuple(lines))
 
 
 def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "your coach or mentor profile, which matching reads: expertise, interests, languages, capacity",
+            N_("your coach or mentor profile, which matching reads: expertise, interests, languages, capacity"),
             "profile [expertise|interests|languages|capacity|timezone TEXT]",
             start,
             serves=in_a_program,

@@ -5,7 +5,8 @@
 """
 
 from bot.dialog import Command, Registry, Turn, button
-from bot.timezones import find_timezone, local_time, zone_name
+from bot.i18n import N_, _
+from bot.timezones import find_timezone, local_time, zone_city, zone_name
 
 NAME = "timezone"
 COMMON_ZONES = (
@@ -24,14 +25,16 @@ async def start(turn: Turn, args: str) -> None:
         await _set(turn, args)
         return
     current = local_time(turn.now, turn.timezone)
-    buttons = tuple(button(NAME, zone.split("/")[-1].replace("_", " "), zone) for zone in COMMON_ZONES)
+    buttons = tuple(button(NAME, zone_city(zone) or zone, zone) for zone in COMMON_ZONES)
     if turn.account.platform_timezone:
-        buttons += (button(NAME, "Use my chat profile's zone", AUTO),)
+        buttons += (button(NAME, _("Use my chat profile's zone"), AUTO),)
     turn.ask(
         NAME,
         "zone",
-        f"It is {current} for you. Pick your time zone, or type one "
-        "(like `Asia/Phnom_Penh` or a city such as `Phnom Penh`).",
+        _(
+            "It is {time} for you. Pick your time zone, or type one "
+            "(like `Asia/Phnom_Penh` or a city such as `Phnom Penh`)."
+        ).format(time=current),
         expects="choice",
         buttons=buttons,
     )
@@ -52,24 +55,30 @@ async def _set(turn: Turn, typed: str) -> None:
     if typed.lower() == AUTO:
         zone = turn.account.platform_timezone
         if zone is None:
-            turn.say("Your chat profile has not told me a time zone, so I keep the one you have.")
+            turn.say(_("Your chat profile has not told me a time zone, so I keep the one you have."))
             return
         turn.person.timezone, turn.person.timezone_chosen = zone, False
     else:
         zone = find_timezone(typed) if typed else None
         if zone is None:
             turn.say(
-                f"I don't know the time zone `{typed[:60]}`. Try a name like `Asia/Phnom_Penh` or "
-                "`America/Chicago`, or a city such as `Phnom Penh`. Nothing was changed."
+                _(
+                    "I don't know the time zone `{typed}`. Try a name like `Asia/Phnom_Penh` or "
+                    "`America/Chicago`, or a city such as `Phnom Penh`. Nothing was changed."
+                ).format(typed=typed[:60])
             )
             return
         turn.person.timezone, turn.person.timezone_chosen = zone, True
     turn.finish()
-    turn.say(f"Done: your time zone is now {zone} ({zone_name(zone)}). It is {local_time(turn.now, zone)}.")
+    turn.say(
+        _("Done: your time zone is now {zone} ({name}). It is {time}.").format(
+            zone=zone, name=zone_name(zone), time=local_time(turn.now, zone)
+        )
+    )
 
 
 def register(registry: Registry) -> None:
     registry.add_command(
-        Command(NAME, "see or change the time zone your times are shown in", "timezone [ZONE|auto]", start)
+        Command(NAME, N_("see or change the time zone your times are shown in"), "timezone [ZONE|auto]", start)
     )
     registry.add_dialog(TimezoneDialog())
