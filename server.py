@@ -42,7 +42,7 @@ from bot.engine import Engine
 from bot.messages import Reply
 from bot.outbox import OutboxWorker, Sender
 from bot.privacy import export
-from bot.privacy.summary import readable_summary
+from bot.privacy.summary import readable_file
 from bot.programs import ProgramCatalog, load_programs
 from bot.scheduler import Scheduler
 from storage.db import Database
@@ -154,8 +154,7 @@ def personal_data_export(engine: Engine) -> Any:
         if kind == "json":
             body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
             return download(f"my-data-{day}.json", body, "application/json")
-        text = "\n".join(["What the coaching assistant holds about you", "", *readable_summary(data), ""])
-        return download(f"my-data-{day}.txt", text.encode("utf-8"), "text/plain")
+        return download(f"my-data-{day}.txt", readable_file(data).encode("utf-8"), "text/plain")
 
     return handle
 

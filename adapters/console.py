@@ -11,8 +11,8 @@ from pathlib import Path
 from bot import jobs
 from bot.config import DIALOG_IDLE_DAYS
 from bot.engine import Engine
-from bot.i18n import N_, _, reading, speaking
-from bot.messages import Button, Image, Inbound, Profile, Reply
+from bot.i18n import N_, _, speaking
+from bot.messages import Button, Image, Inbound, Profile, Reply, written_in
 from bot.outbox import OutboxWorker, person_of_account
 from bot.scheduler import Scheduler
 from storage.models import Account
@@ -21,16 +21,6 @@ CONSOLE = "console"
 IMAGE_FOLDER = Path(tempfile.gettempdir()) / "coaching-assistant"
 # Said as the terminal starts, before anyone is known: English.
 CHATTING_AS = N_("Chatting as {email}. Type `help`, or `quit` to leave.")
-
-
-def written_in(replies: Sequence[Reply]) -> str:
-    """The language the replies were written in (`Reply.language`, set where a reply is made), for the
-    terminal's own words beside them; else the one being written now."""
-    for reply in replies:
-        language = getattr(reply, "language", None)
-        if isinstance(language, str) and language:
-            return language
-    return reading()
 
 
 def render(reply: Reply, first_number: int = 1) -> str:

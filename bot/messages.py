@@ -1,9 +1,10 @@
 """Neutral message types. Adapters turn platform payloads into an Inbound and render a Reply natively."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, reading
 
 Platform = Literal["slack", "teams", "console"]
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "console": N_("the terminal")}  # as people read them
@@ -104,7 +105,7 @@ class Form:
     title: str  # at most 24 characters (Slack's modal title)
     start: str
     fields: tuple[FormField, ...]
-    submit: str = "Send"
+    submit: str = N_("Send")
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,9 @@ class Reply:
     # A question the person must come back to (an application, a survey): kept in their DM with the
     # assistant, not only in an answer the platform may not keep (Slack's ephemeral messages).
     keep_in_dm: bool = False
+    # The language it is written in (its reader's, as the turn or `speaking` set it): an adapter writes its
+    # own words around it (a button's "✓ chosen", a form's Submit) in the same language.
+    language: str = field(default_factory=reading, compare=False)
 
     def plain_text(self) -> str:
         """The reply as plain text, for notifications and platforms without rich layout."""
@@ -172,3 +176,9 @@ class Reply:
         parts.append(self.text)
         parts.extend(f"• {line}" for line in self.lines)
         return "\n".join(part for part in parts if part)
+
+
+def written_in(replies: Sequence["Reply"]) -> str:
+    """The language replies were written in, for an adapter's own words beside them (a card's Send, "✓
+    chosen"): a turn's replies reach the adapter after the engine's turn, and its language, have ended."""
+    return replies[0].language if replies else reading()

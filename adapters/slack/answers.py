@@ -22,9 +22,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.render import ALT_TEXT_LIMIT, images_not_shared_note, images_of, render, written_in
+from adapters.slack.render import ALT_TEXT_LIMIT, images_not_shared_note, images_of, render
 from bot.i18n import N_, reading, speaking
-from bot.messages import Image, Reply
+from bot.messages import Image, Reply, written_in
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import forms, inbound
 from adapters.slack.answers import ANSWER_WITHIN, Answers, ended_within
 from adapters.slack.home import Turns
-from adapters.slack.render import images_of, render, written_in
+from adapters.slack.render import images_of, render
 from bot import identity
 from bot.i18n import N_, _, speaking
-from bot.messages import Form, Inbound, Reply
+from bot.messages import Form, Inbound, Reply, written_in
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.slack.inbound import BUTTON_ACTION_PREFIX, FORM_ACTION_PREFIX
-from bot.i18n import ngettext, reading, speaking
-from bot.messages import Image, Reply
+from bot.i18n import ngettext, speaking
+from bot.messages import Image, Reply, written_in
 
 SECTION_LIMIT = 3000  # characters in one section's text
 BUTTONS_PER_BLOCK = 25
@@ -59,17 +59,6 @@ def reply_blocks(reply: Reply, first_button: int = 0) -> list[dict[str, Any]]:
             elements.append(element)
         blocks.append({"type": "actions", "elements": elements})
     return blocks
-
-
-def written_in(replies: Sequence[Reply]) -> str:
-    """The language the replies were written in, for the adapter's own sentences beside them: the one a
-    reply carries (`Reply.language`, set where it was made: in the reader's turn, or for its reader), else
-    the one being written now. A turn's replies reach the adapter after the engine's turn has ended."""
-    for reply in replies:
-        language = getattr(reply, "language", None)
-        if isinstance(language, str) and language:
-            return language
-    return reading()
 
 
 def images_of(replies: Sequence[Reply]) -> list[Image]:

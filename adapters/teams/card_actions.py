@@ -19,10 +19,10 @@ from adapters.teams import inbound
 from adapters.teams.card_state import Asked, ShownCard, shown_card
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.invokes import answer
-from adapters.teams.render import REFRESH_VERB, answered_card, card, card_activity, render, written_in
+from adapters.teams.render import REFRESH_VERB, answered_card, card, card_activity, render
 from bot.engine import Engine
 from bot.i18n import language_of_locale, speaking
-from bot.messages import Inbound, Reply
+from bot.messages import Inbound, Reply, written_in
 from bot.open_questions import OpenQuestion, open_question
 
 log = logging.getLogger(__name__)

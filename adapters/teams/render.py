@@ -7,7 +7,6 @@ part is one more function."""
 
 import base64
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -17,8 +16,8 @@ from adapters.teams.card_state import CARD_KEY, Asked, ShownCard, kept
 from adapters.teams.file_consent import attach_offer
 from adapters.teams.form_card import FORM_KEY, kept_form
 from adapters.teams.inbound import ACTION_KEY, CHOICE_KEY
-from bot.i18n import N_, _, reading, speaking
-from bot.messages import Button, Form, Image, Reply
+from bot.i18n import N_, _, speaking
+from bot.messages import Button, Form, Image, Reply, written_in
 
 MAX_CARD_BUTTONS = 6  # beyond this Teams hides actions; a drop-down list fits any number
 VERSION = "1.5"  # Universal Actions (Action.Execute, refresh) need 1.5
@@ -31,17 +30,6 @@ OPEN_FORM = N_("Open the form")
 CHOSEN = N_("✓ {label}")
 ANSWERED = N_("Answered")  # what a card says once its question is closed, when the choice is not known
 BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
-
-
-def written_in(replies: Sequence[Reply]) -> str:
-    """The language the replies were written in, for the adapter's own words beside them (a card's Send): the
-    one a reply carries (`Reply.language`, set where it was made: in the reader's turn, or for its reader),
-    else the one being written now. A turn's replies reach the adapter after the engine's turn has ended."""
-    for reply in replies:
-        language = getattr(reply, "language", None)
-        if isinstance(language, str) and language:
-            return language
-    return reading()
 
 
 def markdown(text: str) -> str:

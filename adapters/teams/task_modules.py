@@ -27,10 +27,10 @@ from adapters.teams.card_actions import CARD_TYPE, NOT_DELIVERED, send_replies
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.form_card import answers_in, form_card, form_in
 from adapters.teams.invokes import answer
-from adapters.teams.render import BOLD, written_in
+from adapters.teams.render import BOLD
 from bot.engine import Engine
 from bot.i18n import N_, _, language_of_locale, speaking
-from bot.messages import Form, FormAnswers, Inbound, Reply
+from bot.messages import Form, FormAnswers, Inbound, Reply, written_in
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import ENGLISH
 from bot.messages import Button, OfferedFile, Reply
 from bot.outbox.contract import NO_ACCOUNT
 from storage.models import OutboxMessage
@@ -105,6 +106,8 @@ def _to_json(reply: Reply) -> dict[str, Any]:
         del data[unqueued]
     if reply.file is None:  # a file offered travels as its name and ref, never its bytes
         del data["file"]
+    if reply.language == ENGLISH:  # the source language needs no mark
+        del data["language"]
     return data
 
 
@@ -115,4 +118,5 @@ def reply_of(data: dict[str, Any]) -> Reply:
         lines=tuple(data.get("lines", ())),
         buttons=tuple(Button(**button) for button in data.get("buttons", ())),
         file=OfferedFile(**data["file"]) if data.get("file") else None,
+        language=data.get("language", ENGLISH),
     )
