@@ -39,6 +39,6 @@ bench: install
 # After changing sentences in the code: the template of every marked sentence, merged into each catalog
 # (new sentences wait untranslated; `python app.py translations` lists them).
 translations: install
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k N_ -k ngettext:1,2 --sort-by-file -o locale/messages.pot .
-	$(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete -w 120 -i locale/messages.pot -d locale -l km
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k N_ -k ngettext:1,2 --sort-by-file -o locale/messages.pot .
+	$(BIN)/pybabel --quiet update --no-fuzzy-matching --ignore-obsolete -w 120 -i locale/messages.pot -d locale -l km
 	$(BIN)/python app.py translations

@@ -266,6 +266,7 @@ class TeamsUser:
     timezone: str
     conversation_id: str = ""
     shown: dict[str, Any] | None = None
+    locale: str | None = None  # the Teams client's language ("km-KH"); None sends none
 
     def __post_init__(self) -> None:
         self.conversation_id = self.conversation_id or f"a:personal-{self.user_id.removeprefix('29:')[:16]}"
@@ -283,6 +284,7 @@ class TeamsUser:
             user_name=self.name,
             local_timezone=self.timezone,
             activity_id=next_id("act-"),
+            locale=self.locale,
         )
         if attachments is not None:
             sent["attachments"] = attachments

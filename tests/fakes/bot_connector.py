@@ -130,6 +130,7 @@ def message_activity(
     user_name: str = "",
     local_timezone: str | None = None,
     activity_id: str = "incoming-1",
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """A Teams message activity as the Bot Framework service posts it to /api/messages."""
     activity: dict[str, Any] = {
@@ -147,7 +148,9 @@ def message_activity(
     }
     if value is not None:
         activity["value"] = value
+    if locale:
+        activity["locale"] = locale  # the language of the person's Teams client, as Teams sends it
     if local_timezone:
         activity["localTimezone"] = local_timezone
-        activity["entities"].append({"type": "clientInfo", "locale": "en-US", "timezone": local_timezone})
+        activity["entities"].append({"type": "clientInfo", "locale": locale or "en-US", "timezone": local_timezone})
     return activity

@@ -96,7 +96,13 @@ class FakeSlackApi:
     token_teams: dict[str, str] = field(default_factory=dict)
 
     def add_user(
-        self, user_id: str, email: str | None, name: str, tz: str = "America/New_York", team_id: str = TEAM_ID
+        self,
+        user_id: str,
+        email: str | None,
+        name: str,
+        tz: str = "America/New_York",
+        team_id: str = TEAM_ID,
+        locale: str = "en-US",
     ) -> None:
         profile = {"real_name": name, **({"email": email} if email else {})}
         self.users[user_id] = {
@@ -105,6 +111,7 @@ class FakeSlackApi:
             "name": name.split()[0].lower(),
             "real_name": name,
             "tz": tz,
+            "locale": locale,  # users.info sends it when asked with include_locale=true
             "profile": profile,
         }
 
@@ -218,6 +225,8 @@ class FakeSlackApi:
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             user = user if user and team in (None, user["team_id"]) else None
+            if user and str(args.get("include_locale", "")).lower() not in ("true", "1"):
+                user = {key: value for key, value in user.items() if key != "locale"}  # Slack's default
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "users.lookupByEmail":
             wanted = str(args.get("email", "")).lower()
