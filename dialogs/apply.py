@@ -321,6 +321,22 @@ class ApplyDialog:
             return
         await _answer(turn, application, program, step, text)
 
+    async def ask_again(self, turn: Turn) -> None:
+        """The question left open, in the language the person just chose; the answers so far are kept."""
+        assert turn.active is not None
+        if turn.active.step == "program":
+            await _offer_programs(turn)
+            return
+        if turn.active.step == "region":
+            program = turn.programs.get(str(turn.active.data.get("program_id")))
+            if program is not None:
+                await _ask_region(turn, program)
+            return
+        application = await _own_draft(turn, turn.active.data.get("application_id"))
+        if application is not None:
+            program, _cohort = await _program_and_cohort(turn, application)
+            await _ask_next(turn, application, program)
+
     async def on_action(self, turn: Turn, value: str) -> None:
         action, _sep, rest = value.partition("|")
         if action == "start":

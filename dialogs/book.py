@@ -91,20 +91,29 @@ async def _book_phrase(turn: Turn, info: PairInfo, when: str) -> None:
     if not await _acceptable(turn, info, parsed.at):
         return
     if parsed.ambiguous:
-        partner = info.partner_of(turn.person.id)
-        time = for_both(parsed.at, turn.timezone, partner.timezone or "UTC", partner.display_name)
-        turn.ask(
-            NAME,
-            "confirm",
-            _("{why} So: {time}. Book it?").format(why=parsed.why, time=time),
-            expects="choice",
-            buttons=(
-                button(NAME, _("Book it"), f"at|{info.pair.id}|{parsed.at.isoformat()}", "primary"),
-                button(NAME, _("Other times"), f"times|{info.pair.id}"),
-            ),
-        )
+        _ask_to_book(turn, info, parsed.at, why=parsed.why or "")
         return
     await _book_at(turn, info, parsed.at)
+
+
+def _ask_to_book(turn: Turn, info: PairInfo, starts_at: datetime, *, why: str) -> None:
+    """A time read with a guess (no hour said, 3 read as 15:00): the person says whether it is the one."""
+    partner = info.partner_of(turn.person.id)
+    time = for_both(starts_at, turn.timezone, partner.timezone or "UTC", partner.display_name)
+    asked = (
+        _("{why} So: {time}. Book it?").format(why=why, time=time) if why else _("{time}. Book it?").format(time=time)
+    )
+    turn.ask(
+        NAME,
+        "confirm",
+        asked,
+        expects="choice",
+        buttons=(
+            button(NAME, _("Book it"), f"at|{info.pair.id}|{starts_at.isoformat()}", "primary"),
+            button(NAME, _("Other times"), f"times|{info.pair.id}"),
+        ),
+        data={"pair_id": info.pair.id, "at": starts_at.isoformat()},
+    )
 
 
 async def _acceptable(turn: Turn, info: PairInfo, starts_at: datetime) -> bool:
@@ -230,6 +239,22 @@ class BookDialog:
             turn.say(_("Type `book` and a time, like `book next Tuesday 3pm`."))
             return
         await _book_phrase(turn, info, text)
+
+    async def ask_again(self, turn: Turn) -> None:
+        """The question left open, in the language the person just chose."""
+        assert turn.active is not None
+        data = turn.active.data
+        if turn.active.step == "whom":
+            await start(turn, str(data.get("when", "")))
+            return
+        pair_id = row_id(str(data.get("pair_id", "")))
+        info = await booking.pair_info(turn.session, pair_id, turn.programs) if pair_id is not None else None
+        if info is None or turn.person.id not in (info.guide.id, info.guided.id):
+            await start(turn, "")
+        elif turn.active.step == "confirm" and isinstance(data.get("at"), str):
+            _ask_to_book(turn, info, datetime.fromisoformat(data["at"]), why="")
+        else:
+            await _offer_free_times(turn, info, _("When would you like to meet?"))
 
     async def on_action(self, turn: Turn, value: str) -> None:
         action, _bar, rest = value.partition("|")

@@ -38,6 +38,16 @@ class CheckInDialog:
         if found is not None:
             await _count(turn, found[0], found[1], text.strip())
 
+    async def ask_again(self, turn: Turn) -> None:
+        """How many sessions (or hours), in the language the person just chose."""
+        found = await _own_check_in(turn, str((turn.active.data if turn.active else {}).get("id", "")))
+        if found is not None:
+            check_in, program, _cohort, pair = found
+            partner = await turn.session.get_one(
+                Person, pair.guided_id if turn.person.id == pair.guide_id else pair.guide_id
+            )
+            _ask_count(turn, check_in, program, partner, "")
+
 
 async def _own_check_in(turn: Turn, check_in_id: str) -> tuple[CheckIn, Program, Cohort, Pair] | None:
     given_id = row_id(check_in_id)
@@ -77,11 +87,16 @@ async def _answer(turn: Turn, check_in: CheckIn, program: Program, cohort: Cohor
         thanks = _("Thank you for telling me. If you would like the coordinators to help, click *Need help* any time.")
     else:
         thanks = _("Good to hear, thank you.")
+    _ask_count(turn, check_in, program, partner, thanks)
+
+
+def _ask_count(turn: Turn, check_in: CheckIn, program: Program, partner: Person, thanks: str) -> None:
     buttons = tuple(button(NAME, label, f"count|{check_in.id}|{label}") for label in ("0", "1", "2", "3", "4"))
+    question = _count_question(counts_hours(program), partner)
     turn.ask(
         NAME,
         "count",
-        f"{thanks} {_count_question(counts_hours(program), partner)}",
+        f"{thanks} {question}" if thanks else question,
         expects="choice",
         buttons=buttons,
         data={"id": check_in.id},

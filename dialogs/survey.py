@@ -111,6 +111,12 @@ class SurveyDialog:
             return
         await _take(turn, found, answer)
 
+    async def ask_again(self, turn: Turn) -> None:
+        """The question left open, in the language the person just chose."""
+        found = await _own_invitation(turn, str((turn.active.data if turn.active else {}).get("invitation", "")))
+        if found is not None:
+            await _ask_current(turn, *found)
+
 
 Found = tuple[SurveyInvitation, Cohort, Program, Survey]
 

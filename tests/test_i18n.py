@@ -13,10 +13,11 @@ from bot.khmer_dates import from_khmer, has_khmer
 from bot.programs import ProgramError, load_program
 from bot.translation_check import Sentence, latin_words, marked_sentences, problems
 from bot.when import parse_time
-from storage.models import Person
+from storage.models import Application, CoachingSession, Person
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
 PHNOM_PENH = "Asia/Phnom_Penh"
+SOKHA = "partner@demo.example"
 MONDAY = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 on Monday 23 November in Phnom Penh
 
 
@@ -177,3 +178,44 @@ def _key(msgid: object) -> str:
 
 def _strings(string: object) -> list[str]:
     return [str(part) for part in string] if isinstance(string, tuple | list) else [str(string or "")]
+
+
+# Switching mid-dialog
+
+
+async def test_switching_to_khmer_mid_application_asks_the_open_question_again_and_keeps_the_answers(chat, db):
+    sokha = chat("partner@demo.example")
+    await sokha.say("apply iatul")
+    asked = await sokha.click("Partner")
+    assert "Which one objective would you like the coaching to work towards?" in asked
+    shown = await sokha.say("language km")
+    assert "តើលោកអ្នកចង់ឱ្យការបង្វឹកឆ្ពោះទៅរកគោលដៅមួយណា?" in shown  # the same question, in Khmer
+    assert "ធនធានមនុស្ស និងតម្រូវការបណ្តុះបណ្តាល" in [button.label for button in sokha.console.buttons]
+    summary = await sokha.click("ធនធានមនុស្ស")
+    assert has_khmer(summary) and "Human resources" not in summary
+    await sokha.click(sokha.console.buttons[0].label)  # submit, whatever its Khmer label
+    async with db.transaction() as session:
+        applied = (
+            await session.execute(
+                select(Application).join(Person, Person.id == Application.person_id).where(Person.email == SOKHA)
+            )
+        ).scalars()
+        application = next(a for a in applied if a.status == "submitted")
+    assert application.roles == ["partner"]
+    assert application.answers == {"objective": "Human resources and training needs"}  # stored as the file says
+
+
+async def test_switching_language_while_booking_keeps_the_booking_going_and_the_coach_reads_english(chat, db):
+    sokha = chat("partner@demo.example")
+    assert "When would you like to meet?" in await sokha.say("book")
+    shown = await sokha.say("language km")
+    assert has_khmer(shown) and len(sokha.console.buttons) == 5  # the free times, offered again
+    assert all(has_khmer(button.label) for button in sokha.console.buttons)
+    booked = await sokha.say("ថ្ងៃពុធ ម៉ោង ៩ យប់")  # Wednesday 9 pm: 09:00 for Cora in New York
+    assert has_khmer(booked) and "Booked" not in booked
+    async with db.transaction() as session:
+        [held] = (await session.execute(select(CoachingSession))).scalars().all()
+    assert held.starts_at == datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    told = await chat("coach@demo.example").say("sessions")
+    assert "Sokha Partner booked a session with you: Wednesday 25 November, 09:00 Eastern Time" in told
+    assert not has_khmer(told)
