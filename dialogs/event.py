@@ -105,7 +105,9 @@ def _set(turn: Turn, draft: dict[str, Any], field: str, typed: str) -> str | Non
         draft["kind"] = read_kind(typed)
         if draft["kind"]:
             return None
-        return _("`{typed}` is not a kind of event: {kinds}.").format(typed=typed[:30], kinds=", ".join(KINDS))
+        return _("`{typed}` is not a kind of event: {kinds}.").format(
+            typed=typed[:30], kinds=", ".join(f"`{k}`" for k in KINDS)
+        )
     if field == "title":
         if len(typed) > TITLE_LENGTH:
             return _("Please keep the title to {length} characters.").format(length=TITLE_LENGTH)

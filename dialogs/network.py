@@ -62,7 +62,8 @@ async def _show_network(turn: Turn, program: Program) -> None:
     for region in program.regions:
         here = [_standing(standing, email) for email in region.coordinators]
         here += [_since(person, term) for term, person in terms if term.region_id == region.id]
-        lines.append(f"{region.name}: {', '.join(here) or _('no coordinator yet')}")
+        nobody = _("no coordinator yet")
+        lines.append(f"{region.name}: {', '.join(here) or nobody}")
     turn.say(
         _("National coordinators see every region; a regional coordinator sees their region's cohorts."),
         title=_("{program}: coordinators").format(program=program.short_name),
