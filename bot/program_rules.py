@@ -6,7 +6,7 @@ from datetime import time
 from pathlib import Path
 
 from bot.cycle import CalendarRules, YearDay
-from bot.i18n import _
+from bot.i18n import _, program_words
 
 ROLES = ("coordinator", "coach", "mentor", "participant", "mentee", "partner")
 GUIDE_ROLES = ("coach", "mentor")  # the guide of a pair
@@ -187,7 +187,7 @@ class Retention:
 class Program:
     id: str
     name: str
-    short_name: str
+    filed_short_name: str  # `short_name` as the file gives it; people read `short_name`
     organisation: str
     kind: str
     description: str
@@ -224,6 +224,11 @@ class Program:
     retention: Retention = Retention()
     # `KEY_km` beside a text setting: (language, the file's English, its translation) for program_words
     translations: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def short_name(self) -> str:
+        """ "SIG-ALICE coaching": in the reader's language where the file gives one (`short_name_km`)."""
+        return program_words(self.filed_short_name)
 
 
 def cycle_starts(program: Program) -> list[YearDay]:

@@ -338,7 +338,7 @@ def _program(data: dict[str, Any], source: Path, problems: list[str]) -> Program
     return Program(
         id=t.identifier("id"),
         name=t.text("name"),
-        short_name=t.text("short_name"),
+        filed_short_name=t.text("short_name"),
         in_sentence=in_sentence(t),
         tag=tag(t),
         organisation=t.text("organisation"),
