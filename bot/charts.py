@@ -10,6 +10,10 @@ base64 images, yet Teams engineers have cited ~28 KB as the practical ceiling fo
 Bot Framework caps a whole activity at 256 KB. So: a modest DPI, and a palette image of a dozen colours
 (white-to-colour ramps of the few colours we draw with, which also keeps the bars' colours exact),
 which keeps a four-panel chart of eight bars each near 21 KB once base64-encoded.
+
+A chart's words are drawn in English (DRAWN_IN): matplotlib has no Khmer font here, and it lays out text
+glyph by glyph, without the shaping Khmer's stacked consonants need. The chart's description, its alt
+text, is in the reader's language.
 """
 
 import io
@@ -17,6 +21,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from bot.i18n import ENGLISH, N_, _
 
 if TYPE_CHECKING:  # imported when a chart is drawn: matplotlib costs a cold start about 0.4 s (issue 15)
     from matplotlib.axes import Axes
@@ -34,7 +40,8 @@ BAR = "#2f7f9f"
 TARGET = "#c0392b"
 INK = "#222222"
 MUTED = "#777777"  # on the INK ramp, so it needs no colour of its own
-EMPTY_TEXT = "no data yet"
+EMPTY_TEXT = N_("no data yet")
+DRAWN_IN = ENGLISH  # the language of the words in a chart's picture (see above)
 # (colour, blended from, steps): anti-aliased edges need a few shades between white and each colour.
 RAMPS = ((INK, "#ffffff", 6), (BAR, "#ffffff", 3), (TARGET, "#ffffff", 3), (TARGET, BAR, 3))
 
@@ -82,7 +89,7 @@ def _draw_panel(ax: "Axes", panel: Panel) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if not panel.bars:
-        ax.text(0.5, 0.5, EMPTY_TEXT, transform=ax.transAxes, ha="center", va="center", color=MUTED, fontsize=10)
+        ax.text(0.5, 0.5, _(EMPTY_TEXT), transform=ax.transAxes, ha="center", va="center", color=MUTED, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
         return
@@ -91,17 +98,19 @@ def _draw_panel(ax: "Axes", panel: Panel) -> None:
     ax.barh(rows, values, height=0.6, color=BAR)
     targets = [(bar.target, row) for row, bar in zip(rows, panel.bars, strict=True) if bar.target is not None]
     if targets:
-        ax.scatter([t for t, _ in targets], [r for _, r in targets], marker="|", s=260, linewidths=2.5, color=TARGET)
+        ax.scatter(
+            [t for t, _row in targets], [r for _target, r in targets], marker="|", s=260, linewidths=2.5, color=TARGET
+        )
         ax.legend(
             handles=[Line2D([], [], color=TARGET, marker="|", linestyle="", markersize=12, markeredgewidth=2.5)],
-            labels=["target"],
+            labels=[_("target")],
             loc="lower right",
             bbox_to_anchor=(1.0, 1.0),
             frameon=False,
             fontsize=8,
             borderaxespad=0.1,
         )
-    top = max([*values, *(t for t, _ in targets), 0.0]) or 1.0
+    top = max([*values, *(t for t, _row in targets), 0.0]) or 1.0
     ax.set_xlim(0, top * 1.22)  # room for the value printed at the end of the longest bar
     for row, bar in zip(rows, panel.bars, strict=True):
         end = max(bar.value, bar.target or 0.0)
@@ -169,5 +178,5 @@ def describe(title: str, panels: Sequence[Panel]) -> str:
     for panel in panels:
         unit = f" {panel.unit}" if panel.unit and panel.unit != "%" else ""
         bars = "; ".join(f"{bar.label}: {_bar_text(bar, panel.unit)}{unit}" for bar in panel.bars)
-        parts.append(f"{panel.title}: {bars or EMPTY_TEXT}")
+        parts.append(f"{panel.title}: {bars or _(EMPTY_TEXT)}")
     return ". ".join(parts)

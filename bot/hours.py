@@ -28,11 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.checkins import first_moment, local_moment
 from bot.cohorts import add_months, cohort_label
+from bot.i18n import N_, _, month_name, month_year, program_words, short_day_month, speaking
 from bot.messages import Reply
 from bot.programs import CoachHours, Program, ProgramCatalog
 from bot.roles import Roles
 from bot.scheduler import JobContext, JobHandler, schedule
-from bot.timezones import long_date, today_in
+from bot.timezones import long_date, short_weekday, today_in
 from bot.when import LANGUAGES
 from storage.models import Cohort, HourEntry, Membership, Person
 
@@ -65,6 +66,13 @@ DAY_WORDS = frozenset(
 # A number that starts a day: "3" (of "3 March"), "3rd", "22/11", "2026-11-20".
 DAY_NUMBER = re.compile(r"^(?:\d{1,2}(?:st|nd|rd|th)?|\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{2,4})?)$", re.IGNORECASE)
 FILLER = frozenset({"of"})  # "log 2 hours of answering questions"
+# Where a month's total stands against the commitment: the key `standing` gives, as people read it.
+STANDING_WORDS = {"under": N_("under"), "within": N_("within"), "over": N_("over")}
+AGAINST_WORDS = {
+    "under": N_("under the {commitment}"),
+    "within": N_("within the {commitment}"),
+    "over": N_("over the {commitment}"),
+}
 
 
 class HoursError(Exception):
@@ -92,14 +100,19 @@ def read(text: str, program: Program, zone: str, now: datetime, *, amount_requir
     used, categories = pick_category(words, categories_of(program))
     if not used and words and not _looks_like_day(words[0]):
         raise HoursError(
-            f"{program.short_name} has no category `{words[0][:30]}`: its categories are "
-            f"{_listed(categories_of(program))}."
+            _("{program} has no category `{word}`: its categories are {categories}.").format(
+                program=program.short_name, word=words[0][:30], categories=listed_categories(program)
+            )
         )
     words = words[used:]
     day, used = read_day(words, zone, now)
     if day is None and words and _looks_like_day(words[0]):
         phrase = " ".join(words[:MAX_DAY_WORDS])
-        raise HoursError(f"I couldn't read `{phrase[:40]}` as a day. Try `yesterday`, `Friday` or `3 November`.")
+        raise HoursError(
+            _("I couldn't read `{phrase}` as a day. Try `yesterday`, `Friday` or `3 November`.").format(
+                phrase=phrase[:40]
+            )
+        )
     return Reading(minutes, categories, day, left_over=len(words) > used)
 
 
@@ -108,22 +121,42 @@ def categories_of(program: Program) -> tuple[str, ...]:
     return (program.coach_hours.categories if program.coach_hours else ()) or ("other",)
 
 
+def category_words(category: str) -> str:
+    """A category as people read it: the program file's own words in the reader's language ("other", the
+    category of a program that lists none, is ours)."""
+    found = program_words(category)
+    return _("other") if found == category == "other" else found
+
+
+def listed_categories(program: Program) -> str:
+    """ "collating resources, answering questions and other", in the reader's language."""
+    return _listed(tuple(category_words(c) for c in categories_of(program)))
+
+
 def _amount(text: str, required: bool) -> tuple[int | None, str]:
     match = AMOUNT.search(text)
     if match is None:
         first = text.split(" ", 1)[0][:12]
         if BARE_NUMBER.match(first):
-            raise HoursError(f"`{first}` needs a unit: write `{first}h` for hours or `{first}m` for minutes.")
+            raise HoursError(
+                _("`{number}` needs a unit: write `{number}h` for hours or `{number}m` for minutes.").format(
+                    number=first
+                )
+            )
         if required:
-            raise HoursError("I couldn't read how long it took. Write it like `2h`, `90m`, `1.5 hours` or `2h 30m`.")
+            raise HoursError(_("I couldn't read how long it took. Write it like `2h`, `90m`, `1.5 hours` or `2h 30m`."))
         return None, text
     number = float(match["number"].replace(",", "."))
     extra = int(match["joined"] or match["extra"] or 0)
     minutes = round(number * 60) + extra if match["hours"] else round(number)
     if match["sign"] in ("-", "−", "–") or minutes <= 0:
-        raise HoursError(f"`{match[0].strip()[:20]}` is no time at all: log an amount above zero, like `30m` or `2h`.")
+        raise HoursError(
+            _("`{amount}` is no time at all: log an amount above zero, like `30m` or `2h`.").format(
+                amount=match[0].strip()[:20]
+            )
+        )
     if minutes > DAY_MINUTES:
-        raise HoursError(f"`{match[0].strip()[:20]}` is more than the 24 hours in one day.")
+        raise HoursError(_("`{amount}` is more than the 24 hours in one day.").format(amount=match[0].strip()[:20]))
     return minutes, f"{text[: match.start()]} {text[match.end() :]}".strip()
 
 
@@ -189,31 +222,44 @@ def duration(minutes: int) -> str:
     """ "1h 30m", "2h", "45m", "0h" """
     hours, rest = divmod(minutes, 60)
     if hours and rest:
-        return f"{hours}h {rest}m"
-    return f"{rest}m" if rest and not hours else f"{hours}h"
+        return _("{hours}h {minutes}m").format(hours=hours, minutes=rest)
+    if rest and not hours:
+        return _("{minutes}m").format(minutes=rest)
+    return _("{hours}h").format(hours=hours)
 
 
 def commitment(hours: CoachHours) -> str:
     """ "2-5 hours a month" """
     if hours.min_per_month == hours.max_per_month:
-        return f"{hours.min_per_month:g} hours a month"
-    return f"{hours.min_per_month:g}-{hours.max_per_month:g} hours a month"
+        return _("{hours} hours a month").format(hours=f"{hours.min_per_month:g}")
+    return _("{least}-{most} hours a month").format(least=f"{hours.min_per_month:g}", most=f"{hours.max_per_month:g}")
 
 
 def standing(minutes: int, hours: CoachHours) -> str:
-    """ "under", "within" or "over" the commitment"""
+    """ "under", "within" or "over" the commitment: a key (standing_word says it to people)"""
     if minutes < hours.min_per_month * 60:
         return "under"
     return "over" if minutes > hours.max_per_month * 60 else "within"
 
 
+def standing_word(minutes: int, hours: CoachHours) -> str:
+    """ "under", "within" or "over", in the reader's language."""
+    return _(STANDING_WORDS[standing(minutes, hours)])
+
+
+def against(minutes: int, hours: CoachHours) -> str:
+    """ "under the 2-5 hours a month", in the reader's language."""
+    return _(AGAINST_WORDS[standing(minutes, hours)]).format(commitment=commitment(hours))
+
+
 def month_label(first: date) -> str:
-    return f"{first:%B %Y}"
+    """ "November 2026" """
+    return month_year(first)
 
 
 def day_label(day: date) -> str:
     """ "Sun 22 Nov" """
-    return f"{day:%a} {day.day} {day:%b}"
+    return _("{weekday} {date}").format(weekday=short_weekday(day), date=short_day_month(day))
 
 
 def months_of(cohort: Cohort, today: date) -> list[date]:
@@ -227,7 +273,9 @@ def months_of(cohort: Cohort, today: date) -> list[date]:
 
 
 def _listed(items: tuple[str, ...]) -> str:
-    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+    if len(items) < 2:
+        return "".join(items)
+    return _("{some} and {last}").format(some=", ".join(items[:-1]), last=items[-1])
 
 
 # Who logs, and what is logged
@@ -278,11 +326,19 @@ async def check_entry(
 ) -> None:
     """HoursError unless `minutes` on `day` can be logged in the cohort (`replacing`: the entry changed)."""
     if day > today:
-        raise HoursError(f"{long_date(day)} is in the future: log time once it is spent.")
+        raise HoursError(_("{date} is in the future: log time once it is spent.").format(date=long_date(day)))
     if day < cohort.starts_on:
-        raise HoursError(f"{long_date(day)} is before {program.short_name} began, on {long_date(cohort.starts_on)}.")
+        raise HoursError(
+            _("{date} is before {program} began, on {start}.").format(
+                date=long_date(day), program=program.short_name, start=long_date(cohort.starts_on)
+            )
+        )
     if day > cohort.ends_on:
-        raise HoursError(f"{long_date(day)} is after {program.short_name} ended, on {long_date(cohort.ends_on)}.")
+        raise HoursError(
+            _("{date} is after {program} ended, on {end}.").format(
+                date=long_date(day), program=program.short_name, end=long_date(cohort.ends_on)
+            )
+        )
     query = select(func.coalesce(func.sum(HourEntry.minutes), 0)).where(
         HourEntry.person_id == person_id, HourEntry.worked_on == day
     )
@@ -291,8 +347,9 @@ async def check_entry(
     logged = int((await session.execute(query)).scalar_one())
     if logged + minutes > DAY_MINUTES:
         raise HoursError(
-            f"You have logged {duration(logged)} on {long_date(day)} already; {duration(minutes)} more would "
-            "be more than the 24 hours in a day."
+            _(
+                "You have logged {logged} on {date} already; {more} more would be more than the 24 hours in a day."
+            ).format(logged=duration(logged), date=long_date(day), more=duration(minutes))
         )
 
 
@@ -378,22 +435,40 @@ async def remind(context: JobContext) -> None:
             due_at = local_moment(month.replace(day=REMIND_DAY), REMIND_AT, zone)
             if due_at < now:  # the job ran late (the server was down): now, unless it is night for them
                 due_at = outbox.next_daytime(now, zone) or now
-            reply = _reminder(program, cohort, month, logged)
+            with speaking(coach.language):  # in the coach's own language
+                reply = _reminder(program, cohort, month, logged)
             ref = f"hours:{cohort.id}:{month:%Y-%m}"
             outbox.queue(session, coach.id, reply, kind=REMINDER_KIND, now=now, due_at=due_at, ref=ref)
     await _plan_month(session, next_month, now)
 
 
 def _reminder(program: Program, cohort: Cohort, month: date, logged: int) -> Reply:
+    """The reminder, in the language being spoken (the caller's `speaking`)."""
     assert program.coach_hours is not None
-    categories = categories_of(program)
-    word = categories[0].split()[-1]
-    so_far = f"{duration(logged)} so far" if logged else "no time yet"
+    word = categories_of(program)[0].split()[-1]  # typed in a command, so as the program file says it
+    if logged:
+        first = _(
+            "A gentle reminder: you have logged {logged} so far for {program} in {month}, and the program asks "
+            "{commitment} outside meetings ({categories})."
+        )
+    else:
+        first = _(
+            "A gentle reminder: you have logged no time yet for {program} in {month}, and the program asks "
+            "{commitment} outside meetings ({categories})."
+        )
+    text = first.format(
+        logged=duration(logged),
+        program=program.short_name,
+        month=month_name(month),
+        commitment=commitment(program.coach_hours),
+        categories=listed_categories(program),
+    )
+    how = _("If you spent time on it, log it with `log 1h {word}` or `log 90m {word} yesterday`.").format(word=word)
     return Reply(
-        f"A gentle reminder: you have logged {so_far} for {program.short_name} in {month:%B}, and the program "
-        f"asks {commitment(program.coach_hours)} outside meetings ({_listed(categories)}). If you spent time "
-        f"on it, log it with `log 1h {word}` or `log 90m {word} yesterday`. Type `hours` to see your months.",
-        title=f"Coach hours for {month_label(month)}, {cohort_label(cohort, program)}",
+        f"{text} {how} " + _("Type `hours` to see your months."),
+        title=_("Coach hours for {month}, {cohort}").format(
+            month=month_label(month), cohort=cohort_label(cohort, program)
+        ),
     )
 
 

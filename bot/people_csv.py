@@ -4,7 +4,7 @@ Columns (header names in any case): email and role (required), name, time zone (
 or "time_zone"), capacity, expertise, interests, languages (separated by ";" or ","). The file must be
 UTF-8 (with or without a byte-order mark) and hold at most MAX_ROWS rows. A file that cannot be read is
 refused as a whole (CsvError); a row with a problem is refused with its row number and why, and the
-others can still be imported.
+others can still be imported. What is wrong is said in the reader's language; the column names are English.
 """
 
 import csv
@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.enrolment import Entry, Plan, counts_words, outcome_lines, read_email, read_role, roles_words
+from bot.i18n import N_, _, ngettext
 from bot.programs import Program
 from bot.timezones import is_valid_timezone
 
@@ -21,7 +22,7 @@ TEXT_LIMIT = 500  # profiles.expertise / interests, and the languages as written
 NAME_LIMIT = 200
 CAPACITY = range(1, 51)
 PREVIEW_LINES = 20
-NOT_UTF8 = "This file is not UTF-8 text: save it as CSV UTF-8 and share it again."
+NOT_UTF8 = N_("This file is not UTF-8 text: save it as CSV UTF-8 and share it again.")
 HEADERS = {
     "email": "email",
     "e-mail": "email",
@@ -59,16 +60,16 @@ class Parsed:
 
 def rows_words(count: int) -> str:
     """ "1 row", "5,000 rows"."""
-    return f"{count:,} row" if count == 1 else f"{count:,} rows"
+    return ngettext("{count} row", "{count} rows", count).format(count=f"{count:,}")
 
 
 def decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CsvError(NOT_UTF8) from None
+        raise CsvError(_(NOT_UTF8)) from None
     if "\x00" in text:  # UTF-16 without a byte-order mark decodes, but is not text
-        raise CsvError(NOT_UTF8)
+        raise CsvError(_(NOT_UTF8))
     return text
 
 
@@ -80,22 +81,28 @@ def read_rows(data: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
-        raise CsvError("This file could not be read as CSV (a cell is too long or a quote is not closed).") from None
+        raise CsvError(_("This file could not be read as CSV (a cell is too long or a quote is not closed).")) from None
     if not records:
-        raise CsvError("This file is empty: it needs a header row with at least the columns email and role.")
+        raise CsvError(_("This file is empty: it needs a header row with at least the columns email and role."))
     columns: dict[str, int] = {}
     for position, header in enumerate(records[0]):
         name = HEADERS.get(" ".join(header.strip().lower().split()))
         if name is not None and name not in columns:
             columns[name] = position
     missing = [name for name in REQUIRED if name not in columns]
+    if len(missing) > 1:
+        raise CsvError(_("The header row has no email and no role column; these are needed: email, role."))
     if missing:
-        raise CsvError(f"The header row has no {' and no '.join(missing)} column; these are needed: email, role.")
+        raise CsvError(
+            _("The header row has no {column} column; these are needed: email, role.").format(column=missing[0])
+        )
     rows = [(number, cells) for number, cells in enumerate(records[1:], 2) if any(c.strip() for c in cells)]
     if len(rows) > MAX_ROWS:
         raise CsvError(
-            f"This file has {len(rows):,} rows; at most {MAX_ROWS:,} can be imported at once. "
-            "Split it into smaller files. Nothing was imported."
+            _(
+                "This file has {count} rows; at most {maximum} can be imported at once. "
+                "Split it into smaller files. Nothing was imported."
+            ).format(count=f"{len(rows):,}", maximum=f"{MAX_ROWS:,}")
         )
     return columns, rows
 
@@ -125,21 +132,24 @@ def parse_people(data: bytes, program: Program) -> Parsed:
 def _entry(number: int, cell: dict[str, str], program: Program, problems: list[str]) -> Entry | None:
     email = read_email(cell["email"])
     if email is None:
-        problems.append("no email address" if not cell["email"] else "not an email address")
+        problems.append(_("no email address") if not cell["email"] else _("not an email address"))
     role = read_role(cell["role"], program)
     if role is None:
         typed = cell["role"][:40]
-        problems.append(f"unknown role '{typed}' (roles: {roles_words(program)})" if typed else "no role")
+        if typed:
+            problems.append(_("unknown role '{role}' (roles: {roles})").format(role=typed, roles=roles_words(program)))
+        else:
+            problems.append(_("no role"))
     zone = cell.get("timezone") or None
     if zone is not None and not is_valid_timezone(zone):
-        problems.append(f"unknown time zone '{zone[:60]}' (write it like America/Chicago)")
+        problems.append(_("unknown time zone '{zone}' (write it like America/Chicago)").format(zone=zone[:60]))
     capacity = _capacity(cell.get("capacity", ""), problems)
     name = cell.get("name") or None
     if name is not None and len(name) > NAME_LIMIT:
-        problems.append(f"the name is longer than {NAME_LIMIT} characters")
+        problems.append(_("the name is longer than {limit} characters").format(limit=NAME_LIMIT))
     for column in ("expertise", "interests", "languages"):
         if len(cell.get(column, "")) > TEXT_LIMIT:
-            problems.append(f"{column} is longer than {TEXT_LIMIT} characters")
+            problems.append(_("{column} is longer than {limit} characters").format(column=column, limit=TEXT_LIMIT))
     if problems or email is None or role is None:
         return None
     return Entry(
@@ -160,7 +170,7 @@ def _capacity(typed: str, problems: list[str]) -> int | None:
         return None
     if typed.isascii() and typed.isdigit() and int(typed) in CAPACITY:
         return int(typed)
-    problems.append(f"capacity must be a whole number from 1 to 50, not '{typed[:20]}'")
+    problems.append(_("capacity must be a whole number from 1 to 50, not '{typed}'").format(typed=typed[:20]))
     return None
 
 
@@ -177,10 +187,13 @@ def _refuse_twice(emails: dict[int, str], problems: dict[int, list[str]]) -> Non
             rows_of[email].append(number)
     for numbers in rows_of.values():
         if len(numbers) > 1:
-            listed = ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
-            times = "twice" if len(numbers) == 2 else f"{len(numbers)} times"
+            listed = _("{some} and {last}").format(some=", ".join(str(n) for n in numbers[:-1]), last=numbers[-1])
+            if len(numbers) == 2:
+                problem = _("appears twice, rows {rows}").format(rows=listed)
+            else:
+                problem = _("appears {count} times, rows {rows}").format(count=len(numbers), rows=listed)
             for number in numbers:
-                problems[number].append(f"appears {times}, rows {listed}")
+                problems[number].append(problem)
 
 
 # The preview
@@ -189,8 +202,11 @@ def _refuse_twice(emails: dict[int, str], problems: dict[int, list[str]]) -> Non
 def preview(done: Plan, refused: list[Refusal], limit: int = PREVIEW_LINES) -> tuple[str, list[str]]:
     """A one-line count and at most `limit` lines (then "and N more"): who would be added, changed, refused."""
     lines = list(outcome_lines(done))
-    lines += [f"REFUSED row {r.row}: {r.email or '(no email)'}: {r.why}" for r in refused]
+    lines += [
+        _("REFUSED row {row}: {email}: {why}").format(row=r.row, email=r.email or _("(no email)"), why=r.why)
+        for r in refused
+    ]
     if len(lines) > limit:
-        lines = [*lines[:limit], f"and {len(lines) - limit:,} more"]
+        lines = [*lines[:limit], _("and {count} more").format(count=f"{len(lines) - limit:,}")]
     rows = len(done.added) + len(done.changed) + len(done.same) + len(refused)
-    return f"{rows:,} rows: {counts_words(done, len(refused))}.", lines
+    return _("{count} rows: {outcome}.").format(count=f"{rows:,}", outcome=counts_words(done, len(refused))), lines

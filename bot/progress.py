@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cohorts import sessions_phase
 from bot.cycle import DatedPhase
+from bot.i18n import _, ngettext
 from bot.program_rules import SessionRules
 from bot.programs import Program
 from storage.models import CheckIn, CoachingSession, Cohort, Pair
@@ -180,20 +181,26 @@ async def pairs_behind(
 def progress_words(progress: Progress, rules: SessionRules) -> str:
     """The pair's figures in the program's words, for `status`."""
     if rules.minimum is None and rules.maximum is None:
-        expected = f"; {rules.hours_words()} expected" if rules.hours_words() else ""
-        return f"{hours_words(progress.hours)} of contact (held sessions and hours you reported{expected})"
+        expected = rules.hours_words()
+        if expected:
+            return _("{hours} of contact (held sessions and hours you reported; {expected} expected)").format(
+                hours=hours_words(progress.hours), expected=expected
+            )
+        return _("{hours} of contact (held sessions and hours you reported)").format(hours=hours_words(progress.hours))
     if rules.minimum is None and rules.maximum is not None:
-        ahead = f", {progress.booked} of them still to come" if progress.booked else ""
-        return f"{progress.used} of up to {rules.maximum} sessions used{ahead}"
-    held = f"{progress.sessions} {_sessions(progress.sessions)} held, {progress.booked} booked"
-    return f"{held} (the program asks for {rules.quota_words()})"
+        if progress.booked:
+            return _("{used} of up to {maximum} sessions used, {booked} of them still to come").format(
+                used=progress.used, maximum=rules.maximum, booked=progress.booked
+            )
+        return _("{used} of up to {maximum} sessions used").format(used=progress.used, maximum=rules.maximum)
+    return ngettext(
+        "{count} session held, {booked} booked (the program asks for {quota})",
+        "{count} sessions held, {booked} booked (the program asks for {quota})",
+        progress.sessions,
+    ).format(count=progress.sessions, booked=progress.booked, quota=rules.quota_words())
 
 
 def hours_words(hours: float) -> str:
-    """ "1 hour", "1.5 hours": to a tenth of an hour."""
+    """ "1 hour", "1.5 hours": to a tenth of an hour, in the reader's language."""
     shown = round(hours, 1)
-    return f"{shown:g} hour" if shown == 1 else f"{shown:g} hours"
-
-
-def _sessions(count: int) -> str:
-    return "session" if count == 1 else "sessions"
+    return ngettext("{hours} hour", "{hours} hours", 1 if shown == 1 else 2).format(hours=f"{shown:g}")

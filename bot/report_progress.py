@@ -10,11 +10,13 @@ touch through the relay, by month (bot/reports.py shows them). Counts only: neve
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts import Bar, Panel
 from bot.cohorts import add_months
+from bot.i18n import _, month_year, ngettext, reading
 from bot.programs import Program
 from bot.progress import NOTHING, cohort_progress, expected_by, is_behind
 from storage.models import Cohort, Pair, RelayCount
@@ -85,24 +87,37 @@ def progress_lines(figures: ProgressFigures, program: Program) -> list[str]:
     rules = program.one_to_one
     assert rules is not None
     parts = []
-    of = f"of {figures.pairs} {'pair' if figures.pairs == 1 else 'pairs'}"
+    pairs = figures.pairs
     if figures.at_minimum is not None:
         parts.append(
-            f"{figures.at_minimum} {of} at or above the minimum of {rules.minimum} sessions (held or reported)"
+            ngettext(
+                "{count} of {pairs} pair at or above the minimum of {minimum} sessions (held or reported)",
+                "{count} of {pairs} pairs at or above the minimum of {minimum} sessions (held or reported)",
+                pairs,
+            ).format(count=figures.at_minimum, pairs=pairs, minimum=rules.minimum)
         )
     if figures.used_all is not None:
-        parts.append(f"{figures.used_all} {of} used all {rules.maximum} sessions")
+        parts.append(
+            ngettext(
+                "{count} of {pairs} pair used all {maximum} sessions",
+                "{count} of {pairs} pairs used all {maximum} sessions",
+                pairs,
+            ).format(count=figures.used_all, pairs=pairs, maximum=rules.maximum)
+        )
     if figures.with_hours is not None:
         parts.append(
-            f"{figures.with_hours} {of} with at least {rules.minimum_hours:g} hours of contact "
-            "(held sessions plus reported hours)"
+            ngettext(
+                "{count} of {pairs} pair with at least {hours} hours of contact (held sessions plus reported hours)",
+                "{count} of {pairs} pairs with at least {hours} hours of contact (held sessions plus reported hours)",
+                pairs,
+            ).format(count=figures.with_hours, pairs=pairs, hours=f"{rules.minimum_hours:g}")
         )
     if figures.behind is not None:
-        parts.append(f"{figures.behind} behind pace")
-    lines = [f"*Against the program's numbers:* {'; '.join(parts)}"] if parts else []
+        parts.append(_("{count} behind pace").format(count=figures.behind))
+    lines = [_("*Against the program's numbers:* {figures}").format(figures="; ".join(parts))] if parts else []
     if program.relay:
-        months = ", ".join(f"{month:%B %Y} {count}" for month, count in figures.relay_months) or "none yet"
-        lines.append(f"*Pairs in touch through the relay, by month:* {months}")
+        months = ", ".join(f"{month_year(month)} {count}" for month, count in figures.relay_months) or _("none yet")
+        lines.append(_("*Pairs in touch through the relay, by month:* {months}").format(months=months))
     return lines
 
 
@@ -112,15 +127,20 @@ def progress_panels(figures: ProgressFigures, program: Program) -> list[Panel]:
     assert rules is not None
     bars = []
     if figures.at_minimum is not None:
-        bars.append(Bar(f"At least {rules.minimum} sessions", figures.at_minimum, figures.pairs))
+        label = _("At least {minimum} sessions").format(minimum=rules.minimum)
+        bars.append(Bar(label, figures.at_minimum, figures.pairs))
     if figures.used_all is not None:
-        bars.append(Bar(f"Used all {rules.maximum}", figures.used_all, figures.pairs))
+        bars.append(Bar(_("Used all {maximum}").format(maximum=rules.maximum), figures.used_all, figures.pairs))
     if figures.with_hours is not None:
-        bars.append(Bar(f"At least {rules.minimum_hours:g} hours", figures.with_hours, figures.pairs))
+        label = _("At least {hours} hours").format(hours=f"{rules.minimum_hours:g}")
+        bars.append(Bar(label, figures.with_hours, figures.pairs))
     if figures.behind is not None:
-        bars.append(Bar("Behind pace", figures.behind))
-    panels = [Panel("Pairs against the program's numbers", tuple(bars), "pairs")] if bars else []
+        bars.append(Bar(_("Behind pace"), figures.behind))
+    panels = [Panel(_("Pairs against the program's numbers"), tuple(bars), _("pairs"))] if bars else []
     if figures.relay_months:
-        relayed = tuple(Bar(f"{month:%b %Y}", count, figures.pairs) for month, count in figures.relay_months)
-        panels.append(Panel("Pairs in touch through the relay", relayed, "pairs"))
+        relayed = tuple(
+            Bar(format_date(month, "MMM y", locale=reading()), count, figures.pairs)
+            for month, count in figures.relay_months
+        )
+        panels.append(Panel(_("Pairs in touch through the relay"), relayed, _("pairs")))
     return panels

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from bot import hours, report_progress, surveys
 from bot.charts import Bar, Panel
 from bot.checkins import ANSWERS
 from bot.cohorts import add_months
+from bot.i18n import _, month_year, program_words, reading, role_word, short_day_month_year
 from bot.programs import Program
 from bot.surveys import MIN_GROUP, ResponseRate
 from storage.models import CheckIn, CoachingSession, Cohort, GroupSeat, GroupSession, Membership, Pair, Person
@@ -70,7 +72,7 @@ class HoursFigures:
 class CheckInFigures:
     asked_on: date | None  # the latest check-in date
     asked: int
-    answers: dict[str, int] | None  # None when fewer than MIN_GROUP answered: hidden
+    answers: dict[str, int] | None  # by label (English: shown with _); None when fewer than MIN_GROUP answered
     unanswered: int
     need_help: list[tuple[str, date]]  # open requests: whose latest answer is "need help", and when
 
@@ -249,75 +251,117 @@ def report_lines(report: CohortReport) -> list[str]:
 
 
 def _pairs_line(pairs: PairFigures, program: Program) -> str:
+    guided, guide = role_word(program.guided_role, pairs.unpaired), role_word(program.guide_role)
     if pairs.completed:
-        return (
-            f"*Pairs:* {pairs.completed} completed the program, {pairs.ended} ended earlier; "
-            f"{pairs.unpaired} {role_plural(program.guided_role, pairs.unpaired)} without a {program.guide_role} "
-            "at the end"
-        )
-    return (
-        f"*Pairs:* {pairs.active} active, {pairs.ended} ended; "
-        f"{pairs.unpaired} {role_plural(program.guided_role, pairs.unpaired)} without a {program.guide_role}"
+        return _(
+            "*Pairs:* {completed} completed the program, {ended} ended earlier; "
+            "{unpaired} {guided} without a {guide} at the end"
+        ).format(completed=pairs.completed, ended=pairs.ended, unpaired=pairs.unpaired, guided=guided, guide=guide)
+    return _("*Pairs:* {active} active, {ended} ended; {unpaired} {guided} without a {guide}").format(
+        active=pairs.active, ended=pairs.ended, unpaired=pairs.unpaired, guided=guided, guide=guide
     )
 
 
 def _sessions_line(sessions: SessionFigures, active_pairs: int, program: Program) -> str:
+    figures = {"held": sessions.held, "upcoming": sessions.upcoming, "missed": sessions.missed}
     if sessions.quota and program.one_to_one:
-        quota = f" of {sessions.quota * active_pairs} ({program.one_to_one.quota_words()} a pair)"
-    elif sessions.minimum_hours:
-        quota = f" ({sessions.held_minutes / 60:.1f} hours; at least {sessions.minimum_hours:g} hours a pair expected)"
-    else:
-        quota = ""
-    ahead = f"{sessions.upcoming} booked ahead, {sessions.missed} missed"
-    return f"*One-to-one sessions:* {sessions.held} held{quota}; {ahead}"
+        return _(
+            "*One-to-one sessions:* {held} held of {target} ({quota} a pair); {upcoming} booked ahead, {missed} missed"
+        ).format(target=sessions.quota * active_pairs, quota=program.one_to_one.quota_words(), **figures)
+    if sessions.minimum_hours:
+        return _(
+            "*One-to-one sessions:* {held} held ({hours} hours; at least {minimum} hours a pair expected); "
+            "{upcoming} booked ahead, {missed} missed"
+        ).format(hours=f"{sessions.held_minutes / 60:.1f}", minimum=f"{sessions.minimum_hours:g}", **figures)
+    return _("*One-to-one sessions:* {held} held; {upcoming} booked ahead, {missed} missed").format(**figures)
 
 
 def _groups_line(groups: GroupFigures) -> str:
-    filled = f"{groups.places_taken} of {groups.places} places taken" if groups.places else "no places yet"
-    quota = f"; each participant is meant to join {groups.quota}" if groups.quota else ""
-    return (
-        f"*Peer groups:* {groups.held} held ({filled}, {groups.people_joined} different people), "
-        f"{groups.upcoming} coming{quota}"
+    if groups.places:
+        line = _(
+            "*Peer groups:* {held} held ({taken} of {places} places taken, {people} different people), "
+            "{upcoming} coming"
+        )
+    else:
+        line = _("*Peer groups:* {held} held (no places yet, {people} different people), {upcoming} coming")
+    text = line.format(
+        held=groups.held,
+        taken=groups.places_taken,
+        places=groups.places,
+        people=groups.people_joined,
+        upcoming=groups.upcoming,
     )
+    if groups.quota:
+        return _("{figures}; each participant is meant to join {quota}").format(figures=text, quota=groups.quota)
+    return text
 
 
 def _hours_line(figures: HoursFigures, program: Program) -> str:
-    guides = role_plural(program.guide_role, figures.under + figures.within + figures.over)
-    return (
-        f"*{program.guide_role.title()} hours, {figures.month:%B %Y}:* {figures.total_minutes / 60:.1f} hours logged; "
-        f"{guides} under the commitment ({figures.commitment}): {figures.under}, within: {figures.within}, "
-        f"over: {figures.over}"
+    guides = role_word(program.guide_role, figures.under + figures.within + figures.over)
+    return _(
+        "*{role} hours, {month}:* {total} hours logged; {roles} under the commitment ({commitment}): {under}, "
+        "within: {within}, over: {over}"
+    ).format(
+        role=role_word(program.guide_role).title(),
+        month=month_year(figures.month),
+        total=f"{figures.total_minutes / 60:.1f}",
+        roles=guides,
+        commitment=figures.commitment,
+        under=figures.under,
+        within=figures.within,
+        over=figures.over,
     )
+
+
+def _short_day(day: date) -> str:
+    """ "08 Dec", in the reader's language."""
+    return format_date(day, "dd MMM", locale=reading())
 
 
 def _check_ins_line(figures: CheckInFigures) -> str:
     if figures.asked_on is None:
-        text = "*Check-ins:* none sent yet"
+        text = _("*Check-ins:* none sent yet")
     elif figures.answers is None:
-        text = (
-            f"*Check-ins of {figures.asked_on:%d %b %Y}:* {figures.asked - figures.unanswered} of {figures.asked} "
-            f"answered (the answers are shown from {MIN_GROUP} answers up)"
+        text = _(
+            "*Check-ins of {date}:* {answered} of {asked} answered (the answers are shown from {minimum} answers up)"
+        ).format(
+            date=short_day_month_year(figures.asked_on),
+            answered=figures.asked - figures.unanswered,
+            asked=figures.asked,
+            minimum=MIN_GROUP,
         )
     else:
-        shown = ", ".join(f"{label.lower()} {n}" for label, n in figures.answers.items())
-        text = f"*Check-ins of {figures.asked_on:%d %b %Y}:* {shown}, no answer yet {figures.unanswered}"
+        shown = ", ".join(f"{_(label).lower()} {n}" for label, n in figures.answers.items())
+        text = _("*Check-ins of {date}:* {answers}, no answer yet {unanswered}").format(
+            date=short_day_month_year(figures.asked_on), answers=shown, unanswered=figures.unanswered
+        )
     if figures.need_help:
-        names = ", ".join(f"{name} ({day:%d %b})" for name, day in figures.need_help)
-        text += f". *Open requests for help:* {names}"
+        names = ", ".join(f"{name} ({_short_day(day)})" for name, day in figures.need_help)
+        text = _("{check_ins}. *Open requests for help:* {names}").format(check_ins=text, names=names)
     return text
 
 
 def _survey_line(rate: ResponseRate) -> str:
+    title = program_words(rate.survey.title)
     if rate.invited == 0:
-        return f"*Survey “{rate.survey.title}”:* opens {rate.opens:%d %b %Y}"
-    return (
-        f"*Survey “{rate.survey.title}”:* {rate.finished} of {rate.invited} answered ({rate.percent}%), "
-        f"{rate.started} part way; open {rate.opens:%d %b} to {rate.closes:%d %b %Y}"
+        return _("*Survey “{title}”:* opens {date}").format(title=title, date=short_day_month_year(rate.opens))
+    return _(
+        "*Survey “{title}”:* {finished} of {invited} answered ({percent}%), {started} part way; "
+        "open {opens} to {closes}"
+    ).format(
+        title=title,
+        finished=rate.finished,
+        invited=rate.invited,
+        percent=rate.percent,
+        started=rate.started,
+        opens=_short_day(rate.opens),
+        closes=short_day_month_year(rate.closes),
     )
 
 
 def role_plural(role: str, count: int = 2) -> str:
-    """A role's name for `count` people: "1 coach", "2 coaches", "3 mentees"."""
+    """A role's id for `count` people, in English, as people may type it ("coaches", "mentees"): for reading
+    what was typed. A sentence names a role with bot.i18n's role_word."""
     if count == 1:
         return role
     return f"{role}es" if role.endswith("ch") else f"{role}s"
@@ -330,13 +374,13 @@ def chart_panels(report: CohortReport) -> list[Panel]:
         target = report.sessions.quota * report.pairs.working if report.sessions.quota else None
         panels.append(
             Panel(
-                "One-to-one sessions",
+                _("One-to-one sessions"),
                 (
-                    Bar("Held", report.sessions.held, target),
-                    Bar("Booked ahead", report.sessions.upcoming),
-                    Bar("Missed", report.sessions.missed),
+                    Bar(_("Held"), report.sessions.held, target),
+                    Bar(_("Booked ahead"), report.sessions.upcoming),
+                    Bar(_("Missed"), report.sessions.missed),
                 ),
-                "sessions",
+                _("sessions"),
             )
         )
     if report.progress:
@@ -344,25 +388,31 @@ def chart_panels(report: CohortReport) -> list[Panel]:
     if report.groups:
         panels.append(
             Panel(
-                "Peer groups",
-                (Bar("Places taken", report.groups.places_taken, report.groups.places or None),),
-                "places",
+                _("Peer groups"),
+                (Bar(_("Places taken"), report.groups.places_taken, report.groups.places or None),),
+                _("places"),
             )
         )
     if report.hours:
         h = report.hours
         panels.append(
             Panel(
-                f"{role_plural(report.program.guide_role).capitalize()} by hours, {h.month:%B %Y}",
-                (Bar("Under", h.under), Bar("Within", h.within), Bar("Over", h.over)),
-                "people",
+                _("{roles} by hours, {month}").format(
+                    roles=role_word(report.program.guide_role, 2).capitalize(), month=month_year(h.month)
+                ),
+                (Bar(_("Under"), h.under), Bar(_("Within"), h.within), Bar(_("Over"), h.over)),
+                _("people"),
             )
         )
     if report.check_ins.answers is not None:
         answers = report.check_ins.answers
-        bars = (*(Bar(label, n) for label, n in answers.items()), Bar("No answer yet", report.check_ins.unanswered))
-        panels.append(Panel("Latest check-in", bars, "people"))
+        bars = (
+            *(Bar(_(label), n) for label, n in answers.items()),
+            Bar(_("No answer yet"), report.check_ins.unanswered),
+        )
+        panels.append(Panel(_("Latest check-in"), bars, _("people")))
     rates = [rate for rate in report.surveys if rate.invited]
     if rates:
-        panels.append(Panel("Survey response rates", tuple(Bar(r.survey.title, r.percent, 100) for r in rates), "%"))
+        bars = tuple(Bar(program_words(r.survey.title), r.percent, 100) for r in rates)
+        panels.append(Panel(_("Survey response rates"), bars, "%"))
     return panels

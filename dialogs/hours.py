@@ -16,18 +16,28 @@ from datetime import date
 from bot import hours
 from bot.cohorts import cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
-from bot.hours import HoursError, categories_of, duration
-from bot.messages import Button
+from bot.hours import HoursError, categories_of, category_words, duration
+from bot.i18n import N_, _, month_name
+from bot.messages import Button, either
 from bot.programs import Program
-from bot.timezones import long_date, today_in
+from bot.timezones import long_date, short_month, today_in
 from storage.models import Cohort, HourEntry
 
 NAME = "hours"
 LOG = "log"
 SHOWN_BUTTONS = 3  # the latest entries get Change and Delete buttons (six fit a Teams card); others by number
-LEFT_OVER = "I keep only the time, category and day."
-NOT_LOGGED, UNCHANGED = " Nothing was logged.", " Nothing changed."
-EXAMPLES = "`log 2h resources`, `log 90m answering questions yesterday` or `log 1.5 hours other on Friday`"
+LEFT_OVER = N_("I keep only the time, category and day.")
+NOT_LOGGED, UNCHANGED = N_("Nothing was logged."), N_("Nothing changed.")
+EXAMPLES = N_("`log 2h resources`, `log 90m answering questions yesterday` or `log 1.5 hours other on Friday`")
+
+
+def _then(text: str, outcome: str) -> str:
+    """A sentence followed by what happened: "… Nothing was logged." (`outcome` marked with N_)."""
+    return f"{text} {_(outcome)}"
+
+
+def _categories(program: Program) -> str:
+    return ", ".join(category_words(c) for c in categories_of(program))
 
 
 # log
@@ -37,11 +47,16 @@ async def log_time(turn: Turn, args: str) -> None:
     today = today_in(turn.now, turn.timezone)
     cohorts = await hours.coach_cohorts(turn.session, turn.roles, turn.programs, today)
     if not cohorts:
-        turn.say(_not_counted(turn) + NOT_LOGGED)
+        turn.say(_then(_not_counted(turn), NOT_LOGGED))
         return
     if not args.strip():
-        lines = tuple(f"{program.short_name}: {', '.join(categories_of(program))}" for _, program in cohorts)
-        turn.say(f"Tell me how long, the category and the day, like {EXAMPLES}. The categories:", lines=lines)
+        lines = tuple(f"{program.short_name}: {_categories(program)}" for _cohort, program in cohorts)
+        turn.say(
+            _("Tell me how long, the category and the day, like {examples}. The categories:").format(
+                examples=_(EXAMPLES)
+            ),
+            lines=lines,
+        )
         return
     readings, problem = [], ""
     for cohort, program in cohorts:
@@ -50,7 +65,7 @@ async def log_time(turn: Turn, args: str) -> None:
         except HoursError as error:
             problem = problem or str(error)
     if not readings:
-        turn.say(problem + NOT_LOGGED)
+        turn.say(_then(problem, NOT_LOGGED))
         return
     if len(readings) > 1:
         _ask_cohort(turn, readings, today)
@@ -67,15 +82,17 @@ def _ask_cohort(turn: Turn, readings: list[tuple[Cohort, Program, hours.Reading]
             "categories": list(reading.categories),
             "left_over": reading.left_over,
         }
-        for cohort, _, reading in readings
+        for cohort, _program, reading in readings
     }
     first = readings[0][2]
     turn.ask(
         NAME,
         "cohort",
-        f"You coach in more than one program that counts hours. Which were the {duration(first.minutes or 0)} for?",
+        _("You coach in more than one program that counts hours. Which were the {duration} for?").format(
+            duration=duration(first.minutes or 0)
+        ),
         expects="choice",
-        buttons=tuple(button(NAME, cohort_label(c, p), f"cohort|{c.id}") for c, p, _ in readings),
+        buttons=tuple(button(NAME, cohort_label(c, p), f"cohort|{c.id}") for c, p, _reading in readings),
         data={"minutes": first.minutes, "choices": choices},
     )
 
@@ -95,20 +112,23 @@ async def _go_on(
         await hours.check_entry(turn.session, turn.person.id, cohort, program, day, minutes, today)
     except HoursError as error:
         turn.finish()
-        turn.say(str(error) + NOT_LOGGED)
+        turn.say(_then(str(error), NOT_LOGGED))
         return
     if len(categories) == 1:
         await _store(turn, cohort, program, minutes, day, categories[0], left_over)
         return
     offered = categories or categories_of(program)
-    question = "Which was it?" if categories else "Which category was it?"
+    question = _("Which was it?") if categories else _("Which category was it?")
     every = categories_of(program)
+    said = _("{duration} on {date} for {program}.").format(
+        duration=duration(minutes), date=long_date(day), program=program.short_name
+    )
     turn.ask(
         NAME,
         "category",
-        f"{duration(minutes)} on {long_date(day)} for {program.short_name}. {question}",
+        f"{said} {question}",
         expects="choice",
-        buttons=tuple(button(NAME, c, f"category|{every.index(c)}") for c in offered),
+        buttons=tuple(button(NAME, category_words(c), f"category|{every.index(c)}") for c in offered),
         data={
             "cohort_id": cohort.id,
             "minutes": minutes,
@@ -136,26 +156,29 @@ async def _store(
     month = day.replace(day=1)
     total = (await hours.month_totals(turn.session, cohort.id, month)).get(turn.person.id, 0)
     assert program.coach_hours is not None
-    so_far = " so far" if month == today_in(turn.now, turn.timezone).replace(day=1) else ""
-    text = (
-        f"Logged {duration(minutes)} of {category} on {long_date(day)} for {program.short_name}. "
-        f"{month:%B}{so_far}: {duration(total)}, {hours.standing(total, program.coach_hours)} the "
-        f"{hours.commitment(program.coach_hours)}."
+    logged = _("Logged {duration} of {category} on {date} for {program}.").format(
+        duration=duration(minutes), category=category_words(category), date=long_date(day), program=program.short_name
+    )
+    if month == today_in(turn.now, turn.timezone).replace(day=1):
+        total_words = _("{month} so far: {total}, {against}.")
+    else:
+        total_words = _("{month}: {total}, {against}.")
+    text = f"{logged} " + total_words.format(
+        month=month_name(month), total=duration(total), against=hours.against(total, program.coach_hours)
     )
     turn.say(
-        f"{text} {LEFT_OVER}" if left_over else text,
-        buttons=(button(NAME, "Undo", f"delete|{entry.id}", "danger"),),
+        _then(text, LEFT_OVER) if left_over else text,
+        buttons=(button(NAME, _("Undo"), f"delete|{entry.id}", "danger"),),
     )
 
 
 def _not_counted(turn: Turn) -> str:
     counting = [p.short_name for p in turn.programs if p.coach_hours is not None]
     if not counting:
-        return "None of the programs here counts coach hours."
-    return (
-        f"Coach hours are logged by coaches of {', '.join(counting)}, in a cohort that is running; "
-        "you are not one of them."
-    )
+        return _("None of the programs here counts coach hours.")
+    return _(
+        "Coach hours are logged by coaches of {programs}, in a cohort that is running; you are not one of them."
+    ).format(programs=", ".join(counting))
 
 
 # hours
@@ -175,7 +198,11 @@ async def show(turn: Turn, args: str) -> None:
         elif entry is not None:
             await _ask_change(turn, entry)
     elif action:
-        turn.say(f"I don't know `hours {action[:20]}`. Type `hours`, `hours change 2 1.5h` or `hours delete 2`.")
+        turn.say(
+            _("I don't know `hours {action}`. Type `hours`, `hours change 2 1.5h` or `hours delete 2`.").format(
+                action=action[:20]
+            )
+        )
     else:
         await _overview(turn)
 
@@ -192,7 +219,7 @@ async def _overview(turn: Turn) -> None:
         await _coaches_months(turn, cohort, program, today)
     if not own and not coordinated:
         if turn.roles.coordinator_of and not any(e.role in ("coach", "mentor") for e in turn.roles.in_cohorts):
-            turn.say("None of the programs you coordinate counts coach hours (or none has a running cohort).")
+            turn.say(_("None of the programs you coordinate counts coach hours (or none has a running cohort)."))
         else:
             turn.say(_not_counted(turn))
 
@@ -203,14 +230,25 @@ async def _own_months(turn: Turn, cohort: Cohort, program: Program, today: date)
     lines = []
     for month in hours.months_of(cohort, today):
         total = totals.get((turn.person.id, month), 0)
-        so_far = " so far" if month == today.replace(day=1) else ""
+        line = (
+            _("{month} so far: {total}, {standing}")
+            if month == today.replace(day=1)
+            else _("{month}: {total}, {standing}")
+        )
         lines.append(
-            f"{hours.month_label(month)}{so_far}: {duration(total)}, {hours.standing(total, program.coach_hours)}"
+            line.format(
+                month=hours.month_label(month),
+                total=duration(total),
+                standing=hours.standing_word(total, program.coach_hours),
+            )
         )
     turn.say(
-        f"{program.short_name} asks {hours.commitment(program.coach_hours)} outside meetings "
-        f"({', '.join(categories_of(program))}).",
-        title=f"Your coach hours: {cohort_label(cohort, program)}",
+        _("{program} asks {commitment} outside meetings ({categories}).").format(
+            program=program.short_name,
+            commitment=hours.commitment(program.coach_hours),
+            categories=_categories(program),
+        ),
+        title=_("Your coach hours: {cohort}").format(cohort=cohort_label(cohort, program)),
         lines=tuple(lines),
     )
 
@@ -219,18 +257,20 @@ async def _own_entries(turn: Turn, today: date, *, several: bool) -> None:
     month = today.replace(day=1)
     entries = await hours.entries_of_month(turn.session, turn.person.id, month)
     if not entries:
-        turn.say(f"Nothing logged in {month:%B} yet. Type {EXAMPLES}.")
+        turn.say(
+            _("Nothing logged in {month} yet. Type {examples}.").format(month=month_name(month), examples=_(EXAMPLES))
+        )
         return
     lines = []
     for number, entry in enumerate(entries, 1):
         lines.append(f"{number}. {await _describe(turn, entry, several=several)}")
     buttons: list[Button] = []
     for number, entry in list(enumerate(entries, 1))[-SHOWN_BUTTONS:]:
-        buttons.append(button(NAME, f"Change {number}", f"change|{entry.id}"))
-        buttons.append(button(NAME, f"Delete {number}", f"delete|{entry.id}", "danger"))
+        buttons.append(button(NAME, _("Change {number}").format(number=number), f"change|{entry.id}"))
+        buttons.append(button(NAME, _("Delete {number}").format(number=number), f"delete|{entry.id}", "danger"))
     turn.say(
-        "Correct one with `hours change 2 1.5h` (or a category or a day), or remove it with `hours delete 2`.",
-        title=f"Your entries in {hours.month_label(month)}",
+        _("Correct one with `hours change 2 1.5h` (or a category or a day), or remove it with `hours delete 2`."),
+        title=_("Your entries in {month}").format(month=hours.month_label(month)),
         lines=tuple(lines),
         buttons=tuple(buttons),
     )
@@ -246,21 +286,36 @@ async def _coaches_months(turn: Turn, cohort: Cohort, program: Program, today: d
         shown = []
         for month in months:
             total = totals.get((coach.id, month), 0)
-            so_far = " so far" if month == today.replace(day=1) else ""
-            shown.append(f"{month:%b}{so_far} {duration(total)} ({hours.standing(total, program.coach_hours)})")
+            if month == today.replace(day=1):
+                figure = _("{month} so far {total} ({standing})")
+            else:
+                figure = _("{month} {total} ({standing})")
+            shown.append(
+                figure.format(
+                    month=short_month(month),
+                    total=duration(total),
+                    standing=hours.standing_word(total, program.coach_hours),
+                )
+            )
         lines.append(f"{coach.display_name}: " + "; ".join(shown))
+    if coaches:
+        text = _("Each coach's monthly total against the commitment of {commitment}.").format(
+            commitment=hours.commitment(program.coach_hours)
+        )
+        text += " " + _("Only the time is kept, never what it was spent on.")
+    else:
+        text = _("This cohort has no coaches yet.")
     turn.say(
-        f"Each coach's monthly total against the commitment of {hours.commitment(program.coach_hours)}. "
-        "Only the time is kept, never what it was spent on."
-        if coaches
-        else "This cohort has no coaches yet.",
-        title=f"Coach hours: {cohort_label(cohort, program)}",
+        text,
+        title=_("Coach hours: {cohort}").format(cohort=cohort_label(cohort, program)),
         lines=tuple(lines),
     )
 
 
 async def _describe(turn: Turn, entry: HourEntry, *, several: bool = False) -> str:
-    text = f"{hours.day_label(entry.worked_on)}: {duration(entry.minutes)} of {entry.category}"
+    text = _("{day}: {duration} of {category}").format(
+        day=hours.day_label(entry.worked_on), duration=duration(entry.minutes), category=category_words(entry.category)
+    )
     if not several:
         return text
     cohort = await turn.session.get_one(Cohort, entry.cohort_id)
@@ -272,10 +327,11 @@ async def _numbered(turn: Turn, number: str) -> HourEntry | None:
     month = today_in(turn.now, turn.timezone).replace(day=1)
     entries = await hours.entries_of_month(turn.session, turn.person.id, month)
     if not number.isdigit() or not 1 <= int(number) <= len(entries):
-        turn.say(
-            f"You have {len(entries)} entries in {month:%B}; give the number `hours` shows, like "
-            f"`hours change 1 1.5h` or `hours delete 1`.{UNCHANGED}"
-        )
+        asked = _(
+            "You have {count} entries in {month}; give the number `hours` shows, like "
+            "`hours change 1 1.5h` or `hours delete 1`."
+        ).format(count=len(entries), month=month_name(month))
+        turn.say(_then(asked, UNCHANGED))
         return None
     return entries[int(number) - 1]
 
@@ -285,7 +341,7 @@ async def _own(turn: Turn, entry_id: str) -> HourEntry | None:
     entry = await turn.session.get(HourEntry, given_id) if given_id is not None else None
     if entry is None or entry.person_id != turn.person.id:
         turn.finish()
-        turn.say("That entry is not one of yours (or it was deleted). Type `hours` to see yours." + UNCHANGED)
+        turn.say(_then(_("That entry is not one of yours (or it was deleted). Type `hours` to see yours."), UNCHANGED))
         return None
     return entry
 
@@ -294,15 +350,17 @@ async def _delete(turn: Turn, entry: HourEntry) -> None:
     described = await _describe(turn, entry)
     await turn.session.delete(entry)
     turn.finish()
-    turn.say(f"Deleted: {described}.")
+    turn.say(_("Deleted: {entry}.").format(entry=described))
 
 
 async def _ask_change(turn: Turn, entry: HourEntry) -> None:
     turn.ask(
         NAME,
         "change",
-        f"What should {await _describe(turn, entry)} become? Type a new time, category or day, or several: "
-        "`1.5h`, `questions`, `yesterday` or `45m other on Friday`.",
+        _(
+            "What should {entry} become? Type a new time, category or day, or several: "
+            "`1.5h`, `questions`, `yesterday` or `45m other on Friday`."
+        ).format(entry=await _describe(turn, entry)),
         expects="choice",  # a short answer: a typed command (`log 1h other`) is a command, not an answer
         data={"entry_id": entry.id},
     )
@@ -314,18 +372,19 @@ async def _change(turn: Turn, entry: HourEntry, text: str) -> None:
     program = turn.programs.get(cohort.program_id)
     if program is None or program.coach_hours is None:
         turn.finish()
-        turn.say("That program no longer counts coach hours, so its entries are closed." + UNCHANGED)
+        turn.say(_then(_("That program no longer counts coach hours, so its entries are closed."), UNCHANGED))
         return
     try:
         reading = hours.read(text, program, turn.timezone, turn.now, amount_required=False)
     except HoursError as error:
-        turn.say(str(error) + UNCHANGED)
+        turn.say(_then(str(error), UNCHANGED))
         return
     if reading.minutes is None and not reading.categories and reading.day is None:
-        turn.say("Tell me the new time, category or day, like `1.5h`, `questions` or `yesterday`." + UNCHANGED)
+        turn.say(_then(_("Tell me the new time, category or day, like `1.5h`, `questions` or `yesterday`."), UNCHANGED))
         return
     if len(reading.categories) > 1:
-        turn.say(f"That could be {' or '.join(reading.categories)}; name one." + UNCHANGED)
+        could_be = either([category_words(c) for c in reading.categories])
+        turn.say(_then(_("That could be {categories}; name one.").format(categories=could_be), UNCHANGED))
         return
     minutes = reading.minutes or entry.minutes
     day = reading.day or entry.worked_on
@@ -334,12 +393,12 @@ async def _change(turn: Turn, entry: HourEntry, text: str) -> None:
     try:
         await hours.check_entry(turn.session, turn.person.id, cohort, program, day, minutes, today, replacing=entry.id)
     except HoursError as error:
-        turn.say(str(error) + UNCHANGED)
+        turn.say(_then(str(error), UNCHANGED))
         return
     entry.minutes, entry.worked_on, entry.category = minutes, day, category
     turn.finish()
-    text = f"Changed: it is now {await _describe(turn, entry)}."
-    turn.say(f"{text} {LEFT_OVER}" if reading.left_over else text)
+    text = _("Changed: it is now {entry}.").format(entry=await _describe(turn, entry))
+    turn.say(_then(text, LEFT_OVER) if reading.left_over else text)
 
 
 # Answers and clicks
@@ -356,16 +415,16 @@ class HoursDialog:
                 await _change(turn, entry, text)
         elif active is not None and active.step == "category":
             found = await _asked(turn, "category")
-            _, named = hours.pick_category(text.split(), tuple(active.data.get("offered", ())))
+            _used, named = hours.pick_category(text.split(), tuple(active.data.get("offered", ())))
             if found is not None and len(named) == 1:
                 await _chosen_category(turn, *found, named[0])
             elif found is not None:
-                turn.say("Please choose a category with the buttons above, or type `cancel`.")
+                turn.say(_("Please choose a category with the buttons above, or type `cancel`."))
         else:
-            turn.say("Please choose a program with the buttons above, or type `cancel`.")
+            turn.say(_("Please choose a program with the buttons above, or type `cancel`."))
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        action, _, argument = value.partition("|")
+        action, _sep, argument = value.partition("|")
         if action in ("change", "delete"):
             entry = await _own(turn, argument)
             if entry is not None and action == "delete":
@@ -421,14 +480,16 @@ async def _coached(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | None:
 
 def _closed(turn: Turn) -> None:
     turn.finish()
-    turn.say(f"That question is closed. Type `log` again, like {EXAMPLES}." + NOT_LOGGED)
+    turn.say(
+        _then(_("That question is closed. Type `log` again, like {examples}.").format(examples=_(EXAMPLES)), NOT_LOGGED)
+    )
 
 
 def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             LOG,
-            "log time spent for your program outside meetings (only the time, category and day are kept)",
+            N_("log time spent for your program outside meetings (only the time, category and day are kept)"),
             "log AMOUNT [CATEGORY] [DAY]",
             log_time,
             roles=frozenset({"coach", "mentor"}),
@@ -438,7 +499,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             NAME,
-            "coach hours by month against the program's commitment; change or delete this month's entries",
+            N_("coach hours by month against the program's commitment; change or delete this month's entries"),
             "hours [change N AMOUNT | delete N]",
             show,
             roles=frozenset({"coach", "mentor", "coordinator"}),

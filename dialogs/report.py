@@ -10,9 +10,10 @@ import secrets
 from datetime import timedelta
 
 from bot import ending, reports, surveys
-from bot.charts import render_png
+from bot.charts import DRAWN_IN, render_png
 from bot.cohorts import cohort_label, has_members
 from bot.dialog import Command, Registry, Turn, button, row_id
+from bot.i18n import N_, _, ngettext, program_words, role_word, short_day_month_year, speaking
 from bot.messages import Image
 from bot.programs import Program, Survey
 from bot.surveys import MIN_GROUP, QuestionResult, Tally
@@ -28,11 +29,11 @@ TEXTS_SHOWN = 10  # short text answers shown in chat; all of them are in the CSV
 async def report(turn: Turn, args: str) -> None:
     wanted = args.strip().lower()
     if wanted not in ("", "survey", "surveys"):
-        turn.say("Type `report` for a cohort's figures, or `report survey` for survey results.")
+        turn.say(_("Type `report` for a cohort's figures, or `report survey` for survey results."))
         return
     cohorts = await _coordinated_cohorts(turn)
     if not cohorts:
-        turn.say("You do not coordinate a running cohort, so there is no report for you to see.")
+        turn.say(_("You do not coordinate a running cohort, so there is no report for you to see."))
         return
     if wanted:
         await _pick_survey(turn, cohorts)
@@ -40,13 +41,9 @@ async def report(turn: Turn, args: str) -> None:
         await _cohort_report(turn, *cohorts[0])
     else:
         turn.say(
-            "Which cohort?",
+            _("Which cohort?"),
             buttons=tuple(
-                button(
-                    NAME,
-                    f"{cohort_label(cohort, program)}{_ended_mark(cohort, program, turn)}",
-                    f"cohort|{cohort.id}",
-                )
+                button(NAME, _cohort_button(cohort, program, turn), f"cohort|{cohort.id}")
                 for cohort, program in cohorts
             ),
         )
@@ -57,16 +54,20 @@ async def _coordinated_cohorts(turn: Turn) -> list[tuple[Cohort, Program]]:
     return await turn.coordinated_cohorts(Cohort.ends_on >= today - RECENT, has_members())
 
 
-def _ended_mark(cohort: Cohort, program: Program, turn: Turn) -> str:
-    return " (ended)" if ending.has_ended(cohort, program, turn.now) else ""
+def _cohort_button(cohort: Cohort, program: Program, turn: Turn) -> str:
+    """The cohort's label, marked "(ended)" when it has ended."""
+    label = cohort_label(cohort, program)
+    if ending.has_ended(cohort, program, turn.now):
+        return _("{cohort} (ended)").format(cohort=label)
+    return label
 
 
 class ReportDialog:
     name = NAME
 
     async def on_action(self, turn: Turn, value: str) -> None:
-        step, _, rest = value.partition("|")
-        cohort_id, _, survey_id = rest.partition("|")
+        step, _sep, rest = value.partition("|")
+        cohort_id, _sep, survey_id = rest.partition("|")
         found = await _own_cohort(turn, cohort_id)
         if found is None:
             return
@@ -76,7 +77,7 @@ class ReportDialog:
             return
         survey = next((s for s in program.surveys if s.id == survey_id), None)
         if survey is None:
-            turn.say("That survey is no longer part of the program.")
+            turn.say(_("That survey is no longer part of the program."))
         elif step == "survey":
             await _survey_results(turn, cohort, program, survey)
         elif step == "csv":
@@ -91,7 +92,7 @@ async def _own_cohort(turn: Turn, cohort_id: str) -> tuple[Cohort, Program] | No
     cohort = await turn.session.get(Cohort, given_id) if given_id is not None else None
     program = turn.programs.get(cohort.program_id) if cohort else None
     if cohort is None or program is None or not turn.roles.coordinates_cohort(cohort):
-        turn.say("Reports are for the coordinators of a cohort, and you do not coordinate that one.")
+        turn.say(_("Reports are for the coordinators of a cohort, and you do not coordinate that one."))
         return None
     return cohort, program
 
@@ -104,16 +105,21 @@ async def _cohort_report(turn: Turn, cohort: Cohort, program: Program) -> None:
     panels = reports.chart_panels(figures)
     image = None
     if panels:
-        title = cohort_label(cohort, program)
-        png = await asyncio.to_thread(render_png, title, panels)
-        alt = "Chart of " + ", ".join(panel.title.lower() for panel in panels)
+        with speaking(DRAWN_IN):  # the picture's words in a language the charts can draw (bot/charts.py)
+            title = cohort_label(cohort, program)
+            png = await asyncio.to_thread(render_png, title, reports.chart_panels(figures))
+        alt = _("Chart of {panels}").format(panels=", ".join(panel.title.lower() for panel in panels))
         image = Image(f"report-{program.id}-{cohort.id}-{turn.now:%Y-%m-%d}.png", png, alt)
-    when, heading = f"Figures on {turn.now:%d %b %Y}.", "Report"
+    label = cohort_label(cohort, program)
     if ending.has_ended(cohort, program, turn.now):
-        when, heading = f"{ending.ended_words(cohort, program)}; final figures.", "Final report"
+        when = _("{ended}; final figures.").format(ended=ending.ended_words(cohort, program))
+        title = _("Final report: {cohort}").format(cohort=label)
+    else:
+        when = _("Figures on {date}.").format(date=short_day_month_year(turn.now))
+        title = _("Report: {cohort}").format(cohort=label)
     turn.say(
-        f"{when} Numbers only: nothing anyone said is kept. Type `report survey` for survey results.",
-        title=f"{heading}: {cohort_label(cohort, program)}",
+        f"{when} " + _("Numbers only: nothing anyone said is kept. Type `report survey` for survey results."),
+        title=title,
         lines=tuple(reports.report_lines(figures)),
         image=image,
     )
@@ -131,14 +137,18 @@ async def _pick_survey(turn: Turn, cohorts: list[tuple[Cohort, Program]]) -> Non
         if surveys.survey_dates(cohort, survey)[0] <= today
     ]
     if not opened:
-        turn.say("None of your cohorts' surveys has opened yet, so there are no results.")
+        turn.say(_("None of your cohorts' surveys has opened yet, so there are no results."))
     elif len(opened) == 1:
         await _survey_results(turn, *opened[0])
     else:
         turn.say(
-            "Which survey?",
+            _("Which survey?"),
             buttons=tuple(
-                button(NAME, f"{survey.title}, {cohort_label(cohort, program)}", f"survey|{cohort.id}|{survey.id}")
+                button(
+                    NAME,
+                    f"{program_words(survey.title)}, {cohort_label(cohort, program)}",
+                    f"survey|{cohort.id}|{survey.id}",
+                )
                 for cohort, program, survey in opened
             ),
         )
@@ -149,38 +159,52 @@ async def _survey_results(turn: Turn, cohort: Cohort, program: Program, survey: 
     results = await surveys.question_results(turn.session, cohort, survey)
     lines = []
     for number, result in enumerate(results, 1):
-        lines.append(f"*{number}. {result.question.text}* {_summary(result)}")
+        lines.append(f"*{number}. {program_words(result.question.text)}* {_summary(result)}")
         lines.extend(_texts(result))
     shown = any(not result.hidden for result in results)
+    answered = _("{finished} of {invited} people answered ({percent}%), {started} part way.").format(
+        finished=rate.finished, invited=rate.invited, percent=rate.percent, started=rate.started
+    )
+    hidden = _("Answers are anonymous; any question with fewer than {minimum} answers is hidden.").format(
+        minimum=MIN_GROUP
+    )
+    download = button(NAME, _("Download the answers (CSV)"), f"csv|{cohort.id}|{survey.id}")
     turn.say(
-        f"{rate.finished} of {rate.invited} people answered ({rate.percent}%), {rate.started} part way. "
-        f"Answers are anonymous; any question with fewer than {MIN_GROUP} answers is hidden.",
-        title=f"{survey.title}: {cohort_label(cohort, program)}",
+        f"{answered} {hidden}",
+        title=f"{program_words(survey.title)}: {cohort_label(cohort, program)}",
         lines=tuple(lines),
-        buttons=(button(NAME, "Download the answers (CSV)", f"csv|{cohort.id}|{survey.id}"),) if shown else (),
+        buttons=(download,) if shown else (),
     )
 
 
 def _summary(result: QuestionResult) -> str:
     if result.hidden:
-        return "— hidden"
+        return _("— hidden")
     text = _tally_text(result.total, result.question.kind, result.question.options)
-    if result.by_role:
-        text += ". By role: " + "; ".join(
-            f"{reports.role_plural(role)} {_tally_text(tally, result.question.kind, result.question.options)}"
-            for role, tally in sorted(result.by_role.items())
-        )
-    return text
+    if not result.by_role:
+        return text
+    by_role = "; ".join(
+        f"{role_word(role, 2)} {_tally_text(tally, result.question.kind, result.question.options)}"
+        for role, tally in sorted(result.by_role.items())
+    )
+    return _("{answers}. By role: {by_role}").format(answers=text, by_role=by_role)
 
 
 def _tally_text(tally: Tally, kind: str, options: tuple[str, ...]) -> str:
-    answers = f"{tally.respondents} answers"
+    count = tally.respondents
     if kind == "scale":
         spread = ", ".join(f"{value}: {tally.counts.get(value, 0)}" for value in surveys.SCALE)
-        return f"average {tally.mean:.1f} of 5 from {answers} ({spread})"
+        return ngettext(
+            "average {mean} of 5 from {count} answer ({spread})",
+            "average {mean} of 5 from {count} answers ({spread})",
+            count,
+        ).format(mean=f"{tally.mean:.1f}", count=count, spread=spread)
     if kind in ("single", "multiple"):
-        return ", ".join(f"{option} {tally.counts.get(option, 0)}" for option in options) + f" ({answers})"
-    return answers
+        counts = ", ".join(f"{program_words(option)} {tally.counts.get(option, 0)}" for option in options)
+        return ngettext("{counts} ({count} answer)", "{counts} ({count} answers)", count).format(
+            counts=counts, count=count
+        )
+    return ngettext("{count} answer", "{count} answers", count).format(count=count)
 
 
 def _texts(result: QuestionResult) -> list[str]:
@@ -189,7 +213,7 @@ def _texts(result: QuestionResult) -> list[str]:
     texts = sorted(result.total.texts, key=str.lower)
     shown = [f"“{text}”" for text in texts[:TEXTS_SHOWN]]
     if len(texts) > TEXTS_SHOWN:
-        shown.append(f"… and {len(texts) - TEXTS_SHOWN} more in the CSV")
+        shown.append(_("… and {count} more in the CSV").format(count=len(texts) - TEXTS_SHOWN))
     return shown
 
 
@@ -207,9 +231,15 @@ async def _csv_link(turn: Turn, cohort: Cohort, program: Program, survey: Survey
     )
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     turn.say(
-        f"Here are the anonymous answers to “{survey.title}” as a spreadsheet (CSV), one row per answer, "
-        f"questions under {MIN_GROUP} answers left out. The link works for {minutes} minutes; keep it to yourself:\n"
-        f"{turn.public_url}/exports/{token}.csv"
+        _(
+            "Here are the anonymous answers to “{title}” as a spreadsheet (CSV), one row per answer, questions "
+            "under {minimum} answers left out. The link works for {minutes} minutes; keep it to yourself:\n{link}"
+        ).format(
+            title=program_words(survey.title),
+            minimum=MIN_GROUP,
+            minutes=minutes,
+            link=f"{turn.public_url}/exports/{token}.csv",
+        )
     )
 
 
@@ -217,7 +247,7 @@ def register(registry: Registry) -> None:
     registry.add_command(
         Command(
             "report",
-            "a cohort's figures with a chart; `report survey` for survey results",
+            N_("a cohort's figures with a chart; `report survey` for survey results"),
             "report [survey]",
             report,
             roles=frozenset({"coordinator"}),
