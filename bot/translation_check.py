@@ -21,7 +21,7 @@ METHODS = [(pattern, "python") for pattern in ("bot/**.py", "dialogs/**.py", "ad
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 # Kept in Latin letters in any language: command words and examples in backticks, places, links.
-KEPT_AS_TYPED = re.compile(r"`[^`]*`|\{[^{}]*\}|https?://\S+")
+KEPT_AS_TYPED = re.compile(r"`[^`]*`|\{[^{}]*\}|https?://\S*")
 
 
 @dataclass(frozen=True)

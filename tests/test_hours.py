@@ -310,6 +310,7 @@ async def test_a_coach_in_two_programs_that_count_hours_is_asked_which(db, tmp_p
         ('short_name = "SIG-ALICE coaching"', 'short_name = "Second coaching"'),
         ('tag = "SIG-ALICE"', 'tag = "Second coaching"'),
         ('"collating resources", "answering questions", "connecting to experts", ', '"mentoring admin", '),
+        ('"ការប្រមូលធនធាន", "ការឆ្លើយសំណួរ", "ការភ្ជាប់ទៅអ្នកជំនាញ", ', '"ការងាររដ្ឋបាល", '),  # its Khmer alike
     ]:
         assert old in text
         text = text.replace(old, new)
