@@ -44,8 +44,9 @@ KEPT_WORDS = {"Slack", "Teams", "UTC", "CSV", "PDF", "JSON", "ICS", "URL", "OneD
 
 async def names_in(db: Database, catalog: ProgramCatalog) -> set[str]:
     """Every word the messages may quote as it is: names (people's, with their emails, programs', cohorts',
-    regions'), resources' titles as coordinators wrote them, the zones people pick by their IANA ids, what the tour typed, and the texts of the program
-    files that give no Khmer (only SIG-ALICE, whose partners read Khmer, does: its texts must be Khmer)."""
+    regions'), resources' titles as coordinators wrote them, the zones people pick by their IANA ids, what
+    the tour typed, and the texts of the program files that give no Khmer (only SIG-ALICE, whose partners
+    read Khmer, does: its texts must be Khmer)."""
     names = [name for person in DEMO_PEOPLE for name in (person.name, person.email)]
     for program in catalog:
         names += [program.name, program.short_name, program.tag, program.organisation, program.contact]
