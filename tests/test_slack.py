@@ -299,10 +299,11 @@ async def test_a_message_with_a_file_is_answered(server, fake):
 
 async def test_a_button_click_in_a_channel_is_answered_only_to_the_person(server, fake):
     button = button_named(await slash(server, fake, "timezone", channel=CHANNEL), "Phnom Penh")
+    before = len(fake.calls)  # a loaded machine may have answered the slash command there too ("Working on it…")
     status, _ = await post(server, click_body(button, fake.response_url, channel=CHANNEL))
     assert status == 200
     assert (await person(server)).timezone == "Asia/Phnom_Penh"
-    [responded] = fake.calls_to("response_url")
+    [responded] = [call for call in fake.calls[before:] if call.method == "response_url"]
     assert responded.args["response_type"] == "ephemeral" and responded.args["replace_original"] is False
     assert "now Asia/Phnom_Penh" in responded.args["text"]
     assert fake.calls_to("chat.postMessage") == []
