@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import ENGLISH, language_of_locale, speaking  # noqa: F401  (speaking: for callers that write to someone)
+from bot.i18n import ENGLISH, language_of_locale
 from storage.models import Person
 
 

@@ -36,8 +36,7 @@ from bot.events import (
     still_open,
     subject,
 )
-from bot.i18n import N_, _
-from bot.languages import speaking
+from bot.i18n import N_, _, speaking
 from bot.messages import Reply
 from bot.outbox import Queued
 from bot.programs import Program

@@ -27,8 +27,7 @@ from bot.events import (
     in_audience,
     subject,
 )
-from bot.i18n import N_, _, ngettext
-from bot.languages import speaking
+from bot.i18n import N_, _, ngettext, speaking
 from bot.messages import Button, Reply
 from bot.outbox import Queued
 from bot.programs import Program
