@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import func, select
 
-from bot import jobs, when
+from bot import i18n, jobs, when
 from bot.cohorts import upgrade_calendars
 from bot.config import Settings
 from bot.demo import seed_demo
@@ -154,13 +154,14 @@ def open_engine(db: Database, settings: Settings, catalog: ProgramCatalog) -> En
 
 
 def warm_up_dates() -> asyncio.Task[None]:
-    """dateparser's first parse (about 0.2 s of CPU), in a thread, a moment after the start: not in a
-    person's turn, nor in the way of the first answers. dateparser locks its loading, so a turn that
+    """dateparser's first parse (about 0.2 s of CPU) and the Khmer catalog, in a thread, a moment after the
+    start: not in a person's turn, nor in the way of the first answers. dateparser locks its loading, so a turn that
     parses a date before it is done waits for it rather than loading twice."""
 
     async def warm_up() -> None:
         await asyncio.sleep(WARM_UP_AFTER)
         await asyncio.to_thread(when.warm_up)
+        await asyncio.to_thread(i18n.warm_up)
 
     return asyncio.create_task(warm_up())
 

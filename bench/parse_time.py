@@ -8,7 +8,9 @@ Measures with time.perf_counter, in one fresh process:
   (c) the median of CALLS later parse_time() calls over a mix of phrases in several zones;
   (d) an unparseable string's cost (a few different ones): the median of parse_time() (languages=['en'])
       against dateparser.parse called directly with the same settings and no languages (it then tries every
-      language it knows, and its first such call loads them all, shown on its own line).
+      language it knows, and its first such call loads them all, shown on its own line);
+  (e) the same for a person who reads Khmer: the first call (dateparser's Khmer data loads then), the median
+      of Khmer phrases, and of Khmer words that name no time.
 It prints figures only; it never fails on timing.
 """
 
@@ -41,6 +43,15 @@ PHRASES = (
     "next Monday",
 )
 UNPARSEABLE = ("blah blah", "no idea sorry", "whenever works for you", "qwerty zxcv")
+# A Khmer reader's phrases (bot/khmer_dates.py rewrites them; dateparser then reads English and Khmer).
+KHMER_PHRASES = (
+    "ថ្ងៃអង្គារក្រោយ ម៉ោង៣រសៀល",
+    "ស្អែក ម៉ោង ១០ ព្រឹក",
+    "ថ្ងៃទី៨ ខែធ្នូ ម៉ោង 15:00",
+    "ថ្ងៃសុក្រ ម៉ោង ៩ កន្លះ ព្រឹក",
+    "ម៉ោង ២ រសៀល ថ្ងៃពុធ",
+)
+KHMER_UNPARSEABLE = ("សួស្តី", "មិនដឹងទេ", "ពេលណាក៏បាន")
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -87,6 +98,7 @@ def main() -> None:
     en_ms = median_ms([lambda text=text: parse_time(text, ZONES[0], NOW) for text in bad])
     any_first_ms = timed(lambda: without_languages(bad[0], ZONES[0])) * 1000
     any_ms = median_ms([lambda text=text: without_languages(text, ZONES[0]) for text in bad[:12]])
+    khmer_first_ms, khmer_ms, khmer_bad_ms = khmer_figures(calls)
 
     print(f"dateparser {sys.modules['dateparser'].__version__}, Python {sys.version.split()[0]}")
     show("import dateparser", import_ms)
@@ -95,6 +107,23 @@ def main() -> None:
     show("unparseable, parse_time() languages=['en'], median of 40", en_ms)
     show("unparseable, dateparser no languages, first call", any_first_ms)
     show("unparseable, dateparser no languages, median of 12 later", any_ms)
+    show("a Khmer reader: first parse_time() call", khmer_first_ms)
+    show(f"a Khmer reader: later calls, median of {calls} (Khmer phrases)", khmer_ms)
+    show("a Khmer reader: Khmer words naming no time, median of 30", khmer_bad_ms)
+
+
+def khmer_figures(calls: int) -> tuple[float, float, float]:
+    from bot.i18n import KHMER, speaking
+    from bot.when import parse_time
+
+    zone = "Asia/Phnom_Penh"
+    with speaking(KHMER):
+        first_ms = timed(lambda: parse_time(KHMER_PHRASES[0], zone, NOW)) * 1000
+        phrases = [KHMER_PHRASES[i % len(KHMER_PHRASES)] for i in range(calls)]
+        later_ms = median_ms([lambda text=text: parse_time(text, zone, NOW) for text in phrases])
+        bad = [KHMER_UNPARSEABLE[i % len(KHMER_UNPARSEABLE)] for i in range(30)]
+        bad_ms = median_ms([lambda text=text: parse_time(text, zone, NOW) for text in bad])
+    return first_ms, later_ms, bad_ms
 
 
 if __name__ == "__main__":

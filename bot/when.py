@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from bot.i18n import KHMER, _, day_month, reading
+from bot.i18n import KHMER, _, day_month, reading, speaking
 from bot.khmer_dates import from_khmer
 
 LANGUAGES = ["en"]
@@ -108,8 +108,10 @@ def parse_time(text: str, zone: str, now: datetime, *, default_hour: int = 9) ->
 
 
 def warm_up() -> None:
-    """dateparser's first parse is slow (about 0.2 s); call this once at start."""
+    """dateparser's first parse is slow (about 0.2 s), and its first with Khmer too; call this once at start."""
     parse_time("tomorrow at 9am", "UTC", datetime.now(UTC))
+    with speaking(KHMER):
+        parse_time("ស្អែក ម៉ោង ៩ ព្រឹក", "UTC", datetime.now(UTC))
 
 
 def _dateparse(text: str, zone: str, now: datetime) -> datetime | None:
