@@ -17,10 +17,12 @@ from contextvars import ContextVar
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 ENGLISH = "en"
 KHMER = "km"
@@ -192,7 +194,11 @@ def warm_up() -> None:
         _catalog(language)
 
 
-def read_catalog(language: str) -> Catalog:
+def read_catalog(language: str) -> "Catalog":
+    # Babel's catalog reader only when a language other than English is first read (10 ms of imports).
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
     path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
     if not path.exists():
         return Catalog(locale=language)
