@@ -1,6 +1,7 @@
 """The command line as an operator uses it, in a subprocess."""
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -168,3 +169,9 @@ def test_cohorts_create_prints_the_dated_calendar_with_the_deadlines_hour_and_zo
         "  The one-year partnership (partnership) [the working period: check-ins, one-to-one sessions]: 1 June "
         "2027 to 31 May 2028" in sig_alice.stdout
     )
+
+
+def test_translations_lists_nothing_missing_for_the_shipped_catalog():
+    result = run(["translations"], {})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.fullmatch(r"[1-9]\d{3} sentences, 0 without a fitting Khmer translation\n", result.stdout)

@@ -13,7 +13,7 @@ from bot.khmer_dates import from_khmer, has_khmer
 from bot.programs import ProgramError, load_program
 from bot.translation_check import Sentence, latin_words, marked_sentences, problems
 from bot.when import parse_time
-from storage.models import Application, CoachingSession, Person
+from storage.models import Application, CoachingSession, OutboxMessage, Person
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
 PHNOM_PENH = "Asia/Phnom_Penh"
@@ -219,3 +219,29 @@ async def test_switching_language_while_booking_keeps_the_booking_going_and_the_
     told = await chat("coach@demo.example").say("sessions")
     assert "Sokha Partner booked a session with you: Wednesday 25 November, 09:00 Eastern Time" in told
     assert not has_khmer(told)
+
+
+# Messages to others
+
+
+async def test_an_announcement_reaches_each_reader_in_their_language_around_the_coordinator_s_own_words(chat, db):
+    assert has_khmer(await chat(SOKHA).say("language km"))
+    casey = chat("coordinator@demo.example")
+    await casey.say("announce")
+    await casey.click("SIG-ALICE Demo 2026-27")
+    await casey.click("Everyone")
+    words = "Welcome to the kick-off call on Friday. សូមស្វាគមន៍!"
+    asked = await casey.say(words)
+    assert "Preview: SIG-ALICE coaching: from Casey Coordinator" in asked and not has_khmer(asked.replace(words, ""))
+    await casey.click("Send to")
+    async with db.transaction() as session:
+        query = (
+            select(Person.email, OutboxMessage.reply)
+            .join(OutboxMessage, OutboxMessage.person_id == Person.id)
+            .where(OutboxMessage.kind == "announcement")
+        )
+        sent = {email: reply for email, reply in (await session.execute(query)).all()}
+    assert sent[SOKHA]["text"] == sent["coach@demo.example"]["text"] == words  # never translated or changed
+    assert has_khmer(sent[SOKHA]["title"]) and sent[SOKHA]["language"] == KHMER
+    assert sent["coach@demo.example"]["title"] == "SIG-ALICE coaching: from Casey Coordinator"
+    assert "language" not in sent["coach@demo.example"]  # English rows keep their shape
