@@ -35,6 +35,24 @@ STATUS_WORDS = {
 }  # shown with _(): status_words()
 
 
+# An application's status as one word ("Dana's application is accepted"): review, reopen, `my data`.
+STATUS_NAMES = {
+    "draft": N_("draft"),
+    "ineligible": N_("ineligible"),
+    "submitted": N_("submitted"),
+    "accepted": N_("accepted"),
+    "waitlisted": N_("waitlisted"),
+    "declined": N_("declined"),
+    "withdrawn": N_("withdrawn"),
+    "lapsed": N_("lapsed"),
+}
+
+
+def status_name(status: str) -> str:
+    """ "accepted", in the reader's language; a status not known here as it is stored."""
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
+
+
 def status_words(status: str) -> str:
     """An application's status as a sentence says it ("on the waitlist"), in the reader's language."""
     return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status

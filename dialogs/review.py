@@ -19,6 +19,7 @@ from bot.applications import (
     answer_lines,
     release,
     seats_taken,
+    status_name,
     waitlist_names,
 )
 from bot.cohorts import cohort_in_sentence, cohort_label, cohort_of_program
@@ -32,7 +33,6 @@ from bot.programs import Program
 from bot.roles import other_cohort_refusal
 from bot.timezones import long_date, today_in
 from dialogs import review_reopen
-from dialogs.review_reopen import status_word
 from storage.models import Application, Cohort, Membership, Person
 
 NAME = "review"
@@ -109,14 +109,14 @@ async def _show_cohort(turn: Turn, program: Program, cohort: Cohort, application
         if state := confirmation.state_words(application, turn.timezone, turn.now):
             roles += f", {state}"
         by_status[application.status].append(f"{person.display_name} ({roles})")
-        label = f"{person.display_name}: {status_word(application.status)}"
+        label = f"{person.display_name}: {status_name(application.status)}"
         buttons.append(button(NAME, label, f"open|{application.id}"))
     text = _("Open an application to read it and decide.")
     if program.seats is not None:
         taken = await seats_taken(turn.session, cohort.id)
         text += " " + _("{taken} of {seats} seats taken.").format(taken=taken, seats=program.seats)
     lines = tuple(
-        f"{status_word(status).capitalize()} ({len(names)}): {', '.join(names)}" for status, names in by_status.items()
+        f"{status_name(status).capitalize()} ({len(names)}): {', '.join(names)}" for status, names in by_status.items()
     )
     if program.announce_accepted and by_status.get("accepted"):
         buttons.append(button(NAME, _("Announce the accepted names"), f"announce|{cohort.id}"))
@@ -178,7 +178,7 @@ async def _open(turn: Turn, application_id: str) -> None:
     application, program, cohort = found
     person = await turn.session.get_one(Person, application.person_id)
     submitted = application.submitted_at
-    label, status = cohort_label(cohort, program), status_word(application.status)
+    label, status = cohort_label(cohort, program), status_name(application.status)
     if submitted:
         text = _("{cohort}: {status} (submitted on {date}). Email: {email}.").format(
             cohort=label, status=status, date=long_date(today_in(submitted, turn.timezone)), email=person.email
@@ -226,7 +226,7 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
     if application.status == new_status:
         turn.say(
             _("{name}'s application is already {status}. Nothing was changed.").format(
-                name=person.display_name, status=status_word(new_status)
+                name=person.display_name, status=status_name(new_status)
             )
         )
         return
@@ -255,11 +255,11 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
         until = await confirmation.ask_to_confirm(turn.session, application, program, cohort, person, turn.now)
     if seat:
         done = _("Done: {name} is {status} (seat {seat} of {seats}). I am sending them a direct message.").format(
-            name=person.display_name, status=status_word(new_status), seat=seat, seats=program.seats
+            name=person.display_name, status=status_name(new_status), seat=seat, seats=program.seats
         )
     else:
         done = _("Done: {name} is {status}. I am sending them a direct message.").format(
-            name=person.display_name, status=status_word(new_status)
+            name=person.display_name, status=status_name(new_status)
         )
     turn.say(done)
     if until is not None:
@@ -497,7 +497,7 @@ async def _coordinated_application(turn: Turn, application_id: str) -> tuple[App
         removed = texts_removed(application, cohort, program, turn.now)
         texts = f" {capitalised(removed_words(program))}." if removed else ""
         nothing = _("That application is {status}, so there is nothing to decide.").format(
-            status=status_word(application.status)
+            status=status_name(application.status)
         )
         unchanged = _("Nothing was changed.")
         turn.say(f"{nothing}{texts} {unchanged}")

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot import outbox
+from bot.applications import status_name
 from bot.calendar_changes import end_of_day
 from bot.cohorts import application_phase, cohort_label, cohort_of_program
 from bot.dates import DATE_EXAMPLES, CalendarError, read_date
 from bot.dialog import Turn, button, row_id
-from bot.i18n import N_, _, speaking
+from bot.i18n import _, speaking
 from bot.messages import Reply
 from bot.timezones import deadline_words, today_in
 from storage.models import Application, Cohort, Person
@@ -26,22 +27,6 @@ NAME = "review"  # the dialog whose buttons come back here (dialogs/review.py)
 USAGE = "`review reopen EMAIL [UNTIL]`"
 DEFAULT_DAYS = 7
 EMAIL = re.compile(r"[^\s<>|:]+@[^\s<>|]+")  # also inside Slack's <mailto:a@b|a@b>
-# An application's status as a sentence says it ("Dana's application is accepted"); dialogs/review.py too.
-STATUS_WORDS = {
-    "draft": N_("draft"),
-    "ineligible": N_("ineligible"),
-    "submitted": N_("submitted"),
-    "accepted": N_("accepted"),
-    "waitlisted": N_("waitlisted"),
-    "declined": N_("declined"),
-    "withdrawn": N_("withdrawn"),
-    "lapsed": N_("lapsed"),
-}
-
-
-def status_word(status: str) -> str:
-    """An application's status in the reader's language; an unknown one as it is stored."""
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 async def reopen(turn: Turn, typed: str) -> None:
@@ -70,7 +55,7 @@ async def reopen(turn: Turn, typed: str) -> None:
     drafts = [(application, cohort) for application, cohort in found if application.status == "draft"]
     if not drafts:
         states = ", ".join(
-            f"{_label(turn, cohort)}: {status_word(application.status)}" for application, cohort in found
+            f"{_label(turn, cohort)}: {status_name(application.status)}" for application, cohort in found
         )
         name = person.display_name
         if found:
@@ -158,7 +143,7 @@ async def reopen_draft(turn: Turn, value: str) -> None:
     if application.status != "draft":
         turn.say(
             _("{name}'s application is {status}: only a draft can be reopened.").format(
-                name=person.display_name, status=status_word(application.status)
+                name=person.display_name, status=status_name(application.status)
             )
         )
         return

@@ -6,22 +6,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from bot.applications import status_name
 from bot.i18n import N_, _, role_word, speaking
 from bot.messages import platform_name
 from bot.timezones import zone_name
 
 FILE_TITLE = N_("What the coaching assistant holds about you")
-# An application's status, as the summary names it (the statuses the database stores).
-APPLICATION_STATES = {
-    "draft": N_("draft"),
-    "ineligible": N_("ineligible"),
-    "submitted": N_("submitted"),
-    "accepted": N_("accepted"),
-    "waitlisted": N_("waitlisted"),
-    "declined": N_("declined"),
-    "withdrawn": N_("withdrawn"),
-    "lapsed": N_("lapsed"),
-}
 # One-to-one sessions counted by status: "3 booked".
 SESSION_COUNTS = {
     "booked": N_("{count} booked"),
@@ -110,7 +100,7 @@ def _applications(applications: list[dict[str, Any]], my_id: Any, labels: dict[i
     lines = []
     if own:
         each = _("; ").join(
-            _("{cohort}: {status}").format(cohort=_cohort(labels, row["cohort_id"]), status=_state(row["status"]))
+            _("{cohort}: {status}").format(cohort=_cohort(labels, row["cohort_id"]), status=status_name(row["status"]))
             for row in own
         )
         lines.append(
@@ -125,10 +115,6 @@ def _applications(applications: list[dict[str, Any]], my_id: Any, labels: dict[i
             )
         )
     return lines
-
-
-def _state(status: str) -> str:
-    return _(APPLICATION_STATES[status]) if status in APPLICATION_STATES else status
 
 
 def _pairs(pairs: list[dict[str, Any]], my_id: Any, labels: dict[int, str]) -> list[str]:
