@@ -6,6 +6,7 @@ saves every answer as it is given; the next step is always the first one still u
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cohorts import application_phase
 from bot.cycle import DatedPhase, dated_phase
 from bot.i18n import N_, _, ngettext, program_words, role_word
+from bot.messages import each_of
 from bot.places import CONTENDED, FULL, take_numbered_place
 from bot.program_rules import cycle_starts
 from bot.programs import EligibilityQuestion, Material, Program, Question
@@ -158,9 +160,14 @@ def step_label(step: Step, program: Program) -> str:
     return _short(program_words(step.item.label).split(":")[0], 70)
 
 
+def role_names(roles: Sequence[str]) -> str:
+    """ "coach", "coach and partner": the roles of an application, as a sentence says them."""
+    return each_of([role_word(role) for role in roles])
+
+
 def answer_text(application: Application, step: Step) -> str:
     if step.kind == "role":
-        return _(" and ").join(role_word(role) for role in application.roles) or _("(not answered)")
+        return role_names(application.roles) or _("(not answered)")
     if step.kind != "material":
         value = application.answers.get(step.item_id)
         if value is None:

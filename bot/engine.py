@@ -32,8 +32,8 @@ STATE_SCHEMA_VERSION = 1
 PROFILE_LOOKUP_TIMEOUT = 2.0  # seconds; Slack wants its answer within 3
 SEND_NOW_TIMEOUT = 8.0  # seconds a message delivered during a turn (a relay) may take
 
-ESCAPE_VERBS = ("cancel", "help")
-LANGUAGE_VERB = "language"  # work even while a dialog waits for free text
+ESCAPE_VERBS = ("cancel", "help")  # work even while a dialog waits for free text
+LANGUAGE_VERB = "language"  # so does `language km`: the question stays open, asked again in Khmer
 IN_PRIVATE_ONLY = N_(
     "I keep coaching matters private, so I only answer in a one-to-one chat. Open a chat with me and type `help` there."
 )

@@ -28,12 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import outbox
 from bot.checkins import first_moment, local_moment
 from bot.cohorts import add_months, cohort_label
-from bot.i18n import N_, _, month_name, month_year, program_words, short_day_month, speaking
-from bot.messages import Reply
+from bot.i18n import N_, _, month_name, month_year, program_words, short_day_month, short_weekday, speaking
+from bot.messages import Reply, all_of
 from bot.programs import CoachHours, Program, ProgramCatalog
 from bot.roles import Roles
 from bot.scheduler import JobContext, JobHandler, schedule
-from bot.timezones import long_date, short_weekday, today_in
+from bot.timezones import long_date, today_in
 from bot.when import LANGUAGES
 from storage.models import Cohort, HourEntry, Membership, Person
 
@@ -130,7 +130,7 @@ def category_words(category: str) -> str:
 
 def listed_categories(program: Program) -> str:
     """ "collating resources, answering questions and other", in the reader's language."""
-    return _listed(tuple(category_words(c) for c in categories_of(program)))
+    return all_of(tuple(category_words(c) for c in categories_of(program)))
 
 
 def _amount(text: str, required: bool) -> tuple[int | None, str]:
@@ -270,12 +270,6 @@ def months_of(cohort: Cohort, today: date) -> list[date]:
         months.append(first)
         first = add_months(first, 1)
     return months[::-1]
-
-
-def _listed(items: tuple[str, ...]) -> str:
-    if len(items) < 2:
-        return "".join(items)
-    return _("{some} and {last}").format(some=", ".join(items[:-1]), last=items[-1])
 
 
 # Who logs, and what is logged

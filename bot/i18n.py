@@ -92,7 +92,7 @@ def reading() -> str:
 @contextmanager
 def speaking(language: str | None) -> Iterator[None]:
     """Write in `language` (a person's `persons.language`; None or unknown is English) until the block ends."""
-    token = _reading.set(language if language in LANGUAGES else ENGLISH)
+    token = _reading.set(_known(language))
     try:
         yield
     finally:
@@ -102,7 +102,11 @@ def speaking(language: str | None) -> Iterator[None]:
 def switch_to(language: str | None) -> None:
     """From here on, write in `language`, up to the end of the enclosing `speaking` block (the engine's
     turn starts in English and switches once it knows who is writing)."""
-    _reading.set(language if language in LANGUAGES else ENGLISH)
+    _reading.set(_known(language))
+
+
+def _known(language: str | None) -> str:
+    return language if language in LANGUAGES else ENGLISH
 
 
 # What people may type after `language`, folded to lower case.
@@ -155,6 +159,26 @@ def day_month(day: date | datetime) -> str:
 def day_month_year(day: date | datetime) -> str:
     """ "8 December 2026"."""
     return format_date(day, "d MMMM y", locale=_reading.get())
+
+
+def short_weekday(day: date | datetime) -> str:
+    """ "Tue" in English; Khmer has no short form in common use, so its full name."""
+    return format_date(day, "EEE" if _reading.get() == ENGLISH else "EEEE", locale=_reading.get())
+
+
+def short_month(day: date | datetime) -> str:
+    """ "Dec"."""
+    return format_date(day, "MMM", locale=_reading.get())
+
+
+def short_month_year(day: date | datetime) -> str:
+    """ "Dec 2026"."""
+    return format_date(day, "MMM y", locale=_reading.get())
+
+
+def short_date(day: date | datetime) -> str:
+    """ "08 Dec"."""
+    return format_date(day, "dd MMM", locale=_reading.get())
 
 
 def short_day_month(day: date | datetime) -> str:

@@ -22,6 +22,21 @@ def either(words: list[str]) -> str:
     return _("{some} or {last}").format(some=_(", ").join(words[:-1]), last=words[-1])
 
 
+def all_of(words: Sequence[str]) -> str:
+    """Things together as a list says them: "", "coach", "coach and partner", "a, b and c"."""
+    if len(words) < 2:
+        return "".join(words)
+    return _("{some} and {last}").format(some=_(", ").join(words[:-1]), last=words[-1])
+
+
+def each_of(words: Sequence[str]) -> str:
+    """Things together, each joined by "and": "", "Slack", "Slack and Teams", "a and b and c"."""
+    joined = words[0] if words else ""
+    for word in words[1:]:
+        joined = _("{some} and {last}").format(some=joined, last=word)
+    return joined
+
+
 @dataclass(frozen=True)
 class SharedFile:
     """A file someone shared in the chat: its name and a link to it (the bytes stay on the platform)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bot.enrolment import Entry, Plan, counts_words, outcome_lines, read_email, read_role, roles_words
 from bot.i18n import N_, _, ngettext
+from bot.messages import all_of
 from bot.programs import Program
 from bot.timezones import is_valid_timezone
 
@@ -187,7 +188,7 @@ def _refuse_twice(emails: dict[int, str], problems: dict[int, list[str]]) -> Non
             rows_of[email].append(number)
     for numbers in rows_of.values():
         if len(numbers) > 1:
-            listed = _("{some} and {last}").format(some=", ".join(str(n) for n in numbers[:-1]), last=numbers[-1])
+            listed = all_of([str(n) for n in numbers])
             if len(numbers) == 2:
                 problem = _("appears twice, rows {rows}").format(rows=listed)
             else:

@@ -10,13 +10,12 @@ touch through the relay, by month (bot/reports.py shows them). Counts only: neve
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts import Bar, Panel
 from bot.cohorts import add_months
-from bot.i18n import _, month_year, ngettext, reading
+from bot.i18n import _, month_year, ngettext, short_month_year
 from bot.programs import Program
 from bot.progress import NOTHING, cohort_progress, expected_by, is_behind
 from storage.models import Cohort, Pair, RelayCount
@@ -138,9 +137,6 @@ def progress_panels(figures: ProgressFigures, program: Program) -> list[Panel]:
         bars.append(Bar(_("Behind pace"), figures.behind))
     panels = [Panel(_("Pairs against the program's numbers"), tuple(bars), _("pairs"))] if bars else []
     if figures.relay_months:
-        relayed = tuple(
-            Bar(format_date(month, "MMM y", locale=reading()), count, figures.pairs)
-            for month, count in figures.relay_months
-        )
+        relayed = tuple(Bar(short_month_year(month), count, figures.pairs) for month, count in figures.relay_months)
         panels.append(Panel(_("Pairs in touch through the relay"), relayed, _("pairs")))
     return panels

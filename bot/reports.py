@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +17,7 @@ from bot import hours, report_progress, surveys
 from bot.charts import Bar, Panel
 from bot.checkins import ANSWERS
 from bot.cohorts import add_months
-from bot.i18n import _, month_year, program_words, reading, role_word, short_day_month_year
+from bot.i18n import _, month_year, program_words, role_word, short_date, short_day_month_year
 from bot.programs import Program
 from bot.surveys import MIN_GROUP, ResponseRate
 from storage.models import CheckIn, CoachingSession, Cohort, GroupSeat, GroupSession, Membership, Pair, Person
@@ -313,11 +312,6 @@ def _hours_line(figures: HoursFigures, program: Program) -> str:
     )
 
 
-def _short_day(day: date) -> str:
-    """ "08 Dec", in the reader's language."""
-    return format_date(day, "dd MMM", locale=reading())
-
-
 def _check_ins_line(figures: CheckInFigures) -> str:
     if figures.asked_on is None:
         text = _("*Check-ins:* none sent yet")
@@ -336,7 +330,7 @@ def _check_ins_line(figures: CheckInFigures) -> str:
             date=short_day_month_year(figures.asked_on), answers=shown, unanswered=figures.unanswered
         )
     if figures.need_help:
-        names = ", ".join(f"{name} ({_short_day(day)})" for name, day in figures.need_help)
+        names = ", ".join(f"{name} ({short_date(day)})" for name, day in figures.need_help)
         text = _("{check_ins}. *Open requests for help:* {names}").format(check_ins=text, names=names)
     return text
 
@@ -354,7 +348,7 @@ def _survey_line(rate: ResponseRate) -> str:
         invited=rate.invited,
         percent=rate.percent,
         started=rate.started,
-        opens=_short_day(rate.opens),
+        opens=short_date(rate.opens),
         closes=short_day_month_year(rate.closes),
     )
 

@@ -5,9 +5,20 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.core import get_global
-from babel.dates import format_date, get_timezone_location, get_timezone_name
+from babel.dates import get_timezone_location, get_timezone_name
 
-from bot.i18n import ENGLISH, _, clock, day_month, day_month_year, reading, weekday
+from bot.i18n import (
+    ENGLISH,
+    _,
+    clock,
+    day_month,
+    day_month_year,
+    reading,
+    short_date,
+    short_month,
+    short_weekday,
+    weekday,
+)
 
 DEFAULT_TIMEZONE = "UTC"
 # Where people name their clock by its region ("9:00 Eastern Time"): a country split into several clocks
@@ -94,7 +105,7 @@ def local_time(moment: datetime, zone: str) -> str:
     local = moment.astimezone(ZoneInfo(zone))
     return _("{weekday} {date}, {clock} {zone}").format(
         weekday=short_weekday(local),
-        date=f"{local.day:02d} {short_month(local)}",
+        date=short_date(local),
         clock=clock(local),
         zone=zone_name(zone),
     )
@@ -175,15 +186,6 @@ def for_both(moment: datetime, zone: str, other_zone: str, other: str) -> str:
     else:
         their_time = _("{clock} {zone}").format(clock=clock(theirs), zone=zone_name(other_zone))
     return _("{time} for you and {their_time} for {other}").format(time=own, their_time=their_time, other=other)
-
-
-def short_weekday(day: date) -> str:
-    """ "Tue" in English; Khmer has no short form in common use, so its full name."""
-    return format_date(day, "EEE" if reading() == ENGLISH else "EEEE", locale=reading())
-
-
-def short_month(day: date) -> str:
-    return format_date(day, "MMM", locale=reading())
 
 
 def _clock(local: datetime) -> str:

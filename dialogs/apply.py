@@ -26,6 +26,7 @@ from bot.applications import (
     open_cohorts,
     release,
     role_choices,
+    role_names,
     roles_for,
     status_words,
     step_label,
@@ -646,7 +647,7 @@ async def _submit(turn: Turn, application: Application, program: Program, cohort
     for coordinator in await cohort_coordinators(turn.session, cohort, program):
         if coordinator.id != turn.person.id:
             with speaking(coordinator.language):
-                roles = _(" and ").join(role_word(role) for role in application.roles) or role_word(program.guided_role)
+                roles = role_names(application.roles) or role_word(program.guided_role)
                 notice = Reply(
                     _(
                         "New application: {name} applied to {cohort} as {roles}. Type `review` to read it and decide."
@@ -807,7 +808,7 @@ async def _program_and_cohort(turn: Turn, application: Application) -> tuple[Pro
 
 def _role_label(choice: str, program: Program) -> str:
     if choice == BOTH:
-        return _(" and ").join(role_word(role) for role in program.application.roles).capitalize()
+        return role_names(program.application.roles).capitalize()
     return role_word(choice).capitalize()
 
 

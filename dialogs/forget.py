@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from bot.cohorts import cohort_in_sentence
 from bot.dialog import Command, Registry, Turn, button, passed_on
 from bot.i18n import N_, _
+from bot.messages import each_of
 from bot.pairs import pairings_of
 from bot.privacy import forget
-from bot.privacy.summary import all_of
 from bot.timezones import today_in
 from storage.models import Person
 
@@ -61,7 +61,7 @@ async def _ask_own(turn: Turn) -> None:
             _(
                 "The survey {titles} is open for you: if you want your say in it, answer it first "
                 "(type `survey`), then `forget me`."
-            ).format(titles=all_of(surveys))
+            ).format(titles=each_of(surveys))
         )
     turn.ask(
         NAME,

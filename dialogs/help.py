@@ -3,6 +3,7 @@
 from bot.cohorts import label_of
 from bot.dialog import Command, Registry, Turn
 from bot.i18n import N_, _, role_word
+from bot.messages import each_of
 from dialogs import help_me
 
 
@@ -50,9 +51,7 @@ def _describe_roles(turn: Turn) -> str:
             r.name for r in (program.regions if program else ()) if r.id in turn.roles.regions_in(program_id)
         )
         if regions and not turn.roles.coordinates_all(program_id):
-            names.append(
-                _("{regions} coordinator of {program}").format(regions=_(" and ").join(regions), program=label)
-            )
+            names.append(_("{regions} coordinator of {program}").format(regions=each_of(regions), program=label))
         else:
             names.append(_("coordinator of {program}").format(program=label))
     if not names:

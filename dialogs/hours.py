@@ -17,10 +17,10 @@ from bot import hours
 from bot.cohorts import cohort_label
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.hours import HoursError, categories_of, category_words, duration
-from bot.i18n import N_, _, month_name
+from bot.i18n import N_, _, month_name, short_month
 from bot.messages import Button, either
 from bot.programs import Program
-from bot.timezones import long_date, short_month, today_in
+from bot.timezones import long_date, today_in
 from storage.models import Cohort, HourEntry
 
 NAME = "hours"

@@ -18,6 +18,7 @@ from typing import Any
 from bot import resources
 from bot.dialog import Command, Registry, Turn, button, row_id
 from bot.i18n import N_, _, ngettext, program_words, role_word
+from bot.messages import all_of
 from bot.programs import Program, ResourceRules
 from bot.resources import DuplicateLink, Filter, ResourceError
 from dialogs import resources_form
@@ -614,7 +615,7 @@ def _names(program: Program, step: str) -> tuple[str, ...]:
 def _roles(program: Program) -> str:
     """ "mentors, mentees and coordinators"."""
     roles = [role_word(role, 2) for role in program.roles if role != "coordinator"] + [role_word("coordinator", 2)]
-    return _("{some} and {last}").format(some=_(", ").join(roles[:-1]), last=roles[-1])
+    return all_of(roles)
 
 
 def register(registry: Registry) -> None:

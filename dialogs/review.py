@@ -18,6 +18,7 @@ from bot.applications import (
     accept,
     answer_lines,
     release,
+    role_names,
     seats_taken,
     status_name,
     waitlist_names,
@@ -105,7 +106,7 @@ async def _show_cohort(turn: Turn, program: Program, cohort: Cohort, application
     by_status: dict[str, list[str]] = defaultdict(list)
     buttons: list[Button] = []
     for application, person in applications:
-        roles = roles_words(application.roles)
+        roles = role_names(application.roles)
         if state := confirmation.state_words(application, turn.timezone, turn.now):
             roles += f", {state}"
         by_status[application.status].append(f"{person.display_name} ({roles})")
@@ -192,7 +193,7 @@ async def _open(turn: Turn, application_id: str) -> None:
     )
     turn.say(
         text,
-        title=_("Application: {name} ({roles})").format(name=person.display_name, roles=roles_words(application.roles)),
+        title=_("Application: {name} ({roles})").format(name=person.display_name, roles=role_names(application.roles)),
         lines=tuple(answer_lines(application, program)),
         buttons=buttons,
     )
@@ -278,18 +279,9 @@ async def _decide(turn: Turn, application_id: str, decision: str, note: str) -> 
             )
 
 
-def roles_words(roles: list[str]) -> str:
-    """ "coach", "coach and partner": an application's roles as a sentence says them."""
-    words = [role_word(role) for role in roles]
-    joined = words[0] if words else ""
-    for word in words[1:]:
-        joined = _("{some} and {last}").format(some=joined, last=word)
-    return joined
-
-
 def _decision_message(program: Program, cohort: Cohort, application: Application, note: str, turn: Turn) -> Reply:
     """The applicant's letter, in the language of the `speaking` block it is written in."""
-    roles = roles_words(application.roles)
+    roles = role_names(application.roles)
     cohort_words = cohort_of_program(cohort, program)
     if application.status == "accepted":
         partner = program.guided_role if application.roles == [program.guide_role] else program.guide_role

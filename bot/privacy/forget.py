@@ -22,11 +22,10 @@ from bot import outbox
 from bot.applications import release
 from bot.cohorts import cohort_in_sentence
 from bot.i18n import N_, _, program_words, role_word, speaking
-from bot.messages import Reply
+from bot.messages import Reply, each_of
 from bot.network import cohort_coordinators
 from bot.pair_admin import close_for_leaving
 from bot.pairs import PairInfo, pairings_of
-from bot.privacy.summary import all_of
 from bot.programs import ProgramCatalog
 from bot.roles import Roles, load_roles
 from bot.surveys import MAX_REMINDERS, waiting_for
@@ -96,7 +95,7 @@ async def own_refusal(
     return _(
         "You coordinate {programs}: your decisions and hand-overs must stay while you "
         "do. Hand over to another coordinator first; once you no longer coordinate, type `forget me`. Nothing changed."
-    ).format(programs=all_of(names) or _("a program"))
+    ).format(programs=each_of(names) or _("a program"))
 
 
 async def _left_alone(

@@ -3,12 +3,11 @@ will not read JSON. Written from the export itself (bot/privacy/export.py), so t
 the person's language (the language in their own row of the export)."""
 
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 from bot.applications import status_name
 from bot.i18n import N_, _, role_word, speaking
-from bot.messages import platform_name
+from bot.messages import each_of, platform_name
 from bot.timezones import zone_name
 
 FILE_TITLE = N_("What the coaching assistant holds about you")
@@ -20,14 +19,6 @@ SESSION_COUNTS = {
     "rescheduled": N_("{count} rescheduled"),
     "no_show": N_("{count} no show"),
 }
-
-
-def all_of(words: Sequence[str]) -> str:
-    """ "A and B and C", as a sentence joins them."""
-    joined = words[0] if words else ""
-    for word in words[1:]:
-        joined = _("{some} and {last}").format(some=joined, last=word)
-    return joined
 
 
 def readable_file(data: dict[str, Any]) -> str:
@@ -66,7 +57,7 @@ def _you(me: dict[str, Any], accounts: list[dict[str, Any]]) -> str:
     if not me:
         return ""
     name, email = me["display_name"], me["email"]
-    platforms = all_of(sorted({platform_name(account["platform"]) for account in accounts}))
+    platforms = each_of(sorted({platform_name(account["platform"]) for account in accounts}))
     zone = zone_name(me["timezone"]) if me.get("timezone") else ""
     if zone and platforms:
         return _("You: {name}, {email}, {zone}; you write from {platforms}.").format(
