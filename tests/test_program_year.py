@@ -7,7 +7,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from storage.models import Application, CheckIn, Pair
+from bot.i18n import KHMER, _, role_word, speaking
+from bot.khmer_dates import has_khmer
+from bot.outbox import reply_of
+from bot.translation_check import latin_words
+from storage.models import Application, CheckIn, OutboxMessage, Pair, Person
 from tests.conftest import Chat
 from tests.test_apply import answer_aahsl_until_summary
 from tests.year import Year, mornings, utc
@@ -19,6 +23,10 @@ LA, NEW_YORK, CHICAGO, PHNOM_PENH, LONDON = (
     "Asia/Phnom_Penh",
     "Europe/London",
 )
+
+
+# Names (people's, with their emails, and the program's) are written as they are in any language.
+NAMES = {"Sokha", "Director", "Lee", "Leader", "Bea", "Chair", "SIG", "ALICE", "IATUL", "library", "example", "lee"}
 
 
 async def accept(chair: Chat, program: str, name: str) -> None:
@@ -268,3 +276,63 @@ async def test_a_year_of_the_coordinator_networks_west(db, catalog):
     assert [m.due_at for m in await year.messages("wes@network.example", "survey")] == mornings(june, LA)
     [ended] = await year.messages("milo@network.example", "program-end")
     assert ended.due_at == mornings([date(2028, 9, 1)], "America/Denver")[0]
+
+
+async def test_a_year_of_sig_alice_for_a_partner_who_reads_khmer(db, catalog):
+    """The same year, with Sokha reading Khmer from the start: every message the year sends her (the
+    decision, the pairing, eleven check-ins, a reminder, the feedback survey, the end) is written in Khmer
+    with Khmer dates; her coach's, in English. Refusals outside the windows name the dates in Khmer."""
+    year = Year(db, catalog, utc(2027, 3, 20, 12))
+    cohort = await year.cohort("iatul-sig-alice", date(2027, 6, 1))
+    chair = await year.person("chair@sigalice.example", "Bea Chair", LONDON, cohort, "coordinator")
+    sokha = await year.person("sokha@library.example.kh", "Sokha Director", PHNOM_PENH)
+    lee = await year.person("lee@library.example.uk", "Lee Leader", LONDON)
+    assert has_khmer(await sokha.say("language km"))
+
+    closed = await sokha.say("apply sig-alice")
+    assert "1 មេសា ដល់ 22 មេសា 2027" in closed and not latin_words(closed.replace("SIG-ALICE", ""))
+    await year.walk_to(utc(2027, 4, 5, 3))
+    await sokha.say("apply sig-alice")
+    with speaking(KHMER):
+        partner, submit = role_word("partner"), _("Submit my application")
+    await sokha.click(partner.capitalize())
+    await sokha.click("សម្ភារៈបណ្ណាល័យ")  # Collections and/or information access, as the file gives it in Khmer
+    assert has_khmer(await sokha.click(submit))
+    await lee.say("apply sig-alice")
+    await lee.click("Coach")
+    await lee.say("Library spaces, advocacy and staff training")
+    await lee.say("https://files.example.org/cv.pdf")
+    await lee.say("I have coached two library directors and would like to help again.")
+    assert "Submitted!" in await lee.click("Submit")
+
+    await year.walk_to(utc(2027, 5, 10, 15))
+    await accept(chair, "sig-alice", "Sokha Director")
+    await accept(chair, "sig-alice", "Lee Leader")
+    await chair.say("match sig-alice")
+    await chair.click("Confirm these pairs")
+    early = await sokha.say("book 28 May 2027 16:00")
+    assert "ពី 1 មិថុនា 2027 ដល់ 31 ឧសភា 2028" in early  # "from 1 June 2027 to 31 May 2028"
+    assert set(latin_words(early)) <= NAMES
+
+    await year.walk_to(utc(2028, 6, 10))
+    async with year.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(Person.email, OutboxMessage.kind, OutboxMessage.reply)
+                .join(Person, Person.id == OutboxMessage.person_id)
+                .where(Person.email.in_(["sokha@library.example.kh", "lee@library.example.uk"]))
+            )
+        ).all()
+    to_sokha = [(kind, reply) for email, kind, reply in rows if email.startswith("sokha")]
+    to_lee = [(kind, reply) for email, kind, reply in rows if email.startswith("lee")]
+    kinds = [kind for kind, _reply in to_sokha]
+    assert {"decision", "pairing", "check-in", "survey", "program-end"} <= set(kinds) and kinds.count("check-in") == 11
+    for kind, reply in to_sokha:
+        shown = reply_of(reply)
+        assert shown.language == KHMER, kind
+        words = [shown.title or "", shown.text, *shown.lines, *(button.label for button in shown.buttons)]
+        assert has_khmer(" ".join(words)), kind
+        assert [w for text in words for w in latin_words(text) if w not in NAMES] == [], (kind, words)
+    assert to_lee and all(not has_khmer(reply_of(reply).plain_text()) for _kind, reply in to_lee)
+    after = await sokha.say("book 5 June 2028 16:00")
+    assert "31 ឧសភា 2028" in after and has_khmer(after)
