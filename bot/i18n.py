@@ -129,7 +129,7 @@ def language_typed(text: str) -> str | None:
 
 def language_of_locale(locale: str | None) -> str | None:
     """Our language for a platform's locale ("km-KH" → "km", "en-GB" → "en"); None for others."""
-    if not locale:
+    if not isinstance(locale, str) or not locale:  # a platform's payload may carry anything here
         return None
     code = locale.replace("_", "-").split("-")[0].strip().lower()
     return code if code in LANGUAGES else None

@@ -12,25 +12,29 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
 from adapters.console import ConsoleDirectory
 from bot.demo import DEMO_PEOPLE
 from bot.engine import SORRY, Engine
+from bot.i18n import KHMER, _, speaking
 from bot.messages import FormAnswers, Inbound, Reply
 from storage.models import DialogState
+from storage.models import Person as StoredPerson
 
 EMAILS = tuple(person.email for person in DEMO_PEOPLE)
 VERBS = (
     "help", "status", "book", "cancel", "sessions", "timezone", "hours", "checkin", "apply", "review",
     "match", "announce", "report", "partner", "relay", "group", "event", "survey", "assessment", "resources",
     "cohort", "enrol", "profile", "materials", "pair", "pause", "back", "confirm", "programs", "me", "network",
-    "availability", "help me", "coach", "mentor", "yes", "no", "skip", "1", "2",
+    "availability", "help me", "coach", "mentor", "yes", "no", "skip", "1", "2", "language", "language km",
 )  # fmt: skip
 HOSTILE_WORDS = (
     "../../..", "/etc/passwd", "Europe/../../etc", "99999999999999999999", "-1", "0", "2147483648", "1e309",
     "NaN", "inf", "\x00", "\u202e", "\U0001f600", "ថ្ងៃច័ន្ទ", "'; DROP TABLE persons; --", "%s%s%n", "{}",
     "[[[[", "next Tuesday 3pm", "yesterday", "31/02/2027", "25:99", "tomorrow at 25pm", "Mars/Olympus",
-    "UTC+99", "a" * 5000, "@everyone", "<script>", "📅" * 300,
+    "UTC+99", "a" * 5000, "@everyone", "<script>", "📅" * 300, "ថ្ងៃអង្គារក្រោយ ម៉ោង៣រសៀល", "ម៉ោង ៩៩ យប់",
+    "ខែ" * 400, "km", "ខ្មែរ", "០០០០០០០០០០០០០០០០០០០០០",
 )  # fmt: skip
 ARG = st.one_of(st.sampled_from(HOSTILE_WORDS), st.text(max_size=60), st.integers().map(str))
 TYPED = st.one_of(
@@ -100,6 +104,22 @@ def _text_of(replies: list[Reply]) -> str:
 async def test_no_input_ends_in_an_apology_or_silence(
     engine: Engine, caplog: pytest.LogCaptureFixture, steps: list[Step]
 ) -> None:
+    await _every_step_answered(engine, caplog, steps, SORRY)
+
+
+@settings(max_examples=40, stateful_step_count=1)
+@given(steps=st.lists(STEP, min_size=1, max_size=8))
+async def test_no_input_ends_in_an_apology_or_silence_for_people_who_read_khmer(
+    engine: Engine, caplog: pytest.LogCaptureFixture, steps: list[Step]
+) -> None:
+    async with engine.db.transaction() as session:
+        await session.execute(update(StoredPerson).values(language=KHMER))
+    with speaking(KHMER):
+        sorry = _(SORRY)
+    await _every_step_answered(engine, caplog, steps, sorry)
+
+
+async def _every_step_answered(engine: Engine, caplog: pytest.LogCaptureFixture, steps: list[Step], sorry: str) -> None:
     people = [Person(email) for email in EMAILS]
     for step in steps:
         person = people[step.who]
@@ -108,7 +128,7 @@ async def test_no_input_ends_in_an_apology_or_silence(
         with caplog.at_level(logging.INFO):
             replies = await engine.handle(inbound, ConsoleDirectory(person.email))
         answered = _text_of(replies)
-        assert SORRY not in answered, (inbound.text, inbound.action)
+        assert sorry not in answered, (inbound.text, inbound.action)
         assert replies and answered.strip(), ("no answer to", inbound.text, inbound.action)
         gaps = [r.getMessage() for r in caplog.records if "unanswered" in r.getMessage() or r.levelno >= logging.ERROR]
         assert not gaps, (gaps, inbound.text, inbound.action)

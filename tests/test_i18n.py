@@ -8,7 +8,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from sqlalchemy import select
 
-from bot.i18n import ENGLISH, KHMER, _, ngettext, program_words, read_catalog, speaking
+from bot.i18n import ENGLISH, KHMER, _, language_of_locale, ngettext, program_words, read_catalog, speaking
 from bot.khmer_dates import from_khmer, has_khmer
 from bot.programs import ProgramError, load_program
 from bot.translation_check import Sentence, latin_words, marked_sentences, problems
@@ -245,3 +245,23 @@ async def test_an_announcement_reaches_each_reader_in_their_language_around_the_
     assert has_khmer(sent[SOKHA]["title"]) and sent[SOKHA]["language"] == KHMER
     assert sent["coach@demo.example"]["title"] == "SIG-ALICE coaching: from Casey Coordinator"
     assert "language" not in sent["coach@demo.example"]  # English rows keep their shape
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [
+        ("km-KH", "km"),
+        ("km_KH", "km"),
+        ("KM", "km"),
+        ("en-GB", "en"),
+        ("fr-FR", None),
+        ("", None),
+        (None, None),
+        ("x" * 5000, None),
+        ("-", None),
+        (7, None),
+        ({"km": 1}, None),
+    ],
+)
+def test_a_platform_s_locale_of_any_shape_names_a_language_or_none(locale: object, language: str | None):
+    assert language_of_locale(locale) == language  # type: ignore[arg-type]
